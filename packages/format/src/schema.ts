@@ -1,0 +1,120 @@
+/**
+ * The manifest schema (format v1). Zod is the single source of truth: the
+ * TypeScript types are inferred from it, and `schema/manifest.v1.json`
+ * (JSON Schema, for exporters in other languages) is generated from it.
+ */
+import { z } from 'zod';
+
+export const FORMAT_MAGIC = 'peelrec';
+export const FORMAT_VERSION = 1;
+export const SUPPORTED_VERSIONS: readonly number[] = [FORMAT_VERSION];
+
+const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'lowercase hex SHA-256 (64 chars)');
+/** Relative to the manifest's own URL; no scheme, no leading slash, no `..` (a manifest cannot point off its artifact). */
+const relativeUrl = z
+  .string()
+  .min(1)
+  .refine((u) => !/^[a-z][a-z0-9+.-]*:/i.test(u) && !u.startsWith('/') && !u.split('/').includes('..'), {
+    message: 'relative URL inside the artifact (no scheme, no leading "/", no "..")',
+  });
+const count = z.number().int().nonnegative();
+const positive = z.number().int().positive();
+
+/** Element encodings of block payloads. `i8` (with a per-block scale) is reserved for a later version. */
+export const DtypeSchema = z.enum(['f32', 'f16']);
+export const BYTES_PER_ELEMENT: Record<z.infer<typeof DtypeSchema>, number> = { f32: 4, f16: 2 };
+/** Preference order when several encodings select equally many blocks: most precise first. */
+export const DTYPE_PRECISION_ORDER: readonly z.infer<typeof DtypeSchema>[] = ['f32', 'f16'];
+
+/** A file of the artifact, addressed relative to the manifest and pinned by hash. */
+export const FileRefSchema = z.object({
+  url: relativeUrl,
+  byteLength: count,
+  sha256: sha256Hex,
+});
+
+export const BlockFileSchema = FileRefSchema.extend({ dtype: DtypeSchema });
+
+/** One memory unit: block `block` of item group `itemGroup`, as refined for user group `userGroup`. */
+export const BlockEntrySchema = z.object({
+  userGroup: count,
+  itemGroup: count,
+  block: count,
+  /** Controller weight (softmax within the item group). Scoring multiplies the block by it; selection ranks by it. */
+  weight: z.number().finite().nonnegative(),
+  /** The same block in each exported encoding, one file each. */
+  files: z.array(BlockFileSchema).min(1),
+});
+
+export const ItemGroupSchema = z.object({ start: count, count: positive });
+
+export const UserShardSchema = z.object({ start: count, count: positive, file: FileRefSchema });
+
+export const MetricSchema = z.object({ recall20: z.number(), ndcg20: z.number() });
+
+export const BudgetMetricSchema = MetricSchema.extend({
+  fraction: z.number().positive(),
+  bytes: count,
+  dtype: DtypeSchema,
+});
+
+const PeelBlocksManifestSchema = z.object({
+  format: z.literal(FORMAT_MAGIC),
+  formatVersion: z.literal(FORMAT_VERSION),
+  /**
+   * The table kind. v1 readers accept only `peel-blocks`. Reserved for later
+   * kinds, each with its own sections: `mixed-dim` (per-entity dimensions:
+   * BET, CIESS, SCALL) and `sparse` (CSR entries: SparseRec).
+   */
+  kind: z.literal('peel-blocks'),
+  model: z.object({
+    id: z.string().min(1),
+    /** SHA-256 of the canonical (RFC 8785) JSON of this manifest with `model.contentHash` = "" and without `provenance`. */
+    contentHash: sha256Hex,
+  }),
+  dims: z.object({ fullDim: positive, blockDim: positive, blocksPerItem: positive }),
+  /** Block payload layout; see the README for why dim-major. */
+  layout: z.literal('dim-major'),
+  items: z.object({
+    count: positive,
+    /** JSON array of external ids (strings), in artifact order (most popular first). */
+    ids: FileRefSchema,
+    /** Optional JSON array, in artifact order, of `{ name, category }` objects. */
+    metadata: FileRefSchema.optional(),
+  }),
+  /** Contiguous ranges of artifact item positions, most popular group first, covering [0, items.count). */
+  itemGroups: z.array(ItemGroupSchema).min(1),
+  userGroups: z.object({
+    count: positive,
+    /** k-means centroids in the full user-embedding space, [count][fullDim]; assign a new user to the nearest (Euclidean). */
+    centroids: z.array(z.array(z.number().finite())),
+  }),
+  users: z.object({
+    count: count,
+    /** Optional JSON array of external user ids in artifact order; absent means ids are "0" … "count-1". */
+    ids: FileRefSchema.optional(),
+    /** Each shard: `count × fullDim` f32 LE vectors, then `count` u16 LE user-group ids. */
+    shards: z.array(UserShardSchema),
+  }),
+  /** Every (userGroup, itemGroup, block) exactly once. */
+  blocks: z.array(BlockEntrySchema).min(1),
+  metrics: z
+    .object({
+      dataset: z.string(),
+      split: z.string(),
+      full: MetricSchema.optional(),
+      budgets: z.array(BudgetMetricSchema),
+    })
+    .optional(),
+  provenance: z.object({
+    dataset: z.string(),
+    datasetSha256: sha256Hex.optional(),
+    trainer: z.string(),
+    seed: z.number().int(),
+    createdAt: z.string(),
+    config: z.record(z.string(), z.unknown()).optional(),
+  }),
+});
+
+/** The v1 manifest. A discriminated union on `kind` so later kinds slot in without breaking v1 readers. */
+export const ManifestSchema = z.discriminatedUnion('kind', [PeelBlocksManifestSchema]);

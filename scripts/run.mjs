@@ -1,0 +1,66 @@
+#!/usr/bin/env node
+// The root scripts (`npm run demo|test|bench|train`) land here. A fresh machine
+// has only Node and npm, so this brings in the pinned pnpm, installs the
+// workspace, finds (or installs) Chromium, then hands over to the packages.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { findChromium } from './chromium.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const pinned = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).packageManager; // "pnpm@x.y.z"
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', ...opts });
+  if (r.error) throw r.error;
+  return r.status ?? 1;
+}
+
+/** pnpm through npm's exec: `corepack pnpm` fails its signature check on these machines. */
+function pnpm(args, opts) {
+  return run('npm', ['exec', '--yes', `--package=${pinned}`, '--', 'pnpm', ...args], opts);
+}
+
+function must(status, what) {
+  if (status !== 0) {
+    console.error(`\n[peelrec] ${what} failed (exit ${status})`);
+    process.exit(status);
+  }
+}
+
+function install() {
+  const frozen = existsSync(join(root, 'pnpm-lock.yaml')) ? ['--frozen-lockfile'] : [];
+  must(pnpm(['install', ...frozen]), 'pnpm install');
+}
+
+const [command, ...rest] = process.argv.slice(2);
+const env = { ...process.env };
+
+switch (command) {
+  case 'test': {
+    install();
+    env.PEELREC_CHROMIUM = findChromium({ install: true });
+    must(pnpm(['-r', '--sequential', '--if-present', 'run', 'test', ...rest], { env }), 'tests');
+    break;
+  }
+  case 'demo': {
+    install();
+    must(pnpm(['--filter', '@peelrec/demo', 'run', 'start', ...rest], { env }), 'demo');
+    break;
+  }
+  case 'bench': {
+    install();
+    env.PEELREC_CHROMIUM = findChromium({ install: true });
+    must(pnpm(['--filter', '@peelrec/bench', 'run', 'bench', ...rest], { env }), 'bench');
+    break;
+  }
+  case 'train': {
+    install();
+    must(pnpm(['--filter', '@peelrec/trainer', 'run', 'cli', 'train', ...rest], { env }), 'train');
+    break;
+  }
+  default:
+    console.error('usage: node scripts/run.mjs <demo|test|bench|train> [args...]');
+    process.exit(2);
+}

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { blockFromRows, decodeBlock, decodeUserShard, encodeBlock, encodeUserShard } from '../src/index.js';
+
+describe('block codec', () => {
+  it('round-trips f32 exactly and writes little-endian', () => {
+    const v = Float32Array.from([1, -2.5, 3.25, 1e-20]);
+    const bytes = encodeBlock(v, 'f32');
+    expect(bytes.byteLength).toBe(16);
+    expect(Array.from(bytes.slice(0, 4))).toEqual([0, 0, 0x80, 0x3f]); // 1.0f LE
+    expect(decodeBlock(bytes, 'f32')).toEqual(v);
+  });
+
+  it('round-trips f16 within half precision', () => {
+    const v = Float32Array.from({ length: 1000 }, (_, i) => Math.sin(i) * 3);
+    const back = decodeBlock(encodeBlock(v, 'f16'), 'f16');
+    for (let i = 0; i < v.length; i++) expect(Math.abs(back[i]! - v[i]!)).toBeLessThanOrEqual(Math.abs(v[i]!) * 2 ** -11 + 1e-7);
+    const one = encodeBlock(Float32Array.of(1), 'f16');
+    expect(Array.from(one)).toEqual([0x00, 0x3c]);
+  });
+
+  it('decodes unaligned payloads', () => {
+    const v = Float32Array.from([7, 8, 9]);
+    const padded = new Uint8Array(13);
+    padded.set(encodeBlock(v, 'f32'), 1);
+    expect(decodeBlock(padded.subarray(1), 'f32')).toEqual(v);
+  });
+
+  it('rejects payloads that are not whole elements', () => {
+    expect(() => decodeBlock(new Uint8Array(5), 'f32')).toThrow(/whole number/);
+  });
+
+  it('lays blocks out dim-major: row r is dimension r of every item', () => {
+    // 3 items × fullDim 4, blockDim 2: item i, dim d has value 10*i + d
+    const rows = Float32Array.from({ length: 12 }, (_, k) => 10 * Math.floor(k / 4) + (k % 4));
+    expect(Array.from(blockFromRows(rows, 4, 2, 1, 1, 2))).toEqual([12, 22, 13, 23]);
+  });
+});
+
+describe('user shard codec', () => {
+  it('round-trips vectors and group ids', () => {
+    const vectors = Float32Array.from({ length: 6 }, (_, i) => i / 2);
+    const groups = Uint16Array.from([3, 65535]);
+    const out = decodeUserShard(encodeUserShard(vectors, groups, 3), 3, 2);
+    expect(out.vectors).toEqual(vectors);
+    expect(out.groups).toEqual(groups);
+  });
+
+  it('rejects a shard of the wrong size', () => {
+    expect(() => decodeUserShard(new Uint8Array(10), 3, 2)).toThrow(/expected 28/);
+  });
+});

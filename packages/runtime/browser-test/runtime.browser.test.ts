@@ -1,0 +1,266 @@
+/**
+ * The runtime in real Chromium: a Vite-built page, real IndexedDB, real WASM
+ * and WebGPU (SwiftShader) backends, against a small fixture artifact served
+ * over HTTP. Every backend must return the reference top-k.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'vite';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { decodeBlock, type Selection } from '@peelrec/format';
+import { scoreReference, type Recommendation, type RecommenderInfo } from '../src/index.js';
+import { buildFixture, type Fixture } from '../test/fixtures/artifact.js';
+import { startServer, type TestServer } from './server.js';
+import type { OpenOptions } from './driver.js';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const executablePath = process.env.PEELREC_CHROMIUM || '/usr/bin/chromium';
+const FLAGS = ['--headless', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+
+// 300 items × 32 dims (4 blocks of 8), item groups 30/90/180, 3 user groups: small enough for SwiftShader.
+const DIMS = 32;
+const FULL = 300 * DIMS * 4;
+const MIN = 300 * 8 * 4;
+
+let fixture: Fixture;
+let server: TestServer;
+let outDir: string;
+const browsers: Browser[] = [];
+
+beforeAll(async () => {
+  fixture = await buildFixture({ seed: 5, items: 300, blockDim: 8, blocksPerItem: 4, itemGroupSizes: [30, 90, 180], userGroups: 3, users: 24, usersPerShard: 8 });
+  outDir = await mkdtemp(join(tmpdir(), 'peelrec-runtime-page-'));
+  await build({ configFile: join(here, 'vite.config.ts'), build: { outDir } });
+  server = await startServer(outDir, fixture.files);
+});
+
+afterAll(async () => {
+  for (const b of browsers) await b.close();
+  await server?.close();
+  if (outDir) await rm(outDir, { recursive: true, force: true });
+});
+
+async function launch(extra: string[] = []): Promise<Browser> {
+  const b = await chromium.launch({ executablePath, args: [...FLAGS, ...extra] });
+  browsers.push(b);
+  return b;
+}
+
+interface PageSetup {
+  /** A number to report, `null` to remove navigator.deviceMemory (Firefox, Safari), undefined to leave Chromium's. */
+  deviceMemory?: number | null;
+  /** Remove navigator.gpu (WebGPU off). */
+  noGpu?: boolean;
+}
+
+async function openPage(browser: Browser, setup: PageSetup = {}): Promise<Page> {
+  const context = await browser.newContext();
+  await context.addInitScript(({ deviceMemory, noGpu }) => {
+    if (deviceMemory === null) delete (Navigator.prototype as { deviceMemory?: number }).deviceMemory;
+    else if (deviceMemory !== undefined) Object.defineProperty(Navigator.prototype, 'deviceMemory', { get: () => deviceMemory, configurable: true });
+    if (noGpu) delete (Navigator.prototype as { gpu?: unknown }).gpu;
+  }, setup);
+  const page = await context.newPage();
+  page.on('pageerror', (e) => console.error('[page error]', e.message));
+  await page.goto(server.url);
+  await page.waitForFunction(() => document.title === 'ready');
+  return page;
+}
+
+const open = (page: Page, options: OpenOptions): Promise<RecommenderInfo> => page.evaluate((o) => window.driver.open(o), options);
+const recommendMany = (page: Page, requests: Parameters<Window['driver']['recommendMany']>[0]): Promise<Recommendation[][]> =>
+  page.evaluate((r) => window.driver.recommendMany(r), requests);
+
+function userRequest(u: number, k = 20) {
+  return { user: { vector: Array.from(fixture.userVectors.subarray(u * DIMS, (u + 1) * DIMS)), group: fixture.userGroups[u]! }, k };
+}
+
+function referenceFor(selection: Selection, u: number, k = 20) {
+  const byKey = new Map(selection.blocks.map((b) => [`${b.itemGroup}/${b.block}`, b]));
+  return scoreReference({
+    manifest: fixture.manifest,
+    selection,
+    vector: fixture.userVectors.subarray(u * DIMS, (u + 1) * DIMS),
+    k,
+    block: (g, b) => {
+      const f = byKey.get(`${g}/${b}`)!.file;
+      return decodeBlock(fixture.files.get(f.url)!, f.dtype);
+    },
+  });
+}
+
+/** Same top-k as the reference: positions equal, except that items whose scores tie within float tolerance may swap. */
+function expectAgreement(got: readonly Recommendation[], want: ReturnType<typeof referenceFor>) {
+  expect(got).toHaveLength(want.length);
+  got.forEach((r, i) => {
+    expect(r.score).toBeCloseTo(want[i]!.score, 3);
+    if (r.position !== want[i]!.position) expect(Math.abs(r.score - want[i]!.score)).toBeLessThan(1e-4);
+  });
+}
+
+/** Scores each user of every group at the current selection and compares. */
+async function checkAgainstReference(page: Page) {
+  const groups = [0, 1, 2];
+  for (const g of groups) {
+    const users = [...fixture.userGroups.keys()].filter((u) => fixture.userGroups[u] === g).slice(0, 3);
+    const results = await recommendMany(page, users.map((u) => userRequest(u)));
+    const info: RecommenderInfo = await page.evaluate(() => window.driver.info());
+    expect(info.userGroup).toBe(g);
+    expect(info.residentBytes).toBeLessThanOrEqual(info.budget.bytes);
+    users.forEach((u, i) => expectAgreement(results[i]!, referenceFor(info.selection, u)));
+  }
+}
+
+describe('WebGPU off', () => {
+  let browser: Browser;
+  beforeAll(async () => {
+    browser = await launch();
+  });
+
+  it('auto picks WASM with SIMD, says why not WebGPU, and agrees with the reference at every budget', async () => {
+    const page = await openPage(browser, { noGpu: true });
+    const info = await open(page, { backend: 'auto', budget: FULL, storage: 'memory' });
+    expect(info.backend.name).toBe('wasm');
+    expect(info.backend.wasm).toEqual({ simd: true, threads: false });
+    expect(info.backend.fallbacks).toEqual([{ backend: 'webgpu', reason: expect.stringMatching(/navigator\.gpu/) }]);
+    for (const budget of [FULL, 20_000, MIN]) {
+      const now: RecommenderInfo = await page.evaluate((b) => window.driver.setBudget(b), budget);
+      expect(now.residentBytes).toBeLessThanOrEqual(budget);
+      // The only live tensors are the resident embeddings: a shrink freed the rest before resolving.
+      expect((await page.evaluate(() => window.driver.memory())).numBytes).toBe(now.residentBytes);
+      await checkAgainstReference(page);
+    }
+    const events: { type: string }[] = await page.evaluate(() => window.driver.events());
+    expect(events.filter((e) => e.type === 'fallback')).toHaveLength(1);
+    await page.context().close();
+  });
+
+  it('the cpu backend agrees with the reference', async () => {
+    const page = await openPage(browser, { noGpu: true });
+    const info = await open(page, { backend: 'cpu', budget: 30_000, storage: 'memory' });
+    expect(info.backend).toMatchObject({ name: 'cpu', fallbacks: [] });
+    await checkAgainstReference(page);
+    await page.context().close();
+  });
+
+  it('leaks no tensors across 1,000 calls on WASM', async () => {
+    const page = await openPage(browser, { noGpu: true });
+    await open(page, { backend: 'wasm', budget: FULL, storage: 'memory' });
+    const { before, after } = await page.evaluate(async () => {
+      const request = { user: { id: '0' }, k: 10 };
+      await window.driver.recommend(request);
+      const before = window.driver.memory();
+      for (let i = 0; i < 1000; i++) await window.driver.recommend(request);
+      return { before, after: window.driver.memory() };
+    });
+    expect(after).toEqual(before);
+    await page.context().close();
+  });
+
+  it.each([
+    ['old bucket 0.25 GiB', 0.25, 'deviceMemory', 4 * 1024 * 1024],
+    ["Chrome 147+'s 32 GiB", 32, 'deviceMemory', 512 * 1024 * 1024],
+    ['absent (Firefox, Safari)', null, 'default', 16 * 1024 * 1024],
+  ] as const)('auto budget from navigator.deviceMemory: %s', async (_name, deviceMemory, decidedBy, bytes) => {
+    const page = await openPage(browser, { noGpu: true, deviceMemory });
+    const info = await open(page, { backend: 'wasm', budget: 'auto', storage: 'indexeddb' });
+    expect(info.budget.inputs.deviceMemory).toBe(deviceMemory ?? undefined);
+    expect(info.budget.inputs.storage?.quota).toBeGreaterThan(0); // navigator.storage.estimate() was read
+    expect(info.budget).toMatchObject({ decidedBy, bytes });
+    expect(info.residentBytes).toBeLessThanOrEqual(bytes);
+    await page.context().close();
+  });
+
+  it('cross-origin isolated: WASM still runs single-threaded (threaded tfjs-wasm hangs in this build) and agrees', async () => {
+    server.isolated = true;
+    try {
+      const page = await openPage(browser, { noGpu: true });
+      expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+      const info = await open(page, { backend: 'wasm', budget: FULL, storage: 'memory' });
+      expect(info.backend.wasm).toEqual({ simd: true, threads: false });
+      await checkAgainstReference(page);
+      await page.context().close();
+    } finally {
+      server.isolated = false;
+    }
+  });
+
+  it('reads deviceMemory and storage.estimate() inside a worker too', async () => {
+    const page = await openPage(browser, { noGpu: true });
+    const pageMemory = await page.evaluate(() => (navigator as { deviceMemory?: number }).deviceMemory);
+    const decision = (await page.evaluate(() => window.driver.workerBudget())) as RecommenderInfo['budget'];
+    expect(pageMemory).toBeGreaterThan(0);
+    expect(decision.inputs.deviceMemory).toBe(pageMemory);
+    expect(decision.inputs.storage?.quota).toBeGreaterThan(0);
+    expect(['deviceMemory', 'storage']).toContain(decision.decidedBy);
+    await page.context().close();
+  });
+
+  it('persists across reloads: the same budget downloads nothing, and an offline reload still works', async () => {
+    const page = await openPage(browser, { noGpu: true });
+    const first = await open(page, { backend: 'wasm', budget: 20_000 });
+    expect(first.storage.mode).toBe('indexeddb');
+    expect(first.downloadedBytes).toBeGreaterThan(0);
+    const stored = await page.evaluate(() => window.driver.persisted());
+    expect(stored.pendingWrites).toBe(0);
+    expect(stored.storedBytes).toBeGreaterThanOrEqual(first.selection.fileBytes);
+    const [want] = await recommendMany(page, [userRequest(0)]);
+
+    const before = server.modelRequests.length;
+    await page.reload();
+    await page.waitForFunction(() => document.title === 'ready');
+    const again = await open(page, { backend: 'wasm', budget: 20_000 });
+    expect(again.downloadedBytes).toBe(0);
+    expect(again.cachedBytes).toBeGreaterThan(0);
+    expect(server.modelRequests.slice(before)).toEqual(['manifest.json']);
+
+    server.offline = true;
+    try {
+      await page.reload();
+      await page.waitForFunction(() => document.title === 'ready');
+      const offline = await open(page, { backend: 'wasm', budget: 20_000 });
+      expect(offline.manifestSource).toBe('cache');
+      expect(offline.downloadedBytes).toBe(0);
+      expect((await recommendMany(page, [userRequest(0)]))[0]).toEqual(want);
+    } finally {
+      server.offline = false;
+    }
+    await page.context().close();
+  });
+});
+
+describe('WebGPU on (SwiftShader)', () => {
+  let browser: Browser;
+  beforeAll(async () => {
+    browser = await launch(['--enable-unsafe-webgpu']);
+  });
+
+  it('auto prefers WASM over the software adapter and says so', async () => {
+    const page = await openPage(browser);
+    const info = await open(page, { backend: 'auto', budget: MIN, storage: 'memory' });
+    expect(info.backend.adapter?.isFallbackAdapter).toBe(true);
+    expect(info.backend.name).toBe('wasm');
+    expect(info.backend.fallbacks).toEqual([{ backend: 'webgpu', reason: expect.stringMatching(/isFallbackAdapter/) }]);
+    await page.context().close();
+  });
+
+  it('forced WebGPU agrees with the reference, honours the binding limit, and falls back when the device is lost', async () => {
+    const page = await openPage(browser);
+    const info = await open(page, { backend: 'webgpu', budget: 20_000, storage: 'memory' });
+    expect(info.backend.name).toBe('webgpu');
+    expect(info.budget.inputs.maxStorageBufferBindingSize).toBeGreaterThan(0);
+    await checkAgainstReference(page);
+
+    await page.evaluate(() => window.driver.loseDevice());
+    // The next request waits for the recovery and is served by WASM.
+    const [after] = await recommendMany(page, [userRequest(0)]);
+    const now: RecommenderInfo = await page.evaluate(() => window.driver.info());
+    expect(now.backend.name).toBe('wasm');
+    expect(now.backend.fallbacks[0]).toMatchObject({ backend: 'webgpu', reason: expect.stringMatching(/lost/) });
+    expectAgreement(after!, referenceFor(now.selection, 0));
+    await page.context().close();
+  });
+});

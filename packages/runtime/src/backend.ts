@@ -1,0 +1,168 @@
+/**
+ * Chooses and initialises the TF.js backend: webgpu, then wasm, then cpu.
+ *
+ * The WebGPU adapter is probed before TF.js touches it. In `auto` mode a
+ * software adapter (`isFallbackAdapter`, e.g. SwiftShader: ~400× slower than
+ * WASM on the machines we measured) loses to WASM. `setBackend` reports
+ * failure by throwing or by resolving false; both move on to the next backend
+ * and are recorded as fallbacks. The backends load lazily (dynamic import), so
+ * an app on the cpu path never downloads the WebGPU or WASM code.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import type { BackendInfo, BackendName, BackendPreference, RecommenderOptions } from './types.js';
+import { BackendUnavailableError } from './errors.js';
+
+interface AdapterLike {
+  readonly isFallbackAdapter?: boolean;
+  readonly info?: { readonly isFallbackAdapter?: boolean; readonly vendor?: string; readonly architecture?: string };
+  readonly limits?: { readonly maxStorageBufferBindingSize?: number };
+}
+interface GpuLike {
+  requestAdapter(options?: { powerPreference?: string }): Promise<AdapterLike | null>;
+}
+
+export interface AdapterProbe {
+  readonly adapter?: NonNullable<BackendInfo['adapter']>;
+  /** Why WebGPU cannot be used at all; undefined when an adapter exists. */
+  readonly unavailable?: string;
+}
+
+/** Asks for a WebGPU adapter without creating a device. */
+export async function probeWebGpu(): Promise<AdapterProbe> {
+  const gpu = (globalThis as { navigator?: { gpu?: GpuLike } }).navigator?.gpu;
+  if (!gpu) return { unavailable: 'navigator.gpu is not available (WebGPU unsupported or disabled)' };
+  let adapter: AdapterLike | null;
+  try {
+    adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  } catch (e) {
+    return { unavailable: `requestAdapter failed: ${(e as Error)?.message ?? e}` };
+  }
+  if (!adapter) return { unavailable: 'requestAdapter returned no adapter' };
+  return {
+    adapter: {
+      isFallbackAdapter: Boolean(adapter.info?.isFallbackAdapter ?? adapter.isFallbackAdapter),
+      vendor: adapter.info?.vendor || undefined,
+      architecture: adapter.info?.architecture || undefined,
+      maxStorageBufferBindingSize: adapter.limits?.maxStorageBufferBindingSize,
+    },
+  };
+}
+
+export interface ActiveBackend {
+  readonly info: BackendInfo;
+  /** The device's binding limit when the active backend is WebGPU (a budget input). */
+  readonly maxStorageBufferBindingSize?: number;
+  /** Resolves with a reason if the GPU device is lost; never resolves for other backends. */
+  readonly lost: Promise<string>;
+}
+
+type Options = Pick<RecommenderOptions, 'wasmPaths'>;
+
+const ORDER: readonly BackendName[] = ['webgpu', 'wasm', 'cpu'];
+
+/**
+ * Initialises the first usable backend from `preference` onwards. `skip`
+ * holds backends known to be broken (a lost device) with their reasons.
+ * @throws BackendUnavailableError when none works.
+ */
+export async function initBackend(
+  preference: BackendPreference,
+  options: Options,
+  onFallback: (from: BackendName, to: BackendName | null, reason: string) => void,
+  skip: ReadonlyMap<BackendName, string> = new Map(),
+): Promise<ActiveBackend> {
+  const start = preference === 'auto' ? 0 : ORDER.indexOf(preference);
+  if (start < 0) throw new RangeError(`backend must be 'auto', 'webgpu', 'wasm' or 'cpu', got ${String(preference)}`);
+  const fallbacks: { backend: BackendName; reason: string }[] = [];
+  let adapter: BackendInfo['adapter'];
+  const fail = (backend: BackendName, reason: string) => {
+    fallbacks.push({ backend, reason });
+    const next = ORDER[ORDER.indexOf(backend) + 1] ?? null;
+    onFallback(backend, next, reason);
+  };
+
+  for (const name of ORDER.slice(start)) {
+    const skipped = skip.get(name);
+    if (skipped) {
+      fail(name, skipped);
+      continue;
+    }
+    if (name === 'webgpu') {
+      const probe = await probeWebGpu();
+      adapter = probe.adapter;
+      if (!probe.adapter) {
+        fail(name, probe.unavailable!);
+        continue;
+      }
+      if (preference === 'auto' && probe.adapter.isFallbackAdapter) {
+        fail(name, 'the WebGPU adapter is a software fallback (isFallbackAdapter); WASM is faster');
+        continue;
+      }
+      try {
+        await import('@tensorflow/tfjs-backend-webgpu');
+      } catch (e) {
+        fail(name, `loading the WebGPU backend failed: ${(e as Error)?.message ?? e}`);
+        continue;
+      }
+    }
+    let wasm: BackendInfo['wasm'];
+    if (name === 'wasm') {
+      try {
+        const mod = await import('@tensorflow/tfjs-backend-wasm');
+        // Threaded tfjs-wasm 4.22.0 hangs setBackend('wasm') in a minified, cross-origin-isolated Vite
+        // build (reproduced in Chromium 156: no progress in 120 s, repeated page ErrorEvents), so threads stay off.
+        tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+        if (options.wasmPaths) setWasmPathsOnce(mod.setWasmPaths, options.wasmPaths);
+      } catch (e) {
+        fail(name, `loading the WASM backend failed: ${(e as Error)?.message ?? e}`);
+        continue;
+      }
+    }
+    const reason = await setBackend(name);
+    if (reason) {
+      fail(name, reason);
+      continue;
+    }
+    if (name === 'wasm') {
+      wasm = {
+        simd: Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')),
+        threads: Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')),
+      };
+    }
+    let maxStorageBufferBindingSize: number | undefined;
+    let lost: Promise<string> = new Promise(() => {});
+    if (name === 'webgpu') {
+      const device = (tf.backend() as unknown as { device?: { limits?: { maxStorageBufferBindingSize?: number }; lost?: Promise<{ message?: string; reason?: string }> } }).device;
+      maxStorageBufferBindingSize = device?.limits?.maxStorageBufferBindingSize ?? adapter?.maxStorageBufferBindingSize;
+      if (device?.lost) lost = device.lost.then((i) => `GPU device lost (${i?.reason ?? 'unknown'}${i?.message ? `: ${i.message}` : ''})`);
+    }
+    return {
+      info: { name, requested: preference, fallbacks, ...(adapter && { adapter }), ...(wasm && { wasm }) },
+      maxStorageBufferBindingSize,
+      lost,
+    };
+  }
+  throw new BackendUnavailableError(fallbacks);
+}
+
+/** `setBackend` may throw or resolve false; returns the reason, or undefined on success. */
+async function setBackend(name: BackendName): Promise<string | undefined> {
+  try {
+    const ok = await tf.setBackend(name);
+    if (!ok) return `tf.setBackend('${name}') returned false`;
+    await tf.ready();
+    if (tf.getBackend() !== name) return `tf.getBackend() is '${tf.getBackend()}' after setBackend('${name}')`;
+    return undefined;
+  } catch (e) {
+    return `tf.setBackend('${name}') threw: ${(e as Error)?.message ?? e}`;
+  }
+}
+
+let wasmPathsSet = false;
+/** setWasmPaths throws once the backend was initialised; the first recommender's paths win for the page. */
+function setWasmPathsOnce(set: (paths: string | Record<string, string>) => void, paths: NonNullable<Options['wasmPaths']>): void {
+  if (wasmPathsSet) return;
+  set(paths as string | Record<string, string>);
+  wasmPathsSet = true;
+}

@@ -1,0 +1,45 @@
+/**
+ * @peelrec/runtime — budget-aware on-device recommendation for the browser.
+ * See README.md for the API and the budget policy.
+ */
+export { createRecommender } from './recommender.js';
+export { scoreReference, referenceScores, topK, type ReferenceInput, type ScoredPosition } from './reference.js';
+export {
+  budgetFromDevice,
+  normaliseDeviceMemory,
+  DEFAULT_DEVICE_MEMORY_GIB,
+  DEVICE_MEMORY_SHARE,
+  STORAGE_HEADROOM_SHARE,
+  type BudgetInputs,
+  type BudgetDecision,
+  type BudgetSource,
+} from './budget.js';
+export { readBudgetInputs } from './environment.js';
+export type {
+  Recommender,
+  RecommenderOptions,
+  RecommenderInfo,
+  RecommenderEvents,
+  RecommenderEventName,
+  RecommendRequest,
+  Recommendation,
+  ItemMeta,
+  UserInput,
+  LoadProgress,
+  BackendInfo,
+  BackendName,
+  BackendPreference,
+  StorageInfo,
+  StorageMode,
+} from './types.js';
+export { StorageError, BackendUnavailableError, AbortError, DownloadError, UserError, DisposedError } from './errors.js';
+export {
+  PeelrecError,
+  ManifestError,
+  UnsupportedVersionError,
+  IntegrityError,
+  BudgetTooSmallError,
+  type Manifest,
+  type Selection,
+  type SelectedBlock,
+} from '@peelrec/format';

@@ -1,0 +1,101 @@
+/**
+ * The plain-TypeScript reference of the scoring math, in float64. The tensor
+ * scorer must agree with it; end-to-end tests and benchmarks compare against
+ * it, so it is exported and depends on nothing but the manifest types.
+ *
+ *   score(u, i) = Σ_{b ∈ selected(g)} weight[c][g][b] · ⟨u_b, v⁽ᶜ⁾_{i,b}⟩
+ *
+ * for item i in item group g, user u of group c, u_b = u[b·blockDim, (b+1)·blockDim).
+ */
+import type { Manifest, Selection } from '@peelrec/format';
+
+export interface ReferenceInput {
+  readonly manifest: Manifest;
+  /** The selection being scored (its `userGroup` gives the weights' group). */
+  readonly selection: Selection;
+  /** Decoded (f32, dim-major `[blockDim][itemsInGroup]`) payload of a selected block, as `decodeBlock` returns it. */
+  readonly block: (itemGroup: number, block: number) => ArrayLike<number>;
+  /** User vector of length `dims.fullDim`. */
+  readonly vector: ArrayLike<number>;
+}
+
+export interface ScoredPosition {
+  readonly position: number;
+  readonly score: number;
+}
+
+/** Scores of every item, indexed by artifact position. */
+export function referenceScores(input: ReferenceInput): Float64Array {
+  const { manifest, selection, vector } = input;
+  const { blockDim, fullDim } = manifest.dims;
+  if (vector.length !== fullDim) throw new RangeError(`user vector has ${vector.length} dims, expected ${fullDim}`);
+  const scores = new Float64Array(manifest.items.count);
+  for (const sel of selection.blocks) {
+    const group = manifest.itemGroups[sel.itemGroup]!;
+    const n = group.count;
+    const data = input.block(sel.itemGroup, sel.block);
+    if (data.length !== blockDim * n) throw new RangeError(`block (${sel.itemGroup}, ${sel.block}) has ${data.length} values, expected ${blockDim * n}`);
+    for (let r = 0; r < blockDim; r++) {
+      const u = sel.weight * vector[sel.block * blockDim + r]!;
+      if (u === 0) continue;
+      const row = r * n;
+      for (let i = 0; i < n; i++) scores[group.start + i] += u * data[row + i]!;
+    }
+  }
+  return scores;
+}
+
+/**
+ * Top-k by score descending, ties by position ascending; excluded positions and
+ * NaN scores are skipped. Deterministic for any input.
+ */
+export function topK(scores: ArrayLike<number>, k: number, exclude: ReadonlySet<number> = new Set()): ScoredPosition[] {
+  if (!Number.isInteger(k) || k < 0) throw new RangeError(`k must be an integer ≥ 0, got ${k}`);
+  if (k === 0) return [];
+  // A size-k min-heap on (score, -position): O(n log k), no full sort of the catalog.
+  const heapScore = new Float64Array(k);
+  const heapPos = new Int32Array(k);
+  let size = 0;
+  const worse = (sa: number, pa: number, sb: number, pb: number) => sa < sb || (sa === sb && pa > pb);
+  const siftDown = (i: number) => {
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < size && worse(heapScore[l]!, heapPos[l]!, heapScore[m]!, heapPos[m]!)) m = l;
+      if (r < size && worse(heapScore[r]!, heapPos[r]!, heapScore[m]!, heapPos[m]!)) m = r;
+      if (m === i) return;
+      [heapScore[i], heapScore[m]] = [heapScore[m]!, heapScore[i]!];
+      [heapPos[i], heapPos[m]] = [heapPos[m]!, heapPos[i]!];
+      i = m;
+    }
+  };
+  for (let p = 0; p < scores.length; p++) {
+    const s = scores[p]!;
+    if (Number.isNaN(s) || exclude.has(p)) continue;
+    if (size < k) {
+      let i = size++;
+      heapScore[i] = s;
+      heapPos[i] = p;
+      while (i > 0) {
+        const parent = (i - 1) >> 1;
+        if (!worse(heapScore[i]!, heapPos[i]!, heapScore[parent]!, heapPos[parent]!)) break;
+        [heapScore[i], heapScore[parent]] = [heapScore[parent]!, heapScore[i]!];
+        [heapPos[i], heapPos[parent]] = [heapPos[parent]!, heapPos[i]!];
+        i = parent;
+      }
+    } else if (worse(heapScore[0]!, heapPos[0]!, s, p)) {
+      heapScore[0] = s;
+      heapPos[0] = p;
+      siftDown(0);
+    }
+  }
+  const out: ScoredPosition[] = [];
+  for (let i = 0; i < size; i++) out.push({ position: heapPos[i]!, score: heapScore[i]! });
+  return out.sort((a, b) => b.score - a.score || a.position - b.position);
+}
+
+/** The reference top-k: {@link referenceScores} then {@link topK}. `exclude` holds artifact positions. */
+export function scoreReference(input: ReferenceInput & { readonly k: number; readonly exclude?: Iterable<number> }): ScoredPosition[] {
+  return topK(referenceScores(input), input.k, new Set(input.exclude ?? []));
+}

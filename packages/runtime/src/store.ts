@@ -1,0 +1,237 @@
+/**
+ * The model cache: IndexedDB through `idb`, or an inert memory store.
+ *
+ * Schema (database `peelrec-runtime`, version {@link SCHEMA_VERSION}):
+ *  - `files`   key sha256   → { sha256, bytes, weight }  content-addressed, so
+ *                                 unchanged blocks survive a new model version
+ *  - `models`  key contentHash → { contentHash, manifestUrl, manifest (text), files: sha256[] (committed only) }
+ *  - `current` key manifestUrl → { manifestUrl, contentHash } the last complete version
+ *
+ * Rules: bytes reach `write` only after their hash was verified; each write is
+ * its own transaction opened after the bytes are in hand (a transaction that
+ * awaits the network auto-commits under you); a file counts as stored once
+ * `tx.done` resolved; `promote` switches `current` to a new version only when
+ * the caller says it is complete, then drops what no kept version references.
+ */
+import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+import { sha256Hex } from '@peelrec/format';
+import { StorageError } from './errors.js';
+
+export const DB_NAME = 'peelrec-runtime';
+export const SCHEMA_VERSION = 1;
+
+interface FileRecord {
+  sha256: string;
+  bytes: Uint8Array;
+  weight: number;
+}
+interface ModelRecord {
+  contentHash: string;
+  manifestUrl: string;
+  manifest: string;
+  files: string[];
+  updatedAt: number;
+}
+interface CurrentRecord {
+  manifestUrl: string;
+  contentHash: string;
+}
+
+interface CacheSchema extends DBSchema {
+  files: { key: string; value: FileRecord };
+  models: { key: string; value: ModelRecord; indexes: { byUrl: string } };
+  current: { key: string; value: CurrentRecord };
+}
+
+/** The write failed for lack of space (QuotaExceededError, or the AbortError some browsers report instead). */
+export class QuotaError extends StorageError {}
+
+export interface CachedModel {
+  readonly contentHash: string;
+  readonly manifest: string;
+}
+
+export interface ModelStore {
+  readonly mode: 'indexeddb' | 'memory';
+  /** The last complete version cached for this manifest URL. */
+  current(manifestUrl: string): Promise<CachedModel | undefined>;
+  /** sha256s of files committed for this model version. */
+  storedFiles(contentHash: string): Promise<Set<string>>;
+  /** Bytes of a stored file, re-verified against its hash; undefined when absent or corrupt (a corrupt record is deleted). */
+  read(sha256: string): Promise<Uint8Array | undefined>;
+  /** Commits one verified file for a model version. @throws QuotaError, StorageError */
+  write(model: { contentHash: string; manifestUrl: string; manifest: string }, sha256: string, bytes: Uint8Array, weight: number): Promise<void>;
+  /** Makes `contentHash` the current version of its URL and deletes other versions of that URL and unreferenced files. Returns the deleted files. */
+  promote(manifestUrl: string, contentHash: string): Promise<{ files: string[]; bytes: number }>;
+  /** Deletes this version's files with weight below `below`, lowest first, until `bytes` are freed. */
+  evict(contentHash: string, bytes: number, below: number, keep: ReadonlySet<string>): Promise<{ files: string[]; bytes: number }>;
+  close(): void;
+}
+
+/** A store that keeps nothing: memory mode holds only the resident tensors. */
+export class MemoryStore implements ModelStore {
+  readonly mode = 'memory' as const;
+  async current() {
+    return undefined;
+  }
+  async storedFiles() {
+    return new Set<string>();
+  }
+  async read() {
+    return undefined;
+  }
+  async write() {}
+  async promote() {
+    return { files: [], bytes: 0 };
+  }
+  async evict() {
+    return { files: [], bytes: 0 };
+  }
+  close() {}
+}
+
+/** Opens the IndexedDB store; rejects with StorageError when IndexedDB is missing, blocked or broken (callers fall back to memory). */
+export async function openIndexedDbStore(factory: IDBFactory | undefined = globalThis.indexedDB): Promise<IndexedDbStore> {
+  if (!factory) throw new StorageError('IndexedDB is not available in this context');
+  // idb's openDB calls the global indexedDB synchronously; an injected factory (tests, workers) is swapped in for that call only.
+  const g = globalThis as { indexedDB?: IDBFactory };
+  const previous = g.indexedDB;
+  try {
+    const db = await new Promise<IDBPDatabase<CacheSchema>>((resolve, reject) => {
+      const swap = previous !== factory;
+      if (swap) g.indexedDB = factory;
+      try {
+        openDB<CacheSchema>(DB_NAME, SCHEMA_VERSION, {
+          upgrade(db, oldVersion) {
+            // Version 1 is the first schema; later versions migrate here by oldVersion.
+            if (oldVersion < 1) {
+              db.createObjectStore('files', { keyPath: 'sha256' });
+              db.createObjectStore('models', { keyPath: 'contentHash' }).createIndex('byUrl', 'manifestUrl');
+              db.createObjectStore('current', { keyPath: 'manifestUrl' });
+            }
+          },
+          blocked() {
+            reject(new StorageError('IndexedDB upgrade is blocked by another tab holding an older version open'));
+          },
+        }).then(resolve, reject);
+      } finally {
+        if (swap) g.indexedDB = previous;
+      }
+    });
+    return new IndexedDbStore(db);
+  } catch (e) {
+    throw e instanceof StorageError ? e : new StorageError(`IndexedDB cannot be opened: ${(e as Error)?.message ?? e}`, { cause: e });
+  }
+}
+
+export function isQuotaLike(e: unknown): boolean {
+  const name = (e as { name?: string } | null)?.name;
+  return name === 'QuotaExceededError' || name === 'AbortError';
+}
+
+export class IndexedDbStore implements ModelStore {
+  readonly mode = 'indexeddb' as const;
+
+  constructor(private readonly db: IDBPDatabase<CacheSchema>) {}
+
+  async current(manifestUrl: string): Promise<CachedModel | undefined> {
+    const cur = await this.db.get('current', manifestUrl);
+    if (!cur) return undefined;
+    const model = await this.db.get('models', cur.contentHash);
+    return model && { contentHash: model.contentHash, manifest: model.manifest };
+  }
+
+  async storedFiles(contentHash: string): Promise<Set<string>> {
+    return new Set((await this.db.get('models', contentHash))?.files ?? []);
+  }
+
+  async read(sha256: string): Promise<Uint8Array | undefined> {
+    const rec = await this.db.get('files', sha256);
+    if (!rec) return undefined;
+    const bytes = rec.bytes instanceof Uint8Array ? rec.bytes : new Uint8Array(rec.bytes as ArrayBufferLike);
+    if ((await sha256Hex(bytes)) !== sha256) {
+      await this.db.delete('files', sha256);
+      return undefined;
+    }
+    return bytes;
+  }
+
+  async write(model: { contentHash: string; manifestUrl: string; manifest: string }, sha256: string, bytes: Uint8Array, weight: number): Promise<void> {
+    const tx = this.db.transaction(['files', 'models'], 'readwrite');
+    try {
+      const files = tx.objectStore('files');
+      const models = tx.objectStore('models');
+      const existing = await files.get(sha256);
+      if (!existing || existing.weight < weight) await files.put({ sha256, bytes, weight });
+      const rec = (await models.get(model.contentHash)) ?? { ...model, files: [], updatedAt: 0 };
+      if (!rec.files.includes(sha256)) rec.files.push(sha256);
+      rec.updatedAt = Date.now();
+      await models.put(rec);
+      await tx.done;
+    } catch (e) {
+      const cause = tx.error ?? e;
+      tx.done.catch(() => {}); // the abort is reported here; keep it from surfacing as unhandled
+      if (isQuotaLike(cause) || isQuotaLike(e)) throw new QuotaError(`IndexedDB quota exceeded writing ${sha256}`, { cause });
+      throw new StorageError(`IndexedDB write failed: ${(cause as Error)?.message ?? cause}`, { cause });
+    }
+  }
+
+  async promote(manifestUrl: string, contentHash: string): Promise<{ files: string[]; bytes: number }> {
+    const tx = this.db.transaction(['files', 'models', 'current'], 'readwrite');
+    const models = tx.objectStore('models');
+    const filesStore = tx.objectStore('files');
+    const previous = await models.index('byUrl').getAll(manifestUrl);
+    await tx.objectStore('current').put({ manifestUrl, contentHash });
+    const kept = new Set((await models.get(contentHash))?.files ?? []);
+    // Files may be shared with other URLs' models: keep everything any remaining model references.
+    const stale = previous.filter((m) => m.contentHash !== contentHash);
+    for (const m of stale) await models.delete(m.contentHash);
+    const others = (await models.getAll()).filter((m) => m.contentHash !== contentHash);
+    for (const m of others) for (const f of m.files) kept.add(f);
+    const deleted: string[] = [];
+    let bytes = 0;
+    for (const m of stale) {
+      for (const f of m.files) {
+        if (kept.has(f) || deleted.includes(f)) continue;
+        const rec = await filesStore.get(f);
+        if (rec) bytes += rec.bytes.byteLength;
+        await filesStore.delete(f);
+        deleted.push(f);
+      }
+    }
+    await tx.done;
+    return { files: deleted, bytes };
+  }
+
+  async evict(contentHash: string, bytes: number, below: number, keep: ReadonlySet<string>): Promise<{ files: string[]; bytes: number }> {
+    const tx = this.db.transaction(['files', 'models'], 'readwrite');
+    const models = tx.objectStore('models');
+    const filesStore = tx.objectStore('files');
+    const model = await models.get(contentHash);
+    const candidates: FileRecord[] = [];
+    for (const f of model?.files ?? []) {
+      if (keep.has(f)) continue;
+      const rec = await filesStore.get(f);
+      if (rec && rec.weight < below) candidates.push(rec);
+    }
+    candidates.sort((a, b) => a.weight - b.weight || (a.sha256 < b.sha256 ? -1 : 1));
+    const deleted: string[] = [];
+    let freed = 0;
+    for (const rec of candidates) {
+      if (freed >= bytes) break;
+      await filesStore.delete(rec.sha256);
+      deleted.push(rec.sha256);
+      freed += rec.bytes.byteLength;
+    }
+    if (model && deleted.length) {
+      model.files = model.files.filter((f) => !deleted.includes(f));
+      await models.put(model);
+    }
+    await tx.done;
+    return { files: deleted, bytes: freed };
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

@@ -1,0 +1,164 @@
+/**
+ * Public types of @peelrec/runtime. Everything an app passes in or reads back
+ * is declared here so the surface stays small and reviewable in one place.
+ */
+import type { Dtype, Manifest, Selection } from '@peelrec/format';
+import type { BudgetDecision, BudgetInputs } from './budget.js';
+
+export type BackendName = 'webgpu' | 'wasm' | 'cpu';
+export type BackendPreference = BackendName | 'auto';
+export type StorageMode = 'indexeddb' | 'memory';
+
+/** Who the recommendations are for. */
+export type UserInput =
+  /** A user of the training set: vector and group come from the artifact's user shard. */
+  | { readonly id: string }
+  /** An app-supplied user vector (length `dims.fullDim`) and its user group. */
+  | { readonly vector: ArrayLike<number>; readonly group: number }
+  /** A new user, folded in on the device from the external ids of items they interacted with. */
+  | { readonly history: readonly string[] };
+
+export interface RecommendRequest {
+  readonly user: UserInput;
+  /** How many items to return (default 20). */
+  readonly k?: number;
+  /** External item ids never to return (e.g. already seen). A `history` user's items are excluded too unless `excludeHistory` is false. */
+  readonly exclude?: Iterable<string>;
+  /** Default true. */
+  readonly excludeHistory?: boolean;
+}
+
+export interface ItemMeta {
+  readonly name?: string;
+  readonly category?: string;
+}
+
+export interface Recommendation {
+  readonly itemId: string;
+  readonly score: number;
+  /** Artifact position (0 = most popular); ties in score are broken by ascending position. */
+  readonly position: number;
+  readonly meta?: ItemMeta;
+}
+
+/** Progress of one file, plus running totals over the whole load. The shape never changes between statuses. */
+export interface LoadProgress {
+  readonly status: 'start' | 'progress' | 'retry' | 'done' | 'cached' | 'error';
+  /** Artifact-relative URL of the file. */
+  readonly file: string;
+  readonly loaded: number;
+  readonly total: number;
+  /** Totals over every file of this load (a create, a budget change or a group switch). */
+  readonly aggregate: {
+    readonly loaded: number;
+    readonly total: number;
+    readonly files: number;
+    readonly filesDone: number;
+  };
+}
+
+export interface BackendInfo {
+  readonly name: BackendName;
+  readonly requested: BackendPreference;
+  /** Each backend tried before the active one, and why it was not used (also emitted as `fallback` events). */
+  readonly fallbacks: readonly { readonly backend: BackendName; readonly reason: string }[];
+  /** The WebGPU adapter seen by the probe, when there was one. */
+  readonly adapter?: { readonly isFallbackAdapter: boolean; readonly vendor?: string; readonly architecture?: string; readonly maxStorageBufferBindingSize?: number };
+  /** WASM features in effect, when the backend is wasm. */
+  readonly wasm?: { readonly simd: boolean; readonly threads: boolean };
+}
+
+export interface StorageInfo {
+  readonly requested: StorageMode;
+  readonly mode: StorageMode;
+  /** Why the mode differs from the request (IndexedDB unavailable, quota). */
+  readonly reason?: string;
+  /** Bytes of this model whose IndexedDB write has committed. */
+  readonly storedBytes: number;
+  /** Writes queued or in flight. */
+  readonly pendingWrites: number;
+}
+
+export interface RecommenderInfo {
+  readonly manifestUrl: string;
+  readonly model: { readonly id: string; readonly contentHash: string };
+  /** Where the manifest came from on this load: the network, or the IndexedDB copy when offline. */
+  readonly manifestSource: 'network' | 'cache';
+  readonly budget: BudgetDecision;
+  readonly selection: Selection;
+  /** The user group whose blocks are resident. */
+  readonly userGroup: number;
+  readonly backend: BackendInfo;
+  readonly storage: StorageInfo;
+  /** Bytes of embedding tensors resident on the backend; always ≤ `budget.bytes`. */
+  readonly residentBytes: number;
+  /** Bytes fetched from the network by this recommender (files, not the manifest). */
+  readonly downloadedBytes: number;
+  /** Bytes read from IndexedDB instead of the network. */
+  readonly cachedBytes: number;
+}
+
+export interface RecommenderOptions {
+  /** URL of `manifest.json`, absolute or relative to the page; file URLs are relative to it. */
+  readonly manifestUrl: string | URL;
+  /** `'auto'` (default) applies the budget policy; a number of bytes overrides it. */
+  readonly budget?: 'auto' | number;
+  readonly backend?: BackendPreference;
+  /** Default `'indexeddb'`; falls back to `'memory'` when IndexedDB is unavailable. */
+  readonly storage?: StorageMode;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (p: LoadProgress) => void;
+  /** Passed to `setWasmPaths` (e.g. Vite `?url` imports of the tfjs-backend-wasm binaries). */
+  readonly wasmPaths?: string | Readonly<Record<'tfjs-backend-wasm.wasm' | 'tfjs-backend-wasm-simd.wasm' | 'tfjs-backend-wasm-threaded-simd.wasm', string>>;
+  /** The user group to load first. Default: the group of `user` when given, else 0. */
+  readonly userGroup?: number;
+  /** The user to prepare for: their group's blocks are loaded at creation. (A history user's group is known only after fold-in, on the first request.) */
+  readonly user?: Exclude<UserInput, { readonly history: readonly string[] }>;
+  /** Block encoding to download (default `'auto'`: see `selectBlocks`). Resident tensors are always f32. */
+  readonly dtype?: Dtype | 'auto';
+  /** Parallel downloads (default 4). */
+  readonly concurrency?: number;
+  /** Retries per file on transient failures (default 3). */
+  readonly retries?: number;
+  /** Fetch `items.metadata` for `Recommendation.meta` when the artifact has it (default true). */
+  readonly metadata?: boolean;
+  /** Injectable fetch (tests, service workers). Default `globalThis.fetch`. */
+  readonly fetch?: typeof fetch;
+  /** Injectable IndexedDB factory (tests). Default `globalThis.indexedDB`. */
+  readonly indexedDB?: IDBFactory;
+  /**
+   * Budget inputs that replace what the environment reports (tests; workers,
+   * where the page may know better). A key present with value `undefined`
+   * simulates its absence, e.g. `{ deviceMemory: undefined }` as on Firefox.
+   */
+  readonly budgetInputs?: Partial<Pick<BudgetInputs, 'deviceMemory' | 'storage' | 'maxStorageBufferBindingSize'>>;
+  /** Listeners registered before loading starts, so events of the load itself (fallback, storage) are seen. */
+  readonly on?: { readonly [E in RecommenderEventName]?: (detail: RecommenderEvents[E]) => void };
+}
+
+export interface RecommenderEvents {
+  progress: LoadProgress;
+  fallback: { readonly from: BackendName; readonly to: BackendName | null; readonly reason: string };
+  integrity: { readonly file: string; readonly expected: string; readonly actual: string; readonly attempt: number; readonly willRetry: boolean };
+  quota: { readonly file: string; readonly action: 'evicted' | 'memory'; readonly error: string };
+  eviction: { readonly files: readonly string[]; readonly bytes: number; readonly reason: 'quota' | 'replaced' };
+  storage: { readonly mode: StorageMode; readonly reason: string };
+  budget: BudgetDecision;
+  selection: { readonly selection: Selection; readonly residentBytes: number };
+}
+
+export type RecommenderEventName = keyof RecommenderEvents;
+
+export interface Recommender {
+  readonly info: RecommenderInfo;
+  readonly manifest: Manifest;
+  recommend(request: RecommendRequest): Promise<Recommendation[]>;
+  /** Applies a new budget without reloading: shrinking disposes tensors before it resolves; growing loads only the new blocks. */
+  setBudget(budget: number | 'auto'): Promise<RecommenderInfo>;
+  /** Resolves when every queued IndexedDB write has committed (or failed and been handled). */
+  persisted(): Promise<StorageInfo>;
+  on<E extends RecommenderEventName>(event: E, listener: (detail: RecommenderEvents[E]) => void): () => void;
+  addEventListener<E extends RecommenderEventName>(event: E, listener: (ev: CustomEvent<RecommenderEvents[E]>) => void): void;
+  removeEventListener<E extends RecommenderEventName>(event: E, listener: (ev: CustomEvent<RecommenderEvents[E]>) => void): void;
+  dispose(): Promise<void>;
+}

@@ -2,11 +2,12 @@
 // The root scripts (`npm run demo|test|bench|train`) land here. A fresh machine
 // has only Node and npm, so this brings in the pinned pnpm, installs the
 // workspace, finds (or installs) Chromium, then hands over to the packages.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findChromium } from './chromium.mjs';
+import { tally } from './tally.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pinned = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).packageManager; // "pnpm@x.y.z"
@@ -41,7 +42,23 @@ switch (command) {
   case 'test': {
     install();
     env.PEELREC_CHROMIUM = findChromium({ install: true });
-    must(pnpm(['-r', '--sequential', '--if-present', 'run', 'test', ...rest], { env }), 'tests');
+    const started = Date.now();
+    // Stream the output live and keep a copy to count the tests in.
+    const child = spawn('npm', ['exec', '--yes', `--package=${pinned}`, '--', 'pnpm', '-r', '--sequential', '--if-present', 'run', 'test', ...rest], {
+      cwd: root,
+      env,
+      stdio: ['inherit', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      process.stdout.write(chunk);
+      out += chunk.toString('utf8');
+    });
+    const status = await new Promise((resolve) => child.on('close', (code) => resolve(code ?? 1)));
+    const t = tally(out);
+    console.log(`\n[peelrec] all packages, ${Math.round((Date.now() - started) / 1000)} s:`);
+    console.log(`${t.passed} passed, ${t.failed} failed, ${t.skipped} skipped`);
+    must(status === 0 && t.failed > 0 ? 1 : status, 'tests');
     break;
   }
   case 'demo': {

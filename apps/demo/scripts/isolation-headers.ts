@@ -1,0 +1,9 @@
+/**
+ * Headers that make a page cross-origin isolated (COOP/COEP), which is what
+ * lets tfjs-wasm use threads (SharedArrayBuffer). Everything the demo and the
+ * e2e harness load is same-origin, so `require-corp` blocks nothing.
+ */
+export const isolationHeaders: Record<string, string> = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};

@@ -1,0 +1,237 @@
+/**
+ * The demo page: one recommender, created with the automatic budget, and
+ * views that follow its `info`. Query parameters (for trying things out):
+ * `?model=<manifest URL on this origin>`, `?backend=auto|webgpu|wasm|cpu`.
+ */
+import { fullTableBytes } from '@peelrec/format';
+import {
+  createRecommender,
+  type BackendPreference,
+  type Recommender,
+  type UserInput,
+} from '@peelrec/runtime';
+import { loadCatalog, loadManifest, type Catalog } from './catalog.js';
+import { registerServiceWorker } from './offline.js';
+import { formatBytes } from './units.js';
+import { budgetSlider } from './views/budget-slider.js';
+import { renderBlocksGrid } from './views/blocks-grid.js';
+import { renderDevice } from './views/device.js';
+import { renderEngine, type EngineExtras } from './views/engine.js';
+import { newUserPanel, type NewUserPanel } from './views/new-user.js';
+import { renderRecallChart } from './views/recall-chart.js';
+import { renderRecommendations } from './views/recommendations.js';
+import { wasmPaths } from './wasm-paths.js';
+
+const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
+const statusEl = $('status');
+const K = 20;
+
+function setStatus(text: string, state: 'loading' | 'ready' | 'error' = 'loading'): void {
+  statusEl.textContent = text;
+  statusEl.classList.toggle('error', state === 'error');
+  document.body.dataset.state = state;
+}
+
+function manifestUrlFromQuery(params: URLSearchParams): URL {
+  const url = new URL(params.get('model') ?? __PEELREC_DEFAULT_MANIFEST__, location.href);
+  if (url.origin !== location.origin) throw new Error(`?model must be on this origin (${location.origin}), got ${url.origin}`);
+  return url;
+}
+
+function backendFromQuery(params: URLSearchParams): BackendPreference {
+  const b = params.get('backend') ?? 'auto';
+  if (b === 'auto' || b === 'webgpu' || b === 'wasm' || b === 'cpu') return b;
+  throw new Error(`?backend must be auto, webgpu, wasm or cpu, got ${b}`);
+}
+
+/** Runs `task` for the latest request only: calls made while one runs collapse into one rerun. */
+function latestOnly<T>(task: (arg: T) => Promise<void>): (arg: T) => void {
+  let running = false;
+  let next: { arg: T } | undefined;
+  const pump = async () => {
+    running = true;
+    while (next) {
+      const { arg } = next;
+      next = undefined;
+      await task(arg);
+    }
+    running = false;
+  };
+  return (arg) => {
+    next = { arg };
+    if (!running) void pump();
+  };
+}
+
+async function main(): Promise<void> {
+  void registerServiceWorker();
+  const params = new URLSearchParams(location.search);
+  const manifestUrl = manifestUrlFromQuery(params);
+  const backend = backendFromQuery(params);
+  const bar = $('progress-bar');
+
+  setStatus('Loading the model…');
+  const first = await loadManifest(manifestUrl);
+  let catalog: Catalog = await loadCatalog(manifestUrl, first);
+  const firstUserId = catalog.users[0]!;
+  const rec: Recommender = await createRecommender({
+    manifestUrl,
+    budget: 'auto',
+    backend,
+    storage: 'indexeddb',
+    wasmPaths,
+    // Load the first known user's group right away (the picker starts on that user).
+    user: { id: firstUserId },
+    onProgress: (p) => {
+      const { loaded, total, filesDone, files } = p.aggregate;
+      bar.style.width = total > 0 ? `${((loaded / total) * 100).toFixed(1)}%` : '100%';
+      setStatus(`Loading blocks: ${filesDone}/${files} files, ${formatBytes(loaded)} of ${formatBytes(total)}`);
+    },
+  });
+  const m = rec.manifest;
+  // The runtime may hold another version (its IndexedDB copy when offline): show that one's catalog.
+  if (m.model.contentHash !== first.model.contentHash) catalog = await loadCatalog(manifestUrl, m);
+  (window as unknown as { peelrecDemo: unknown }).peelrecDemo = { rec }; // for the console and the e2e suite
+
+  const extras: { -readonly [K in keyof EngineExtras]: EngineExtras[K] } = {};
+  let mode: 'known' | 'new' = 'known';
+  let userId = catalog.users[0]!;
+  let history: string[] = [];
+
+  const slider = budgetSlider($('budget'), $('budget-out'), $('meter-bar'), $('bytes-used'), (bytes) => applyBudget(bytes));
+
+  const renderInfo = () => {
+    const info = rec.info;
+    renderDevice($('device-facts'), info);
+    slider.setRange(info.selection.minimumBytes, fullTableBytes(m, 'f32'));
+    slider.show(info.budget.bytes, info.residentBytes);
+    renderBlocksGrid($('grid'), m, info.selection);
+    renderEngine($('engine-facts'), info, extras);
+    renderRecallChart($('chart'), m, info.budget.bytes);
+    $('model-line').textContent =
+      `Model ${m.model.id} (${m.model.contentHash.slice(0, 12)}), ${m.items.count.toLocaleString()} items, ` +
+      `${m.userGroups.count} user groups, ${m.itemGroups.length} item groups × ${m.dims.blocksPerItem} blocks of ${m.dims.blockDim} dims.`;
+  };
+
+  const currentUser = (): UserInput | undefined =>
+    mode === 'known' ? { id: userId } : history.length ? { history: [...history] } : undefined;
+
+  let panel: NewUserPanel | undefined;
+  let shownGroup = rec.info.userGroup;
+  const refresh = latestOnly<void>(async () => {
+    const user = currentUser();
+    const list = $('recs');
+    if (!user) {
+      list.replaceChildren();
+      $('recs-meta').textContent = 'Tap a few items above to get recommendations.';
+      return;
+    }
+    try {
+      const t0 = performance.now();
+      const recs = await rec.recommend({ user, k: K });
+      extras.lastLatencyMs = performance.now() - t0;
+      extras.lastLoadedGroup = rec.info.userGroup !== shownGroup ? rec.info.userGroup : undefined;
+      if (rec.info.userGroup !== shownGroup) {
+        shownGroup = rec.info.userGroup; // another group's blocks were loaded: track their writes too
+        trackSaved();
+      }
+      renderRecommendations(list, recs, catalog, mode === 'new' ? toggleHistory : undefined);
+      $('recs-meta').textContent =
+        (mode === 'known' ? `For user ${userId}` : `For your ${history.length}-item history`) +
+        ` (user group ${rec.info.userGroup}), scored on ${rec.info.backend.name} in ${extras.lastLatencyMs.toFixed(1)} ms` +
+        (extras.lastLoadedGroup === undefined ? '.' : ', including loading that group\'s blocks.');
+      setStatus(`Ready: ${rec.info.selection.blocks.length} blocks on this device, ${formatBytes(rec.info.residentBytes)}.`, 'ready');
+    } catch (e) {
+      setStatus(`Could not recommend: ${(e as Error).message}`, 'error');
+    }
+    renderInfo();
+  });
+
+  /** Tracks the IndexedDB writes of the current selection, so the page can say when it works offline. */
+  const trackSaved = () => {
+    extras.saved = 'saving';
+    void rec.persisted().then(
+      (s) => {
+        extras.saved = s.mode === 'indexeddb' && s.pendingWrites === 0 ? 'saved' : 'not saved';
+        renderEngine($('engine-facts'), rec.info, extras);
+      },
+      () => {
+        extras.saved = 'not saved';
+        renderEngine($('engine-facts'), rec.info, extras);
+      },
+    );
+  };
+
+  const applyBudget = latestOnly<number | 'auto'>(async (bytes) => {
+    setStatus(bytes === 'auto' ? 'Back to the automatic budget…' : `Applying a budget of ${formatBytes(bytes)}…`);
+    try {
+      await rec.setBudget(bytes);
+      trackSaved();
+    } catch (e) {
+      setStatus(`Budget not applied: ${(e as Error).message}`, 'error');
+    }
+    renderInfo();
+    refresh();
+  });
+
+  function toggleHistory(itemId: string): void {
+    history = history.includes(itemId) ? history.filter((h) => h !== itemId) : [...history, itemId];
+    panel?.render(history);
+    refresh();
+  }
+
+  // Users: a picker of known users (the first 200, plus any random pick) and the new-user mode.
+  const picker = $<HTMLSelectElement>('user-picker');
+  const addUserOption = (id: string) => {
+    if ([...picker.options].some((o) => o.value === id)) return;
+    picker.add(new Option(`User ${id}`, id));
+  };
+  catalog.users.slice(0, 200).forEach(addUserOption);
+  picker.addEventListener('change', () => {
+    userId = picker.value;
+    refresh();
+  });
+  $('random-user').addEventListener('click', () => {
+    userId = catalog.users[Math.floor(Math.random() * catalog.users.length)]!;
+    addUserOption(userId);
+    picker.value = userId;
+    refresh();
+  });
+  panel = newUserPanel($('catalog'), $('history'), $<HTMLButtonElement>('more-items'), catalog, toggleHistory);
+  const setMode = (next: 'known' | 'new') => {
+    mode = next;
+    $('mode-known').setAttribute('aria-selected', String(next === 'known'));
+    $('mode-new').setAttribute('aria-selected', String(next === 'new'));
+    $('known-panel').hidden = next !== 'known';
+    $('new-panel').hidden = next !== 'new';
+    panel?.render(history);
+    refresh();
+  };
+  $('mode-known').addEventListener('click', () => setMode('known'));
+  $('mode-new').addEventListener('click', () => setMode('new'));
+  $('clear-history').addEventListener('click', () => {
+    history = [];
+    panel?.render(history);
+    refresh();
+  });
+  $('budget-auto').addEventListener('click', () => applyBudget('auto'));
+
+  for (const event of ['fallback', 'integrity', 'quota', 'storage'] as const) {
+    rec.on(event, (detail) => {
+      extras.lastEvent = `${event}: ${JSON.stringify(detail)}`;
+      renderEngine($('engine-facts'), rec.info, extras);
+    });
+  }
+  window.addEventListener('online', renderInfo);
+  window.addEventListener('offline', renderInfo);
+
+  renderInfo();
+  refresh();
+  trackSaved();
+}
+
+main().catch((e: unknown) => {
+  const err = e as Error;
+  console.error(err);
+  setStatus(`${err.name ?? 'Error'}: ${err.message}`, 'error');
+});

@@ -1,0 +1,333 @@
+/**
+ * The scoring benchmark page. For one (catalog, budget) it loads the runtime,
+ * then builds every other implementation from the runtime's own selection so
+ * all of them do the same work, checks that they return the same top-k as
+ * the runtime's float64 reference, and times them interleaved (one call of
+ * each per round) so that machine noise hits them all alike.
+ */
+import { createRecommender, referenceScores, topK, type BackendName, type Recommender } from '@peelrec/runtime';
+import { encodeBlock, parseManifest, selectBlocks, type Manifest, type Selection } from '@peelrec/format';
+import { fetchBytes, groupMatrices, loadSelectedBlocks, summarise, TFJS_WASM_PATHS, userOfGroup } from './common.js';
+import { OrtScorer, ORT_VERSION } from './impl/ort.js';
+import { LoopScorer, type TopK } from './impl/ts-loop.js';
+import type { GroupMatrix } from './impl/onnx-graph.js';
+import { FusedScorer, WasmScorer, WasmStream } from './impl/wasm-kernels.js';
+import { tfjsDiagnostics } from './impl/tfjs-diag.js';
+import { WorkerScorer } from './impl/worker-scorer.js';
+import { runMemoryCase } from './memory.js';
+import { prepareRuntimeLoop } from './profile.js';
+
+export interface ScoringCase {
+  readonly catalog: string;
+  readonly manifestUrl: string;
+  readonly budgetBytes: number;
+  /** Runtime backends to time, each in its own interleaved series. */
+  readonly backends: readonly BackendName[];
+  /** Also time the peers (plain loop, onnxruntime-web, the prototype) in the first series. */
+  readonly peers: boolean;
+  /** Label for the backend column, e.g. `swiftshader` for the software WebGPU adapter. */
+  readonly backendLabel?: Partial<Record<BackendName, string>>;
+  readonly k: number;
+  readonly minSamples: number;
+  readonly maxSamples: number;
+  /** Stop a series once it has minSamples and ran this long. */
+  readonly maxMs: number;
+  readonly userGroup: number;
+}
+
+export interface ScoringRow {
+  readonly catalog: string;
+  readonly items: number;
+  readonly budgetBytes: number;
+  /** Encoding of the selected block files; every implementation holds them as f32. */
+  readonly dtype: string;
+  readonly backend: string;
+  readonly impl: string;
+  readonly p50ms: number;
+  readonly p95ms: number;
+  /** The fastest sample (steadier than p50 when the machine is loaded). */
+  readonly minms: number;
+  readonly samples: number;
+  /** The runtime series these rows were interleaved in: compare rows of one series side by side. */
+  readonly series: string;
+  /** Bytes of the selection held as f32 (what the runtime keeps resident). */
+  readonly residentBytes: number;
+  /** Bytes the bound kernels of this series stream: the f32 bytes, or the f16 bytes in the no-runtime f16 series. */
+  readonly boundBytes: number;
+  readonly selectedBlocks: number;
+}
+
+export interface ScoringResult {
+  /** Set when the runtime refused the budget (BudgetTooSmallError); rows then come from the f16 selection without it. */
+  readonly runtimeError?: string;
+  readonly rows: ScoringRow[];
+  readonly agreement: { impl: string; series: string; ok: true; maxScoreError: number }[];
+  readonly env: Record<string, unknown>;
+}
+
+interface Impl {
+  readonly impl: string;
+  readonly backend: string;
+  readonly run: () => Promise<TopK | number> | TopK | number;
+  /** Bound kernels return a number and are not checked for agreement. */
+  readonly scores: boolean;
+  /** Float64 scores of every item to check against, when this implementation holds other values (f16). */
+  readonly reference?: Float64Array;
+}
+
+/** Float64 scores of every item for the stacked group matrices (the reference for the f16 prototype). */
+function scoresOf(groups: readonly GroupMatrix[], matrices: readonly Float32Array[], user: Float32Array): Float64Array {
+  const out = new Float64Array(groups.reduce((n, g) => n + g.items, 0));
+  let start = 0;
+  groups.forEach((g, gi) => {
+    const m = matrices[gi]!;
+    for (let r = 0; r < g.dims.length; r++) {
+      const c = g.weights[r]! * user[g.dims[r]!]!;
+      for (let i = 0; i < g.items; i++) out[start + i] += c * m[r * g.items + i]!;
+    }
+    start += g.items;
+  });
+  return out;
+}
+
+function sameSelection(a: Selection, b: Selection): boolean {
+  return a.dtype === b.dtype && a.blocks.length === b.blocks.length && a.blocks.every((x, i) => x.itemGroup === b.blocks[i]!.itemGroup && x.block === b.blocks[i]!.block);
+}
+
+/**
+ * Fails loudly unless `got` is a valid top-k for the reference scores: no
+ * excluded item, each score within float tolerance of the reference, and the
+ * same items except where the reference itself ties within tolerance.
+ */
+function checkAgreement(impl: string, got: TopK, ref: Float64Array, exclude: ReadonlySet<number>, k: number): number {
+  const want = topK(ref, k, exclude);
+  const scale = Math.max(Math.abs(want[0]!.score), 1e-12);
+  const tol = 2e-5 * scale;
+  const fail = (why: string): never => {
+    throw new Error(`DISAGREEMENT: ${impl}: ${why}\n  got ${Array.from(got.positions).join(',')}\n  want ${want.map((w) => w.position).join(',')}`);
+  };
+  if (got.positions.length !== k) fail(`returned ${got.positions.length} items, expected ${k}`);
+  const kth = want[k - 1]!.score;
+  const seen = new Set<number>();
+  let maxErr = 0;
+  got.positions.forEach((p, i) => {
+    if (seen.has(p)) fail(`position ${p} returned twice`);
+    seen.add(p);
+    if (exclude.has(p)) fail(`returned excluded position ${p}`);
+    const err = Math.abs(got.scores[i]! - ref[p]!);
+    maxErr = Math.max(maxErr, err);
+    if (err > tol) fail(`score of position ${p} is ${got.scores[i]}, reference ${ref[p]} (tolerance ${tol})`);
+    if (ref[p]! < kth - tol) fail(`position ${p} (reference score ${ref[p]}) is not in the reference top-${k} (k-th score ${kth})`);
+    if (i > 0 && got.scores[i]! > got.scores[i - 1]! + tol) fail('scores are not in descending order');
+  });
+  for (const w of want) if (w.score > kth + tol && !seen.has(w.position)) fail(`missed position ${w.position} (reference score ${w.score})`);
+  return maxErr / scale;
+}
+
+async function timeInterleaved(impls: readonly Impl[], spec: ScoringCase): Promise<number[][]> {
+  const samples = impls.map(() => [] as number[]);
+  const started = performance.now();
+  for (let round = 0; round < spec.maxSamples; round++) {
+    if (round >= spec.minSamples && performance.now() - started > spec.maxMs) break;
+    for (let i = 0; i < impls.length; i++) {
+      const t0 = performance.now();
+      await impls[i]!.run();
+      samples[i]!.push(performance.now() - t0);
+    }
+  }
+  return samples;
+}
+
+export async function runScoringCase(spec: ScoringCase): Promise<ScoringResult> {
+  const manifest: Manifest = parseManifest(new TextDecoder().decode(await fetchBytes(spec.manifestUrl)));
+  const ids = JSON.parse(new TextDecoder().decode(await fetchBytes(new URL(manifest.items.ids.url, spec.manifestUrl)))) as string[];
+  const user = await userOfGroup(manifest, spec.manifestUrl, spec.userGroup);
+
+  const rows: ScoringRow[] = [];
+  const agreement: ScoringResult['agreement'] = [];
+  const env: Record<string, unknown> = { ortVersion: ORT_VERSION, crossOriginIsolated, userAgent: navigator.userAgent, backends: {} };
+  let first: { selection: Selection; ref: Float64Array; exclude: number[]; excludeSet: Set<number> } | undefined;
+
+  let runtimeError: string | undefined;
+  for (const backend of spec.backends) {
+    let rec: Recommender;
+    try {
+      rec = await createRecommender({
+        manifestUrl: spec.manifestUrl,
+        budget: spec.budgetBytes,
+        backend,
+        storage: 'memory',
+        wasmPaths: TFJS_WASM_PATHS,
+        userGroup: spec.userGroup,
+        metadata: false,
+      });
+    } catch (e) {
+      // The runtime refusing a budget is a result, not a crash: record it, and (once) time the
+      // peers and the f16 prototype on the f16 selection the format allows at this budget.
+      if ((e as Error)?.name !== 'BudgetTooSmallError') throw e;
+      runtimeError = `${(e as Error).name}: ${(e as Error).message}`;
+      if (!first && spec.peers) await withoutRuntime();
+      break;
+    }
+    const cleanups: (() => Promise<void> | void)[] = [() => rec.dispose()];
+    try {
+      const info = rec.info;
+      (env.backends as Record<string, unknown>)[backend] = info.backend;
+      if (info.backend.name !== backend) throw new Error(`asked the runtime for ${backend}, got ${info.backend.name}: ${JSON.stringify(info.backend.fallbacks)}`);
+      const selection = info.selection;
+      if (!first) {
+        const groups = await prepare(selection);
+        const impls: Impl[] = [runtimeScorer(rec, user.vector, spec, first!.exclude.map((p) => ids[p]!), spec.backendLabel?.[backend] ?? backend)];
+        if (spec.peers) impls.push(...(await peerImpls(groups, cleanups, true)));
+        impls.push(...(await boundImpls(groups.map((g) => g.matrix))));
+        await measure(impls, selection, backend);
+      } else {
+        if (!sameSelection(first.selection, selection)) throw new Error(`runtime on ${backend} selected other blocks than on ${spec.backends[0]}`);
+        const groups = groupMatrices(manifest, selection, await loadSelectedBlocks(selection, spec.manifestUrl));
+        const excludeIds = first.exclude.map((p) => ids[p]!);
+        const impls = [runtimeScorer(rec, user.vector, spec, excludeIds, spec.backendLabel?.[backend] ?? backend), ...(await boundImpls(groups.map((g) => g.matrix)))];
+        await measure(impls, selection, backend);
+      }
+    } finally {
+      for (const c of cleanups.reverse()) await c();
+    }
+  }
+  return { rows, agreement, env, runtimeError };
+
+  /** Loads the selected blocks, sets the reference and the exclusions, and returns the stacked group matrices. */
+  async function prepare(selection: Selection): Promise<GroupMatrix[]> {
+    const blocks = await loadSelectedBlocks(selection, spec.manifestUrl);
+    const ref = referenceScores({ manifest, selection, vector: user.vector, block: (g, b) => blocks.get(`${g}/${b}`)! });
+    // Exclude half of the reference top-60 (so exclusion changes the answer) and a spread of other items.
+    const exclude = topK(ref, 60).filter((_, i) => i % 2 === 0).map((s) => s.position);
+    for (let i = 0; i < 20; i++) exclude.push(Math.floor(((i * 7919) % 997) / 997 * manifest.items.count));
+    first = { selection, ref, exclude: [...new Set(exclude)], excludeSet: new Set(exclude) };
+    return groupMatrices(manifest, selection, blocks);
+  }
+
+  async function peerImpls(groups: GroupMatrix[], cleanups: (() => Promise<void> | void)[], diagnostics: boolean): Promise<Impl[]> {
+    const { exclude: ex, excludeSet: exSet } = first!;
+    const loop = new LoopScorer(groups);
+    const ort = await OrtScorer.of(groups, manifest.dims.fullDim, spec.k);
+    cleanups.push(() => ort.release());
+    const proto = await WasmScorer.of(groups);
+    const fused = await FusedScorer.of(groups);
+    const fused16 = await FusedScorer.of(groups, { f16: true });
+    const ref16 = scoresOf(groups, fused16.heldMatrices(), user.vector);
+    const inWorker = await WorkerScorer.of(groups);
+    cleanups.push(() => inWorker.terminate());
+    const impls: Impl[] = [
+      { impl: 'ts-loop', backend: 'js', scores: true, run: () => loop.score(user.vector, spec.k, exSet) },
+      { impl: 'onnxruntime-web', backend: 'wasm', scores: true, run: () => ort.score(user.vector, ex) },
+      { impl: 'proto-simd-rows', backend: 'wasm', scores: true, run: () => proto.score(user.vector, spec.k, exSet) },
+      { impl: 'proto-simd-fused-topk', backend: 'wasm', scores: true, run: () => fused.score(user.vector, spec.k, exSet) },
+      { impl: 'proto-simd-fused-topk-f16', backend: 'wasm', scores: true, reference: ref16, run: () => fused16.score(user.vector, spec.k, exSet) },
+      { impl: 'proto-simd-fused-topk-in-worker', backend: 'wasm (Worker)', scores: true, run: () => inWorker.score(user.vector, spec.k, ex) },
+    ];
+    if (diagnostics) {
+      const diag = await tfjsDiagnostics(groups, user.vector, spec.k, exSet);
+      cleanups.push(() => diag.dispose());
+      impls.push(...diag.impls);
+    }
+    return impls;
+  }
+
+  /** The budget is below the runtime's f32 minimum: the format's f16 selection, timed without the runtime. */
+  async function withoutRuntime(): Promise<void> {
+    let selection: Selection;
+    try {
+      selection = selectBlocks(manifest, spec.userGroup, spec.budgetBytes, { dtype: 'f16' });
+    } catch {
+      return; // not even f16 fits
+    }
+    const groups = await prepare(selection);
+    const cleanups: (() => Promise<void> | void)[] = [];
+    try {
+      const impls = await peerImpls(groups, cleanups, false);
+      // The bound for what fits the budget: the f16 bytes, streamed once.
+      const f16Bytes = groups.map((g) => {
+        const bytes = encodeBlock(g.matrix, 'f16');
+        return new Float32Array(bytes.buffer, bytes.byteOffset, Math.floor(bytes.byteLength / 4));
+      });
+      impls.push(...(await boundImpls(f16Bytes)));
+      await measure(impls, selection, 'no runtime (f16 selection)', f16Bytes.reduce((n, a) => n + a.byteLength, 0));
+    } finally {
+      for (const c of cleanups.reverse()) await c();
+    }
+  }
+
+  async function measure(impls: Impl[], selection: Selection, series: string, boundBytes = residentBytesOf(manifest, selection)) {
+    const { ref, excludeSet } = first!;
+    for (const impl of impls) {
+      for (let w = 0; w < 3; w++) {
+        const out = await impl.run();
+        if (impl.scores && w === 0) {
+          const err = checkAgreement(`${impl.impl} (${impl.backend})`, out as TopK, impl.reference ?? ref, excludeSet, spec.k);
+          agreement.push({ impl: impl.impl, series, ok: true, maxScoreError: err });
+        }
+      }
+    }
+    const samples = await timeInterleaved(impls, spec);
+    impls.forEach((impl, i) => {
+      rows.push({
+        catalog: spec.catalog,
+        items: manifest.items.count,
+        budgetBytes: spec.budgetBytes,
+        dtype: selection.dtype,
+        backend: impl.backend,
+        impl: impl.impl,
+        ...summarise(samples[i]!),
+        series,
+        residentBytes: residentBytesOf(manifest, selection),
+        boundBytes,
+        selectedBlocks: selection.blocks.length,
+      });
+    });
+  }
+}
+
+function residentBytesOf(manifest: Manifest, selection: Selection): number {
+  return selection.blocks.reduce((n, b) => n + manifest.dims.blockDim * manifest.itemGroups[b.itemGroup]!.count * 4, 0);
+}
+
+function runtimeScorer(rec: Recommender, vector: Float32Array, spec: ScoringCase, excludeIds: string[], backend: string): Impl {
+  return {
+    impl: 'runtime',
+    backend,
+    scores: true,
+    run: async () => {
+      const recs = await rec.recommend({ user: { vector, group: spec.userGroup }, k: spec.k, exclude: excludeIds });
+      return { positions: Int32Array.from(recs, (r) => r.position), scores: Float32Array.from(recs, (r) => r.score) };
+    },
+  };
+}
+
+/** The bandwidth bound two ways: a plain JS sum over the very same arrays, and a SIMD sum over a copy in wasm memory. */
+async function boundImpls(arrays: Float32Array[]): Promise<Impl[]> {
+  const stream = await WasmStream.of(arrays);
+  return [
+    {
+      impl: 'bound-js',
+      backend: 'js',
+      scores: false,
+      run: () => {
+        let a = 0, b = 0, c = 0, d = 0;
+        for (const m of arrays) {
+          const n4 = m.length & ~3;
+          for (let i = 0; i < n4; i += 4) { a += m[i]!; b += m[i + 1]!; c += m[i + 2]!; d += m[i + 3]!; }
+          for (let i = n4; i < m.length; i++) a += m[i]!;
+        }
+        return a + b + c + d;
+      },
+    },
+    { impl: 'bound-wasm-simd', backend: 'wasm', scores: false, run: () => stream.run() },
+  ];
+}
+
+declare global {
+  interface Window {
+    peelBench: { runScoringCase: typeof runScoringCase; runMemoryCase: typeof runMemoryCase; prepareRuntimeLoop: typeof prepareRuntimeLoop };
+  }
+}
+window.peelBench = { runScoringCase, runMemoryCase, prepareRuntimeLoop };
+document.title = 'ready';

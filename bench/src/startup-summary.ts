@@ -1,0 +1,99 @@
+/** Medians over the start-up runs, and the start-up goals. */
+import type { Goal } from './report.js';
+import type { StartupRun } from './startup.js';
+
+export interface StartupSide {
+  readonly firstRecommendationsMs: number;
+  readonly persistedMs: number;
+  /** Artifact bytes on the wire (JSON gzip-compressed, as a static host sends it). */
+  readonly downloadedBytes: number;
+  readonly uncompressedBytes: number;
+  readonly blockBytes: number;
+  /** Median main-thread task time (CDP TaskDuration: wall time inside main-thread tasks) until the driver read the result. */
+  readonly mainThreadBusyMs: number;
+  readonly scriptMs: number;
+  /** Medians, ms from navigation start: where the time to first recommendations went. */
+  readonly timeline: {
+    readonly appCodeLoadedMs: number;
+    readonly manifestFetchedMs: number | null;
+    readonly firstBlockRequestMs: number | null;
+    readonly lastBlockReceivedMs: number | null;
+    readonly recommenderReadyMs: number;
+  };
+}
+
+export interface StartupSummary {
+  readonly catalog: string;
+  readonly budgetBytes: number;
+  readonly runs: number;
+  readonly backend: string;
+  readonly dtype: string;
+  readonly selectedBlocks: number;
+  readonly selectedFileBytes: number;
+  readonly cold: StartupSide;
+  readonly warm: StartupSide;
+  /** Median first recommendations of a cold load with storage 'memory' (no IndexedDB at all). */
+  readonly coldMemoryStorageMs: number;
+  readonly coldByKind: Record<string, number>;
+  readonly downloadedOverSelected: number;
+  readonly uncompressedOverSelected: number;
+  readonly blocksOverSelected: number;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+function medianOrNull(xs: (number | null)[]): number | null {
+  const v = xs.filter((x): x is number => x !== null);
+  return v.length ? median(v) : null;
+}
+
+export function summariseStartup(catalog: string, budgetBytes: number, runs: readonly StartupRun[]): StartupSummary {
+  const side = (pick: 'cold' | 'warm'): StartupSide => ({
+    firstRecommendationsMs: median(runs.map((r) => r[pick].firstRecommendationsMs)),
+    persistedMs: median(runs.map((r) => r[pick].persistedMs)),
+    downloadedBytes: median(runs.map((r) => r[pick === 'cold' ? 'coldServed' : 'warmServed'].bytes)),
+    mainThreadBusyMs: median(runs.map((r) => r[pick === 'cold' ? 'coldBusy' : 'warmBusy'].taskMs)),
+    scriptMs: median(runs.map((r) => r[pick === 'cold' ? 'coldBusy' : 'warmBusy'].scriptMs)),
+    uncompressedBytes: median(runs.map((r) => r[pick === 'cold' ? 'coldServed' : 'warmServed'].uncompressedBytes)),
+    blockBytes: median(runs.map((r) => r[pick === 'cold' ? 'coldServed' : 'warmServed'].byKind.blocks ?? 0)),
+    timeline: {
+      appCodeLoadedMs: median(runs.map((r) => r[pick].timeline.appCodeLoadedMs)),
+      manifestFetchedMs: medianOrNull(runs.map((r) => r[pick].timeline.manifestFetchedMs)),
+      firstBlockRequestMs: medianOrNull(runs.map((r) => r[pick].timeline.firstBlockRequestMs)),
+      lastBlockReceivedMs: medianOrNull(runs.map((r) => r[pick].timeline.lastBlockReceivedMs)),
+      recommenderReadyMs: median(runs.map((r) => r[pick].recommenderReadyMs)),
+    },
+  });
+  const first = runs[0]!;
+  const cold = side('cold');
+  const selected = first.cold.selectionFileBytes;
+  return {
+    catalog,
+    budgetBytes,
+    runs: runs.length,
+    backend: first.cold.backend,
+    dtype: first.cold.dtype,
+    selectedBlocks: first.cold.selectedBlocks,
+    selectedFileBytes: selected,
+    cold,
+    warm: side('warm'),
+    coldMemoryStorageMs: median(runs.map((r) => r.coldMemory.firstRecommendationsMs)),
+    coldByKind: first.coldServed.byKind,
+    downloadedOverSelected: Number((cold.downloadedBytes / selected).toFixed(3)),
+    uncompressedOverSelected: Number((cold.uncompressedBytes / selected).toFixed(3)),
+    blocksOverSelected: Number((cold.blockBytes / selected).toFixed(3)),
+  };
+}
+
+export function startupGoals(s: StartupSummary): Goal[] {
+  return [
+    { goal: 'cold start ≤ 500 ms (first recommendations)', met: s.cold.firstRecommendationsMs <= 500, figure: `${s.cold.firstRecommendationsMs.toFixed(0)} ms` },
+    { goal: 'warm start ≤ 150 ms (from IndexedDB)', met: s.warm.firstRecommendationsMs <= 150, figure: `${s.warm.firstRecommendationsMs.toFixed(0)} ms` },
+    { goal: 'downloaded ≤ 1.05 × selected (every artifact byte, cold)', met: s.downloadedOverSelected <= 1.05, figure: `${s.downloadedOverSelected}× on the wire, JSON gzipped (${s.uncompressedOverSelected}× uncompressed; blocks alone ${s.blocksOverSelected}×)` },
+    { goal: 'warm start downloads no blocks', met: s.warm.blockBytes === 0, figure: `${s.warm.blockBytes} B of blocks, ${s.warm.downloadedBytes} B in all` },
+  ];
+}

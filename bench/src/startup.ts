@@ -1,0 +1,101 @@
+/**
+ * Start-up: a cold load (fresh browser context: empty HTTP cache and
+ * IndexedDB) until the first recommendations, then a reload in the same
+ * context (warm: blocks from IndexedDB). The server counts every artifact byte.
+ */
+import type { Browser, CDPSession, Page } from 'playwright-core';
+import type { StartupResult } from '../page/startup.js';
+import type { StaticServer } from './server.js';
+
+/** Main-thread task time of the page (CDP Performance.getMetrics TaskDuration/ScriptDuration, ms): wall time inside tasks, so it separates a busy main thread from one waiting on the network. */
+export interface Busy {
+  readonly taskMs: number;
+  readonly scriptMs: number;
+}
+
+async function busy(cdp: CDPSession): Promise<Busy> {
+  const { metrics } = (await cdp.send('Performance.getMetrics')) as { metrics: { name: string; value: number }[] };
+  const get = (n: string) => (metrics.find((m) => m.name === n)?.value ?? NaN) * 1000;
+  return { taskMs: get('TaskDuration'), scriptMs: get('ScriptDuration') };
+}
+
+function since(a: Busy, b: Busy): Busy {
+  // Metrics restart with a new renderer; otherwise they accumulate across the reload.
+  return b.taskMs >= a.taskMs ? { taskMs: b.taskMs - a.taskMs, scriptMs: b.scriptMs - a.scriptMs } : b;
+}
+
+export interface StartupRun {
+  readonly coldBusy: Busy;
+  readonly warmBusy: Busy;
+  readonly cold: StartupResult;
+  readonly warm: StartupResult;
+  /** Diagnostic: a cold load with storage 'memory', to see what IndexedDB costs the cold path. */
+  readonly coldMemory: StartupResult;
+  readonly coldServed: Served;
+  readonly warmServed: Served;
+}
+
+interface Served {
+  /** On the wire (JSON gzip-compressed). */
+  readonly bytes: number;
+  readonly uncompressedBytes: number;
+  readonly requests: number;
+  /** Bytes by kind of file: manifest, items (ids/metadata), users (shards), blocks. */
+  readonly byKind: Record<string, number>;
+}
+
+function kindOf(path: string): string {
+  const rel = path.split('/').slice(1).join('/'); // drop the catalog directory
+  if (rel === 'manifest.json') return 'manifest';
+  return rel.split('/')[0] ?? rel;
+}
+
+function snapshot(server: StaticServer): Served {
+  const byKind: Record<string, number> = {};
+  for (const [path, bytes] of server.artifacts.files) byKind[kindOf(path)] = (byKind[kindOf(path)] ?? 0) + bytes;
+  return { bytes: server.artifacts.bytes, uncompressedBytes: server.artifacts.uncompressedBytes, requests: server.artifacts.requests, byKind };
+}
+
+async function result(page: Page): Promise<StartupResult> {
+  await page.waitForFunction(() => window.startup || window.startupError, null, { timeout: 120_000 });
+  const err = await page.evaluate(() => window.startupError);
+  if (err) throw new Error(`start-up page failed: ${err}`);
+  return (await page.evaluate(() => window.startup))!;
+}
+
+export async function runStartup(browser: Browser, server: StaticServer, catalog: string, budgetBytes: number, runs: number, log: (s: string) => void): Promise<StartupRun[]> {
+  const out: StartupRun[] = [];
+  const url = `${server.origin}/startup.html?manifest=/artifacts/${catalog}/manifest.json&budget=${budgetBytes}&user=0`;
+  for (let i = 0; i < runs; i++) {
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      const cdp = await context.newCDPSession(page);
+      await cdp.send('Performance.enable');
+      server.reset();
+      await page.goto(url);
+      const cold = await result(page);
+      const coldBusy = await busy(cdp);
+      const coldServed = snapshot(server);
+      server.reset();
+      await page.reload();
+      const warm = await result(page);
+      const warmBusy = since(coldBusy, await busy(cdp));
+      const warmServed = snapshot(server);
+      const memContext = await browser.newContext();
+      let coldMemory: StartupResult;
+      try {
+        const p2 = await memContext.newPage();
+        await p2.goto(`${url}&storage=memory`);
+        coldMemory = await result(p2);
+      } finally {
+        await memContext.close();
+      }
+      log(`  start-up run ${i + 1}: cold memory-storage ${coldMemory.firstRecommendationsMs.toFixed(0)} ms, cold ${cold.firstRecommendationsMs.toFixed(0)} ms (${coldServed.bytes} B), warm ${warm.firstRecommendationsMs.toFixed(0)} ms (${warmServed.bytes} B); main-thread tasks ${coldBusy.taskMs.toFixed(0)} / ${warmBusy.taskMs.toFixed(0)} ms`);
+      out.push({ cold, warm, coldMemory, coldServed, warmServed, coldBusy, warmBusy });
+    } finally {
+      await context.close();
+    }
+  }
+  return out;
+}

@@ -1,0 +1,49 @@
+/**
+ * The artifacts the suite runs against, all made by the real trainer CLI:
+ * - synthetic: the demo's embedded default (public/models/synthetic);
+ * - small / small-v2: a small synthetic catalog (SwiftShader WebGPU is ~400×
+ *   slower than WASM) and the same catalog trained with another seed, a
+ *   different model version for the upgrade test;
+ * - wide: 20,000 items (a 9.8 MiB table per user group), so the budgets that
+ *   navigator.deviceMemory gives (4 MiB at 0.25 GiB, 8 MiB at 0.5 GiB) really
+ *   cut the selection; the 4,000-item default fits whole in every one.
+ * Each is reused when present and verified, trained otherwise.
+ */
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const e2eRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const fixturesDir = join(e2eRoot, '.fixtures');
+/** The demo's embedded default model (apps/demo/scripts/prepare-model.ts trains it there). */
+const defaultModelDir = join(e2eRoot, '../public/models/synthetic');
+
+export const HARNESS_PORT = 4311;
+export const DEMO_PORT = 4310;
+
+/** Extra trainer flags of each fixture; `synthetic` is the demo default and takes none. */
+// Few epochs and one evaluated budget: these fixtures test mechanics (agreement, faults, upgrades), not quality.
+export const SMALL_ARGS = ['--synthetic-items', '600', '--synthetic-users', '400', '--epochs', '10', '--budgets', '0.5'];
+export const FIXTURES = {
+  synthetic: { dir: defaultModelDir, args: [] as string[] },
+  small: { dir: join(fixturesDir, 'small'), args: SMALL_ARGS },
+  'small-v2': { dir: join(fixturesDir, 'small-v2'), args: [...SMALL_ARGS, '--seed', '8'] },
+  wide: {
+    dir: join(fixturesDir, 'wide'),
+    args: ['--synthetic-items', '20000', '--synthetic-users', '1000', '--user-groups', '2', '--epochs', '5', '--budgets', '0.5'],
+  },
+} as const;
+export type FixtureName = keyof typeof FIXTURES;
+
+/** URL prefix → directory, for the harness server. */
+export function modelMounts(): Record<string, string> {
+  return Object.fromEntries(Object.entries(FIXTURES).map(([name, f]) => [`/models/${name}/`, f.dir]));
+}
+
+export async function ensureFixtures(log: (l: string) => void = console.log): Promise<void> {
+  // Imported here, not at the top: vite.config.ts imports this module, and Vite's config loader cannot load TypeScript from a package.
+  const { ensureSyntheticModel } = await import('@peelrec/demo/prepare-model');
+  for (const [name, f] of Object.entries(FIXTURES)) {
+    log(`[e2e] fixture ${name}`);
+    await ensureSyntheticModel(f.dir, { args: f.args, log });
+  }
+}

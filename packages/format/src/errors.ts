@@ -5,12 +5,15 @@
 export class PeelrecError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
+    // Subclasses also set `name` as a string literal: minifiers rename classes, so
+    // `new.target.name` alone reads "yw" in a production bundle.
     this.name = new.target.name;
   }
 }
 
 /** The manifest does not match the schema, or is of a format version we do not read. */
 export class ManifestError extends PeelrecError {
+  override name = 'ManifestError';
   constructor(
     message: string,
     /** Human-readable schema problems, each prefixed with its JSON path. */
@@ -23,6 +26,7 @@ export class ManifestError extends PeelrecError {
 
 /** A manifest of a `formatVersion` (or `kind`) this build cannot read. */
 export class UnsupportedVersionError extends ManifestError {
+  override name = 'UnsupportedVersionError';
   constructor(
     readonly found: unknown,
     readonly supported: readonly number[],
@@ -35,6 +39,7 @@ export class UnsupportedVersionError extends ManifestError {
 
 /** Bytes whose SHA-256 (or length) differs from what the manifest promises. */
 export class IntegrityError extends PeelrecError {
+  override name = 'IntegrityError';
   constructor(
     readonly url: string,
     readonly expected: string,
@@ -47,6 +52,7 @@ export class IntegrityError extends PeelrecError {
 
 /** The budget cannot hold one block per item group, so some items would be unrankable. */
 export class BudgetTooSmallError extends PeelrecError {
+  override name = 'BudgetTooSmallError';
   constructor(
     readonly budgetBytes: number,
     readonly minimumBytes: number,

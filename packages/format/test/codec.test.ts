@@ -1,3 +1,4 @@
+import { setFloat16 } from '@petamoriken/float16';
 import { describe, expect, it } from 'vitest';
 import { blockFromRows, decodeBlock, decodeUserShard, encodeBlock, encodeUserShard } from '../src/index.js';
 
@@ -16,6 +17,26 @@ describe('block codec', () => {
     for (let i = 0; i < v.length; i++) expect(Math.abs(back[i]! - v[i]!)).toBeLessThanOrEqual(Math.abs(v[i]!) * 2 ** -11 + 1e-7);
     const one = encodeBlock(Float32Array.of(1), 'f16');
     expect(Array.from(one)).toEqual([0x00, 0x3c]);
+  });
+
+  it('encodes f16 bit-identically to @petamoriken/float16 (round to nearest even, subnormals, overflow, NaN)', () => {
+    const bits = new Uint32Array(200_000);
+    let x = 12345;
+    for (let i = 0; i < bits.length; i++) {
+      x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+      bits[i] = x;
+    }
+    // Edge cases: every f16 boundary region, exact ties, the subnormal range and overflow.
+    const edge = [0, 0x80000000, 0x7f800000, 0xff800000, 0x7fc00000, 0xffc00001, 0x477fe000, 0x477fefff, 0x477ff000, 0x47800000, 0x38800000, 0x387fffff, 0x33000000, 0x33000001, 0x32ffffff, 0x33800000, 0x3f801000, 0x3f803000, 0x3f800fff, 0x3f801001];
+    for (let k = 0; k < 4096; k++) edge.push(((k & 0xff) + 96) << 23 | (k >> 8) << 9 | 0x1000);
+    const values = new Float32Array(bits.length + edge.length);
+    new Uint32Array(values.buffer).set(bits);
+    new Uint32Array(values.buffer).set(edge, bits.length);
+    const ours = encodeBlock(values, 'f16');
+    const ref = new Uint8Array(values.length * 2);
+    const view = new DataView(ref.buffer);
+    for (let i = 0; i < values.length; i++) setFloat16(view, i * 2, values[i]!, true);
+    expect(Buffer.from(ours).equals(Buffer.from(ref))).toBe(true);
   });
 
   it('decodes unaligned payloads', () => {

@@ -78,13 +78,14 @@ function userRequest(u: number, k = 20) {
   return { user: { vector: Array.from(fixture.userVectors.subarray(u * DIMS, (u + 1) * DIMS)), group: fixture.userGroups[u]! }, k };
 }
 
-function referenceFor(selection: Selection, u: number, k = 20) {
+function referenceFor(selection: Selection, u: number, k = 20, exclude: number[] = []) {
   const byKey = new Map(selection.blocks.map((b) => [`${b.itemGroup}/${b.block}`, b]));
   return scoreReference({
     manifest: fixture.manifest,
     selection,
     vector: fixture.userVectors.subarray(u * DIMS, (u + 1) * DIMS),
     k,
+    exclude,
     block: (g, b) => {
       const f = byKey.get(`${g}/${b}`)!.file;
       return decodeBlock(fixture.files.get(f.url)!, f.dtype);
@@ -133,6 +134,13 @@ describe('WebGPU off', () => {
       expect((await page.evaluate(() => window.driver.memory())).numBytes).toBe(now.residentBytes);
       await checkAgainstReference(page);
     }
+    // Exclusions: the best items of the unrestricted top-k are skipped, the rest move up.
+    const last: RecommenderInfo = await page.evaluate(() => window.driver.info());
+    const u = [...fixture.userGroups.keys()].find((x) => fixture.userGroups[x] === last.userGroup)!;
+    const skip = referenceFor(last.selection, u, 5).map((r) => r.position);
+    const [excluded] = await recommendMany(page, [{ ...userRequest(u), exclude: skip.map((p) => fixture.itemIds[p]!) }]);
+    expectAgreement(excluded!, referenceFor(last.selection, u, 20, skip));
+    expect(excluded!.some((r) => skip.includes(r.position))).toBe(false);
     const events: { type: string }[] = await page.evaluate(() => window.driver.events());
     expect(events.filter((e) => e.type === 'fallback')).toHaveLength(1);
     await page.context().close();

@@ -6,10 +6,13 @@
 import { PeelrecError } from '@peelrec/format';
 
 /** IndexedDB failed in a way the runtime could not recover from by eviction or memory mode. */
-export class StorageError extends PeelrecError {}
+export class StorageError extends PeelrecError {
+  override name = 'StorageError'; // a literal: minifiers rename classes (see PeelrecError)
+}
 
 /** No scoring backend could be initialised (each attempt and its reason is listed). */
 export class BackendUnavailableError extends PeelrecError {
+  override name = 'BackendUnavailableError';
   constructor(readonly attempts: readonly { backend: string; reason: string }[]) {
     super(`No scoring backend is available: ${attempts.map((a) => `${a.backend}: ${a.reason}`).join('; ') || 'none tried'}`);
   }
@@ -25,6 +28,7 @@ export class AbortError extends PeelrecError {
 
 /** A network failure that survived every retry (HTTP status or transport error). */
 export class DownloadError extends PeelrecError {
+  override name = 'DownloadError';
   constructor(
     readonly url: string,
     readonly status: number | undefined,
@@ -36,10 +40,13 @@ export class DownloadError extends PeelrecError {
 }
 
 /** A user the artifact does not know, or a malformed user input. */
-export class UserError extends PeelrecError {}
+export class UserError extends PeelrecError {
+  override name = 'UserError';
+}
 
 /** The recommender was used after `dispose()`. */
 export class DisposedError extends PeelrecError {
+  override name = 'DisposedError';
   constructor() {
     super('This recommender has been disposed');
   }

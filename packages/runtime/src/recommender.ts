@@ -11,6 +11,7 @@ import {
   ManifestError,
   parseManifest,
   selectBlocks,
+  SUPPORTED_VERSIONS,
   type FileRef,
   type Manifest,
   type Selection,
@@ -23,8 +24,9 @@ import { AbortError, DisposedError, DownloadError, StorageError, throwIfAborted,
 import { RecommenderEventTarget } from './events.js';
 import { foldIn, nearestCentroid } from './fold-in.js';
 import { PersistQueue } from './persist.js';
-import { topK } from './reference.js';
+import type { ScoredPosition } from './reference.js';
 import { Scorer } from './scorer.js';
+import { runtimeTuning } from './tuning.js';
 import { MemoryStore, openIndexedDbStore, type ModelStore } from './store.js';
 import type {
   BackendName,
@@ -135,16 +137,21 @@ class PeelRecommender implements Recommender {
 
   async init(): Promise<void> {
     const signal = this.options.signal;
-    if (this.options.storage !== 'memory') await this.openStore();
+    // The store, the manifest and the backend (WASM fetch + compile) load side by side.
+    const storeOpen = this.options.storage !== 'memory' ? this.openStore() : Promise.resolve();
+    const backendReady = runtimeTuning.parallelBackend ? this.startBackend() : undefined;
+    backendReady?.catch(() => {}); // awaited below; an earlier failure must not surface as unhandled
+    if (!runtimeTuning.parallelBackend) await storeOpen;
     throwIfAborted(signal);
-    await this.loadManifest(signal);
+    await this.loadManifest(signal, storeOpen);
     const m = this.manifestValue;
     this.scorer = new Scorer(m);
     const stored = await this.store.storedFiles(m.model.contentHash);
     const sizes = new Map<string, number>();
     for (const ref of this.allRefs()) if (stored.has(ref.sha256)) sizes.set(ref.sha256, ref.byteLength);
     this.queue = new PersistQueue(this.store, { contentHash: m.model.contentHash, manifestUrl: this.url.href, manifest: this.manifestText }, this.events, sizes);
-    await this.startBackend();
+    await (backendReady ?? this.startBackend());
+    await this.scorer.prepare();
     throwIfAborted(signal);
 
     // The first group: explicit, else the prepared user's, else 0.
@@ -175,14 +182,13 @@ class PeelRecommender implements Recommender {
       if (!Number.isInteger(k) || k < 0) throw new RangeError(`k must be an integer ≥ 0, got ${k}`);
       const user = await this.resolveUser(request.user, undefined);
       if (user.group !== this.selection.userGroup) await this.switchGroup(user.group);
-      const scores = await this.scoresFor(user.vector);
       const exclude = new Set<number>();
       for (const id of request.exclude ?? []) {
         const p = this.positionOf.get(id);
         if (p !== undefined) exclude.add(p);
       }
       if (request.excludeHistory !== false) for (const p of user.history ?? []) exclude.add(p);
-      return topK(scores, k, exclude).map(({ position, score }) => {
+      return (await this.topFor(user.vector, k, exclude)).map(({ position, score }) => {
         const meta = this.metadata?.[position];
         return { itemId: this.itemIds[position]!, score, position, ...(meta && { meta }) };
       });
@@ -256,16 +262,19 @@ class PeelRecommender implements Recommender {
    * complete cached version. A transport failure with a cached version falls
    * back at once (offline); server errors and a cold cache are retried.
    */
-  private async loadManifest(signal: AbortSignal | undefined): Promise<void> {
+  private async loadManifest(signal: AbortSignal | undefined, storeOpen: Promise<void>): Promise<void> {
     let text: string | undefined;
     let networkError: unknown;
     const retries = this.options.retries ?? 3;
+    // The last complete version, read while the network answers: an identical manifest was verified when it was stored.
+    const cachedVersion = storeOpen.then(() => this.store.current(this.url.href)).catch(() => undefined);
     for (let attempt = 0; text === undefined; attempt++) {
       try {
         const res = await this.fetchFn(this.url, { signal, cache: 'no-cache' });
         if (!res.ok) throw new DownloadError(this.url.href, res.status, `HTTP ${res.status} ${res.statusText}`.trim());
         text = await res.text();
       } catch (e) {
+        await storeOpen;
         if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
         networkError = e;
         const status = e instanceof DownloadError ? e.status : undefined;
@@ -283,8 +292,13 @@ class PeelRecommender implements Recommender {
     if (text === undefined) {
       throw networkError instanceof DownloadError ? networkError : new DownloadError(this.url.href, undefined, String((networkError as Error)?.message ?? networkError), { cause: networkError });
     }
-    const manifest = parseManifest(text);
-    const hash = await computeContentHash(manifest);
+    const cached = await cachedVersion;
+    // Byte-identical to the cached version, which passed parseManifest and the content-hash check before it was
+    // stored: skip both (the schema walk and the canonical hash of a 1 MB manifest cost ~100 ms on a slow core).
+    // Only a network copy is compared: a copy read back from IndexedDB alone (offline) is always fully checked.
+    const trusted = runtimeTuning.trustCachedManifest && this.manifestSource === 'network' && cached?.manifest === text ? trustedManifest(text, cached.contentHash) : undefined;
+    const manifest = trusted ?? parseManifest(text);
+    const hash = trusted ? manifest.model.contentHash : await computeContentHash(manifest);
     if (hash !== manifest.model.contentHash) {
       throw new ManifestError(`model.contentHash is ${manifest.model.contentHash}, but the manifest hashes to ${hash} (edited or corrupted manifest)`);
     }
@@ -315,6 +329,7 @@ class PeelRecommender implements Recommender {
     this.skip.set(this.backend.info.name, reason);
     this.scorer.forget();
     await this.startBackend();
+    await this.scorer.prepare();
     const decision = await this.decide(this.budgetRequest);
     const selection = this.select(this.selection.userGroup, decision.bytes);
     this.decision = decision;
@@ -322,14 +337,14 @@ class PeelRecommender implements Recommender {
     await this.scorer.warmUp();
   }
 
-  /** Scores, recovering once if the GPU device was lost during the request. */
-  private async scoresFor(vector: Float32Array): Promise<Float32Array> {
+  /** Top-k, recovering once if the GPU device was lost during the request. */
+  private async topFor(vector: Float32Array, k: number, exclude: ReadonlySet<number>): Promise<ScoredPosition[]> {
     try {
-      return await this.scorer.scores(vector);
+      return await this.scorer.top(vector, k, exclude);
     } catch (e) {
       if (!this.lostReason) throw e;
       await this.recoverIfLost();
-      return this.scorer.scores(vector);
+      return this.scorer.top(vector, k, exclude);
     }
   }
 
@@ -381,9 +396,21 @@ class PeelRecommender implements Recommender {
       this.events.emit('progress', p);
     });
     const remote: FileJob[] = [];
-    for (const job of jobs) {
+    const read = (job: FileJob) => (this.queue.committed.has(job.ref.sha256) ? this.store.read(job.ref.sha256) : Promise.resolve(undefined));
+    // Committed files in one IndexedDB transaction, their SHA-256 checks concurrently.
+    let reads: Promise<Uint8Array | undefined>[] | undefined;
+    if (runtimeTuning.batchCacheReads) {
+      const wanted = jobs.filter((j) => this.queue.committed.has(j.ref.sha256));
+      const many = this.store.readMany(wanted.map((j) => j.ref.sha256));
+      reads = jobs.map((j) => {
+        const i = wanted.indexOf(j);
+        return i < 0 ? Promise.resolve(undefined) : many.then((all) => all[i]);
+      });
+      reads.forEach((r) => r.catch(() => {})); // each is awaited in order below
+    }
+    for (const [i, job] of jobs.entries()) {
       throwIfAborted(signal);
-      const bytes = this.queue.committed.has(job.ref.sha256) ? await this.store.read(job.ref.sha256) : undefined;
+      const bytes = await (reads ? reads[i]! : read(job));
       if (!bytes) {
         if (this.queue.committed.delete(job.ref.sha256)) this.events.emit('eviction', { files: [job.ref.url], bytes: job.ref.byteLength, reason: 'quota' });
         remote.push(job);
@@ -564,4 +591,14 @@ function parseJsonArray(bytes: Uint8Array, url: string): unknown[] {
   }
   if (!Array.isArray(v)) throw new ManifestError(`${url} must hold a JSON array`);
   return v;
+}
+
+/** A manifest text that was validated when cached, parsed without the schema walk; undefined if anything looks off. */
+function trustedManifest(text: string, contentHash: string): Manifest | undefined {
+  try {
+    const m = JSON.parse(text) as Manifest;
+    return m?.format === 'peelrec' && SUPPORTED_VERSIONS.includes(m.formatVersion) && m.model?.contentHash === contentHash ? m : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -8,6 +8,7 @@
  * for item i in item group g, user u of group c, u_b = u[b·blockDim, (b+1)·blockDim).
  */
 import type { Manifest, Selection } from '@peelrec/format';
+import { TopKHeap } from './top-k.js';
 
 export interface ReferenceInput {
   readonly manifest: Manifest;
@@ -52,47 +53,17 @@ export function referenceScores(input: ReferenceInput): Float64Array {
 export function topK(scores: ArrayLike<number>, k: number, exclude: ReadonlySet<number> = new Set()): ScoredPosition[] {
   if (!Number.isInteger(k) || k < 0) throw new RangeError(`k must be an integer ≥ 0, got ${k}`);
   if (k === 0) return [];
-  // A size-k min-heap on (score, -position): O(n log k), no full sort of the catalog.
-  const heapScore = new Float64Array(k);
-  const heapPos = new Int32Array(k);
-  let size = 0;
-  const worse = (sa: number, pa: number, sb: number, pb: number) => sa < sb || (sa === sb && pa > pb);
-  const siftDown = (i: number) => {
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < size && worse(heapScore[l]!, heapPos[l]!, heapScore[m]!, heapPos[m]!)) m = l;
-      if (r < size && worse(heapScore[r]!, heapPos[r]!, heapScore[m]!, heapPos[m]!)) m = r;
-      if (m === i) return;
-      [heapScore[i], heapScore[m]] = [heapScore[m]!, heapScore[i]!];
-      [heapPos[i], heapPos[m]] = [heapPos[m]!, heapPos[i]!];
-      i = m;
-    }
-  };
+  // A size-k min-heap: O(n log k), no full sort of the catalog. Exclusions are
+  // looked up only for the few items that beat the current k-th best.
+  const heap = new TopKHeap(k);
+  let threshold = heap.threshold;
   for (let p = 0; p < scores.length; p++) {
     const s = scores[p]!;
-    if (Number.isNaN(s) || exclude.has(p)) continue;
-    if (size < k) {
-      let i = size++;
-      heapScore[i] = s;
-      heapPos[i] = p;
-      while (i > 0) {
-        const parent = (i - 1) >> 1;
-        if (!worse(heapScore[i]!, heapPos[i]!, heapScore[parent]!, heapPos[parent]!)) break;
-        [heapScore[i], heapScore[parent]] = [heapScore[parent]!, heapScore[i]!];
-        [heapPos[i], heapPos[parent]] = [heapPos[parent]!, heapPos[i]!];
-        i = parent;
-      }
-    } else if (worse(heapScore[0]!, heapPos[0]!, s, p)) {
-      heapScore[0] = s;
-      heapPos[0] = p;
-      siftDown(0);
-    }
+    if (!(s >= threshold) || exclude.has(p)) continue;
+    heap.offer(s, p);
+    threshold = heap.threshold;
   }
-  const out: ScoredPosition[] = [];
-  for (let i = 0; i < size; i++) out.push({ position: heapPos[i]!, score: heapScore[i]! });
-  return out.sort((a, b) => b.score - a.score || a.position - b.position);
+  return heap.result();
 }
 
 /** The reference top-k: {@link referenceScores} then {@link topK}. `exclude` holds artifact positions. */

@@ -59,6 +59,8 @@ export interface ModelStore {
   storedFiles(contentHash: string): Promise<Set<string>>;
   /** Bytes of a stored file, re-verified against its hash; undefined when absent or corrupt (a corrupt record is deleted). */
   read(sha256: string): Promise<Uint8Array | undefined>;
+  /** {@link read} of several files, fetched in one transaction and verified concurrently; results in the order asked. */
+  readMany(sha256s: readonly string[]): Promise<(Uint8Array | undefined)[]>;
   /** Commits one verified file for a model version. @throws QuotaError, StorageError */
   write(model: { contentHash: string; manifestUrl: string; manifest: string }, sha256: string, bytes: Uint8Array, weight: number): Promise<void>;
   /** Makes `contentHash` the current version of its URL and deletes other versions of that URL and unreferenced files. Returns the deleted files. */
@@ -79,6 +81,9 @@ export class MemoryStore implements ModelStore {
   }
   async read() {
     return undefined;
+  }
+  async readMany(sha256s: readonly string[]) {
+    return sha256s.map(() => undefined);
   }
   async write() {}
   async promote() {
@@ -146,7 +151,19 @@ export class IndexedDbStore implements ModelStore {
   }
 
   async read(sha256: string): Promise<Uint8Array | undefined> {
-    const rec = await this.db.get('files', sha256);
+    return this.verified(sha256, await this.db.get('files', sha256));
+  }
+
+  async readMany(sha256s: readonly string[]): Promise<(Uint8Array | undefined)[]> {
+    if (!sha256s.length) return [];
+    const tx = this.db.transaction('files', 'readonly');
+    const recs = await Promise.all(sha256s.map((s) => tx.store.get(s)));
+    await tx.done;
+    return Promise.all(sha256s.map((s, i) => this.verified(s, recs[i])));
+  }
+
+  /** The record's bytes if they still hash to `sha256`; a corrupt record is deleted. */
+  private async verified(sha256: string, rec: FileRecord | undefined): Promise<Uint8Array | undefined> {
     if (!rec) return undefined;
     const bytes = rec.bytes instanceof Uint8Array ? rec.bytes : new Uint8Array(rec.bytes as ArrayBufferLike);
     if ((await sha256Hex(bytes)) !== sha256) {

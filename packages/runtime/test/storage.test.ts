@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { IDBFactory } from 'fake-indexeddb';
-import { type Recommender, type RecommenderEvents } from '../src/index.js';
+import { ManifestError, type Recommender, type RecommenderEvents } from '../src/index.js';
+import { sha256Hex } from '@peelrec/format';
 import { openIndexedDbStore, QuotaError } from '../src/store.js';
 import { buildFixture } from './fixtures/artifact.js';
 import { harness, reference } from './helpers.js';
@@ -87,6 +88,53 @@ describe('IndexedDB cache', () => {
     const store = await openIndexedDbStore(h.idb);
     expect((await store.storedFiles(v1)).size).toBe(0);
     store.close();
+  });
+
+  it('readMany returns verified bytes in the order asked, undefined for absent files, and deletes corrupt records', async () => {
+    const h = await harness();
+    const store = await openIndexedDbStore(h.idb);
+    const model = { contentHash: 'c', manifestUrl: 'u', manifest: '{}' };
+    const good = new Uint8Array([1, 2, 3]);
+    const goodSha = await sha256Hex(good);
+    const badSha = await sha256Hex(new Uint8Array([9]));
+    await store.write(model, goodSha, good, 1);
+    await store.write(model, badSha, new Uint8Array([8]), 1); // bytes that no longer match their key
+    expect(await store.readMany([badSha, 'f'.repeat(64), goodSha])).toEqual([undefined, undefined, good]);
+    expect(await store.read(badSha)).toBeUndefined();
+    expect(await store.readMany([])).toEqual([]);
+    store.close();
+  });
+
+  it('a cached manifest edited in IndexedDB is not trusted: online the network copy wins, offline the load fails', async () => {
+    const h = await harness();
+    track(await h.open({ budget: 2000 }));
+    await open[0]!.persisted();
+    await open.pop()!.dispose();
+    // Tamper with the stored manifest text but keep its content hash field.
+    await new Promise<void>((resolve, reject) => {
+      const req = h.idb.open('peelrec-runtime');
+      req.onerror = () => reject(req.error);
+      req.onsuccess = () => {
+        const db = req.result;
+        const tx = db.transaction('models', 'readwrite');
+        const models = tx.objectStore('models');
+        const get = models.get(h.fixture.manifest.model.contentHash);
+        get.onsuccess = () => {
+          const rec = get.result as { manifest: string };
+          const m = JSON.parse(rec.manifest);
+          m.userGroups.centroids[0][0] += 1;
+          models.put({ ...rec, manifest: JSON.stringify(m) });
+        };
+        tx.oncomplete = () => (db.close(), resolve());
+        tx.onerror = () => reject(tx.error);
+      };
+    });
+    const online = track(await h.open({ budget: 2000 }));
+    expect(online.manifest.userGroups.centroids[0]![0]).toBe(h.fixture.manifest.userGroups.centroids[0]![0]);
+    await online.dispose();
+    open.pop();
+    h.server.offline = true;
+    await expect(h.open({ budget: 2000 })).rejects.toBeInstanceOf(ManifestError);
   });
 
   it('falls back to memory when IndexedDB cannot be opened', async () => {

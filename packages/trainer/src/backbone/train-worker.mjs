@@ -1,0 +1,177 @@
+// @ts-check
+// Worker for trainBackbone: one epoch of MF with sampled softmax over shared tables, in lockstep with the
+// other workers. Each batch runs in two phases separated by barriers:
+//   1. every thread normalises the batch's K shared negatives, then runs forward + backward for a fixed
+//      range of the batch's edges (SIMD GEMMs against the negatives), leaving per-edge gradients and its
+//      partial gradient of the negatives in shared memory;
+//   2. Adam on touched rows, each thread owning the rows with id mod T == its index; gradients are summed
+//      in batch order and the negatives' partial sums in thread order.
+// No phase depends on timing, so (seed, threads) fixes the result bit for bit.
+import { share, startWorker } from '../kernels/worker-runtime.mjs';
+
+/** Rows of each thread's batch share that estimate the block cross-correlation of the diversity term. */
+const DIVERSITY_ROWS = 128;
+
+/** @type {Map<string, any>} */
+const scratch = new Map();
+/**
+ * Thread-local buffers that survive between epochs.
+ * @template T
+ * @param {string} key
+ * @param {() => T} make
+ * @returns {T}
+ */
+function local(key, make) {
+  let v = scratch.get(key);
+  if (!v) scratch.set(key, (v = make()));
+  return v;
+}
+
+startWorker({
+  /**
+   * @param {any} t task (see backbone/train.ts: SoftmaxEpochTask)
+   * @param {import('../kernels/worker-runtime.mjs').WorkerContext} ctx
+   */
+  softmaxEpoch(t, ctx) {
+    const buf = ctx.buffer;
+    const T = ctx.threads;
+    const tid = ctx.threadId;
+    const { dim: d, nNeg, batch: B, nnz, nUsers, nItems, tau, shift, lr, beta1, beta2, eps, lambda, blockDim } = t;
+    const eU = new Uint32Array(buf, t.edgeUser, nnz);
+    const eI = new Uint32Array(buf, t.edgeItem, nnz);
+    const perm = new Uint32Array(buf, t.perm, nnz);
+    const negAll = new Uint32Array(buf, t.negs, t.nBatches * nNeg);
+    const gradU = new Float32Array(buf, t.gradU, B * d);
+    const gradP = new Float32Array(buf, t.gradP, B * d);
+    const dNegP = t.dNegPartial.map((/** @type {number} */ p) => new Float32Array(buf, p, nNeg * d));
+    const my = t.threadScratch[tid];
+    const negHat = new Float32Array(buf, my.negHat, nNeg * d);
+    const negT = new Float32Array(buf, my.negT, d * nNeg);
+    const negNorm = new Float32Array(buf, my.negNorm, nNeg);
+    const gradN = new Float32Array(buf, my.gradN, nNeg * d);
+    const Cm = new Float32Array(buf, my.C, d * d);
+    const idxU = new Uint32Array(buf, my.idxU, B);
+    const idxP = new Uint32Array(buf, my.idxP, B);
+    const posS = new Float32Array(buf, my.pos, B);
+    const stat = new Float32Array(buf, my.stat, 2 * B);
+    const slotU = local('slotU', () => new Int32Array(nUsers).fill(-1));
+    const slotI = local('slotI', () => new Int32Array(nItems).fill(-1));
+    const acc = new Float32Array(buf, my.acc, (B + nNeg) * d);
+    const touched = new Int32Array(buf, my.touched, B + nNeg);
+    const K = ctx.kernel;
+
+    let step = t.step0;
+    let loss = 0;
+    let divPenalty = 0;
+
+    /** Lazy Adam on the rows collected in `acc` (global step for the bias correction). */
+    const adam = (/** @type {number} */ W, /** @type {number} */ M, /** @type {number} */ V, /** @type {number} */ count) => {
+      const bc1 = 1 - Math.pow(beta1, step);
+      const bc2 = 1 - Math.pow(beta2, step);
+      K.adam_rows(W, M, V, my.acc, my.touched, count, d, beta1, beta2, lr / bc1, 1 / bc2, eps);
+    };
+    /** Add `src[off..off+d)` to the accumulator slot of `row`. */
+    const add = (/** @type {Int32Array} */ slot, /** @type {number} */ row, /** @type {Float32Array} */ src, /** @type {number} */ off, /** @type {{n: number}} */ cnt) => {
+      let s = slot[row];
+      if (s < 0) {
+        s = slot[row] = cnt.n++;
+        touched[s] = row;
+        acc.fill(0, s * d, s * d + d);
+      }
+      const a0 = s * d;
+      for (let p = 0; p < d; p++) acc[a0 + p] += src[off + p];
+    };
+    /** Diversity term on X (rows × d, unit rows): C = XᵀX/n, penalty λ·Σ_{b≠b'}‖C_bb'‖², dX += (4λ/(nT))·X·C_off. */
+    const diversity = (/** @type {number} */ pX, /** @type {number} */ pdX, /** @type {number} */ n) => {
+      ctx.gemm(pX, 1, d, pX, d, my.C, d, d, d, n, 0);
+      const coef = (4 * lambda) / (n * T);
+      for (let i = 0; i < d; i++) {
+        const bi = Math.floor(i / blockDim);
+        for (let j = 0; j < d; j++) {
+          const c = Cm[i * d + j] / n;
+          if (Math.floor(j / blockDim) === bi) Cm[i * d + j] = 0;
+          else {
+            divPenalty += (lambda * c * c) / T;
+            Cm[i * d + j] = coef * c;
+          }
+        }
+      }
+      ctx.gemm(pX, d, 1, my.C, d, pdX, d, n, d, d, 1);
+    };
+
+    for (let bi = 0; bi < t.nBatches; bi++) {
+      const e0 = bi * B;
+      const bs = Math.min(B, nnz - e0);
+      step++;
+      const negs = negAll.subarray(bi * nNeg, (bi + 1) * nNeg);
+      // Phase 1: every thread normalises all of the batch's negatives into its own buffers (cheaper than
+      // a barrier when the machine is busy), row-major and transposed.
+      K.gather_unit_rows(t.I, t.negs + 4 * bi * nNeg, nNeg, d, my.negHat, my.negNorm);
+      for (let j = 0; j < nNeg; j++) for (let p = 0; p < d; p++) negT[p * nNeg + j] = negHat[j * d + p];
+      // ... then forward and backward for this thread's edges.
+      const [r0, r1] = share(bs, T, tid);
+      const rows = r1 - r0;
+      if (rows > 0) {
+        for (let r = 0; r < rows; r++) {
+          const e = perm[e0 + r0 + r];
+          idxU[r] = eU[e];
+          idxP[r] = eI[e];
+        }
+        K.gather_unit_rows(t.U, my.idxU, rows, d, my.Uh, my.normU);
+        K.gather_unit_rows(t.I, my.idxP, rows, d, my.Ph, my.normP);
+        ctx.gemm(my.Uh, d, 1, my.negT, nNeg, my.L, nNeg, rows, nNeg, d, 0);
+        K.row_dots(my.Uh, my.Ph, rows, d, my.pos);
+        K.softmax_rows(my.L, rows, nNeg, my.pos, 1 / tau, shift, 1 / (bs * tau), my.gpos, my.stat);
+        for (let r = 0; r < rows; r++) loss += Math.log(stat[2 * r + 1]) + stat[2 * r] - posS[r] / tau;
+        ctx.gemm(my.L, nNeg, 1, my.negHat, d, my.dUh, d, rows, d, nNeg, 0);
+        ctx.gemm(my.L, 1, nNeg, my.Uh, d, t.dNegPartial[tid], d, nNeg, d, rows, 0);
+        K.pair_grads(my.Uh, my.Ph, my.gpos, rows, d, my.dUh, my.dPh);
+        if (lambda > 0) {
+          const n = Math.min(rows, DIVERSITY_ROWS);
+          diversity(my.Uh, my.dUh, n);
+          diversity(my.Ph, my.dPh, n);
+        }
+        // Back through the row normalisation: d x = (d x̂ − x̂ (x̂·d x̂)) / ‖x‖, into the shared gradient rows.
+        K.unit_backward(my.Uh, my.dUh, my.normU, rows, d, t.gradU + 4 * r0 * d);
+        K.unit_backward(my.Ph, my.dPh, my.normP, rows, d, t.gradP + 4 * r0 * d);
+      } else {
+        dNegP[tid].fill(0);
+      }
+      ctx.sync();
+      // Phase 2: each thread updates the rows it owns (id mod T), summing gradients in batch order.
+      const cnt = { n: 0 };
+      for (let r = 0; r < bs; r++) {
+        const u = eU[perm[e0 + r]];
+        if (u % T === tid) add(slotU, u, gradU, r * d, cnt);
+      }
+      for (let s = 0; s < cnt.n; s++) slotU[touched[s]] = -1;
+      adam(t.U, t.mU, t.vU, cnt.n);
+      cnt.n = 0;
+      for (let r = 0; r < bs; r++) {
+        const i = eI[perm[e0 + r]];
+        if (i % T === tid) add(slotI, i, gradP, r * d, cnt);
+      }
+      for (let j = 0; j < nNeg; j++) {
+        const i = negs[j];
+        if (i % T !== tid) continue;
+        // negative j's gradient: partial sums in thread order, then back through its normalisation
+        const o = j * d;
+        let a = 0;
+        for (let p = 0; p < d; p++) {
+          let g = 0;
+          for (let q = 0; q < T; q++) g += dNegP[q][o + p];
+          gradN[o + p] = g;
+          a += g * negHat[o + p];
+        }
+        const inv = 1 / negNorm[j];
+        for (let p = 0; p < d; p++) gradN[o + p] = (gradN[o + p] - a * negHat[o + p]) * inv;
+        add(slotI, i, gradN, o, cnt);
+      }
+      for (let s = 0; s < cnt.n; s++) slotI[touched[s]] = -1;
+      adam(t.I, t.mI, t.vI, cnt.n);
+      ctx.sync();
+      if (tid === 0 && (bi & 63) === 63) ctx.progress(bi + 1, t.nBatches);
+    }
+    return { loss, divPenalty };
+  },
+});

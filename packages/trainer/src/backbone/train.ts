@@ -1,0 +1,201 @@
+import type { CSR } from '../data/types.js';
+import { Random } from '../data/random.js';
+import { SharedHeap, heapBytes } from '../kernels/heap.js';
+import { WorkerPool, defaultThreads } from '../kernels/pool.js';
+import { smoothOneHop } from './smooth.js';
+
+export interface BackboneOptions {
+  /** Full embedding dimension (default pipeline: 128). Multiple of 8 and of blockDim. */
+  dim: number;
+  /** Dimensions per block (default pipeline: 8). */
+  blockDim: number;
+  seed: number;
+  /** Worker threads; default 2. The result is identical for the same (seed, threads). */
+  threads?: number;
+  /**
+   * λ of the diversity regularizer between blocks (0 disables it: the "noDiversity" ablation). Default 0.
+   * For a batch X of unit-norm rows (user rows and, separately, positive-item rows), C = XᵀX / n is the
+   * d×d correlation of the embedding coordinates and C_bb' its (blockDim × blockDim) sub-matrix between
+   * blocks b and b'. The penalty is  λ · Σ_{b ≠ b'} ‖C_bb'‖²_F : it is zero when every block carries
+   * information uncorrelated with the other blocks, so any subset of blocks kept on a device stays useful.
+   * It is estimated on the first 128 rows of each thread's share of every batch.
+   */
+  diversity?: number;
+  /** Epochs of MF with sampled softmax. Default 60. */
+  softmaxEpochs?: number;
+  /** Edges per batch. Default 1024. */
+  batch?: number;
+  /** Uniform negatives shared by a batch. Default 256. */
+  negatives?: number;
+  /** Softmax temperature on cosine scores. Default 0.1. */
+  temperature?: number;
+  /** Adam learning rate. Default 2e-3. */
+  lr?: number;
+  /** Std of the normal initialisation. Default 0.1. */
+  initStd?: number;
+  /** β of the one-hop smoothing applied at the end (0 disables). Default 0.15. */
+  smoothing?: number;
+  onProgress?: (stage: string, done: number, total: number) => void;
+  /** Called after each epoch with the current (unsmoothed, row-normalised) embeddings, e.g. for validation. */
+  onEpoch?: (epoch: number, stats: EpochStats, snapshot: () => Embeddings) => void | Promise<void>;
+}
+
+export interface EpochStats {
+  /** Mean sampled-softmax loss over the epoch's edges. */
+  loss: number;
+  /** Mean diversity penalty per batch. */
+  diversity: number;
+  seconds: number;
+}
+
+/** Row-major [n][dim] tables. */
+export interface Embeddings {
+  dim: number;
+  nUsers: number;
+  nItems: number;
+  users: Float32Array;
+  items: Float32Array;
+}
+
+function resolved(o: BackboneOptions) {
+  return {
+    threads: o.threads ?? defaultThreads(),
+    diversity: o.diversity ?? 0,
+    softmaxEpochs: o.softmaxEpochs ?? 60,
+    batch: o.batch ?? 1024,
+    negatives: o.negatives ?? 256,
+    temperature: o.temperature ?? 0.1,
+    lr: o.lr ?? 2e-3,
+    initStd: o.initStd ?? 0.1,
+    smoothing: o.smoothing ?? 0.15,
+  };
+}
+
+function normalizedRows(src: Float32Array, dim: number): Float32Array {
+  const out = new Float32Array(src.length);
+  for (let o = 0; o < src.length; o += dim) {
+    let s = 0;
+    for (let p = 0; p < dim; p++) s += src[o + p] * src[o + p];
+    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
+    for (let p = 0; p < dim; p++) out[o + p] = src[o + p] * inv;
+  }
+  return out;
+}
+
+/**
+ * Pretrain the global user and item tables.
+ *
+ * Recipe: matrix factorisation trained with sampled softmax on cosine scores (temperature τ): for each
+ * training edge (u, i) in a batch, loss = −log softmax over [cos(u,i)/τ, cos(u,j)/τ + log(nItems/K)] where
+ * j runs over K uniform negatives shared by the batch (the log term corrects for sampling). Adam on the
+ * touched rows only, plus the block diversity term (see `diversity`). At the end the rows are normalised
+ * and smoothed once over the interaction graph: E = E₀ + β·Â E₀ (Â: symmetric-normalised one-hop
+ * propagation), rescaled to E₀'s mean row norm.
+ */
+export async function trainBackbone(train: CSR, nUsers: number, nItems: number, opts: BackboneOptions): Promise<Embeddings> {
+  const { dim, blockDim } = opts;
+  const o = resolved(opts);
+  if (!Number.isInteger(dim) || dim <= 0 || dim % 8 !== 0) throw new RangeError(`trainBackbone: dim must be a positive multiple of 8, got ${dim}`);
+  if (!Number.isInteger(blockDim) || blockDim <= 0 || dim % blockDim !== 0) throw new RangeError(`trainBackbone: blockDim ${blockDim} must divide dim ${dim}`);
+  if (o.negatives % 8 !== 0 || o.negatives <= 0) throw new RangeError(`trainBackbone: negatives must be a positive multiple of 8, got ${o.negatives}`);
+  if (train.indptr.length !== nUsers + 1) throw new RangeError(`trainBackbone: train has ${train.indptr.length - 1} rows, expected ${nUsers}`);
+  const nnz = train.indptr[nUsers];
+  if (nnz === 0) throw new RangeError('trainBackbone: no training interactions');
+  for (let q = 0; q < nnz; q++) if (train.indices[q] >= nItems) throw new RangeError(`trainBackbone: train refers to item ${train.indices[q]} but there are ${nItems} items`);
+
+  const T = Math.max(1, Math.min(o.threads, 64));
+  const B = o.batch;
+  const K = o.negatives;
+  const nBatches = Math.ceil(nnz / B);
+  // Tables and Adam moments, edge lists, the epoch's permutation and negatives, per-edge gradients ...
+  const counts = [nUsers * dim, nItems * dim, nUsers * dim, nUsers * dim, nItems * dim, nItems * dim, nnz, nnz, nnz, nBatches * K, B * dim, B * dim];
+  // ... and each thread's scratch (see threadScratch below).
+  for (let t = 0; t < T; t++) counts.push(K * dim, 4 * B * dim, B * K, dim * dim, 8 * B, (B + K) * (dim + 1), 3 * K * dim + K);
+  const heap = new SharedHeap(heapBytes(counts));
+  const rng = new Random(opts.seed);
+  const initRng = rng.fork(1);
+  const shuffleRng = rng.fork(2);
+  const negRng = rng.fork(3);
+
+  const pU = heap.alloc(nUsers * dim);
+  const pI = heap.alloc(nItems * dim);
+  const U = heap.f32(pU, nUsers * dim);
+  const I = heap.f32(pI, nItems * dim);
+  for (let x = 0; x < U.length; x++) U[x] = initRng.normal() * o.initStd;
+  for (let x = 0; x < I.length; x++) I[x] = initRng.normal() * o.initStd;
+  const edgeUser = heap.alloc(nnz);
+  const eu = heap.u32(edgeUser, nnz);
+  for (let u = 0; u < nUsers; u++) eu.fill(u, train.indptr[u], train.indptr[u + 1]);
+  const edgeItem = heap.putU32(train.indices.subarray(0, nnz));
+  const pPerm = heap.alloc(nnz);
+  const perm = heap.u32(pPerm, nnz);
+  for (let e = 0; e < nnz; e++) perm[e] = e;
+  const pNegs = heap.alloc(nBatches * K);
+  const negs = heap.u32(pNegs, nBatches * K);
+  const task = {
+    type: 'softmaxEpoch',
+    dim,
+    blockDim,
+    nNeg: K,
+    batch: B,
+    nnz,
+    nUsers,
+    nItems,
+    nBatches,
+    tau: o.temperature,
+    shift: Math.log(nItems / K),
+    lr: o.lr,
+    beta1: 0.9,
+    beta2: 0.999,
+    eps: 1e-8,
+    lambda: o.diversity,
+    step0: 0,
+    U: pU,
+    I: pI,
+    mU: heap.alloc(nUsers * dim),
+    vU: heap.alloc(nUsers * dim),
+    mI: heap.alloc(nItems * dim),
+    vI: heap.alloc(nItems * dim),
+    edgeUser,
+    edgeItem,
+    perm: pPerm,
+    negs: pNegs,
+    gradU: heap.alloc(B * dim),
+    gradP: heap.alloc(B * dim),
+    dNegPartial: [] as number[],
+    threadScratch: [] as Array<Record<string, number>>,
+  };
+  // Adam moments start at zero: the heap is zero-filled.
+  for (let t = 0; t < T; t++) {
+    task.dNegPartial.push(heap.alloc(K * dim));
+    task.threadScratch.push({ Uh: heap.alloc(B * dim), Ph: heap.alloc(B * dim), dUh: heap.alloc(B * dim), dPh: heap.alloc(B * dim), L: heap.alloc(B * K), C: heap.alloc(dim * dim),
+      negHat: heap.alloc(K * dim), negT: heap.alloc(dim * K), negNorm: heap.alloc(K), gradN: heap.alloc(K * dim),
+      pos: heap.alloc(B), gpos: heap.alloc(B), idxU: heap.alloc(B), idxP: heap.alloc(B), normU: heap.alloc(B), normP: heap.alloc(B), stat: heap.alloc(2 * B), acc: heap.alloc((B + K) * dim), touched: heap.alloc(B + K),
+    });
+  }
+
+  const snapshot = (): Embeddings => ({ dim, nUsers, nItems, users: normalizedRows(U, dim), items: normalizedRows(I, dim) });
+  const pool = await WorkerPool.start(new URL('./train-worker.mjs', import.meta.url), heap, T);
+  try {
+    for (let epoch = 0; epoch < o.softmaxEpochs; epoch++) {
+      const t0 = performance.now();
+      shuffleRng.shuffle(perm);
+      for (let x = 0; x < negs.length; x++) negs[x] = negRng.int(nItems);
+      const results = await pool.run<{ loss: number; divPenalty: number }>(task, (d, n) => opts.onProgress?.('pretrain', epoch + d / n, o.softmaxEpochs));
+      task.step0 += nBatches;
+      const stats: EpochStats = {
+        loss: results.reduce((s, r) => s + r.loss, 0) / nnz,
+        diversity: results.reduce((s, r) => s + r.divPenalty, 0) / nBatches,
+        seconds: (performance.now() - t0) / 1000,
+      };
+      if (!Number.isFinite(stats.loss)) throw new Error(`trainBackbone: loss diverged at epoch ${epoch + 1}`);
+      opts.onProgress?.('pretrain', epoch + 1, o.softmaxEpochs);
+      await opts.onEpoch?.(epoch + 1, stats, snapshot);
+    }
+  } finally {
+    await pool.close();
+  }
+  const e0 = snapshot();
+  if (o.smoothing === 0) return e0;
+  return smoothOneHop(e0, train, o.smoothing);
+}

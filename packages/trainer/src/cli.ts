@@ -1,0 +1,281 @@
+#!/usr/bin/env node
+/**
+ * peelrec-train: command line of the trainer. `train` runs the whole
+ * pipeline, `evaluate` measures an existing artifact, `export` re-exports one.
+ */
+import { readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import cliProgress from 'cli-progress';
+import { PeelrecError, type Dtype } from '@peelrec/format';
+import type { DataSource } from './data/load.js';
+import type { DelimitedOptions } from './data/delimited.js';
+import type { SplitStrategy } from './data/split.js';
+import { evaluate } from './evaluate-artifact.js';
+import { train, TRAINER_VERSION, type DeepPartial, type TrainConfig } from './pipeline.js';
+import { exportArtifact } from './reexport.js';
+
+/** pnpm runs scripts inside packages/trainer; paths the user typed are relative to where they ran npm. */
+function userPath(p: string): string {
+  return isAbsolute(p) ? p : resolve(process.env.INIT_CWD ?? process.cwd(), p);
+}
+
+const int = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError(`${name} must be an integer`);
+  return n;
+};
+const num = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number`);
+  return n;
+};
+const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
+const dtypes = (v: string): Dtype[] => {
+  const out = list(v);
+  for (const d of out) if (d !== 'f32' && d !== 'f16') throw new InvalidArgumentError(`unknown dtype ${d} (f32, f16)`);
+  return out as Dtype[];
+};
+const fractions = (v: string) => list(v).map((s) => num('budget')(s));
+
+interface DataFlags {
+  synthetic?: boolean;
+  data?: string;
+  interactions?: string;
+  delimiter?: string;
+  header?: boolean;
+  ratingThreshold?: number;
+  split?: 'random' | 'leave-last-out';
+  testFraction?: number;
+  splitSeed?: number;
+  testFile?: string;
+  name?: string;
+  syntheticUsers?: number;
+  syntheticItems?: number;
+  syntheticSeed?: number;
+}
+
+function addDataOptions(cmd: Command): Command {
+  return cmd
+    .option('--synthetic', 'the embedded synthetic dataset (default when no --data/--interactions)')
+    .option('--data <dir>', 'LightGCN/NGCF folder with train.txt and test.txt')
+    .option('--interactions <file>', 'delimited file: user<sep>item[<sep>rating][<sep>timestamp]')
+    .option('--delimiter <sep>', 'field separator of --interactions: "," (default), "tab", "::" (MovieLens ratings.dat), …')
+    .option('--header', 'the --interactions file has a header line')
+    .option('--rating-threshold <r>', 'keep rows with rating ≥ r (implicit feedback)', num('rating threshold'))
+    .addOption(new Option('--split <kind>', 'split of a single --interactions file').choices(['random', 'leave-last-out']))
+    .option('--test-fraction <f>', 'test share per user for --split random (default 0.2)', num('test fraction'))
+    .option('--split-seed <n>', 'seed of --split random (default 1)', int('split seed'))
+    .option('--test-file <file>', 'separate test file (same layout) instead of splitting')
+    .option('--name <name>', 'dataset name (default: folder or file name)')
+    .option('--synthetic-users <n>', 'synthetic dataset size', int('users'))
+    .option('--synthetic-items <n>', 'synthetic dataset size', int('items'))
+    .option('--synthetic-seed <n>', 'synthetic generator seed', int('seed'));
+}
+
+function dataSource(f: DataFlags): DataSource {
+  const picked = [f.synthetic, f.data, f.interactions].filter(Boolean).length;
+  if (picked > 1) throw new InvalidArgumentError('choose one of --synthetic, --data, --interactions');
+  if (f.data) return { kind: 'lightgcn', dir: userPath(f.data), name: f.name };
+  if (f.interactions) {
+    const delimiter = f.delimiter === 'tab' || f.delimiter === '\\t' ? '\t' : f.delimiter;
+    const split: SplitStrategy | undefined =
+      f.split === 'leave-last-out'
+        ? { kind: 'leave-last-out' }
+        : f.split || f.testFraction !== undefined || f.splitSeed !== undefined
+          ? { kind: 'random', testFraction: f.testFraction ?? 0.2, seed: f.splitSeed ?? 1 }
+          : undefined;
+    const options: DelimitedOptions = {
+      delimiter,
+      header: f.header,
+      ratingThreshold: f.ratingThreshold,
+      split,
+      testFile: f.testFile ? userPath(f.testFile) : undefined,
+      name: f.name,
+    };
+    return { kind: 'delimited', file: userPath(f.interactions), options };
+  }
+  const options = { users: f.syntheticUsers, items: f.syntheticItems, seed: f.syntheticSeed };
+  return { kind: 'synthetic', options: Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
+}
+
+/** One progress bar at a time, one per stage; plain lines when stderr is not a terminal. */
+function progressReporter(): { onProgress: (stage: string, done: number, total: number) => void; stop: () => void } {
+  const tty = process.stderr.isTTY;
+  let bar: cliProgress.SingleBar | undefined;
+  let current = '';
+  let lastLine = 0;
+  const stop = () => {
+    bar?.stop();
+    bar = undefined;
+  };
+  return {
+    onProgress(stage, done, total) {
+      if (stage !== current) {
+        stop();
+        current = stage;
+        if (tty) {
+          bar = new cliProgress.SingleBar(
+            { format: `${stage.padEnd(22)} [{bar}] {percentage}% | {value}/{total} | ETA {eta_formatted}`, stream: process.stderr, hideCursor: true },
+            cliProgress.Presets.shades_classic,
+          );
+          bar.start(total, 0);
+        } else process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${stage} …\n`);
+      }
+      if (bar) {
+        bar.setTotal(total);
+        bar.update(Math.round(done * 100) / 100);
+      } else if (Date.now() - lastLine > 30_000) {
+        lastLine = Date.now();
+        process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${stage} ${Math.round((100 * done) / total)}%\n`);
+      }
+    },
+    stop,
+  };
+}
+
+interface TrainFlags extends DataFlags {
+  out: string;
+  config?: string;
+  qualityOut?: string;
+  quality?: boolean;
+  userGroups?: number;
+  itemGroups?: number;
+  fullDim?: number;
+  blockDim?: number;
+  epochs?: number;
+  refineEpochs?: number;
+  diversity?: number;
+  seed?: number;
+  threads?: number;
+  dtypes?: Dtype[];
+  budgets?: number[];
+  usersPerShard?: number;
+  ablations?: boolean;
+  quick?: boolean;
+}
+
+function configFrom(f: TrainFlags): DeepPartial<TrainConfig> {
+  const fromFile = f.config ? (JSON.parse(readFileSync(userPath(f.config), 'utf8')) as DeepPartial<TrainConfig>) : {};
+  const flags: DeepPartial<TrainConfig> = {
+    userGroups: f.userGroups,
+    itemGroups: f.itemGroups,
+    fullDim: f.fullDim,
+    blockDim: f.blockDim,
+    seed: f.seed,
+    threads: f.threads,
+    dtypes: f.dtypes,
+    budgets: f.budgets,
+    usersPerShard: f.usersPerShard,
+    ablations: f.quick ? false : f.ablations,
+    backbone: { softmaxEpochs: f.epochs, diversity: f.diversity },
+    refine: { epochs: f.refineEpochs },
+  };
+  // Flags override the file.
+  return deepMerge(fromFile, flags);
+}
+
+function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): DeepPartial<TrainConfig> {
+  const out: Record<string, unknown> = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    if (v === undefined) continue;
+    const prev = out[k];
+    out[k] = typeof v === 'object' && !Array.isArray(v) && v && typeof prev === 'object' && prev && !Array.isArray(prev) ? deepMerge(prev as Record<string, unknown>, v as Record<string, unknown>) : v;
+  }
+  return out as DeepPartial<TrainConfig>;
+}
+
+function printSeconds(s: Record<string, number>): void {
+  const rows = Object.entries(s).map(([k, v]) => `  ${k.padEnd(10)} ${v.toFixed(1).padStart(8)} s`);
+  process.stdout.write(`time breakdown:\n${rows.join('\n')}\n`);
+}
+
+const program = new Command()
+  .name('peelrec-train')
+  .description('PEEL trainer: interactions → personalized elastic embeddings → peelrec format-v1 artifact')
+  .version(TRAINER_VERSION);
+
+addDataOptions(
+  program
+    .command('train')
+    .description('whole pipeline: pretrain, user/item groups, per-group refinement with the controller, evaluation at budgets, export')
+    .requiredOption('--out <dir>', 'artifact folder (an existing artifact there is replaced)')
+    .option('--config <file>', 'JSON config (any TrainConfig fields, e.g. {"userGroups": 8, "backbone": {"softmaxEpochs": 60}}); flags override it')
+    .option('--quality-out <file>', 'quality JSON path (default <repo>/bench/results/quality-<dataset>.json)')
+    .option('--no-quality', 'do not write the quality JSON')
+    .option('--user-groups <C>', 'k-means user groups (default 8)', int('user groups'))
+    .option('--item-groups <G>', 'popularity item groups (default 20)', int('item groups'))
+    .option('--full-dim <d>', 'embedding dimension (default 128)', int('full dim'))
+    .option('--block-dim <d>', 'dimensions per block (default 8)', int('block dim'))
+    .option('--epochs <n>', 'backbone sampled-softmax epochs (default 60; synthetic 30)', int('epochs'))
+    .option('--refine-epochs <n>', 'maximum refinement epochs per user group (default 8)', int('refine epochs'))
+    .option('--diversity <lambda>', 'weight of the block diversity regularizer (0 disables)', num('diversity'))
+    .option('--seed <n>', 'seed of every random choice (default 1)', int('seed'))
+    .option('--threads <n>', 'worker threads (default 2)', int('threads'))
+    .option('--dtypes <list>', 'block encodings to export (default f32,f16)', dtypes)
+    .option('--budgets <list>', 'budget fractions to evaluate (default 0.5,0.2,0.1,0.05)', fractions)
+    .option('--users-per-shard <n>', 'users per user shard file (default 1024)', int('users per shard'))
+    .option('--ablations', 'run the ablations (b)–(e) (default, except for the synthetic demo data)')
+    .option('--quick', 'quick path: PEEL and the full table only, no ablation retraining'),
+).action(async (f: TrainFlags) => {
+  const bars = progressReporter();
+  const result = await train({
+    data: dataSource(f),
+    out: userPath(f.out),
+    qualityOut: f.quality === false ? null : f.qualityOut ? userPath(f.qualityOut) : undefined,
+    config: configFrom(f),
+    onProgress: bars.onProgress,
+    log: (line) => {
+      bars.stop();
+      process.stdout.write(`${line}\n`);
+    },
+  }).finally(() => bars.stop());
+  const q = result.quality;
+  process.stdout.write(`artifact: ${result.outDir} (model ${result.manifest.model.id}, content ${result.manifest.model.contentHash.slice(0, 16)}…)\n`);
+  if (result.qualityPath) process.stdout.write(`quality: ${result.qualityPath}\n`);
+  for (const n of q.notes) process.stdout.write(`note: ${n}\n`);
+  printSeconds(q.seconds);
+});
+
+addDataOptions(
+  program
+    .command('evaluate')
+    .description("metrics of an existing artifact on its dataset's test split, selecting blocks with selectBlocks as a device does")
+    .requiredOption('--artifact <dir>', 'artifact folder')
+    .option('--budgets <list>', 'budget fractions (default: those in the manifest)', fractions)
+    .option('--threads <n>', 'worker threads (default 2)', int('threads'))
+    .option('--json', 'print the result as JSON'),
+).action(async (f: DataFlags & { artifact: string; budgets?: number[]; threads?: number; json?: boolean }) => {
+  const r = await evaluate({ artifact: userPath(f.artifact), data: dataSource(f), budgets: f.budgets, threads: f.threads });
+  if (f.json) {
+    process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+    return;
+  }
+  process.stdout.write(`model ${r.modelId}\nfull: recall@20 ${r.full.recall20.toFixed(4)}, ndcg@20 ${r.full.ndcg20.toFixed(4)}\n`);
+  for (const b of r.budgets) {
+    process.stdout.write(`${(b.fraction * 100).toFixed(0).padStart(3)}% (${b.bytes} B, ${b.dtype}): recall@20 ${b.recall20.toFixed(4)}, ndcg@20 ${b.ndcg20.toFixed(4)}\n`);
+  }
+  for (const s of r.skipped) process.stdout.write(`${s.fraction}: skipped (${s.reason})\n`);
+});
+
+program
+  .command('export')
+  .description('re-export an artifact without retraining: other block encodings or shard size (the f32 blocks are the checkpoint)')
+  .requiredOption('--from <dir>', 'existing artifact folder (verified before use)')
+  .requiredOption('--out <dir>', 'new artifact folder')
+  .option('--dtypes <list>', 'block encodings, e.g. f16 (default: as the source)', dtypes)
+  .option('--users-per-shard <n>', 'users per user shard file', int('users per shard'))
+  .action(async (f: { from: string; out: string; dtypes?: Dtype[]; usersPerShard?: number }) => {
+    const from = userPath(f.from);
+    const out = userPath(f.out);
+    if (resolve(from) === resolve(out)) throw new InvalidArgumentError('--out must differ from --from');
+    const m = await exportArtifact({ from, out, dtypes: f.dtypes, usersPerShard: f.usersPerShard });
+    process.stdout.write(`artifact: ${out} (model ${m.model.id}, content ${m.model.contentHash.slice(0, 16)}…, ${m.blocks.length} blocks × ${m.blocks[0]!.files.map((x) => x.dtype).join('+')})\n`);
+  });
+
+program.parseAsync(process.argv).catch((e: unknown) => {
+  const err = e as Error;
+  // Typed errors carry a complete message; anything else gets its stack.
+  process.stderr.write(`peelrec-train: ${err instanceof PeelrecError || err instanceof InvalidArgumentError || err instanceof RangeError ? err.message : (err.stack ?? String(err))}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,116 @@
+import type { CSR } from '../data/types.js';
+import { SharedHeap, heapBytes } from '../kernels/heap.js';
+import { WorkerPool, defaultThreads } from '../kernels/pool.js';
+
+/** Mean all-item ranking metrics over the evaluated users. */
+export interface RankingMetrics {
+  recall20: number;
+  ndcg20: number;
+  /** Users averaged over (those with a non-empty test row, within userSubset if given). */
+  users: number;
+}
+
+export interface RankingInput {
+  /** Row-major [nUsers][dim]. */
+  users: Float32Array;
+  /** Row-major [nItems][dim]. */
+  items: Float32Array;
+  dim: number;
+  /** Items each user trained on: excluded from that user's ranking. */
+  train: CSR;
+  test: CSR;
+  /** Cut-off; default 20 (the fields keep their @20 names whatever k is). */
+  k?: number;
+  /** Evaluate only these users (sorted or not; duplicates are an error). */
+  userSubset?: Uint32Array;
+  threads?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+function checkCsr(name: string, csr: CSR, rows: number, cols: number): void {
+  if (csr.indptr.length !== rows + 1) throw new RangeError(`evaluateRanking: ${name}.indptr has ${csr.indptr.length} entries, expected ${rows + 1}`);
+  const nnz = csr.indptr[rows];
+  if (csr.indices.length < nnz) throw new RangeError(`evaluateRanking: ${name}.indices has ${csr.indices.length} entries, indptr says ${nnz}`);
+  for (let q = 0; q < nnz; q++) if (csr.indices[q] >= cols) throw new RangeError(`evaluateRanking: ${name} refers to item ${csr.indices[q]} but there are ${cols} items`);
+}
+
+/**
+ * Standard LightGCN all-item evaluation: for every user with test items, rank all items by the inner product
+ * of user and item embeddings with the user's training items removed, take the top k, and average
+ *   Recall@k = |top k ∩ test_u| / |test_u|,
+ *   NDCG@k   = Σ_{rank r hit} 1/log2(r+2)  /  Σ_{r < min(|test_u|,k)} 1/log2(r+2)   (binary relevance).
+ * Users with an empty test row are skipped. Deterministic: each thread scores a fixed range of users and
+ * the per-user values are summed in user order on the calling thread.
+ */
+export async function evaluateRanking(input: RankingInput): Promise<RankingMetrics> {
+  const { users, items, dim, train, test } = input;
+  const k = input.k ?? 20;
+  if (!Number.isInteger(dim) || dim <= 0) throw new RangeError(`evaluateRanking: dim must be a positive integer, got ${dim}`);
+  if (!Number.isInteger(k) || k <= 0) throw new RangeError(`evaluateRanking: k must be a positive integer, got ${k}`);
+  const nUsers = users.length / dim;
+  const nItems = items.length / dim;
+  if (!Number.isInteger(nUsers) || !Number.isInteger(nItems)) throw new RangeError(`evaluateRanking: embedding tables are not multiples of dim ${dim}`);
+  checkCsr('train', train, nUsers, nItems);
+  checkCsr('test', test, nUsers, nItems);
+
+  const candidates = input.userSubset ?? Uint32Array.from({ length: nUsers }, (_, u) => u);
+  const seen = new Uint8Array(nUsers);
+  const evalList: number[] = [];
+  for (const u of candidates) {
+    if (u >= nUsers) throw new RangeError(`evaluateRanking: userSubset contains ${u}, but there are ${nUsers} users`);
+    if (seen[u]) throw new RangeError(`evaluateRanking: userSubset contains user ${u} twice`);
+    seen[u] = 1;
+    if (test.indptr[u + 1] > test.indptr[u]) evalList.push(u);
+  }
+  if (evalList.length === 0) return { recall20: 0, ndcg20: 0, users: 0 };
+
+  const threads = Math.max(1, Math.min(input.threads ?? defaultThreads(), evalList.length));
+  const nPad = Math.ceil(nItems / 8) * 8;
+  const batch = 64;
+  const trainNnz = train.indptr[nUsers];
+  const testNnz = test.indptr[nUsers];
+  const counts = [nUsers * dim, dim * nPad, nUsers + 1, trainNnz, nUsers + 1, testNnz, evalList.length, 2 * evalList.length];
+  for (let t = 0; t < threads; t++) counts.push(batch * dim, batch * nPad);
+  const heap = new SharedHeap(heapBytes(counts));
+  const pUsers = heap.putF32(users);
+  const pItemsT = heap.alloc(dim * nPad);
+  const itemsT = heap.f32(pItemsT, dim * nPad);
+  for (let i = 0; i < nItems; i++) for (let p = 0; p < dim; p++) itemsT[p * nPad + i] = items[i * dim + p];
+  const task = {
+    type: 'rank',
+    users: pUsers,
+    itemsT: pItemsT,
+    dim,
+    nItems,
+    nPad,
+    nUsers,
+    trainIndptr: heap.putU32(train.indptr),
+    trainIndices: heap.putU32(train.indices.subarray(0, trainNnz)),
+    testIndptr: heap.putU32(test.indptr),
+    testIndices: heap.putU32(test.indices.subarray(0, testNnz)),
+    evalUsers: heap.putU32(evalList),
+    nEval: evalList.length,
+    k,
+    out: heap.alloc(2 * evalList.length),
+    scratchA: [] as number[],
+    scratchC: [] as number[],
+  };
+  for (let t = 0; t < threads; t++) {
+    task.scratchA.push(heap.alloc(batch * dim));
+    task.scratchC.push(heap.alloc(batch * nPad));
+  }
+  const pool = await WorkerPool.start(new URL('./rank-worker.mjs', import.meta.url), heap, threads);
+  try {
+    await pool.run(task, input.onProgress ? (d, _t) => input.onProgress?.(Math.min(evalList.length, d * threads), evalList.length) : undefined);
+  } finally {
+    await pool.close();
+  }
+  const out = heap.f32(task.out, 2 * evalList.length);
+  let recall = 0;
+  let ndcg = 0;
+  for (let e = 0; e < evalList.length; e++) {
+    recall += out[2 * e];
+    ndcg += out[2 * e + 1];
+  }
+  return { recall20: recall / evalList.length, ndcg20: ndcg / evalList.length, users: evalList.length };
+}

@@ -1,0 +1,498 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { selectBlocks, type BudgetMetric, type Dtype, type Manifest } from '@peelrec/format';
+import { trainBackbone, type BackboneOptions, type Embeddings } from './backbone/index.js';
+import { loadData, type DataSource, type LoadedData } from './data/load.js';
+import type { LoadReport } from './data/report.js';
+import type { Dataset } from './data/types.js';
+import { directorySink, prepareOutputDir } from './export/fs-sink.js';
+import { draftAsManifest, writePayloads } from './export/write-artifact.js';
+import { groupItems, type ItemGroups } from './groups/item-groups.js';
+import { clusterUsers } from './groups/user-groups.js';
+import {
+  budgetBytes,
+  evaluateFull,
+  evaluatePlain,
+  evaluateSelected,
+  evaluateUnweighted,
+  uniformDim,
+  type EvalData,
+  type Metric,
+} from './quality/budgets.js';
+import { selectionManifest, type PeelModel } from './quality/peel-model.js';
+import { REFINE_DEFAULTS, refineUserGroups, type RefineOptions } from './refine/index.js';
+
+export const TRAINER_NAME = '@peelrec/trainer';
+export const TRAINER_VERSION = '0.1.0';
+
+/** Backbone knobs the pipeline passes through (dimensions and seed come from the pipeline). */
+export type BackboneConfig = Omit<BackboneOptions, 'dim' | 'blockDim' | 'seed' | 'threads' | 'onProgress' | 'onEpoch'>;
+
+export interface TrainConfig {
+  fullDim: number;
+  blockDim: number;
+  /** User groups (k-means clusters), C. */
+  userGroups: number;
+  /** Item groups (popularity bands), G. */
+  itemGroups: number;
+  seed: number;
+  threads: number;
+  /** Block encodings to export; f16 is needed for the 5 % budget. */
+  dtypes: Dtype[];
+  usersPerShard: number;
+  /** Budgets as fractions of one user group's full f32 item table. */
+  budgets: number[];
+  /** Run the ablations (b)–(e); the quick path skips them. */
+  ablations: boolean;
+  backbone: BackboneConfig;
+  refine: Omit<RefineOptions, 'seed' | 'threads'>;
+  kmeansIterations: number;
+}
+
+export const DEFAULT_CONFIG: TrainConfig = {
+  fullDim: 128,
+  blockDim: 8,
+  userGroups: 8,
+  itemGroups: 20,
+  seed: 1,
+  threads: 2,
+  dtypes: ['f32', 'f16'],
+  usersPerShard: 1024,
+  budgets: [0.5, 0.2, 0.1, 0.05],
+  ablations: true,
+  backbone: { softmaxEpochs: 60, diversity: 10 },
+  refine: { ...REFINE_DEFAULTS },
+  kmeansIterations: 50,
+};
+
+/** The embedded demo dataset trains with fewer epochs: it is small, and must train in well under 2 minutes. */
+export const SYNTHETIC_PRESET: DeepPartial<TrainConfig> = {
+  backbone: { softmaxEpochs: 30 },
+  ablations: false,
+};
+
+export type DeepPartial<T> = { [K in keyof T]?: T[K] extends (infer _U)[] ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K] };
+
+export interface TrainOptions {
+  /** Default: the synthetic dataset. */
+  data?: DataSource;
+  /** Artifact folder (created; an existing artifact there is replaced). */
+  out: string;
+  /** Where to write the quality JSON; default `<repo>/bench/results/quality-<dataset>.json`; null: do not write. */
+  qualityOut?: string | null;
+  config?: DeepPartial<TrainConfig>;
+  onProgress?: (stage: string, done: number, total: number) => void;
+  log?: (line: string) => void;
+}
+
+export interface BudgetQuality {
+  fraction: number;
+  bytes: number;
+  dtype: Dtype;
+  peel: Metric;
+  /** PEEL restricted to f32 blocks, where the budget allows f32 (to show what f16 costs). */
+  peelF32?: Metric | null;
+  uniform: (Metric & { dim: number; dtype: Dtype }) | null;
+  unweighted: Metric | null;
+  noGroups: Metric | null;
+  noDiversity: Metric | null;
+}
+
+export interface QualityReport {
+  dataset: string;
+  split: string;
+  datasetSha256: string;
+  trainer: string;
+  seed: number;
+  generatedAt: string;
+  contentHash: string;
+  users: number;
+  items: number;
+  trainInteractions: number;
+  testInteractions: number;
+  /** PEEL with every block (f32): the full table. */
+  full: Metric;
+  fullF16: Metric;
+  /** The pretrained global table before user groups and refinement. */
+  backbone: Metric;
+  budgets: BudgetQuality[];
+  seconds: { load: number; pretrain: number; cluster: number; refine: number; evaluate: number; export: number; total: number; ablations: number };
+  refine: { userGroup: number; users: number; edges: number; valEdges: number; epochs: number; bestEpoch: number; temperature: number; valLossBefore: number; valLossAfter: number }[];
+  config: TrainConfig;
+  loadReport?: LoadReport;
+  notes: string[];
+}
+
+export interface TrainResult {
+  manifest: Manifest;
+  quality: QualityReport;
+  outDir: string;
+  qualityPath?: string;
+}
+
+/** Merges a partial config over defaults (objects merge, arrays and scalars replace). */
+export function resolveConfig(partial: DeepPartial<TrainConfig> = {}, source?: DataSource): TrainConfig {
+  const preset = !source || source.kind === 'synthetic' ? SYNTHETIC_PRESET : {};
+  const merged = merge(merge(DEFAULT_CONFIG, preset), partial) as TrainConfig;
+  const { fullDim, blockDim } = merged;
+  if (!Number.isInteger(blockDim) || blockDim < 1 || !Number.isInteger(fullDim) || fullDim % blockDim !== 0 || fullDim % 8 !== 0) {
+    throw new RangeError(`fullDim (${fullDim}) must be a multiple of 8 and of blockDim (${blockDim})`);
+  }
+  for (const [k, v] of Object.entries({ userGroups: merged.userGroups, itemGroups: merged.itemGroups, threads: merged.threads, usersPerShard: merged.usersPerShard })) {
+    if (!Number.isInteger(v) || v < 1) throw new RangeError(`${k} must be a positive integer, got ${v}`);
+  }
+  if (merged.userGroups > 65535) throw new RangeError('userGroups must fit a u16');
+  if (!merged.dtypes.length || merged.dtypes.some((d) => d !== 'f32' && d !== 'f16')) throw new RangeError(`dtypes must be a non-empty subset of f32,f16, got ${merged.dtypes}`);
+  for (const f of merged.budgets) if (!(f > 0 && f <= 1)) throw new RangeError(`budget fractions must be in (0, 1], got ${f}`);
+  return merged;
+}
+
+function merge<T>(base: T, over: unknown): T {
+  if (over === undefined) return base;
+  if (Array.isArray(base) || typeof base !== 'object' || base === null) return over as T;
+  const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
+  for (const [k, v] of Object.entries(over as Record<string, unknown>)) {
+    if (v === undefined) continue;
+    out[k] = k in out && typeof out[k] === 'object' && out[k] !== null && !Array.isArray(out[k]) ? merge(out[k], v) : v;
+  }
+  return out as T;
+}
+
+/** `<repo>/bench/results/quality-<dataset>.json`. */
+export function defaultQualityPath(dataset: string): string {
+  return fileURLToPath(new URL(`../../../bench/results/quality-${dataset}.json`, import.meta.url));
+}
+
+const now = () => performance.now() / 1000;
+
+/** Ids of the evaluated data, for evaluation against a dataset. */
+function evalData(d: Dataset): EvalData {
+  return { train: d.train, test: d.test };
+}
+
+interface PeelParts {
+  backbone: Embeddings;
+  itemGroups: ItemGroups;
+  model: PeelModel;
+  refineStats: Awaited<ReturnType<typeof refineUserGroups>>['stats'];
+  seconds: { pretrain: number; cluster: number; refine: number };
+}
+
+/** Pretrain → user groups → per-group refinement. Shared by the main model and the ablations. */
+async function buildPeel(
+  d: Dataset,
+  cfg: TrainConfig,
+  opts: { diversity?: number; userGroups?: number; backbone?: Embeddings; stage: string; onProgress?: TrainOptions['onProgress'] },
+): Promise<PeelParts> {
+  let t = now();
+  const backbone =
+    opts.backbone ??
+    (await trainBackbone(d.train, d.nUsers, d.nItems, {
+      ...cfg.backbone,
+      ...(opts.diversity === undefined ? {} : { diversity: opts.diversity }),
+      dim: cfg.fullDim,
+      blockDim: cfg.blockDim,
+      seed: cfg.seed,
+      threads: cfg.threads,
+      onProgress: (s, done, total) => opts.onProgress?.(`${opts.stage}${s}`, done, total),
+    }));
+  const pretrain = opts.backbone ? 0 : now() - t;
+  t = now();
+  const C = opts.userGroups ?? cfg.userGroups;
+  const groups =
+    C === 1
+      ? { assignment: new Uint16Array(d.nUsers), centroids: [meanRow(backbone.users, cfg.fullDim)], sizes: [d.nUsers] }
+      : clusterUsers(backbone.users, cfg.fullDim, C, cfg.seed, cfg.kmeansIterations);
+  const itemGroups = groupItems(d.train, d.nItems, cfg.itemGroups);
+  const cluster = now() - t;
+  t = now();
+  const refined = await refineUserGroups({
+    users: backbone.users,
+    items: backbone.items,
+    dim: cfg.fullDim,
+    blockDim: cfg.blockDim,
+    nUsers: d.nUsers,
+    nItems: d.nItems,
+    train: d.train,
+    assignment: groups.assignment,
+    groupCount: C,
+    itemGroups,
+    options: { ...cfg.refine, seed: cfg.seed, threads: cfg.threads },
+    onProgress: (done, total) => opts.onProgress?.(`${opts.stage}refine`, done, total),
+  });
+  const refine = now() - t;
+  const model: PeelModel = {
+    dim: cfg.fullDim,
+    blockDim: cfg.blockDim,
+    nUsers: d.nUsers,
+    nItems: d.nItems,
+    users: backbone.users,
+    assignment: groups.assignment,
+    centroids: groups.centroids,
+    itemGroups,
+    tables: refined.tables,
+    weights: refined.weights,
+  };
+  return { backbone, itemGroups, model, refineStats: refined.stats, seconds: { pretrain, cluster, refine } };
+}
+
+function meanRow(rows: Float32Array, dim: number): number[] {
+  const out = new Array<number>(dim).fill(0);
+  const n = rows.length / dim;
+  for (let u = 0; u < n; u++) for (let k = 0; k < dim; k++) out[k]! += rows[u * dim + k]!;
+  return out.map((v) => Math.fround(v / n));
+}
+
+/**
+ * The whole pipeline: load → pretrain (with the diversity regularizer) →
+ * k-means user groups → popularity item groups → per-group refinement with
+ * the controller → export (f32 + f16 blocks) → evaluation at every budget,
+ * with ablations unless `config.ablations` is false.
+ */
+export async function train(options: TrainOptions): Promise<TrainResult> {
+  const log = options.log ?? (() => {});
+  const progress = options.onProgress;
+  const source: DataSource = options.data ?? { kind: 'synthetic' };
+  const cfg = resolveConfig(options.config, source);
+  const t0 = now();
+  const loaded = await loadData(source);
+  const d = loaded.dataset;
+  const secondsLoad = now() - t0;
+  log(`data: ${d.name}: ${d.nUsers} users, ${d.nItems} items, ${d.train.indices.length} train / ${d.test.indices.length} test interactions`);
+  if (cfg.itemGroups > d.nItems) throw new RangeError(`itemGroups (${cfg.itemGroups}) exceeds the ${d.nItems} items`);
+  if (cfg.userGroups > d.nUsers) throw new RangeError(`userGroups (${cfg.userGroups}) exceeds the ${d.nUsers} users`);
+
+  const main = await buildPeel(d, cfg, { stage: '', onProgress: progress });
+  log(`pretrain ${main.seconds.pretrain.toFixed(1)} s, groups ${main.seconds.cluster.toFixed(1)} s, refine ${main.seconds.refine.toFixed(1)} s`);
+
+  // Export the payloads first: PEEL's budget metrics are computed with selectBlocks on this very manifest.
+  let t = now();
+  await prepareOutputDir(options.out);
+  const { writer, draft } = await writePayloads(directorySink(options.out), main.model, {
+    modelId: `${d.name}-peel-${cfg.fullDim}x${cfg.blockDim}-c${cfg.userGroups}-g${cfg.itemGroups}-s${cfg.seed}`,
+    itemIds: d.itemIds,
+    itemMeta: d.itemMeta,
+    userIds: d.userIds,
+    dtypes: cfg.dtypes,
+    usersPerShard: cfg.usersPerShard,
+    provenance: {
+      dataset: d.name,
+      datasetSha256: loaded.sha256,
+      trainer: `${TRAINER_NAME}@${TRAINER_VERSION}`,
+      seed: cfg.seed,
+      createdAt: new Date().toISOString(),
+      config: { ...cfg, source: describeSource(source) } as unknown as Record<string, unknown>,
+    },
+  });
+  let secondsExport = now() - t;
+
+  t = now();
+  const data = evalData(d);
+  const evalStage = (done: number, total: number) => progress?.('evaluate', done, total);
+  const steps = 3 + cfg.budgets.length * (cfg.ablations ? 5 : 1);
+  let step = 0;
+  const tick = () => evalStage(++step, steps);
+  const full = await evaluateFull(main.model, data, 'f32', cfg.threads);
+  tick();
+  const fullF16 = cfg.dtypes.includes('f16') ? await evaluateFull(main.model, data, 'f16', cfg.threads) : full;
+  tick();
+  const backboneMetric = await evaluatePlain(main.backbone, data, 'f32', cfg.threads);
+  tick();
+  log(`full table: recall@20 ${full.recall20.toFixed(4)}, ndcg@20 ${full.ndcg20.toFixed(4)} (backbone ${backboneMetric.recall20.toFixed(4)} / ${backboneMetric.ndcg20.toFixed(4)})`);
+  const manifestForSelection = draftAsManifest(draft);
+  const notes: string[] = [];
+  const budgets: BudgetQuality[] = [];
+  for (const fraction of cfg.budgets) {
+    const bytes = budgetBytes(main.model, fraction);
+    let peel: Metric & { dtype: Dtype };
+    try {
+      peel = await evaluateSelected(main.model, manifestForSelection, bytes, data, { threads: cfg.threads });
+    } catch (e) {
+      notes.push(`budget ${fraction}: ${(e as Error).message}`);
+      continue;
+    }
+    tick();
+    let peelF32: Metric | null = null;
+    if (peel.dtype !== 'f32' && cfg.dtypes.includes('f32')) {
+      try {
+        selectBlocks(manifestForSelection, 0, bytes, { dtype: 'f32' });
+        peelF32 = await evaluateSelected(main.model, manifestForSelection, bytes, data, { dtype: 'f32', threads: cfg.threads });
+      } catch {
+        peelF32 = null; // the budget cannot hold one f32 block per item group
+      }
+    }
+    budgets.push({ fraction, bytes, dtype: peel.dtype, peel: pick(peel), peelF32, uniform: null, unweighted: null, noGroups: null, noDiversity: null });
+    log(`budget ${(fraction * 100).toFixed(0)}% (${bytes} B, ${peel.dtype}): PEEL recall@20 ${peel.recall20.toFixed(4)}, ndcg@20 ${peel.ndcg20.toFixed(4)}`);
+  }
+  const secondsEvaluate = now() - t;
+
+  t = now();
+  const metrics = {
+    dataset: d.name,
+    split: loaded.split,
+    full,
+    budgets: budgets.map((b): BudgetMetric => ({ fraction: b.fraction, bytes: b.bytes, dtype: b.dtype, ...b.peel })),
+  };
+  const manifest = await writer.finish({ ...draft, metrics });
+  secondsExport += now() - t;
+  const total = now() - t0;
+
+  const quality: QualityReport = {
+    dataset: d.name,
+    split: loaded.split,
+    datasetSha256: loaded.sha256,
+    trainer: `${TRAINER_NAME}@${TRAINER_VERSION}`,
+    seed: cfg.seed,
+    generatedAt: new Date().toISOString(),
+    contentHash: manifest.model.contentHash,
+    users: d.nUsers,
+    items: d.nItems,
+    trainInteractions: d.train.indices.length,
+    testInteractions: d.test.indices.length,
+    full,
+    fullF16,
+    backbone: backboneMetric,
+    budgets,
+    seconds: {
+      load: round(secondsLoad),
+      pretrain: round(main.seconds.pretrain),
+      cluster: round(main.seconds.cluster),
+      refine: round(main.seconds.refine),
+      evaluate: round(secondsEvaluate),
+      export: round(secondsExport),
+      total: round(total),
+      ablations: 0,
+    },
+    refine: main.refineStats.map((s) => ({
+      userGroup: s.id,
+      users: main.model.assignment.filter((c) => c === s.id).length,
+      edges: s.edges,
+      valEdges: s.valEdges,
+      epochs: s.epochsRun,
+      bestEpoch: s.bestEpoch,
+      temperature: s.temperature,
+      valLossBefore: round(s.valLossBefore, 4),
+      valLossAfter: round(s.valLossAfter, 4),
+    })),
+    config: cfg,
+    loadReport: loaded.report,
+    notes,
+  };
+  const qualityPath = options.qualityOut === null ? undefined : (options.qualityOut ?? defaultQualityPath(d.name));
+  // Written now and after every ablation, so a long run that is stopped still leaves its results.
+  const persist = async () => {
+    if (!qualityPath) return;
+    quality.generatedAt = new Date().toISOString();
+    await mkdir(dirname(qualityPath), { recursive: true });
+    await writeFile(qualityPath, JSON.stringify(quality, null, 2) + '\n');
+  };
+
+  // Ablations (b)–(e), timed separately from the pipeline itself.
+  const ta = now();
+  if (cfg.ablations && budgets.length) {
+    quality.notes.push('ablations running: null entries are not measured yet');
+    await persist();
+    await runAblations(d, cfg, main, budgets, data, {
+      progress,
+      log,
+      tick,
+      notes,
+      checkpoint: async () => {
+        quality.seconds.ablations = round(now() - ta);
+        await persist();
+      },
+    });
+    quality.notes.splice(quality.notes.indexOf('ablations running: null entries are not measured yet'), 1);
+  } else {
+    notes.push('ablations skipped (quick path): uniform, unweighted, noGroups and noDiversity are null');
+  }
+  quality.seconds.ablations = round(now() - ta);
+  await persist();
+  return { manifest, quality, outDir: options.out, qualityPath };
+}
+
+async function runAblations(
+  d: Dataset,
+  cfg: TrainConfig,
+  main: PeelParts,
+  budgets: BudgetQuality[],
+  data: EvalData,
+  ctx: { progress: TrainOptions['onProgress']; log: (l: string) => void; tick: () => void; notes: string[]; checkpoint: () => Promise<void> },
+): Promise<void> {
+  // Cheapest first, so that a stopped run has as many as possible.
+  // (c) without the learned weights: first-k blocks of the same refined tables, equal weights.
+  for (const b of budgets) {
+    b.unweighted = pick(await evaluateUnweighted(main.model, b.bytes, data, cfg.dtypes, cfg.threads));
+    ctx.tick();
+  }
+  ctx.log(`unweighted: ${budgets.map((b) => b.unweighted!.recall20.toFixed(4)).join(' / ')}`);
+  await ctx.checkpoint();
+  // (d) without user groups: one refined table and controller for everyone.
+  const noGroups = await buildPeel(d, cfg, { userGroups: 1, backbone: main.backbone, stage: 'noGroups:', onProgress: ctx.progress });
+  const ngManifest = selectionManifest(noGroups.model, cfg.dtypes);
+  for (const b of budgets) {
+    b.noGroups = pick(await evaluateSelected(noGroups.model, ngManifest, b.bytes, data, { threads: cfg.threads }));
+    ctx.tick();
+  }
+  ctx.log(`noGroups: ${budgets.map((b) => b.noGroups!.recall20.toFixed(4)).join(' / ')}`);
+  await ctx.checkpoint();
+  // (b) a plain model retrained at the largest dimension that fits each budget (in the dtype PEEL chose),
+  // smallest first.
+  const cache = new Map<number, Embeddings>([[cfg.fullDim, main.backbone]]);
+  for (const b of [...budgets].sort((x, y) => x.bytes - y.bytes)) {
+    const dim = uniformDim(d.nItems, cfg.fullDim, cfg.blockDim, b.bytes, b.dtype);
+    if (dim === 0) {
+      ctx.notes.push(`uniform at ${b.fraction}: no ${b.dtype} table of even ${cfg.blockDim} dims fits`);
+      ctx.tick();
+      continue;
+    }
+    let e = cache.get(dim);
+    if (!e) {
+      e = await trainBackbone(d.train, d.nUsers, d.nItems, {
+        ...cfg.backbone,
+        dim,
+        blockDim: cfg.blockDim,
+        seed: cfg.seed,
+        threads: cfg.threads,
+        onProgress: (s, done, total) => ctx.progress?.(`uniform-${dim}:${s}`, done, total),
+      });
+      cache.set(dim, e);
+    }
+    b.uniform = { ...(await evaluatePlain(e, data, b.dtype, cfg.threads)), dim, dtype: b.dtype };
+    ctx.tick();
+    ctx.log(`budget ${(b.fraction * 100).toFixed(0)}%: uniform d=${dim} (${b.dtype}) recall@20 ${b.uniform.recall20.toFixed(4)}, ndcg@20 ${b.uniform.ndcg20.toFixed(4)}`);
+    await ctx.checkpoint();
+  }
+  // (e) without the diversity term: the whole PEEL pipeline on a backbone pretrained with λ = 0.
+  if (!cfg.backbone.diversity) {
+    ctx.notes.push('noDiversity equals PEEL: the main backbone was already trained without the diversity term');
+    for (const b of budgets) b.noDiversity = b.peel;
+  } else {
+    const nd = await buildPeel(d, cfg, { diversity: 0, stage: 'noDiversity:', onProgress: ctx.progress });
+    const ndManifest = selectionManifest(nd.model, cfg.dtypes);
+    for (const b of budgets) {
+      b.noDiversity = pick(await evaluateSelected(nd.model, ndManifest, b.bytes, data, { threads: cfg.threads }));
+      ctx.tick();
+    }
+    ctx.log(`noDiversity: ${budgets.map((b) => b.noDiversity!.recall20.toFixed(4)).join(' / ')}`);
+  }
+  await ctx.checkpoint();
+}
+
+function pick(m: Metric): Metric {
+  return { recall20: m.recall20, ndcg20: m.ndcg20 };
+}
+
+function round(x: number, digits = 1): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+function describeSource(s: DataSource): Record<string, unknown> {
+  if (s.kind === 'synthetic') return { kind: 'synthetic', ...(s.options ?? {}) };
+  if (s.kind === 'lightgcn') return { kind: 'lightgcn', dir: s.dir };
+  return { kind: 'delimited', file: s.file, ...(s.options ?? {}) };
+}
+
+export type { LoadedData };

@@ -1,0 +1,50 @@
+// Types of refine-core.mjs for TypeScript callers.
+export interface RefineTask {
+  nUsers: number;
+  nItems: number;
+  dim: number;
+  blockDim: number;
+  blocks: number;
+  itemGroups: number;
+  users: number;
+  items: number;
+  innerIndptr: number;
+  innerIndices: number;
+  itemGroupOf: number;
+  groupPopularity: number[];
+  members: number;
+  membersCount: number;
+  valUsers: number;
+  valItems: number;
+  valCount: number;
+  out: number;
+  weightsOut: number;
+  scratch: { work: number; gradAcc: number; adamM: number; adamV: number; up: number; vnT: number; s: number; dvnT: number };
+  batch: number;
+  negatives: number;
+  epochs: number;
+  patience: number;
+  lr: number;
+  controllerLr: number;
+  outerEvery: number;
+  elastic: number[];
+  hidden: number;
+  seed: number;
+}
+export interface RefineResult {
+  epochsRun: number;
+  bestEpoch: number;
+  alpha: number;
+  /** Temperature applied to the controller's weights, chosen on validation (1 = as learned). */
+  temperature: number;
+  valLossBefore: number;
+  valLossAfter: number;
+  weights: number[];
+  edges: number;
+  valEdges: number;
+}
+export type GemmFn = (a: number, sai: number, sap: number, b: number, ldb: number, c: number, ldc: number, m: number, n: number, k: number, acc: number) => void;
+export function makeRandom(seed: number): () => number;
+export function sharpen(w: Float64Array, G: number, B: number, T: number): Float64Array;
+export function keepMask(w: Float64Array, G: number, B: number, keep: number): Uint8Array;
+export function refineGroup(t: RefineTask, buf: ArrayBuffer | SharedArrayBuffer, gemm: GemmFn, tick?: (rows: number) => void): RefineResult;

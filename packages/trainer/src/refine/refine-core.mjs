@@ -1,0 +1,509 @@
+// @ts-check
+// PEEL per-user-group refinement: the bi-level loop for one user group. Plain JavaScript on purpose: it runs
+// inside worker threads (which cannot load TypeScript without a loader) and on the main thread alike.
+// All large arrays live in one shared WebAssembly memory so the SIMD GEMM kernel can read them.
+// The method and its formulae are documented in the trainer README ("Refinement").
+
+/**
+ * @typedef {{
+ *   nUsers: number, nItems: number, dim: number, blockDim: number, blocks: number, itemGroups: number,
+ *   users: number, items: number, innerIndptr: number, innerIndices: number, itemGroupOf: number,
+ *   groupPopularity: number[],
+ *   members: number, membersCount: number, valUsers: number, valItems: number, valCount: number,
+ *   out: number, weightsOut: number,
+ *   scratch: { work: number, gradAcc: number, adamM: number, adamV: number, up: number, vnT: number, s: number, dvnT: number },
+ *   batch: number, negatives: number, epochs: number, patience: number, lr: number, controllerLr: number,
+ *   outerEvery: number, elastic: number[], hidden: number, seed: number
+ * }} RefineTask
+ * @typedef {{ epochsRun: number, bestEpoch: number, alpha: number, temperature: number, valLossBefore: number, valLossAfter: number,
+ *   weights: number[], edges: number, valEdges: number }} RefineResult
+ * @typedef {(a: number, sai: number, sap: number, b: number, ldb: number, c: number, ldc: number,
+ *   m: number, n: number, k: number, acc: number) => void} GemmFn
+ */
+
+/** mulberry32, the same generator as src/data/random.ts. */
+export function makeRandom(seed) {
+  let state = seed >>> 0 || 0x9e3779b9;
+  return () => {
+    let t = (state = (state + 0x6d2b79f5) >>> 0);
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const FEATURES = 3;
+
+/**
+ * The controller: a 2-layer MLP shared by every (item group, block) of one user group.
+ * x[g][b] = (popularity of g, loss signal of (g,b), contribution of (g,b));  z = w2·tanh(W1 x + b1);
+ * weights[g][·] = softmax_b z[g][·].
+ */
+export class Controller {
+  /** @param {number} hidden @param {() => number} rand */
+  constructor(hidden, rand) {
+    this.hidden = hidden;
+    this.params = new Float64Array(hidden * FEATURES + hidden + hidden);
+    const s1 = 1 / Math.sqrt(FEATURES);
+    for (let k = 0; k < hidden * FEATURES; k++) this.params[k] = (rand() * 2 - 1) * s1;
+    // Small output layer: the first weights are near-uniform, i.e. refinement starts from the backbone's scores.
+    for (let k = 0; k < hidden; k++) this.params[hidden * FEATURES + hidden + k] = (rand() * 2 - 1) * 0.01;
+    this.m = new Float64Array(this.params.length);
+    this.v = new Float64Array(this.params.length);
+    this.t = 0;
+  }
+
+  /**
+   * @param {Float64Array} x [G*B*FEATURES]
+   * @param {number} G @param {number} B
+   * @returns {{ w: Float64Array, h: Float64Array }} softmax weights [G*B] and hidden activations [G*B*hidden]
+   */
+  forward(x, G, B) {
+    const H = this.hidden;
+    const p = this.params;
+    const w = new Float64Array(G * B);
+    const h = new Float64Array(G * B * H);
+    for (let gb = 0; gb < G * B; gb++) {
+      let z = 0;
+      for (let j = 0; j < H; j++) {
+        let a = p[H * FEATURES + j];
+        for (let f = 0; f < FEATURES; f++) a += p[j * FEATURES + f] * x[gb * FEATURES + f];
+        const hj = Math.tanh(a);
+        h[gb * H + j] = hj;
+        z += p[H * FEATURES + H + j] * hj;
+      }
+      w[gb] = z;
+    }
+    for (let g = 0; g < G; g++) {
+      let max = -Infinity;
+      for (let b = 0; b < B; b++) max = Math.max(max, w[g * B + b]);
+      let sum = 0;
+      for (let b = 0; b < B; b++) sum += w[g * B + b] = Math.exp(w[g * B + b] - max);
+      for (let b = 0; b < B; b++) w[g * B + b] /= sum;
+    }
+    return { w, h };
+  }
+
+  /**
+   * One Adam step on dL/dweights (backprop through the softmax and the MLP).
+   * @param {Float64Array} x @param {{ w: Float64Array, h: Float64Array }} fwd @param {Float64Array} dw
+   * @param {number} G @param {number} B @param {number} lr
+   */
+  step(x, fwd, dw, G, B, lr) {
+    const H = this.hidden;
+    const p = this.params;
+    const grad = new Float64Array(p.length);
+    for (let g = 0; g < G; g++) {
+      let dot = 0;
+      for (let b = 0; b < B; b++) dot += fwd.w[g * B + b] * dw[g * B + b];
+      for (let b = 0; b < B; b++) {
+        const gb = g * B + b;
+        const dz = fwd.w[gb] * (dw[gb] - dot);
+        if (dz === 0) continue;
+        for (let j = 0; j < H; j++) {
+          const hj = fwd.h[gb * H + j];
+          grad[H * FEATURES + H + j] += dz * hj;
+          const dpre = dz * p[H * FEATURES + H + j] * (1 - hj * hj);
+          grad[H * FEATURES + j] += dpre;
+          for (let f = 0; f < FEATURES; f++) grad[j * FEATURES + f] += dpre * x[gb * FEATURES + f];
+        }
+      }
+    }
+    this.t++;
+    const b1 = 0.9;
+    const b2 = 0.999;
+    const c1 = 1 - Math.pow(b1, this.t);
+    const c2 = 1 - Math.pow(b2, this.t);
+    for (let k = 0; k < p.length; k++) {
+      this.m[k] = b1 * this.m[k] + (1 - b1) * grad[k];
+      this.v[k] = b2 * this.v[k] + (1 - b2) * grad[k] * grad[k];
+      p[k] -= (lr * this.m[k]) / c1 / (Math.sqrt(this.v[k] / c2) + 1e-8);
+    }
+  }
+}
+
+/**
+ * Softmax weights at temperature T: w_T[g][b] ∝ w[g][b]^(1/T) within each item group (same order).
+ * @param {Float64Array} w @param {number} G @param {number} B @param {number} T
+ */
+export function sharpen(w, G, B, T) {
+  const out = new Float64Array(G * B);
+  for (let g = 0; g < G; g++) {
+    let max = -Infinity;
+    for (let b = 0; b < B; b++) max = Math.max(max, Math.log(w[g * B + b]) / T);
+    let sum = 0;
+    for (let b = 0; b < B; b++) sum += out[g * B + b] = Math.exp(Math.log(w[g * B + b]) / T - max);
+    for (let b = 0; b < B; b++) out[g * B + b] /= sum;
+  }
+  return out;
+}
+
+/**
+ * Which blocks a budget keeping `keep` of the G·B blocks retains, by the rule of selectBlocks in
+ * @peelrec/format (item groups are near-equal in size, so every block costs the same): each item group's
+ * highest-weight block first, then the rest by descending weight, ties by (itemGroup, block).
+ * @param {Float64Array} w @param {number} G @param {number} B @param {number} keep
+ * @returns {Uint8Array}
+ */
+export function keepMask(w, G, B, keep) {
+  const mask = new Uint8Array(G * B);
+  if (keep >= G * B) return mask.fill(1);
+  /** @type {number[]} */
+  const rest = [];
+  for (let g = 0; g < G; g++) {
+    let top = g * B;
+    for (let b = 1; b < B; b++) if (w[g * B + b] > w[top]) top = g * B + b;
+    mask[top] = 1;
+    for (let b = 0; b < B; b++) if (g * B + b !== top) rest.push(g * B + b);
+  }
+  rest.sort((a, c) => w[c] - w[a] || a - c);
+  for (let k = 0; k < keep - G && k < rest.length; k++) mask[rest[k]] = 1;
+  return mask;
+}
+
+/**
+ * Refines one user group. Writes the refined item table (best epoch by validation loss) to `task.out`
+ * and the controller's weights [G][B] to `task.weightsOut`.
+ * @param {RefineTask} t @param {ArrayBuffer | SharedArrayBuffer} buf @param {GemmFn} gemm
+ * @param {(done: number) => void} [tick] called after every batch
+ * @returns {RefineResult}
+ */
+export function refineGroup(t, buf, gemm, tick) {
+  const { nUsers, nItems, dim: D, blockDim, blocks: B, itemGroups: G } = t;
+  const P = t.batch;
+  const N = t.negatives;
+  const rand = makeRandom(t.seed);
+  const U = new Float32Array(buf, t.users, nUsers * D);
+  const V0 = new Float32Array(buf, t.items, nItems * D);
+  const ip = new Uint32Array(buf, t.innerIndptr, nUsers + 1);
+  const ix = new Uint32Array(buf, t.innerIndices, ip[nUsers]);
+  const groupOf = new Uint32Array(buf, t.itemGroupOf, nItems);
+  const members = new Uint32Array(buf, t.members, t.membersCount);
+  const valU = new Uint32Array(buf, t.valUsers, t.valCount);
+  const valI = new Uint32Array(buf, t.valItems, t.valCount);
+  const best = new Float32Array(buf, t.out, nItems * D);
+  const weightsOut = new Float32Array(buf, t.weightsOut, G * B);
+  const sc = t.scratch;
+  const V = new Float32Array(buf, sc.work, nItems * D);
+  const gradAcc = new Float32Array(buf, sc.gradAcc, nItems * D);
+  const aM = new Float32Array(buf, sc.adamM, nItems * D);
+  const aV = new Float32Array(buf, sc.adamV, nItems * D);
+  const Up = new Float32Array(buf, sc.up, P * D);
+  const VnT = new Float32Array(buf, sc.vnT, D * N);
+  const S = new Float32Array(buf, sc.s, P * N);
+  const dVnT = new Float32Array(buf, sc.dvnT, D * N);
+  V.set(V0);
+  best.set(V0);
+  aM.fill(0);
+  aV.fill(0);
+  gradAcc.fill(0);
+
+  // The group's training edges (the inner split).
+  let nEdges = 0;
+  for (let k = 0; k < members.length; k++) nEdges += ip[members[k] + 1] - ip[members[k]];
+  const eU = new Uint32Array(nEdges);
+  const eI = new Uint32Array(nEdges);
+  for (let k = 0, e = 0; k < members.length; k++) {
+    const u = members[k];
+    for (let q = ip[u]; q < ip[u + 1]; q++, e++) {
+      eU[e] = u;
+      eI[e] = ix[q];
+    }
+  }
+
+  // Learning rate relative to the table's scale, so it suits any backbone.
+  let sq = 0;
+  for (let k = 0; k < V0.length; k++) sq += V0[k] * V0[k];
+  const lr = t.lr * Math.sqrt(sq / V0.length);
+  const shift = Math.log(nItems / N);
+  const blockOf = new Uint16Array(D);
+  for (let d = 0; d < D; d++) blockOf[d] = Math.floor(d / blockDim);
+
+  // Controller features: popularity (fixed) and two running signals per (g, b).
+  const x = new Float64Array(G * B * FEATURES);
+  const lossSignal = new Float64Array(G * B);
+  const contribution = new Float64Array(G * B);
+  const popMean = t.groupPopularity.reduce((a, v) => a + v, 0) / G;
+  const popStd = Math.sqrt(t.groupPopularity.reduce((a, v) => a + (v - popMean) ** 2, 0) / G) || 1;
+  const refreshFeatures = () => {
+    let r1 = 0;
+    let r2 = 0;
+    for (let k = 0; k < G * B; k++) {
+      r1 += lossSignal[k] ** 2;
+      r2 += contribution[k] ** 2;
+    }
+    r1 = Math.sqrt(r1 / (G * B)) || 1;
+    r2 = Math.sqrt(r2 / (G * B)) || 1;
+    for (let g = 0; g < G; g++) {
+      for (let b = 0; b < B; b++) {
+        const k = g * B + b;
+        x[k * FEATURES] = (t.groupPopularity[g] - popMean) / popStd;
+        x[k * FEATURES + 1] = lossSignal[k] / r1;
+        x[k * FEATURES + 2] = contribution[k] / r2;
+      }
+    }
+  };
+  const controller = new Controller(t.hidden, rand);
+
+  const negItems = new Uint32Array(N);
+  const eff = new Float64Array(G * B); // B·w·mask: the factor each block of each item group is scaled by
+  let curMask = new Uint8Array(G * B).fill(1);
+  const dwAcc = new Float64Array(G * B);
+  const contribBatch = new Float64Array(G * B);
+  const contribCount = new Float64Array(G);
+  const gpos = new Float64Array(P);
+  /** @type {number[]} */
+  let touched = [];
+  const isTouched = new Uint8Array(nItems);
+  const negIndex = new Map();
+
+  /**
+   * Loss of the weighted, masked scores on P' edges (eU/eI style arrays from `off`), sampled softmax with
+   * N shared uniform negatives. With `train`, accumulates item gradients (gradAcc), dL/dw (dwAcc) and the
+   * contribution statistics.
+   * @param {Uint32Array} us @param {Uint32Array} is @param {number} off @param {number} rows
+   * @param {number} alpha @param {boolean} train @param {() => number} r
+   */
+  const batchLoss = (us, is, off, rows, alpha, train, r) => {
+    negIndex.clear();
+    for (let j = 0; j < N; j++) {
+      const it = Math.floor(r() * nItems);
+      negItems[j] = it;
+      if (!negIndex.has(it)) negIndex.set(it, j);
+    }
+    for (let p = 0; p < rows; p++) Up.set(U.subarray(us[off + p] * D, us[off + p] * D + D), p * D);
+    for (let j = 0; j < N; j++) {
+      const it = negItems[j];
+      const g = groupOf[it];
+      for (let d = 0; d < D; d++) VnT[d * N + j] = eff[g * B + blockOf[d]] * V[it * D + d];
+    }
+    gemm(sc.up, D, 1, sc.vnT, N, sc.s, N, rows, N, D, 0);
+    let loss = 0;
+    for (let p = 0; p < rows; p++) {
+      const it = is[off + p];
+      const g = groupOf[it];
+      let s = 0;
+      for (let d = 0; d < D; d++) s += Up[p * D + d] * eff[g * B + blockOf[d]] * V[it * D + d];
+      const lp = alpha * s;
+      const clash = negIndex.has(it) ? it : -1;
+      let max = lp;
+      for (let j = 0; j < N; j++) {
+        const l = negItems[j] === clash ? -Infinity : alpha * S[p * N + j] + shift;
+        S[p * N + j] = l;
+        if (l > max) max = l;
+      }
+      const ePos = Math.exp(lp - max);
+      let sum = ePos;
+      for (let j = 0; j < N; j++) sum += S[p * N + j] = Math.exp(S[p * N + j] - max);
+      loss += max + Math.log(sum) - lp;
+      if (train) {
+        const scale = alpha / rows / sum;
+        for (let j = 0; j < N; j++) S[p * N + j] *= scale;
+        gpos[p] = (ePos / sum - 1) * alpha / rows;
+      }
+    }
+    if (!train) return loss / rows;
+    // dL/d(effective negatives)ᵀ = Upᵀ · dS
+    gemm(sc.up, 1, D, sc.s, N, sc.dvnT, N, D, N, rows, 0);
+    dwAcc.fill(0);
+    contribBatch.fill(0);
+    contribCount.fill(0);
+    const mark = (/** @type {number} */ it) => {
+      if (!isTouched[it]) {
+        isTouched[it] = 1;
+        touched.push(it);
+      }
+    };
+    for (let j = 0; j < N; j++) {
+      const it = negItems[j];
+      mark(it);
+      const gB = groupOf[it] * B;
+      for (let d = 0; d < D; d++) {
+        const gd = dVnT[d * N + j];
+        const k = gB + blockOf[d];
+        gradAcc[it * D + d] += eff[k] * gd;
+        dwAcc[k] += gd * V[it * D + d];
+      }
+    }
+    for (let p = 0; p < rows; p++) {
+      const it = is[off + p];
+      const gp = gpos[p];
+      mark(it);
+      const g = groupOf[it];
+      const gB = g * B;
+      contribCount[g]++;
+      for (let d = 0; d < D; d++) {
+        const u = Up[p * D + d];
+        const v = V[it * D + d];
+        const k = gB + blockOf[d];
+        gradAcc[it * D + d] += eff[k] * gp * u;
+        dwAcc[k] += gp * u * v;
+        contribBatch[k] += u * v;
+      }
+    }
+    // d(eff)/dw = B where the block is kept, 0 where the budget dropped it.
+    for (let k = 0; k < G * B; k++) dwAcc[k] *= B * curMask[k];
+    return loss / rows;
+  };
+
+  let step = 0;
+  const b1 = 0.9;
+  const b2 = 0.999;
+  const applyItemUpdate = () => {
+    step++;
+    const c1 = 1 - Math.pow(b1, step);
+    const c2 = 1 - Math.pow(b2, step);
+    for (const it of touched) {
+      for (let d = it * D; d < it * D + D; d++) {
+        const gr = gradAcc[d];
+        aM[d] = b1 * aM[d] + (1 - b1) * gr;
+        aV[d] = b2 * aV[d] + (1 - b2) * gr * gr;
+        V[d] -= (lr * aM[d]) / c1 / (Math.sqrt(aV[d] / c2) + 1e-12);
+        gradAcc[d] = 0;
+      }
+      isTouched[it] = 0;
+    }
+    touched = [];
+  };
+
+  const setEff = (/** @type {Float64Array} */ w, /** @type {number} */ fraction) => {
+    curMask = keepMask(w, G, B, Math.max(G, Math.round(fraction * G * B)));
+    for (let k = 0; k < G * B; k++) eff[k] = B * w[k] * curMask[k];
+  };
+
+  // Validation loss averaged over the elastic budgets, on fixed negatives (same seed every time).
+  const valLoss = (/** @type {Float64Array} */ w, /** @type {number} */ alpha) => {
+    if (t.valCount === 0) return 0;
+    let total = 0;
+    for (const f of t.elastic) {
+      setEff(w, f);
+      const r = makeRandom(t.seed ^ 0x5bd1e995);
+      let sum = 0;
+      for (let off = 0; off < t.valCount; off += P) {
+        const rows = Math.min(P, t.valCount - off);
+        sum += batchLoss(valU, valI, off, rows, alpha, false, r) * rows;
+      }
+      total += sum / t.valCount;
+    }
+    return total / t.elastic.length;
+  };
+
+  // Logit scale: the α that best fits the backbone's scores, by a coarse line search on training edges.
+  const uniform = new Float64Array(G * B).fill(1 / B);
+  let alpha = 1;
+  {
+    const probeRows = Math.min(P, nEdges);
+    let bestLoss = Infinity;
+    setEff(uniform, 1);
+    for (let e = -4; e <= 6; e += 0.5) {
+      const a = Math.pow(2, e);
+      const l = batchLoss(eU, eI, 0, probeRows, a, false, makeRandom(t.seed + 17));
+      if (l < bestLoss) {
+        bestLoss = l;
+        alpha = a;
+      }
+    }
+  }
+
+  refreshFeatures();
+  let fwd = controller.forward(x, G, B);
+  const valBefore = valLoss(uniform, alpha);
+  let bestVal = valBefore;
+  let bestEpoch = 0;
+  let bestWeights = uniform.slice();
+  let epochsRun = 0;
+  const order = Uint32Array.from({ length: nEdges }, (_, k) => k);
+  const bU = new Uint32Array(P);
+  const bI = new Uint32Array(P);
+  const vU = new Uint32Array(P);
+  const vI = new Uint32Array(P);
+  let batches = 0;
+  for (let epoch = 1; epoch <= t.epochs && nEdges > 0; epoch++) {
+    for (let k = nEdges - 1; k > 0; k--) {
+      const j = Math.floor(rand() * (k + 1));
+      const tmp = order[k];
+      order[k] = order[j];
+      order[j] = tmp;
+    }
+    for (let off = 0; off < nEdges; off += P) {
+      const rows = Math.min(P, nEdges - off);
+      for (let p = 0; p < rows; p++) {
+        bU[p] = eU[order[off + p]];
+        bI[p] = eI[order[off + p]];
+      }
+      // Inner step: embeddings on training edges, at a random elastic budget, controller fixed.
+      const frac = t.elastic[Math.floor(rand() * t.elastic.length)];
+      setEff(fwd.w, frac);
+      batchLoss(bU, bI, 0, rows, alpha, true, rand);
+      applyItemUpdate();
+      for (let k = 0; k < G * B; k++) {
+        lossSignal[k] = 0.9 * lossSignal[k] + 0.1 * fwd.w[k] * dwAcc[k];
+        const c = contribCount[Math.floor(k / B)];
+        if (c > 0) contribution[k] = 0.9 * contribution[k] + 0.1 * (contribBatch[k] / c);
+      }
+      // Outer step: the controller on held-out validation edges, embeddings fixed.
+      if (t.valCount > 0 && ++batches % t.outerEvery === 0) {
+        refreshFeatures();
+        fwd = controller.forward(x, G, B);
+        const vr = Math.min(P, t.valCount);
+        for (let p = 0; p < vr; p++) {
+          const k = Math.floor(rand() * t.valCount);
+          vU[p] = valU[k];
+          vI[p] = valI[k];
+        }
+        setEff(fwd.w, t.elastic[Math.floor(rand() * t.elastic.length)]);
+        batchLoss(vU, vI, 0, vr, alpha, true, rand);
+        // Discard the item gradients of the validation batch: validation data never trains embeddings.
+        for (const it of touched) {
+          gradAcc.fill(0, it * D, it * D + D);
+          isTouched[it] = 0;
+        }
+        touched = [];
+        controller.step(x, fwd, dwAcc, G, B, t.controllerLr);
+        fwd = controller.forward(x, G, B);
+      }
+      tick?.(rows);
+    }
+    epochsRun = epoch;
+    refreshFeatures();
+    fwd = controller.forward(x, G, B);
+    const vl = valLoss(fwd.w, alpha);
+    if (vl < bestVal) {
+      bestVal = vl;
+      bestEpoch = epoch;
+      bestWeights = fwd.w.slice();
+      best.set(V);
+    } else if (epoch - bestEpoch >= t.patience) {
+      break;
+    }
+  }
+  // Sharpness of the weights, chosen on validation: w_T ∝ w^(1/T) keeps their order, so the same blocks are
+  // selected at every budget, and only changes how strongly kept blocks are weighed in the score.
+  let temperature = 1;
+  if (bestEpoch > 0 && t.valCount > 0) {
+    V.set(best);
+    let bestT = Infinity;
+    for (const T of [1, 2, 4, 16]) {
+      const wT = sharpen(bestWeights, G, B, T);
+      const l = valLoss(wT, alpha);
+      if (l < bestT) {
+        bestT = l;
+        temperature = T;
+      }
+    }
+    bestWeights = sharpen(bestWeights, G, B, temperature);
+    bestVal = bestT;
+  }
+  for (let k = 0; k < G * B; k++) weightsOut[k] = bestWeights[k];
+  return {
+    temperature,
+    epochsRun,
+    bestEpoch,
+    alpha,
+    valLossBefore: valBefore,
+    valLossAfter: bestVal,
+    weights: Array.from(bestWeights),
+    edges: nEdges,
+    valEdges: t.valCount,
+  };
+}

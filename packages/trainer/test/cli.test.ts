@@ -1,0 +1,46 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const root = join(import.meta.dirname, '..');
+function cli(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [join(root, 'bin/peelrec-train.mjs'), ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+describe('peelrec-train CLI', () => {
+  it('documents its subcommands and the train flags', () => {
+    const top = cli(['--help']);
+    expect(top.code).toBe(0);
+    for (const c of ['train', 'evaluate', 'export']) expect(top.out).toContain(c);
+    const t = cli(['train', '--help']);
+    for (const f of ['--data', '--interactions', '--delimiter', '--user-groups', '--item-groups', '--full-dim', '--block-dim', '--epochs', '--seed', '--dtypes', '--config', '--quick']) {
+      expect(t.out).toContain(f);
+    }
+  });
+
+  it('reports malformed data as one line naming file and line, exit code 1', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'peelrec-cli-'));
+    await writeFile(join(dir, 'train.txt'), '0 1 2\n1 2 oops\n');
+    await writeFile(join(dir, 'test.txt'), '0 0\n');
+    const r = cli(['train', '--data', dir, '--out', join(dir, 'out')]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^peelrec-train: .*train\.txt:2: bad token "oops"/);
+    expect(r.err).not.toMatch(/\n\s+at /); // no stack trace for a data error
+  });
+
+  it('resolves relative paths against INIT_CWD (where the user ran npm)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'peelrec-cli-'));
+    const r = cli(['train', '--data', 'missing-folder', '--out', 'o'], { INIT_CWD: dir });
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(join(dir, 'missing-folder', 'train.txt'));
+  });
+
+  it('rejects bad flag values', () => {
+    const r = cli(['train', '--out', '/tmp/x', '--dtypes', 'f8']);
+    expect(r.code).not.toBe(0);
+    expect(r.err).toMatch(/unknown dtype f8/);
+  });
+});

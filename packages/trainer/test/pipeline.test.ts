@@ -1,0 +1,95 @@
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { verifyArtifact } from '@peelrec/format';
+import { directorySource } from '../src/export/fs-sink.js';
+import { evaluate, exportArtifact, train, type TrainOptions } from '../src/index.js';
+
+const tiny = async (out: string, ablations: boolean): Promise<TrainOptions> => ({
+  data: { kind: 'synthetic', options: { users: 240, items: 300, seed: 5, meanInteractions: 20 } },
+  out,
+  qualityOut: join(out, '..', 'quality.json'),
+  config: {
+    fullDim: 32,
+    blockDim: 8,
+    userGroups: 3,
+    itemGroups: 5,
+    seed: 3,
+    ablations,
+    // 4 blocks per item: 10 % cannot hold one f16 block per item group.
+    budgets: [0.5, 0.25, 0.1],
+    backbone: { softmaxEpochs: 4, batch: 256, negatives: 64 },
+    refine: { epochs: 2, batch: 256, negatives: 64 },
+  },
+});
+const tmp = () => mkdtemp(join(tmpdir(), 'peelrec-train-'));
+
+describe('train (tiny synthetic)', () => {
+  it('produces a verifiable artifact and a complete quality report, with ablations', async () => {
+    const dir = await tmp();
+    const out = join(dir, 'artifact');
+    const stages = new Set<string>();
+    const r = await train({ ...(await tiny(out, true)), onProgress: (s) => stages.add(s) });
+    const v = await verifyArtifact(directorySource(out));
+    expect(v.manifest.model.contentHash).toBe(r.manifest.model.contentHash);
+    expect(v.manifest.userGroups.count).toBe(3);
+    expect(v.manifest.itemGroups).toHaveLength(5);
+    expect(v.manifest.blocks).toHaveLength(3 * 5 * 4);
+    expect(v.manifest.blocks[0]!.files.map((f) => f.dtype)).toEqual(['f32', 'f16']);
+    expect(v.manifest.provenance.datasetSha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(v.manifest.metrics!.budgets.map((b) => b.fraction)).toEqual([0.5, 0.25]);
+    // Weights are a softmax over the blocks of each item group.
+    for (let g = 0; g < 5; g++) {
+      const s = v.manifest.blocks.filter((b) => b.userGroup === 0 && b.itemGroup === g).reduce((a, b) => a + b.weight, 0);
+      expect(s).toBeCloseTo(1, 5);
+    }
+    const q = JSON.parse(await readFile(r.qualityPath!, 'utf8'));
+    for (const k of ['recall20', 'ndcg20']) expect(q.full[k]).toBeGreaterThan(0);
+    for (const k of ['pretrain', 'cluster', 'refine', 'export', 'total']) expect(typeof q.seconds[k]).toBe('number');
+    expect(q.budgets).toHaveLength(2);
+    expect(q.notes.join('\n')).toMatch(/budget 0\.1: Budget of \d+ bytes is below the minimum/);
+    for (const b of q.budgets) {
+      expect(b.peel.recall20).toBeGreaterThan(0);
+      expect(b.unweighted.recall20).toBeGreaterThan(0);
+      expect(b.noGroups.recall20).toBeGreaterThan(0);
+      expect(b.noDiversity.recall20).toBeGreaterThan(0);
+    }
+    // 50 % in f16 holds the full table: the uniform baseline there is the full-dimension backbone.
+    expect(q.budgets[0].dtype).toBe('f16');
+    expect(q.budgets[0].uniform.dim).toBe(32);
+    expect(stages.has('pretrain')).toBe(true);
+    expect(stages.has('refine')).toBe(true);
+
+    // evaluate() recomputes the budget metrics from the artifact's bytes: they match what train recorded.
+    const e = await evaluate({ artifact: out, data: (await tiny(out, false)).data });
+    expect(e.full.recall20).toBeCloseTo(q.full.recall20, 10);
+    for (const b of e.budgets) {
+      const m = v.manifest.metrics!.budgets.find((x) => x.fraction === b.fraction)!;
+      expect(b.recall20).toBeCloseTo(m.recall20, 10);
+      expect(b.ndcg20).toBeCloseTo(m.ndcg20, 10);
+      expect(b.dtype).toBe(m.dtype);
+    }
+
+    // export: re-encode to f16 only, without retraining.
+    const f16 = join(dir, 'f16');
+    const m2 = await exportArtifact({ from: out, out: f16, dtypes: ['f16'] });
+    expect(m2.blocks[0]!.files.map((f) => f.dtype)).toEqual(['f16']);
+    expect((await verifyArtifact(directorySource(f16))).manifest.model.contentHash).toBe(m2.model.contentHash);
+  }, 120_000);
+
+  it('the same seed gives the same artifact content hash', async () => {
+    const a = await train({ ...(await tiny(join(await tmp(), 'a'), false)), qualityOut: null });
+    const b = await train({ ...(await tiny(join(await tmp(), 'b'), false)), qualityOut: null });
+    expect(b.manifest.model.contentHash).toBe(a.manifest.model.contentHash);
+    expect(b.manifest.provenance.createdAt >= a.manifest.provenance.createdAt).toBe(true);
+    expect({ ...b.manifest, provenance: null }).toEqual({ ...a.manifest, provenance: null });
+  }, 120_000);
+
+  it('rejects impossible configurations before training', async () => {
+    const dir = await tmp();
+    await expect(train({ out: dir, config: { fullDim: 30 } })).rejects.toThrow(/multiple of 8/);
+    await expect(train({ out: dir, config: { dtypes: [] } })).rejects.toThrow(/dtypes/);
+    await expect(train({ out: dir, config: { budgets: [1.5] } })).rejects.toThrow(/budget/);
+  });
+});

@@ -1,0 +1,143 @@
+import { describe, expect, it } from 'vitest';
+import { selectBlocks } from '@peelrec/format';
+import { csrFromPairs } from '../src/data/csr.js';
+import { Random } from '../src/data/random.js';
+import type { ItemGroups } from '../src/groups/item-groups.js';
+import { budgetBytes, evaluateFull, evaluateSelected, evaluateUnweighted, uniformDim } from '../src/quality/budgets.js';
+import { effectiveTable, selectionManifest, type PeelModel } from '../src/quality/peel-model.js';
+import { keepMask } from '../src/refine/refine-core.mjs';
+
+const identityGroups = (nItems: number, sizes: number[]): ItemGroups => {
+  const order = Uint32Array.from({ length: nItems }, (_, i) => i);
+  let start = 0;
+  const groups = sizes.map((count) => {
+    const g = { start, count };
+    start += count;
+    return g;
+  });
+  const groupOfPosition = new Uint16Array(nItems);
+  groups.forEach((g, k) => groupOfPosition.fill(k, g.start, g.start + g.count));
+  return { order, position: order.slice(), groups, groupOfPosition, popularity: new Uint32Array(nItems) };
+};
+
+/**
+ * One user, four items in two item groups, two blocks of 4 dims. The user's test item (0) scores only
+ * through block 1; items 1 and 2 only through block 0:
+ *   item0 = (0 | 5), item1 = (1 | 0), item2 = (2 | 0), item3 = (0 | 0)   (first coordinate of each block)
+ */
+function handModel(weights: number[]): PeelModel {
+  const D = 8;
+  const row = (b0: number, b1: number) => [b0, 0, 0, 0, b1, 0, 0, 0];
+  return {
+    dim: D,
+    blockDim: 4,
+    nUsers: 1,
+    nItems: 4,
+    users: Float32Array.from(row(1, 1)),
+    assignment: new Uint16Array(1),
+    centroids: [row(1, 1)],
+    itemGroups: identityGroups(4, [2, 2]),
+    tables: [Float32Array.from([...row(0, 5), ...row(1, 0), ...row(2, 0), ...row(0, 0)])],
+    weights: [Float32Array.from(weights)],
+  };
+}
+const data = {
+  train: csrFromPairs(1, new Uint32Array(0), new Uint32Array(0)).csr,
+  test: csrFromPairs(1, Uint32Array.from([0]), Uint32Array.from([0])).csr,
+};
+// One f32 block of one item group: 4 dims × 2 items × 4 bytes; the minimum budget holds one per group.
+const ONE_BLOCK_PER_GROUP = 2 * 32;
+
+describe('PEEL evaluation with selectBlocks (hand-computed)', () => {
+  it('full table: weighted scores rank the test item first (NDCG 1)', async () => {
+    const m = handModel([0.3, 0.7, 0.6, 0.4]);
+    // scores: item0 0.7·5 = 3.5, item1 0.3, item2 1.2, item3 0
+    expect(await evaluateFull(m, data)).toEqual({ recall20: 1, ndcg20: 1 });
+  });
+
+  it('at the minimum budget, learned weights keep block 1 of item group 0 and the test item stays first', async () => {
+    const m = handModel([0.3, 0.7, 0.6, 0.4]);
+    const manifest = selectionManifest(m, ['f32']);
+    const s = selectBlocks(manifest, 0, ONE_BLOCK_PER_GROUP, { dtype: 'f32' });
+    expect(s.byItemGroup).toEqual([[1], [0]]);
+    const r = await evaluateSelected(m, manifest, ONE_BLOCK_PER_GROUP, data);
+    expect(r).toEqual({ recall20: 1, ndcg20: 1, dtype: 'f32' });
+  });
+
+  it('when the weights favour block 0, the test item drops to rank 3 (NDCG 1/log2(4) = 0.5)', async () => {
+    const m = handModel([0.7, 0.3, 0.6, 0.4]);
+    // kept: block 0 everywhere; scores item0 0, item1 0.7, item2 1.2, item3 0 → order 2, 1, 0, 3
+    const r = await evaluateSelected(m, selectionManifest(m, ['f32']), ONE_BLOCK_PER_GROUP, data);
+    expect(r.recall20).toBe(1); // 4 items < 20: everything is in the top 20
+    expect(r.ndcg20).toBeCloseTo(0.5, 6);
+  });
+
+  it('unweighted ablation keeps the first block of every group whatever the weights', async () => {
+    const m = handModel([0.3, 0.7, 0.6, 0.4]);
+    const r = await evaluateUnweighted(m, ONE_BLOCK_PER_GROUP, data, ['f32']);
+    expect(r.ndcg20).toBeCloseTo(0.5, 6);
+  });
+
+  it('effectiveTable zeroes unselected blocks and scales selected ones by their weight', () => {
+    const m = handModel([0.3, 0.7, 0.6, 0.4]);
+    const t = effectiveTable(m, 0, [[1], [0]], m.weights[0]!, 'f32');
+    expect(Array.from(t.subarray(0, 8))).toEqual([0, 0, 0, 0, 3.5, 0, 0, 0]);
+    expect(t[16]).toBeCloseTo(1.2, 6);
+    const u = effectiveTable(m, 0, [[0, 1], [0, 1]], 'uniform', 'f32');
+    expect(Array.from(u)).toEqual(Array.from(m.tables[0]!));
+  });
+
+  it('f16 storage rounds the values as the runtime decodes them', () => {
+    const m = handModel([0.5, 0.5, 0.5, 0.5]);
+    m.tables[0]![4] = 1 / 3;
+    const t = effectiveTable(m, 0, [[0, 1], [0, 1]], 'uniform', 'f16');
+    expect(t[4]).not.toBe(Math.fround(1 / 3));
+    expect(t[4]).toBeCloseTo(1 / 3, 3);
+  });
+});
+
+describe('budgets', () => {
+  it('budgetBytes is a fraction of one group’s full f32 table', () => {
+    expect(budgetBytes({ nItems: 1000, dim: 128 }, 0.5)).toBe(256_000);
+    expect(budgetBytes({ nItems: 1000, dim: 128 }, 0.05)).toBe(25_600);
+  });
+
+  it('uniformDim is the largest multiple of blockDim (and 8) that fits', () => {
+    expect(uniformDim(1000, 128, 8, 256_000, 'f32')).toBe(64);
+    expect(uniformDim(1000, 128, 8, 256_000, 'f16')).toBe(128);
+    expect(uniformDim(1000, 128, 8, 25_600, 'f32')).toBe(0);
+    expect(uniformDim(1000, 128, 8, 25_600, 'f16')).toBe(8);
+    expect(uniformDim(1000, 128, 8, 10_000_000, 'f32')).toBe(128);
+  });
+});
+
+describe('keepMask (the refinement’s model of selectBlocks)', () => {
+  it('keeps exactly the blocks selectBlocks selects when item groups are equal in size', () => {
+    const rng = new Random(5);
+    const G = 5;
+    const B = 4;
+    const nItems = 50;
+    for (let trial = 0; trial < 20; trial++) {
+      const w = Float64Array.from({ length: G * B }, () => rng.next());
+      const m: PeelModel = {
+        dim: 8 * B,
+        blockDim: 8,
+        nUsers: 1,
+        nItems,
+        users: new Float32Array(8 * B),
+        assignment: new Uint16Array(1),
+        centroids: [new Array(8 * B).fill(0)],
+        itemGroups: identityGroups(nItems, new Array(G).fill(nItems / G)),
+        tables: [new Float32Array(nItems * 8 * B)],
+        weights: [Float32Array.from(w)],
+      };
+      const keep = G + rng.int(G * B - G + 1);
+      const blockBytes = 8 * (nItems / G) * 4;
+      const s = selectBlocks(selectionManifest(m, ['f32']), 0, keep * blockBytes, { dtype: 'f32' });
+      // Compare with f32-rounded weights, as the manifest stores them.
+      const mask = keepMask(Float64Array.from(m.weights[0]!), G, B, keep);
+      const fromMask: number[][] = Array.from({ length: G }, (_, g) => [...Array(B).keys()].filter((b) => mask[g * B + b]));
+      expect(fromMask).toEqual(s.byItemGroup);
+    }
+  });
+});

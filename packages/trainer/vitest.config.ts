@@ -1,0 +1,6 @@
+import { defineConfig } from 'vitest/config';
+
+// Own config so vitest does not pick up the demo's vite.config.ts at the repo root.
+export default defineConfig({
+  test: { root: import.meta.dirname, include: ['test/**/*.test.ts'], testTimeout: 60_000 },
+});

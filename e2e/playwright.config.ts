@@ -4,19 +4,11 @@
  * selects another executable (the root `npm test` sets it).
  */
 import { defineConfig } from '@playwright/test';
+import { CHROMIUM_FLAGS, findChromium } from '../scripts/chromium.mjs';
 import { DEMO_PORT, HARNESS_PORT } from './scripts/fixtures.js';
 
-export const chromiumPath = process.env.PEELREC_CHROMIUM || '/usr/bin/chromium';
-/** From the team brief: quiet, offline-friendly headless Chromium. */
-export const chromiumArgs = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
+export const chromiumPath = findChromium();
+export const chromiumArgs = [...CHROMIUM_FLAGS];
 
 export default defineConfig({
   testDir: './tests',

@@ -7,6 +7,21 @@ import { existsSync } from 'node:fs';
 
 const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
 
+/**
+ * Launch flags every suite uses: headless as root, and quiet on a closed
+ * network (without the background-networking flags Chromium keeps opening
+ * connections that this machine refuses).
+ */
+export const CHROMIUM_FLAGS = Object.freeze([
+  '--headless',
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+]);
+
 export function findChromium({ install = false } = {}) {
   const fromEnv = process.env.PEELREC_CHROMIUM || process.env.PLAYWRIGHT_CHROMIUM_EXECUTABLE_PATH;
   if (fromEnv) {

@@ -1,20 +1,16 @@
 /** Headless system Chromium through playwright-core (Playwright cannot download browsers here). */
 import { chromium, type Browser } from 'playwright-core';
 
+import { CHROMIUM_FLAGS as BASE_FLAGS, findChromium } from '../../scripts/chromium.mjs';
+
 export const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
+  ...BASE_FLAGS,
   // performance.memory in exact bytes rather than bucketed.
   '--enable-precise-memory-info',
 ];
 
 export function chromiumPath(): string {
-  return process.env.PEELREC_CHROMIUM || '/usr/bin/chromium';
+  return findChromium();
 }
 
 export async function launch(opts: { webgpu?: boolean } = {}): Promise<Browser> {

@@ -15,10 +15,11 @@ import { scoreReference, type Recommendation, type RecommenderInfo } from '../sr
 import { buildFixture, type Fixture } from '../test/fixtures/artifact.js';
 import { startServer, type TestServer } from './server.js';
 import type { OpenOptions } from './driver.js';
+import { CHROMIUM_FLAGS, findChromium } from '../../../scripts/chromium.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const executablePath = process.env.PEELREC_CHROMIUM || '/usr/bin/chromium';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+const executablePath = findChromium();
+const FLAGS = [...CHROMIUM_FLAGS];
 
 // 300 items × 32 dims (4 blocks of 8), item groups 30/90/180, 3 user groups: small enough for SwiftShader.
 const DIMS = 32;

@@ -420,6 +420,15 @@ async function runAblations(
   data: EvalData,
   ctx: { progress: TrainOptions['onProgress']; log: (l: string) => void; tick: () => void; notes: string[]; checkpoint: () => Promise<void> },
 ): Promise<void> {
+  /** Selects and scores a variant model at every budget, as the device would. */
+  const evaluateAtBudgets = async (model: Parameters<typeof selectionManifest>[0], key: 'noGroups' | 'noDiversity') => {
+    const manifest = selectionManifest(model, cfg.dtypes);
+    for (const b of budgets) {
+      b[key] = pick(await evaluateSelected(model, manifest, b.bytes, data, { threads: cfg.threads }));
+      ctx.tick();
+    }
+    ctx.log(`${key}: ${budgets.map((b) => b[key]!.recall20.toFixed(4)).join(' / ')}`);
+  };
   // Cheapest first, so that a stopped run has as many as possible.
   // (c) without the learned weights: first-k blocks of the same refined tables, equal weights.
   for (const b of budgets) {
@@ -430,12 +439,7 @@ async function runAblations(
   await ctx.checkpoint();
   // (d) without user groups: one refined table and controller for everyone.
   const noGroups = await buildPeel(d, cfg, { userGroups: 1, backbone: main.backbone, stage: 'noGroups:', onProgress: ctx.progress });
-  const ngManifest = selectionManifest(noGroups.model, cfg.dtypes);
-  for (const b of budgets) {
-    b.noGroups = pick(await evaluateSelected(noGroups.model, ngManifest, b.bytes, data, { threads: cfg.threads }));
-    ctx.tick();
-  }
-  ctx.log(`noGroups: ${budgets.map((b) => b.noGroups!.recall20.toFixed(4)).join(' / ')}`);
+  await evaluateAtBudgets(noGroups.model, 'noGroups');
   await ctx.checkpoint();
   // (b) a plain model retrained at the largest dimension that fits each budget (in the dtype PEEL chose),
   // smallest first.
@@ -470,12 +474,7 @@ async function runAblations(
     for (const b of budgets) b.noDiversity = b.peel;
   } else {
     const nd = await buildPeel(d, cfg, { diversity: 0, stage: 'noDiversity:', onProgress: ctx.progress });
-    const ndManifest = selectionManifest(nd.model, cfg.dtypes);
-    for (const b of budgets) {
-      b.noDiversity = pick(await evaluateSelected(nd.model, ndManifest, b.bytes, data, { threads: cfg.threads }));
-      ctx.tick();
-    }
-    ctx.log(`noDiversity: ${budgets.map((b) => b.noDiversity!.recall20.toFixed(4)).join(' / ')}`);
+    await evaluateAtBudgets(nd.model, 'noDiversity');
   }
   await ctx.checkpoint();
 }

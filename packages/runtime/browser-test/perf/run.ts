@@ -12,12 +12,13 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'vite';
 import { chromium } from 'playwright-core';
 import initWabt from 'wabt';
+import { CHROMIUM_FLAGS, findChromium } from '../../../../scripts/chromium.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const [mode, artifactDir, budgetArg, countArg, tuningArg] = process.argv.slice(2);
 if (!mode || !artifactDir || !budgetArg) throw new Error('usage: run.ts scoring|startup <artifactDir> <budgetBytes> [count] [tuningJson]');
 const budget = Number(budgetArg);
-const FLAGS = ['--headless', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+const FLAGS = [...CHROMIUM_FLAGS];
 const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.json': 'application/json', '.wasm': 'application/wasm' };
 
 const outDir = '/tmp/peelrec-perf/page';
@@ -43,7 +44,7 @@ const server = createServer(async (req, res) => {
 });
 await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
 const origin = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-const browser = await chromium.launch({ executablePath: process.env.PEELREC_CHROMIUM || '/usr/bin/chromium', args: FLAGS });
+const browser = await chromium.launch({ executablePath: findChromium(), args: FLAGS });
 
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);

@@ -2,7 +2,7 @@
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.wasm?url';
-import { decodeBlock, decodeUserShard, type Manifest, type Selection } from '@peelrec/format';
+import { decodeBlock, decodeUserShard, fetchSource, readVerified, type ManifestFile, type Selection } from '@peelrec/format';
 import type { GroupMatrix } from './impl/onnx-graph.js';
 
 /** Vite `?url` imports: dev pre-bundling breaks tfjs's own wasm paths. */
@@ -19,7 +19,7 @@ export async function fetchBytes(url: string | URL): Promise<Uint8Array> {
 }
 
 /** The first user of `group` in the first shard that has one. */
-export async function userOfGroup(manifest: Manifest, manifestUrl: string, group: number): Promise<{ id: string; vector: Float32Array }> {
+export async function userOfGroup(manifest: ManifestFile, manifestUrl: string, group: number): Promise<{ id: string; vector: Float32Array }> {
   const { fullDim } = manifest.dims;
   for (const shard of manifest.users.shards) {
     const { vectors, groups } = decodeUserShard(await fetchBytes(new URL(shard.file.url, manifestUrl)), fullDim, shard.count);
@@ -34,14 +34,14 @@ export async function loadSelectedBlocks(selection: Selection, manifestUrl: stri
   const out = new Map<string, Float32Array>();
   await Promise.all(
     selection.blocks.map(async (b) => {
-      out.set(`${b.itemGroup}/${b.block}`, decodeBlock(await fetchBytes(new URL(b.file.url, manifestUrl)), selection.dtype));
+      out.set(`${b.itemGroup}/${b.block}`, decodeBlock(await readVerified(fetchSource(manifestUrl), b.file), selection.dtype));
     }),
   );
   return out;
 }
 
 /** Per item group: the selected blocks stacked row-wise, with each row's user dim and weight. */
-export function groupMatrices(manifest: Manifest, selection: Selection, blocks: Map<string, Float32Array>): GroupMatrix[] {
+export function groupMatrices(manifest: ManifestFile, selection: Selection, blocks: Map<string, Float32Array>): GroupMatrix[] {
   const { blockDim } = manifest.dims;
   return manifest.itemGroups.map((g, gi) => {
     const chosen = selection.blocks.filter((b) => b.itemGroup === gi);
@@ -53,7 +53,7 @@ export function groupMatrices(manifest: Manifest, selection: Selection, blocks: 
       matrix.set(blocks.get(`${gi}/${b.block}`)!, j * blockDim * g.count);
       for (let r = 0; r < blockDim; r++) {
         dims[j * blockDim + r] = b.block * blockDim + r;
-        weights[j * blockDim + r] = b.weight;
+        weights[j * blockDim + r] = b.scoreWeight;
       }
     });
     return { dims, weights, matrix, items: g.count };

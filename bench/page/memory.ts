@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { createRecommender, type BackendName } from '@peelrec/runtime';
 import { TFJS_WASM_PATHS, userOfGroup } from './common.js';
-import { parseManifest } from '@peelrec/format';
+import { fetchSource, readManifest } from '@peelrec/format';
 
 export interface MemoryCase {
   readonly catalog: string;
@@ -31,7 +31,7 @@ export interface MemoryRow {
 }
 
 export async function runMemoryCase(spec: MemoryCase): Promise<MemoryRow> {
-  const manifest = parseManifest(await (await fetch(spec.manifestUrl)).text());
+  const manifest = await readManifest(fetchSource(spec.manifestUrl), { userGroups: [] });
   const user = await userOfGroup(manifest, spec.manifestUrl, 0);
   const rec = await createRecommender({
     manifestUrl: spec.manifestUrl,

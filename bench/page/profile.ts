@@ -1,6 +1,6 @@
 /** A bare loop of runtime recommendations, for `--profile` (the driver wraps it in the CDP CPU profiler). */
 import { createRecommender } from '@peelrec/runtime';
-import { parseManifest } from '@peelrec/format';
+import { fetchSource, readManifest } from '@peelrec/format';
 import { TFJS_WASM_PATHS, userOfGroup } from './common.js';
 
 export interface ProfileCase {
@@ -11,7 +11,7 @@ export interface ProfileCase {
 }
 
 export async function prepareRuntimeLoop(spec: ProfileCase): Promise<void> {
-  const manifest = parseManifest(await (await fetch(spec.manifestUrl)).text());
+  const manifest = await readManifest(fetchSource(spec.manifestUrl), { userGroups: [] });
   const ids = (await (await fetch(new URL(manifest.items.ids.url, spec.manifestUrl))).json()) as string[];
   const user = await userOfGroup(manifest, spec.manifestUrl, 0);
   const rec = await createRecommender({ manifestUrl: spec.manifestUrl, budget: spec.budgetBytes, backend: 'wasm', storage: 'memory', wasmPaths: TFJS_WASM_PATHS, userGroup: 0, metadata: false });

@@ -6,7 +6,7 @@
  * each per round) so that machine noise hits them all alike.
  */
 import { createRecommender, referenceScores, topK, type BackendName, type Recommender } from '@peelrec/runtime';
-import { encodeBlock, parseManifest, selectBlocks, type Manifest, type Selection } from '@peelrec/format';
+import { encodeBlock, fetchSource, readManifest, selectBlocks, type Manifest, type Selection } from '@peelrec/format';
 import { fetchBytes, groupMatrices, loadSelectedBlocks, summarise, TFJS_WASM_PATHS, userOfGroup } from './common.js';
 import { OrtScorer, ORT_VERSION } from './impl/ort.js';
 import { LoopScorer, type TopK } from './impl/ts-loop.js';
@@ -39,7 +39,7 @@ export interface ScoringRow {
   readonly catalog: string;
   readonly items: number;
   readonly budgetBytes: number;
-  /** Encoding of the selected block files; every implementation holds them as f32. */
+  /** Encoding of the selected block files. The runtime on wasm keeps them resident in it (f16 as f16); every other implementation holds f32 copies of those values. */
   readonly dtype: string;
   readonly backend: string;
   readonly impl: string;
@@ -50,9 +50,9 @@ export interface ScoringRow {
   readonly samples: number;
   /** The runtime series these rows were interleaved in: compare rows of one series side by side. */
   readonly series: string;
-  /** Bytes of the selection held as f32 (what the runtime keeps resident). */
+  /** The runtime's resident embedding bytes in this series (`rec.info.residentBytes`; the selection's f32 bytes where no runtime ran). */
   readonly residentBytes: number;
-  /** Bytes the bound kernels of this series stream: the f32 bytes, or the f16 bytes in the no-runtime f16 series. */
+  /** Bytes the bound kernels of this series stream: the bytes the runtime holds resident (f16 blocks at 2 bytes), or the f16 bytes in a no-runtime series. */
   readonly boundBytes: number;
   readonly selectedBlocks: number;
 }
@@ -60,6 +60,8 @@ export interface ScoringRow {
 export interface ScoringResult {
   /** Set when the runtime refused the budget (BudgetTooSmallError); rows then come from the f16 selection without it. */
   readonly runtimeError?: string;
+  /** Later backends of the case that refused the budget the first one served (the cpu backend keeps f32 resident, so an f16-only budget is too small for it). */
+  readonly refusals: { backend: string; error: string }[];
   readonly rows: ScoringRow[];
   readonly agreement: { impl: string; series: string; ok: true; maxScoreError: number }[];
   readonly env: Record<string, unknown>;
@@ -139,7 +141,7 @@ async function timeInterleaved(impls: readonly Impl[], spec: ScoringCase): Promi
 }
 
 export async function runScoringCase(spec: ScoringCase): Promise<ScoringResult> {
-  const manifest: Manifest = parseManifest(new TextDecoder().decode(await fetchBytes(spec.manifestUrl)));
+  const manifest: Manifest = await readManifest(fetchSource(spec.manifestUrl), { userGroups: [spec.userGroup] });
   const ids = JSON.parse(new TextDecoder().decode(await fetchBytes(new URL(manifest.items.ids.url, spec.manifestUrl)))) as string[];
   const user = await userOfGroup(manifest, spec.manifestUrl, spec.userGroup);
 
@@ -149,6 +151,7 @@ export async function runScoringCase(spec: ScoringCase): Promise<ScoringResult> 
   let first: { selection: Selection; ref: Float64Array; exclude: number[]; excludeSet: Set<number> } | undefined;
 
   let runtimeError: string | undefined;
+  const refusals: ScoringResult['refusals'] = [];
   for (const backend of spec.backends) {
     let rec: Recommender;
     try {
@@ -165,6 +168,10 @@ export async function runScoringCase(spec: ScoringCase): Promise<ScoringResult> 
       // The runtime refusing a budget is a result, not a crash: record it, and (once) time the
       // peers and the f16 prototype on the f16 selection the format allows at this budget.
       if ((e as Error)?.name !== 'BudgetTooSmallError') throw e;
+      if (first) {
+        refusals.push({ backend, error: `${(e as Error).name}: ${(e as Error).message}` });
+        continue;
+      }
       runtimeError = `${(e as Error).name}: ${(e as Error).message}`;
       if (!first && spec.peers) await withoutRuntime();
       break;
@@ -179,20 +186,24 @@ export async function runScoringCase(spec: ScoringCase): Promise<ScoringResult> 
         const groups = await prepare(selection);
         const impls: Impl[] = [runtimeScorer(rec, user.vector, spec, first!.exclude.map((p) => ids[p]!), spec.backendLabel?.[backend] ?? backend)];
         if (spec.peers) impls.push(...(await peerImpls(groups, cleanups, true)));
-        impls.push(...(await boundImpls(groups.map((g) => g.matrix))));
-        await measure(impls, selection, backend);
+        const resident = residentArrays(groups, info.residentBytes);
+        impls.push(...(await boundImpls(resident.arrays)));
+        await measure(impls, selection, backend, resident.bytes, info.residentBytes);
       } else {
-        if (!sameSelection(first.selection, selection)) throw new Error(`runtime on ${backend} selected other blocks than on ${spec.backends[0]}`);
-        const groups = groupMatrices(manifest, selection, await loadSelectedBlocks(selection, spec.manifestUrl));
+        const blocks = await loadSelectedBlocks(selection, spec.manifestUrl);
+        const groups = groupMatrices(manifest, selection, blocks);
         const excludeIds = first.exclude.map((p) => ids[p]!);
-        const impls = [runtimeScorer(rec, user.vector, spec, excludeIds, spec.backendLabel?.[backend] ?? backend), ...(await boundImpls(groups.map((g) => g.matrix)))];
-        await measure(impls, selection, backend);
+        const impl = runtimeScorer(rec, user.vector, spec, excludeIds, spec.backendLabel?.[backend] ?? backend);
+        // A backend that keeps f32 resident (cpu, webgpu) may select other blocks than wasm, which keeps f16 as f16: check it against its own selection's reference.
+        const own = sameSelection(first.selection, selection) ? {} : { reference: referenceScores({ manifest, selection, vector: user.vector, block: (g, b) => blocks.get(`${g}/${b}`)! }) };
+        const resident = residentArrays(groups, info.residentBytes);
+        await measure([{ ...impl, ...own }, ...(await boundImpls(resident.arrays))], selection, backend, resident.bytes, info.residentBytes);
       }
     } finally {
       for (const c of cleanups.reverse()) await c();
     }
   }
-  return { rows, agreement, env, runtimeError };
+  return { rows, agreement, env, runtimeError, refusals };
 
   /** Loads the selected blocks, sets the reference and the exclusions, and returns the stacked group matrices. */
   async function prepare(selection: Selection): Promise<GroupMatrix[]> {
@@ -256,7 +267,7 @@ export async function runScoringCase(spec: ScoringCase): Promise<ScoringResult> 
     }
   }
 
-  async function measure(impls: Impl[], selection: Selection, series: string, boundBytes = residentBytesOf(manifest, selection)) {
+  async function measure(impls: Impl[], selection: Selection, series: string, boundBytes = residentBytesOf(manifest, selection), residentBytes = residentBytesOf(manifest, selection)) {
     const { ref, excludeSet } = first!;
     for (const impl of impls) {
       for (let w = 0; w < 3; w++) {
@@ -278,12 +289,29 @@ export async function runScoringCase(spec: ScoringCase): Promise<ScoringResult> 
         impl: impl.impl,
         ...summarise(samples[i]!),
         series,
-        residentBytes: residentBytesOf(manifest, selection),
+        residentBytes,
         boundBytes,
         selectedBlocks: selection.blocks.length,
       });
     });
   }
+}
+
+/**
+ * What the bound streams for a runtime holding `residentBytes`: the f32 group
+ * matrices, or (when the runtime holds f16 blocks as f16, i.e. half of them)
+ * their f16 encodings, the bytes of the artifact's f16 files.
+ */
+function residentArrays(groups: readonly GroupMatrix[], residentBytes: number): { arrays: Float32Array[]; bytes: number } {
+  const f32Bytes = groups.reduce((n, g) => n + g.matrix.byteLength, 0);
+  if (residentBytes === f32Bytes) return { arrays: groups.map((g) => g.matrix), bytes: f32Bytes };
+  const arrays = groups.map((g) => {
+    const bytes = encodeBlock(g.matrix, 'f16');
+    return new Float32Array(bytes.buffer, bytes.byteOffset, Math.floor(bytes.byteLength / 4));
+  });
+  const bytes = arrays.reduce((n, a) => n + a.byteLength, 0);
+  if (Math.abs(bytes - residentBytes) > 2 * groups.length) throw new Error(`the runtime holds ${residentBytes} B, neither the selection's f32 (${f32Bytes} B) nor its f16 bytes (${bytes} B)`);
+  return { arrays, bytes };
 }
 
 function residentBytesOf(manifest: Manifest, selection: Selection): number {

@@ -5,7 +5,7 @@
  */
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { ArtifactWriter, blockByteLength, encodeBlock, encodeUserShard, parseManifest, type Manifest, type ManifestDraft } from '@peelrec/format';
+import { ArtifactWriter, FORMAT_VERSION, encodeUserShard, readManifest, type BlockPayload, type Manifest, type ManifestDraft } from '@peelrec/format';
 
 export interface CatalogShape {
   /** Directory name under the cache and the `catalog` column of the results. */
@@ -22,7 +22,7 @@ export interface CatalogShape {
   readonly seed: number;
 }
 
-/** 40,981 items and 29,858 users (Gowalla's counts) in the trainer's default shape: 16 blocks of 8 dims, 20 item groups, 8 user groups, 1,024 users per shard, f32 + f16 files. */
+/** 40,981 items and 29,858 users (Gowalla's counts) in the trainer's default shape: 16 blocks of 8 dims, 20 item groups, 8 user groups, f32 + f16 packs; 64 users per shard (32 KiB: what a known user costs to look up). */
 export const GOWALLA_SHAPE: CatalogShape = {
   name: 'gowalla-shape',
   label: 'random values in the shape of the Gowalla artifact (40,981 items, 16 blocks × 8 dims, 20 item groups, 8 user groups)',
@@ -32,7 +32,7 @@ export const GOWALLA_SHAPE: CatalogShape = {
   itemGroups: 20,
   userGroups: 8,
   users: 29_858,
-  usersPerShard: 1_024,
+  usersPerShard: 64,
   seed: 1,
 };
 
@@ -69,7 +69,7 @@ export const SMALL_SHAPE: CatalogShape = {
 };
 
 /** Bump when the generator changes so cached artifacts are rebuilt. */
-const GENERATOR_VERSION = 1;
+const GENERATOR_VERSION = 2;
 
 /** mulberry32: a tiny seeded PRNG, so every run benchmarks the same bytes. */
 function prng(seed: number): () => number {
@@ -110,7 +110,7 @@ export async function ensureCatalog(shape: CatalogShape, cacheDir: string, log: 
   const stamp = JSON.stringify({ GENERATOR_VERSION, shape });
   try {
     if ((await readFile(join(dir, 'shape.json'), 'utf8')) === stamp) {
-      return { dir, manifest: parseManifest(await readFile(join(dir, 'manifest.json'), 'utf8')) };
+      return { dir, manifest: await readManifest({ read: async (p) => new Uint8Array(await readFile(join(dir, p))) }) };
     }
   } catch {
     /* not generated yet */
@@ -141,25 +141,21 @@ export async function ensureCatalog(shape: CatalogShape, cacheDir: string, log: 
 
   const blocks: ManifestDraft['blocks'] = [];
   for (let c = 0; c < C; c++) {
+    const payloads: BlockPayload[] = [];
     for (let g = 0; g < G; g++) {
       // Controller-like weights: a softmax over random logits, so a few blocks dominate each group.
       const logits = Array.from({ length: blocksPerItem }, () => rand() * 4);
       const z = logits.reduce((a, l) => a + Math.exp(l), 0);
       for (let b = 0; b < blocksPerItem; b++) {
-        const values = fillNormal(new Float32Array(blockDim * groups[g]!.count), rand, 0.1);
-        const files = [];
-        for (const dtype of ['f32', 'f16'] as const) {
-          const bytes = encodeBlock(values, dtype);
-          if (bytes.byteLength !== blockByteLength(blockDim, groups[g]!.count, dtype)) throw new Error('block size mismatch');
-          files.push({ ...(await writer.file(`blocks/u${c}/g${g}/b${b}.${dtype}`, bytes)), dtype });
-        }
-        blocks.push({ userGroup: c, itemGroup: g, block: b, weight: Math.exp(logits[b]!) / z, files });
+        payloads.push({ itemGroup: g, block: b, weight: Math.exp(logits[b]!) / z, values: fillNormal(new Float32Array(blockDim * groups[g]!.count), rand, 0.1) });
       }
     }
+    // As the trainer exports: one packed file per (user group, dtype), in selection order.
+    blocks.push(...(await writer.blockPack(c, payloads, ['f32', 'f16'])));
   }
   const manifest = await writer.finish({
     format: 'peelrec',
-    formatVersion: 1,
+    formatVersion: FORMAT_VERSION,
     kind: 'peel-blocks',
     model: { id: `bench-${shape.name}` },
     dims: { fullDim, blockDim, blocksPerItem },

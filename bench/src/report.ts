@@ -27,7 +27,15 @@ export function scoringGoals(ratios: readonly Ratio[], outcomes: readonly CaseOu
   }
   const million = runtimeWasm.find((r) => r.catalog === millionCatalog);
   goals.push({ goal: '≤ 10 ms p50 for 1M items at 16 MiB on wasm', met: million ? million.p50ms <= 10 : null, figure: million ? `${ms(million.p50ms)} ms` : 'not measured' });
-  for (const o of outcomes) if (o.error) goals.push({ goal: `runtime serves ${o.catalog} @ ${o.budgetLabel} (${o.budgetBytes} B)`, met: false, figure: o.error.split('\n')[0]! });
+  for (const o of outcomes) {
+    const goal = `runtime serves ${o.catalog} @ ${o.budgetLabel} (${o.budgetBytes} B)`;
+    const served = o.result?.rows.find((r) => r.impl === 'runtime' && r.series === 'wasm');
+    if (o.error) goals.push({ goal, met: false, figure: o.error.split('\n')[0]! });
+    else if (served) {
+      const refused = (o.result?.refusals ?? []).map((r) => `; ${r.backend} (f32 resident) refuses it: ${r.error.split('\n')[0]!}`).join('');
+      goals.push({ goal, met: true, figure: `wasm: ${served.dtype} blocks, ${served.residentBytes} B resident${refused}` });
+    }
+  }
   return goals;
 }
 

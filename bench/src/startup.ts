@@ -47,6 +47,7 @@ interface Served {
 function kindOf(path: string): string {
   const rel = path.split('/').slice(1).join('/'); // drop the catalog directory
   if (rel === 'manifest.json') return 'manifest';
+  if (rel.startsWith('blocks/') && rel.endsWith('.json')) return 'block tables';
   return rel.split('/')[0] ?? rel;
 }
 
@@ -65,6 +66,7 @@ async function result(page: Page): Promise<StartupResult> {
 
 export async function runStartup(browser: Browser, server: StaticServer, catalog: string, budgetBytes: number, runs: number, log: (s: string) => void): Promise<StartupRun[]> {
   const out: StartupRun[] = [];
+  await server.precompress(catalog);
   const url = `${server.origin}/startup.html?manifest=/artifacts/${catalog}/manifest.json&budget=${budgetBytes}&user=0`;
   for (let i = 0; i < runs; i++) {
     const context = await browser.newContext();

@@ -3,18 +3,15 @@
  * fetched independently of the runtime: the selected block files and the
  * user's vector from its shard, each verified against the manifest's hash.
  */
-import { decodeBlock, decodeUserShard, verifyBytes, type FileRef, type Manifest, type Selection } from '@peelrec/format';
+import { decodeBlock, decodeUserShard, fetchSource, readVerified, type FileRef, type ManifestFile, type Selection } from '@peelrec/format';
 import { scoreReference, type ScoredPosition } from '@peelrec/runtime';
 
-async function fetchVerified(base: URL, ref: FileRef): Promise<Uint8Array> {
-  const res = await fetch(new URL(ref.url, base), { cache: 'no-store' });
-  if (!res.ok) throw new Error(`${ref.url}: HTTP ${res.status}`);
-  const bytes = new Uint8Array(await res.arrayBuffer());
-  await verifyBytes(ref, bytes);
-  return bytes;
+/** The bytes of `ref` (a Range request for a packed block), verified against its hash. */
+function fetchVerified(base: URL, ref: FileRef): Promise<Uint8Array> {
+  return readVerified(fetchSource(base, (input, init) => fetch(input, { ...init, cache: 'no-store' })), ref);
 }
 
-export async function userVector(manifestUrl: URL, m: Manifest, position: number): Promise<{ vector: Float32Array; group: number }> {
+export async function userVector(manifestUrl: URL, m: ManifestFile, position: number): Promise<{ vector: Float32Array; group: number }> {
   const shard = m.users.shards.find((s) => position >= s.start && position < s.start + s.count);
   if (!shard) throw new RangeError(`user position ${position} is in no shard`);
   const { vectors, groups } = decodeUserShard(await fetchVerified(manifestUrl, shard.file), m.dims.fullDim, shard.count);
@@ -25,7 +22,7 @@ export async function userVector(manifestUrl: URL, m: Manifest, position: number
 /** The reference top-k for `vector` under `selection` (blocks fetched and decoded here). */
 export async function referenceTopK(
   manifestUrl: URL,
-  m: Manifest,
+  m: ManifestFile,
   selection: Selection,
   vector: ArrayLike<number>,
   k: number,

@@ -5,7 +5,8 @@
  * of it and the larger ones all of it.
  */
 import { expect, test } from '@playwright/test';
-import { DEVICE_MEMORY_VALUES, countServed, fixture, manifestUrlOf, openHarness, relativeTo, setDeviceMemory } from './support.js';
+import type { FileRef } from '@peelrec/format';
+import { DEVICE_MEMORY_VALUES, countServed, fixture, manifestUrlOf, openHarness, rangesOfRefs, relativeTo, servedBlockRanges, setDeviceMemory } from './support.js';
 
 const MODEL = 'wide';
 const GIB = 1024 ** 3;
@@ -18,7 +19,7 @@ interface PageResult {
   readonly selectionBytes: number;
   readonly fileBytes: number;
   readonly residentBytes: number;
-  readonly selectedFiles: string[];
+  readonly selectedFiles: FileRef[];
   readonly recs: string[];
   readonly seenDeviceMemory: number | null;
 }
@@ -48,7 +49,7 @@ test.describe('budgets in the page', () => {
             selectionBytes: i.selection.bytes,
             fileBytes: i.selection.fileBytes,
             residentBytes: i.residentBytes,
-            selectedFiles: i.selection.blocks.map((b) => b.file.url),
+            selectedFiles: i.selection.blocks.map((b) => b.file),
             recs: recs.map((x) => x.itemId),
             seenDeviceMemory: (navigator as Navigator & { deviceMemory?: number }).deviceMemory ?? null,
           };
@@ -76,19 +77,20 @@ test.describe('budgets in the page', () => {
       expect(r.residentBytes).toBeLessThanOrEqual(r.budgetBytes);
       expect(r.recs.length).toBe(20);
 
-      // Exactly the selected blocks were downloaded, each once; nothing else but the listed files.
-      const files = [...served.entries()].map(([path, sizes]) => ({ name: relativeTo(MODEL, path), sizes }));
-      const blocks = files.filter((f) => fx.blockFiles.has(f.name));
-      const others = files.filter((f) => !fx.blockFiles.has(f.name));
-      for (const f of files) expect(f.sizes.length, `${f.name} fetched ${f.sizes.length} times`).toBe(1);
-      expect(blocks.map((f) => f.name).sort()).toEqual([...r.selectedFiles].sort());
-      expect(blocks.reduce((n, f) => n + f.sizes[0]!, 0)).toBe(r.fileBytes);
-      const otherNames = others.map((f) => f.name);
+      // Exactly the selected blocks' bytes were downloaded (byte ranges of the packed block files), each once;
+      // nothing else but the listed files, each once.
+      const blockRequests = served.filter((s) => fx.blockFiles.has(relativeTo(MODEL, s.path)));
+      const others = served.filter((s) => !fx.blockFiles.has(relativeTo(MODEL, s.path)));
+      expect(blockRequests.every((s) => s.status === 206 && s.range !== undefined)).toBe(true);
+      expect(servedBlockRanges(fx, served)).toEqual(rangesOfRefs(r.selectedFiles));
+      expect(blockRequests.reduce((n, s) => n + s.bytes, 0)).toBe(r.fileBytes);
+      const otherNames = others.map((s) => relativeTo(MODEL, s.path));
+      expect(new Set(otherNames).size, `a file fetched twice: ${otherNames.join(', ')}`).toBe(otherNames.length);
       for (const name of otherNames) expect(name === 'manifest.json' || fx.nonBlockFiles.has(name), `unexpected download ${name}`).toBe(true);
       expect(otherNames).toContain('manifest.json');
       test.info().annotations.push({
         type: 'downloads',
-        description: `${blocks.length} blocks = ${r.fileBytes} B (selection ${r.selectionBytes} B of budget ${r.budgetBytes} B, decided by ${r.decidedBy}); other files: ${others.map((f) => `${f.name} ${f.sizes[0]} B`).join(', ')}`,
+        description: `${r.selectedFiles.length} blocks = ${r.fileBytes} B in ${blockRequests.length} range requests (selection ${r.selectionBytes} B of budget ${r.budgetBytes} B, decided by ${r.decidedBy}); other files: ${others.map((s) => `${relativeTo(MODEL, s.path)} ${s.bytes} B`).join(', ')}`,
       });
     });
   }

@@ -6,7 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
-import { NetworkLog, fixture, manifestUrlOf, openHarness, relativeTo } from './support.js';
+import { refName, type BlockFile, type FileRef } from '@peelrec/format';
+import { NetworkLog, countServed, fixture, manifestUrlOf, openHarness, relativeTo, type FixtureOnDisk } from './support.js';
 
 const MODEL = 'small';
 
@@ -16,24 +17,42 @@ interface LoadResult {
   recs?: string[];
   events?: { type: string; detail: unknown }[];
   storage?: { mode: string; reason?: string; storedBytes: number };
-  selectedFiles?: string[];
+  selectedFiles?: FileRef[];
   contentHash?: string;
+}
+
+/** The block refs of the fixture that lie wholly inside bytes [first, last] of the file at `path`. */
+function blocksWithin(fx: FixtureOnDisk, path: string, first: number, last: number): BlockFile[] {
+  return fx.manifest.blocks.flatMap((b) => b.files).filter((f) => f.url === path && f.offset !== undefined && f.offset >= first && f.offset + f.byteLength - 1 <= last);
+}
+
+/** The first and last byte a request asked for (a Range header), or the whole file. */
+async function rangeOf(request: { headerValue(name: string): Promise<string | null> }, size: number): Promise<[number, number]> {
+  const m = /^bytes=(\d+)-(\d+)$/.exec((await request.headerValue('range')) ?? '');
+  return m ? [Number(m[1]), Number(m[2])] : [0, size - 1];
 }
 
 /** createRecommender + recommend + persisted, reporting errors by name and message instead of throwing. */
 async function tryLoad(
   page: Page,
-  opts: { url?: string; budget?: number | 'auto'; user: string; storage?: 'indexeddb' | 'memory'; /** load the user's group at creation (default true) */ prepare?: boolean },
+  opts: {
+    url?: string;
+    budget?: number | 'auto';
+    user: string;
+    storage?: 'indexeddb' | 'memory';
+    /** load the user's group at creation (default true) */ prepare?: boolean;
+    /** default: the runtime's ('cache-first') */ freshness?: 'cache-first' | 'network-first';
+  },
 ): Promise<LoadResult> {
   return page.evaluate(
-    async ({ url, budget, user, storage, prepare }) => {
+    async ({ url, budget, user, storage, prepare, freshness }) => {
       const events: { type: string; detail: unknown }[] = [];
       try {
         // Listeners go in at creation (the `on` option), so events fired while loading are seen too.
         const on = Object.fromEntries(
           (['integrity', 'quota', 'eviction', 'storage', 'fallback'] as const).map((type) => [type, (detail: unknown) => events.push({ type, detail })]),
         );
-        const rec = await window.peel.createRecommender({ manifestUrl: url, budget, backend: 'wasm', storage, wasmPaths: window.peel.wasmPaths, retries: 2, on, ...(prepare && { user: { id: user } }) });
+        const rec = await window.peel.createRecommender({ manifestUrl: url, budget, backend: 'wasm', storage, wasmPaths: window.peel.wasmPaths, retries: 2, on, ...(prepare && { user: { id: user } }), ...(freshness && { freshness }) });
         const recs = await rec.recommend({ user: { id: user }, k: 10 });
         const s = await rec.persisted();
         const out = {
@@ -41,7 +60,7 @@ async function tryLoad(
           recs: recs.map((r) => r.itemId),
           events,
           storage: { mode: s.mode, reason: s.reason, storedBytes: s.storedBytes },
-          selectedFiles: rec.info.selection.blocks.map((b) => b.file.url),
+          selectedFiles: rec.info.selection.blocks.map((b) => b.file),
           contentHash: rec.info.model.contentHash,
         };
         await rec.dispose();
@@ -50,7 +69,7 @@ async function tryLoad(
         return { ok: false, error: { name: (e as Error).name, message: (e as Error).message }, events };
       }
     },
-    { url: opts.url ?? manifestUrlOf(MODEL), budget: opts.budget ?? 'auto', user: opts.user, storage: opts.storage ?? 'indexeddb', prepare: opts.prepare ?? true },
+    { url: opts.url ?? manifestUrlOf(MODEL), budget: opts.budget ?? 'auto', user: opts.user, storage: opts.storage ?? 'indexeddb', prepare: opts.prepare ?? true, freshness: opts.freshness },
   );
 }
 
@@ -67,30 +86,39 @@ test('corrupted block bytes are detected, fetched again, and never used or store
   await openHarness(page);
   // The clean reference load comes after the corrupted one: loaded first, its blocks would sit in the browser's
   // HTTP cache and the corrupted load would never reach the network (found on a freshly trained fixture).
-  // Corrupt every block of item group 0 once (whatever dtype the runtime picks), flipping one byte.
-  const corrupted = new Map<string, number>();
+  // Corrupt every block of item group 0 once (whatever dtype the runtime picks), flipping one byte in its middle:
+  // blocks are byte ranges of packed files, so the bytes of a response are mapped back to the blocks they carry.
+  const corrupted = new Set<string>();
+  const requested: { path: string; range: [number, number] }[] = [];
   await context.route(/\/models\/small\//, async (route) => {
     const path = relativeTo(MODEL, new URL(route.request().url()).pathname);
-    const entry = fx.manifest.blocks.find((b) => b.files.some((f) => f.url === path)); // undefined for non-block files
-    if (!entry || entry.itemGroup !== 0 || corrupted.has(path)) return route.continue();
+    if (!fx.blockFiles.has(path)) return route.continue();
     const res = await route.fetch();
     const body = Buffer.from(await res.body());
-    body[body.length >> 1] ^= 0xff;
-    corrupted.set(path, (corrupted.get(path) ?? 0) + 1);
+    const range = await rangeOf(route.request(), body.length);
+    requested.push({ path, range });
+    const start = res.status() === 206 ? range[0] : 0;
+    const group0 = fx.manifest.blocks.filter((b) => b.itemGroup === 0).flatMap((b) => b.files);
+    for (const f of blocksWithin(fx, path, start, start + body.length - 1)) {
+      if (!group0.includes(f) || corrupted.has(refName(f))) continue;
+      body[f.offset! - start + (f.byteLength >> 1)] ^= 0xff;
+      corrupted.add(refName(f));
+    }
     await route.fulfill({ response: res, body });
   });
   const net = new NetworkLog(context);
   const r = await tryLoad(page, { user });
   expect(r.error).toBeUndefined();
-  const hit = r.selectedFiles!.filter((f) => corrupted.has(f));
+  const hit = r.selectedFiles!.filter((f) => corrupted.has(refName(f)));
   expect(hit.length).toBeGreaterThan(0);
   const integrity = r.events!.filter((e) => e.type === 'integrity');
   test.info().annotations.push({ type: 'integrity events', description: JSON.stringify(integrity) });
-  // Each corrupted block was requested twice (bad, then good; counted as issued requests, since Chromium may
-  // report a fulfilled response whose reader was released as ERR_ABORTED), and the result equals the clean load.
-  const issued = net.issued.map((p) => relativeTo(MODEL, p));
-  for (const f of hit) expect(issued.filter((x) => x === f).length, f).toBe(2);
-  expect(integrity.length).toBeGreaterThanOrEqual(hit.length);
+  // Each corrupted block was reported and its bytes requested twice (bad, then good), and the result equals the clean load.
+  for (const f of hit) {
+    expect(integrity.some((e) => (e.detail as { file: string }).file === refName(f)), refName(f)).toBe(true);
+    expect(requested.filter((q) => q.path === f.url && q.range[0] <= f.offset! && q.range[1] >= f.offset! + f.byteLength - 1).length, refName(f)).toBe(2);
+  }
+  expect(integrity.length).toBe(hit.length);
   await context.unrouteAll({ behavior: 'wait' });
   const expected = await cleanRecs(page, user);
   expect(r.recs).toEqual(expected);
@@ -132,7 +160,7 @@ test('a 404 on a block gives a DownloadError naming the file and status; a later
   await context.route(/\/models\/small\//, async (route) => {
     const path = relativeTo(MODEL, new URL(route.request().url()).pathname);
     if (!fx.blockFiles.has(path)) return route.continue();
-    if (!missing) missing = path;
+    if (!missing) missing = path; // a packed block file: every range of it is missing
     if (path !== missing) return route.continue();
     await route.fulfill({ status: 404, body: 'not found' });
   });
@@ -169,7 +197,7 @@ test('a manifest of an unknown format version gives an UnsupportedVersionError n
   const r = await tryLoad(page, { user: fx.userIds[0]! });
   expect(r.ok).toBe(false);
   expect(r.error!.name).toBe('UnsupportedVersionError');
-  expect(r.error!.message).toMatch(/version 99.*version\(s\) 1/);
+  expect(r.error!.message).toMatch(/version 99.*version\(s\) 2/);
 });
 
 test('a storage quota too small for the selection (CDP Storage.overrideQuotaForOrigin) evicts or falls back to memory, with an event, and still recommends', async ({ page, context }) => {
@@ -246,12 +274,12 @@ test('a model upgrade while a second tab holds the old version: the old tab keep
   expect(holdA.hash).toBe(v1.manifest.model.contentHash);
   expect(holdA.recs).toEqual(oldExpected);
 
-  // Deploy v2; tab B loads it.
+  // Deploy v2; tab B loads it on the same load (network-first: with IndexedDB holding v1, cache-first would serve v1 first).
   current = v2;
   const tabB = await context.newPage();
   await openHarness(tabB);
   const newExpected = await cleanRecs(tabB, user, url);
-  const b = await tryLoad(tabB, { url, user });
+  const b = await tryLoad(tabB, { url, user, freshness: 'network-first' });
   expect(b.error).toBeUndefined();
   expect(b.contentHash).toBe(v2.manifest.model.contentHash);
   expect(b.recs).toEqual(newExpected);
@@ -281,35 +309,37 @@ test('going offline in the middle of a download fails the load clearly; back onl
   const user = fx.userIds[0]!;
   await openHarness(page);
   const expected = await cleanRecs(page, user);
-  // Let 40% of the selection through, then cut the network.
-  const cutAt = Math.floor(0.4 * fx.manifest.itemGroups.length * fx.manifest.dims.blocksPerItem);
-  let served = 0;
-  const servedBeforeCut: string[] = [];
+  // The first block response carries 40% of its bytes, then the network is cut: every later request fails.
+  let cut = false;
+  const beforeCut: FileRef[] = [];
   await context.route(/\/models\/small\//, async (route) => {
     const path = relativeTo(MODEL, new URL(route.request().url()).pathname);
     if (!fx.blockFiles.has(path)) return route.continue();
-    served++;
-    if (served === cutAt) await context.setOffline(true);
-    if (served >= cutAt) return route.abort('internetdisconnected');
-    servedBeforeCut.push(path);
+    if (cut) return route.abort('internetdisconnected');
+    cut = true;
     const res = await route.fetch();
-    return route.fulfill({ response: res });
+    const body = await res.body();
+    const [first] = await rangeOf(route.request(), body.length);
+    const kept = body.subarray(0, Math.floor(body.length * 0.4));
+    beforeCut.push(...blocksWithin(fx, path, first, first + kept.length - 1));
+    await context.setOffline(true);
+    return route.fulfill({ status: res.status(), headers: res.headers(), body: kept });
   });
-  const net = new NetworkLog(context);
   const bad = await tryLoad(page, { user });
   expect(bad.ok).toBe(false);
   expect(['DownloadError', 'AbortError']).toContain(bad.error!.name);
-  const firstOk = servedBeforeCut;
+  expect(beforeCut.length).toBeGreaterThan(0);
   await context.setOffline(false);
   await context.unrouteAll({ behavior: 'wait' });
-  net.clear();
+  const served = await countServed(context, `/models/${MODEL}/`);
   const good = await tryLoad(page, { user });
   expect(good.error).toBeUndefined();
   expect(good.recs).toEqual(expected);
-  const second = net.issued.map((p) => relativeTo(MODEL, p)).filter((p) => fx.blockFiles.has(p));
-  test.info().annotations.push({ type: 'offline', description: `before the cut: ${firstOk.length} blocks; after: ${second.length} of ${good.selectedFiles!.length}` });
-  // Blocks served (and so verified and stored) before the cut are not fetched again; the rest are.
-  const refetched = firstOk.filter((f) => second.includes(f));
-  expect(refetched, 'blocks served before the cut but fetched again').toEqual([]);
-  for (const f of good.selectedFiles!) expect(firstOk.includes(f) || second.includes(f), `${f} never arrived`).toBe(true);
+  const second = served.filter((s) => fx.blockFiles.has(relativeTo(MODEL, s.path)));
+  test.info().annotations.push({ type: 'offline', description: `before the cut: ${beforeCut.length} blocks; after: ${second.length} requests for ${good.selectedFiles!.length - beforeCut.length} blocks` });
+  // Blocks that arrived whole before the cut (so were verified and stored) are not fetched again; the rest are.
+  const fetchedAgain = (f: FileRef) => second.some((s) => relativeTo(MODEL, s.path) === f.url && s.range && s.range[0] <= f.offset! + f.byteLength - 1 && s.range[1] >= f.offset!);
+  expect(beforeCut.filter(fetchedAgain).map(refName), 'blocks that arrived before the cut but were fetched again').toEqual([]);
+  const stored = new Set(beforeCut.map(refName));
+  for (const f of good.selectedFiles!) expect(stored.has(refName(f)) || fetchedAgain(f), `${refName(f)} never arrived`).toBe(true);
 });

@@ -48,6 +48,6 @@ test('recommending for {history} users sends no history or chosen item id in any
   expect(sockets).toEqual([]);
   // Not an id, but worth knowing: block URLs name the user group, so which groups' blocks a session fetches
   // tells the server the nearest k-means group of the history (coarse: 1 of userGroups.count).
-  const groups = [...new Set(entries.map((e) => /\/blocks\/u(\d+)\//.exec(e.path)?.[1]).filter((g) => g !== undefined))];
+  const groups = [...new Set(entries.map((e) => /\/blocks\/u(\d+)\./.exec(e.path)?.[1]).filter((g) => g !== undefined))];
   test.info().annotations.push({ type: 'user groups revealed by block URLs', description: groups.join(', ') || 'none' });
 });

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BrowserContext, Page, Request } from '@playwright/test';
-import { parseManifest, type Manifest } from '@peelrec/format';
+import { parseBlockTable, parseManifest, withBlockTables, type FileRef, type Manifest } from '@peelrec/format';
 import { FIXTURES, type FixtureName } from '../scripts/fixtures.js';
 import type { Peel } from '../harness/main.js';
 
@@ -102,29 +102,62 @@ export class NetworkLog {
     this.issued.length = 0;
   }
 
-  /** Requests under /models/<name>/, keyed by artifact-relative path. */
+  /** Successful requests under /models/<name>/ (whole files, and byte ranges of packed block files). */
   async modelFiles(name: string): Promise<LoggedRequest[]> {
     const prefix = `/models/${name}/`;
-    return (await this.settled()).filter((e) => e.path.startsWith(prefix) && !e.failed && e.status === 200);
+    return (await this.settled()).filter((e) => e.path.startsWith(prefix) && !e.failed && (e.status === 200 || e.status === 206));
   }
+}
+
+/** One response the server sent: the path, the byte range asked for (first, last; inclusive) when it was a Range request, and the body bytes. */
+export interface ServedRequest {
+  readonly path: string;
+  readonly range?: readonly [number, number];
+  readonly status: number;
+  readonly bytes: number;
 }
 
 /**
  * Counts the body bytes the server sent for each request under `prefix`, by
  * routing them through Playwright (route.fetch + fulfill). Exact even where
  * Chromium reports a finished fetch as ERR_ABORTED to the request events,
- * which it did for some block downloads on the first run.
+ * which it did for some block downloads on the first run. Range requests
+ * (packed blocks) are forwarded as such and logged with their range.
  */
-export async function countServed(context: BrowserContext, prefix: string): Promise<Map<string, number[]>> {
-  const served = new Map<string, number[]>();
+export async function countServed(context: BrowserContext, prefix: string): Promise<ServedRequest[]> {
+  const served: ServedRequest[] = [];
   await context.route((url) => url.pathname.startsWith(prefix), async (route) => {
     const res = await route.fetch();
     const body = await res.body();
     const path = new URL(route.request().url()).pathname;
-    served.set(path, [...(served.get(path) ?? []), body.byteLength]);
+    const range = /^bytes=(\d+)-(\d+)$/.exec((await route.request().headerValue('range')) ?? '');
+    served.push({ path, ...(range && { range: [Number(range[1]), Number(range[2])] as const }), status: res.status(), bytes: body.byteLength });
     await route.fulfill({ response: res, body });
   });
   return served;
+}
+
+/** Byte ranges as `path first-last`, adjacent ones merged: two ways of fetching the same bytes compare equal. */
+export function mergedRanges(ranges: readonly { url: string; first: number; last: number }[]): string[] {
+  const out: { url: string; first: number; last: number }[] = [];
+  for (const r of [...ranges].sort((a, b) => (a.url < b.url ? -1 : a.url > b.url ? 1 : a.first - b.first))) {
+    const prev = out.at(-1);
+    if (prev && prev.url === r.url && prev.last + 1 === r.first) prev.last = r.last;
+    else out.push({ ...r });
+  }
+  return out.map((r) => `${r.url} ${r.first}-${r.last}`);
+}
+
+/** The byte ranges of block refs (artifact-relative URLs), merged. */
+export const rangesOfRefs = (refs: readonly FileRef[]) => mergedRanges(refs.map((r) => ({ url: r.url, first: r.offset ?? 0, last: (r.offset ?? 0) + r.byteLength - 1 })));
+
+/** The byte ranges the server sent under `/models/<name>/` for block files, merged (whole-file answers count as the whole file). */
+export function servedBlockRanges(fx: FixtureOnDisk, served: readonly ServedRequest[]): string[] {
+  return mergedRanges(
+    served
+      .filter((s) => fx.blockFiles.has(relativeTo(fx.name, s.path)))
+      .map((s) => ({ url: relativeTo(fx.name, s.path), first: s.range?.[0] ?? 0, last: s.range ? s.range[0] + s.bytes - 1 : s.bytes - 1 })),
+  );
 }
 
 export const relativeTo = (name: string, path: string) => path.slice(`/models/${name}/`.length).split('?')[0]!;
@@ -136,9 +169,9 @@ export interface FixtureOnDisk {
   readonly manifest: Manifest;
   readonly userIds: readonly string[];
   readonly itemIds: readonly string[];
-  /** Every non-block file the manifest lists (ids, metadata, user ids, shards), artifact-relative. */
+  /** Every non-block file the manifest lists (ids, metadata, user ids, shards, block tables), artifact-relative. */
   readonly nonBlockFiles: ReadonlySet<string>;
-  /** Every block file (any dtype), artifact-relative. */
+  /** Every block file (any dtype; the trainer packs each user group's blocks of one dtype into one file), artifact-relative. */
   readonly blockFiles: ReadonlySet<string>;
 }
 
@@ -146,10 +179,11 @@ export interface FixtureOnDisk {
 export function fixture(name: FixtureName): FixtureOnDisk {
   const dir = FIXTURES[name].dir;
   const read = (p: string) => readFileSync(join(dir, p), 'utf8');
-  const manifest = parseManifest(read('manifest.json'));
+  const file = parseManifest(read('manifest.json'));
+  const manifest = withBlockTables(file, file.blockTables.map((t, c) => parseBlockTable(read(t.url), file, c)));
   const userIds = manifest.users.ids ? (JSON.parse(read(manifest.users.ids.url)) as string[]) : Array.from({ length: manifest.users.count }, (_, i) => String(i));
   const itemIds = JSON.parse(read(manifest.items.ids.url)) as string[];
-  const nonBlock = [manifest.items.ids, manifest.items.metadata, manifest.users.ids, ...manifest.users.shards.map((s) => s.file)];
+  const nonBlock = [manifest.items.ids, manifest.items.metadata, manifest.users.ids, ...manifest.users.shards.map((s) => s.file), ...manifest.blockTables];
   return {
     name,
     dir,

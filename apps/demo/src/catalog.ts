@@ -5,7 +5,7 @@
  * pickers work offline after the first load (the runtime keeps its own copy
  * of what scoring needs in IndexedDB, but does not expose it).
  */
-import { parseManifest, verifyBytes, type FileRef, type Manifest } from '@peelrec/format';
+import { parseManifest, verifyBytes, type FileRef, type ManifestFile } from '@peelrec/format';
 import type { ItemMeta } from '@peelrec/runtime';
 
 export interface Catalog {
@@ -47,15 +47,15 @@ async function fetchJson<T>(base: URL, ref: FileRef): Promise<T> {
  * known user can be prepared at creation (the runtime then loads only that
  * user's group). The runtime fetches and validates it again itself.
  */
-export async function loadManifest(url: URL): Promise<Manifest> {
-  let manifest: Manifest | undefined;
+export async function loadManifest(url: URL): Promise<ManifestFile> {
+  let manifest: ManifestFile | undefined;
   await fetchChecked(url, (b) => {
     manifest = parseManifest(new TextDecoder().decode(b));
   });
   return manifest!;
 }
 
-export async function loadCatalog(manifestUrl: URL, m: Manifest): Promise<Catalog> {
+export async function loadCatalog(manifestUrl: URL, m: ManifestFile): Promise<Catalog> {
   const [ids, meta, users] = await Promise.all([
     fetchJson<string[]>(manifestUrl, m.items.ids),
     m.items.metadata ? fetchJson<ItemMeta[]>(manifestUrl, m.items.metadata) : Promise.resolve(undefined),

@@ -105,7 +105,7 @@ async function main(): Promise<void> {
     renderDevice($('device-facts'), info);
     slider.setRange(info.selection.minimumBytes, fullTableBytes(m, 'f32'));
     slider.show(info.budget.bytes, info.residentBytes);
-    renderBlocksGrid($('grid'), m, info.selection);
+    renderBlocksGrid($('grid'), rec.manifest, info.selection); // rec.manifest holds the block tables of every group loaded so far
     renderEngine($('engine-facts'), info, extras);
     renderRecallChart($('chart'), m, info.budget.bytes);
     $('model-line').textContent =

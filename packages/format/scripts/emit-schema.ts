@@ -1,8 +1,10 @@
-// Regenerates schema/manifest.v1.json (JSON Schema) from the zod schema, for exporters in other languages.
+// Regenerates the JSON Schemas of format v2 (manifest.json and the block tables) from the zod schemas, for exporters in other languages.
 import { writeFileSync } from 'node:fs';
 import { z } from 'zod';
-import { ManifestSchema } from '../src/schema.js';
+import { BlockTableSchema, FORMAT_VERSION, ManifestSchema } from '../src/schema.js';
 
-const url = new URL('../schema/manifest.v1.json', import.meta.url);
-writeFileSync(url, JSON.stringify(z.toJSONSchema(ManifestSchema, { target: 'draft-2020-12' }), null, 2) + '\n');
-console.log(`wrote ${url.pathname}`);
+for (const [name, schema] of [['manifest', ManifestSchema], ['block-table', BlockTableSchema]] as const) {
+  const url = new URL(`../schema/${name}.v${FORMAT_VERSION}.json`, import.meta.url);
+  writeFileSync(url, JSON.stringify(z.toJSONSchema(schema, { target: 'draft-2020-12' }), null, 2) + '\n');
+  console.log(`wrote ${url.pathname}`);
+}

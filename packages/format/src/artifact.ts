@@ -2,9 +2,23 @@
  * Writing and verifying whole artifacts, independent of where bytes live:
  * the trainer plugs in the filesystem, tests a Map, a browser `fetch`.
  */
+import { encodeBlock } from './codec.js';
 import { IntegrityError, ManifestError } from './errors.js';
 import { computeContentHash, sha256Hex } from './hash.js';
-import { parseManifest, type FileRef, type Manifest } from './manifest.js';
+import {
+  manifestFileOf,
+  parseBlockTable,
+  parseManifest,
+  refName,
+  withBlockTables,
+  type BlockEntry,
+  type BlockTable,
+  type Dtype,
+  type FileRef,
+  type Manifest,
+  type ManifestFile,
+} from './manifest.js';
+import { selectionOrder } from './select.js';
 
 export const MANIFEST_FILE = 'manifest.json';
 
@@ -16,12 +30,27 @@ export interface ArtifactSink {
 export interface ArtifactSource {
   /** Reads the file at `path` (relative to the artifact root); rejects if absent. */
   read(path: string): Promise<Uint8Array>;
+  /** Reads `byteLength` bytes at `offset` of the file (fewer when the file is shorter). Optional: without it a range is cut from `read`. */
+  readRange?(path: string, offset: number, byteLength: number): Promise<Uint8Array>;
 }
 
-/** A manifest before hashing: everything but `model.contentHash`. */
-export type ManifestDraft = Omit<Manifest, 'model'> & { model: { id: string } };
+/** A manifest before hashing: everything but `model.contentHash` and the block tables, which `finish` writes from `blocks`. */
+export type ManifestDraft = Omit<Manifest, 'model' | 'blockTables'> & { model: { id: string } };
 
-/** Writes payload files, returning their refs, then the manifest last (so a reader never sees a manifest without its files). */
+/** One block of one user group, before encoding: its dim-major f32 values (see `blockFromRows`). */
+export interface BlockPayload {
+  readonly itemGroup: number;
+  readonly block: number;
+  readonly weight: number;
+  readonly values: Float32Array;
+}
+
+/** The block table file name the writer gives user group `c`. */
+export const blockTableUrl = (userGroup: number) => `blocks/u${userGroup}.json`;
+/** The packed block file name the writer gives user group `c` in `dtype`. */
+export const blockPackUrl = (userGroup: number, dtype: Dtype) => `blocks/u${userGroup}.${dtype}.bin`;
+
+/** Writes payload files, returning their refs, then the block tables and the manifest last (so a reader never sees a manifest without its files). */
 export class ArtifactWriter {
   constructor(private readonly sink: ArtifactSink) {}
 
@@ -34,55 +63,167 @@ export class ArtifactWriter {
     return this.file(url, new TextEncoder().encode(JSON.stringify(value)));
   }
 
-  /** Validates, computes the content hash, writes `manifest.json`, and returns the final manifest. */
+  /**
+   * Encodes every block of one user group in each dtype and writes one packed
+   * file per dtype, blocks laid out in selection order (`selectionOrder`), so
+   * that a device's selection at any budget is one or a few contiguous byte
+   * ranges: a few HTTP Range requests instead of one request per block.
+   * Returns the group's entries, each file a byte range of its pack.
+   */
+  async blockPack(userGroup: number, blocks: readonly BlockPayload[], dtypes: readonly Dtype[], url: (dtype: Dtype) => string = (d) => blockPackUrl(userGroup, d)): Promise<BlockEntry[]> {
+    if (dtypes.length === 0) throw new RangeError('at least one block dtype must be exported');
+    const groups = Math.max(...blocks.map((b) => b.itemGroup)) + 1;
+    const table: BlockPayload[][] = Array.from({ length: groups }, () => []);
+    for (const b of blocks) table[b.itemGroup]!.push(b);
+    // selectionOrder only reads weights and indices; entries stand in for the payloads.
+    const asEntry = new Map(blocks.map((b) => [b, { userGroup, itemGroup: b.itemGroup, block: b.block, weight: b.weight, files: [] } as BlockEntry]));
+    const payloadOf = new Map([...asEntry].map(([p, e]) => [e, p]));
+    const order = selectionOrder(table.map((g) => g.map((p) => asEntry.get(p)!))).map((e) => payloadOf.get(e)!);
+    const files = new Map<BlockPayload, BlockEntry['files']>(blocks.map((b) => [b, []]));
+    for (const dtype of dtypes) {
+      const encoded = order.map((b) => encodeBlock(b.values, dtype));
+      const pack = new Uint8Array(encoded.reduce((n, e) => n + e.byteLength, 0));
+      const path = url(dtype);
+      let offset = 0;
+      for (const [i, bytes] of encoded.entries()) {
+        pack.set(bytes, offset);
+        files.get(order[i]!)!.push({ dtype, url: path, offset, byteLength: bytes.byteLength, sha256: await sha256Hex(bytes) });
+        offset += bytes.byteLength;
+      }
+      await this.sink.write(path, pack);
+    }
+    return [...blocks]
+      .sort((a, b) => a.itemGroup - b.itemGroup || a.block - b.block)
+      .map((b) => ({ userGroup, itemGroup: b.itemGroup, block: b.block, weight: b.weight, files: files.get(b)! }));
+  }
+
+  /**
+   * Validates the draft, writes one block table per user group (`blocks/u<c>.json`),
+   * computes the content hash and writes `manifest.json` last. Returns the
+   * manifest with every block entry.
+   */
   async finish(draft: ManifestDraft): Promise<Manifest> {
-    const withPlaceholder = { ...draft, model: { ...draft.model, contentHash: '0'.repeat(64) } } as Manifest;
-    parseManifest(withPlaceholder); // fail before writing anything inconsistent
-    const manifest: Manifest = { ...withPlaceholder, model: { ...draft.model, contentHash: await computeContentHash(withPlaceholder) } };
+    const C = draft.userGroups.count;
+    const tables: BlockTable[] = Array.from({ length: C }, (_, c) => ({ userGroup: c, blocks: draft.blocks.filter((e) => e.userGroup === c) }));
+    const stray = draft.blocks.find((e) => !(e.userGroup >= 0 && e.userGroup < C));
+    if (stray) throw new ManifestError(`block (${stray.userGroup}, ${stray.itemGroup}, ${stray.block}): user group out of range [0, ${C})`);
+    const { blocks: _entries, ...rest } = draft;
+    const texts = tables.map((t) => JSON.stringify(t));
+    const refs = await Promise.all(texts.map(async (text, c) => {
+      const bytes = new TextEncoder().encode(text);
+      return { url: blockTableUrl(c), byteLength: bytes.byteLength, sha256: await sha256Hex(bytes) };
+    }));
+    const withPlaceholder = { ...rest, blockTables: refs, model: { ...draft.model, contentHash: '0'.repeat(64) } } as ManifestFile;
+    // Fail before writing anything inconsistent.
+    const file = parseManifest(withPlaceholder);
+    tables.forEach((t, c) => parseBlockTable(t, file, c));
+    for (const [c, text] of texts.entries()) await this.sink.write(refs[c]!.url, new TextEncoder().encode(text));
+    const manifest: ManifestFile = { ...withPlaceholder, model: { ...draft.model, contentHash: await computeContentHash(withPlaceholder) } };
     await this.sink.write(MANIFEST_FILE, new TextEncoder().encode(JSON.stringify(manifest, null, 1)));
-    return manifest;
+    return withBlockTables(manifest, tables);
   }
 }
 
-/** Reads one file and checks its length and SHA-256 against `ref`. */
+/** Reads the bytes of `ref` (its range when it has an offset) and checks their length and SHA-256. */
 export async function readVerified(source: ArtifactSource, ref: FileRef): Promise<Uint8Array> {
-  const bytes = await source.read(ref.url);
+  const bytes = await readRef(source, ref);
   await verifyBytes(ref, bytes);
   return bytes;
+}
+
+async function readRef(source: ArtifactSource, ref: FileRef): Promise<Uint8Array> {
+  if (ref.offset === undefined) return source.read(ref.url);
+  if (source.readRange) return source.readRange(ref.url, ref.offset, ref.byteLength);
+  return (await source.read(ref.url)).subarray(ref.offset, ref.offset + ref.byteLength);
 }
 
 /** @throws IntegrityError when `bytes` is not what `ref` promises. */
 export async function verifyBytes(ref: FileRef, bytes: Uint8Array): Promise<void> {
   if (bytes.byteLength !== ref.byteLength) {
-    throw new IntegrityError(ref.url, String(ref.byteLength), String(bytes.byteLength), 'byteLength');
+    throw new IntegrityError(refName(ref), String(ref.byteLength), String(bytes.byteLength), 'byteLength');
   }
   const actual = await sha256Hex(bytes);
-  if (actual !== ref.sha256) throw new IntegrityError(ref.url, ref.sha256, actual);
+  if (actual !== ref.sha256) throw new IntegrityError(refName(ref), ref.sha256, actual);
 }
 
-/** Every file the manifest references, in manifest order. */
-export function filesOf(m: Manifest): FileRef[] {
+/** Every payload ref of a manifest (with the block files of the tables it holds), in manifest order; block tables not included. */
+export function filesOf(m: ManifestFile | Manifest): FileRef[] {
   const out: FileRef[] = [m.items.ids];
   if (m.items.metadata) out.push(m.items.metadata);
   if (m.users.ids) out.push(m.users.ids);
   for (const s of m.users.shards) out.push(s.file);
-  for (const b of m.blocks) out.push(...b.files);
+  if ('blocks' in m) for (const b of m.blocks) out.push(...b.files);
   return out;
 }
 
 /**
- * Reads `manifest.json`, validates it, checks its content hash and every
- * file's hash. For tooling and tests; a runtime verifies only what it fetches.
+ * Reads `manifest.json`, validates it and checks its content hash, then
+ * reads, verifies and validates the block tables of `userGroups` (default:
+ * all). Returns the manifest with those tables' entries.
+ */
+export async function readManifest(source: ArtifactSource, options: { userGroups?: readonly number[] } = {}): Promise<Manifest> {
+  const text = new TextDecoder().decode(await source.read(MANIFEST_FILE));
+  const file = parseManifest(text);
+  const expected = await computeContentHash(file);
+  if (expected !== file.model.contentHash) {
+    throw new ManifestError(`model.contentHash is ${file.model.contentHash}, but the manifest hashes to ${expected}`);
+  }
+  const groups = options.userGroups ?? file.blockTables.map((_, c) => c);
+  const tables = await Promise.all(
+    groups.map(async (c) => {
+      const ref = file.blockTables[c];
+      if (!ref) throw new RangeError(`userGroup ${c} out of range [0, ${file.userGroups.count})`);
+      return parseBlockTable(new TextDecoder().decode(await readVerified(source, ref)), file, c);
+    }),
+  );
+  return withBlockTables(file, tables);
+}
+
+/**
+ * Reads and checks a whole artifact: the manifest and its content hash, every
+ * block table, and every file's hash. Each file is read once, however many
+ * byte ranges of it are listed. For tooling and tests; a runtime verifies only
+ * what it fetches.
  */
 export async function verifyArtifact(source: ArtifactSource): Promise<{ manifest: Manifest; files: number; bytes: number }> {
-  const text = new TextDecoder().decode(await source.read(MANIFEST_FILE));
-  const manifest = parseManifest(text);
-  const expected = await computeContentHash(manifest);
-  if (expected !== manifest.model.contentHash) {
-    throw new ManifestError(`model.contentHash is ${manifest.model.contentHash}, but the manifest hashes to ${expected}`);
+  const manifest = await readManifest(source);
+  const refs = [...manifest.blockTables, ...filesOf(manifest)];
+  const byUrl = new Map<string, FileRef[]>();
+  for (const ref of refs) {
+    const list = byUrl.get(ref.url);
+    if (list) list.push(ref);
+    else byUrl.set(ref.url, [ref]);
   }
   let bytes = 0;
-  const files = filesOf(manifest);
-  for (const ref of files) bytes += (await readVerified(source, ref)).byteLength;
-  return { manifest, files: files.length, bytes };
+  for (const [url, list] of byUrl) {
+    if (list.every((r) => r.offset === undefined)) {
+      for (const ref of list) bytes += (await readVerified(source, ref)).byteLength;
+      continue;
+    }
+    const whole = await source.read(url);
+    for (const ref of list) {
+      const slice = ref.offset === undefined ? whole : whole.subarray(ref.offset, ref.offset + ref.byteLength);
+      await verifyBytes(ref, slice);
+      bytes += slice.byteLength;
+    }
+  }
+  return { manifest, files: byUrl.size, bytes };
+}
+
+/**
+ * An {@link ArtifactSource} over HTTP(S) with `fetch`, for pages and tools:
+ * paths resolve against `base` (the manifest's URL or its folder), ranges
+ * are HTTP Range requests (a server that ignores Range still works: the range
+ * is cut from the whole body).
+ */
+export function fetchSource(base: string | URL, fetchFn: typeof fetch = globalThis.fetch.bind(globalThis)): ArtifactSource {
+  const get = async (path: string, range?: { offset: number; byteLength: number }): Promise<Uint8Array> => {
+    const url = new URL(path, base);
+    const headers: Record<string, string> = range ? { Range: `bytes=${range.offset}-${range.offset + range.byteLength - 1}` } : {};
+    const res = await fetchFn(url, { headers });
+    if (!res.ok) throw new Error(`${url.href}: HTTP ${res.status}`);
+    const body = new Uint8Array(await res.arrayBuffer());
+    return range && res.status !== 206 ? body.subarray(range.offset, range.offset + range.byteLength) : body;
+  };
+  return { read: (path) => get(path), readRange: (path, offset, byteLength) => get(path, { offset, byteLength }) };
 }

@@ -1,5 +1,5 @@
 import canonicalize from 'canonicalize';
-import type { Manifest } from './manifest.js';
+import { manifestFileOf, type Manifest, type ManifestFile } from './manifest.js';
 
 /** SHA-256 through WebCrypto, which both Node ≥ 20 and browsers provide as `globalThis.crypto.subtle`. */
 export async function sha256Hex(bytes: Uint8Array | ArrayBuffer): Promise<string> {
@@ -13,13 +13,15 @@ export async function sha256Hex(bytes: Uint8Array | ArrayBuffer): Promise<string
 }
 
 /**
- * The model's content version: SHA-256 of the RFC 8785 canonical JSON of the
- * manifest with `model.contentHash` blanked and `provenance` dropped, so two
- * trainings with the same seed and data hash the same even though their
- * timestamps differ. Every block hash is in the manifest, so this pins every byte.
+ * The model's content version: SHA-256 of the RFC 8785 canonical JSON of
+ * `manifest.json` (block entries of a {@link Manifest} are left out: they are
+ * pinned through the tables' hashes) with `model.contentHash` blanked and
+ * `provenance` dropped, so two trainings with the same seed and data hash the
+ * same even though their timestamps differ. The manifest pins every file and
+ * table by hash, and each table every block, so this pins every byte.
  */
-export async function computeContentHash(manifest: Manifest): Promise<string> {
-  const { provenance: _dropped, ...rest } = manifest;
+export async function computeContentHash(manifest: ManifestFile | Manifest): Promise<string> {
+  const { provenance: _dropped, ...rest } = manifestFileOf(manifest);
   const text = canonicalize({ ...rest, model: { ...rest.model, contentHash: '' } });
   if (text === undefined) throw new Error('manifest is not serialisable');
   return sha256Hex(new TextEncoder().encode(text));

@@ -1,5 +1,5 @@
 /**
- * @peelrec/format — artifact format v1, the only thing the trainer and the
+ * @peelrec/format — artifact format v2, the only thing the trainer and the
  * runtime share. See README.md for the byte-level specification.
  */
 export {
@@ -9,15 +9,23 @@ export {
   BYTES_PER_ELEMENT,
   DTYPE_PRECISION_ORDER,
   ManifestSchema,
+  BlockTableSchema,
+  FileRefSchema,
 } from './schema.js';
 export {
   parseManifest,
+  parseBlockTable,
+  withBlockTables,
+  manifestFileOf,
+  refName,
   blockByteLength,
   userShardByteLength,
   blocksOfUserGroup,
   fileOf,
   fullTableBytes,
   type Manifest,
+  type ManifestFile,
+  type BlockTable,
   type Dtype,
   type FileRef,
   type BlockFile,
@@ -25,18 +33,23 @@ export {
   type ItemGroup,
   type BudgetMetric,
 } from './manifest.js';
-export { selectBlocks, exportedDtypes, type Selection, type SelectedBlock, type SelectOptions } from './select.js';
+export { selectBlocks, selectionOrder, exportedDtypes, type Selection, type SelectedBlock, type SelectOptions, type SelectionSource } from './select.js';
 export { encodeBlock, decodeBlock, blockFromRows, encodeUserShard, decodeUserShard } from './codec.js';
 export { sha256Hex, computeContentHash } from './hash.js';
 export {
   ArtifactWriter,
   readVerified,
+  readManifest,
   verifyBytes,
   verifyArtifact,
+  fetchSource,
   filesOf,
+  blockTableUrl,
+  blockPackUrl,
   MANIFEST_FILE,
   type ArtifactSink,
   type ArtifactSource,
   type ManifestDraft,
+  type BlockPayload,
 } from './artifact.js';
 export { PeelrecError, ManifestError, UnsupportedVersionError, IntegrityError, BudgetTooSmallError } from './errors.js';

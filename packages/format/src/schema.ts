@@ -1,12 +1,20 @@
 /**
- * The manifest schema (format v1). Zod is the single source of truth: the
- * TypeScript types are inferred from it, and `schema/manifest.v1.json`
- * (JSON Schema, for exporters in other languages) is generated from it.
+ * The schemas of format v2: `manifest.json` and the per-user-group block
+ * tables it pins. Zod is the single source of truth: the TypeScript types are
+ * inferred from it, and `schema/manifest.v2.json` and
+ * `schema/block-table.v2.json` (JSON Schema, for exporters in other
+ * languages) are generated from it.
  */
 import { z } from 'zod';
 
 export const FORMAT_MAGIC = 'peelrec';
-export const FORMAT_VERSION = 1;
+/**
+ * v2 moved the block entries out of `manifest.json` into one table per user
+ * group (a device reads only its group's), and lets a file ref name a byte
+ * range of a file, so the blocks of a user group can be one file fetched with
+ * HTTP Range requests.
+ */
+export const FORMAT_VERSION = 2;
 export const SUPPORTED_VERSIONS: readonly number[] = [FORMAT_VERSION];
 
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'lowercase hex SHA-256 (64 chars)');
@@ -26,9 +34,15 @@ export const BYTES_PER_ELEMENT: Record<z.infer<typeof DtypeSchema>, number> = { 
 /** Preference order when several encodings select equally many blocks: most precise first. */
 export const DTYPE_PRECISION_ORDER: readonly z.infer<typeof DtypeSchema>[] = ['f32', 'f16'];
 
-/** A file of the artifact, addressed relative to the manifest and pinned by hash. */
+/**
+ * Bytes of the artifact, addressed relative to the manifest and pinned by hash:
+ * the whole file at `url`, or with `offset` the range
+ * `[offset, offset + byteLength)` of it (several refs may share one file).
+ */
 export const FileRefSchema = z.object({
   url: relativeUrl,
+  /** Byte offset inside `url`; absent means the ref is the whole file, which is exactly `byteLength` long. */
+  offset: count.optional(),
   byteLength: count,
   sha256: sha256Hex,
 });
@@ -58,11 +72,21 @@ export const BudgetMetricSchema = MetricSchema.extend({
   dtype: DtypeSchema,
 });
 
+/**
+ * `blocks/u<c>.json` (any name the manifest gives): every block of one user
+ * group, each (itemGroup, block) exactly once. A device fetches only the table
+ * of its user's group.
+ */
+export const BlockTableSchema = z.object({
+  userGroup: count,
+  blocks: z.array(BlockEntrySchema).min(1),
+});
+
 const PeelBlocksManifestSchema = z.object({
   format: z.literal(FORMAT_MAGIC),
   formatVersion: z.literal(FORMAT_VERSION),
   /**
-   * The table kind. v1 readers accept only `peel-blocks`. Reserved for later
+   * The table kind. v2 readers accept only `peel-blocks`. Reserved for later
    * kinds, each with its own sections: `mixed-dim` (per-entity dimensions:
    * BET, CIESS, SCALL) and `sparse` (CSR entries: SparseRec).
    */
@@ -96,8 +120,8 @@ const PeelBlocksManifestSchema = z.object({
     /** Each shard: `count × fullDim` f32 LE vectors, then `count` u16 LE user-group ids. */
     shards: z.array(UserShardSchema),
   }),
-  /** Every (userGroup, itemGroup, block) exactly once. */
-  blocks: z.array(BlockEntrySchema).min(1),
+  /** The block table of each user group, indexed by user group (`blockTables[c]` holds group c's blocks). */
+  blockTables: z.array(FileRefSchema).min(1),
   metrics: z
     .object({
       dataset: z.string(),
@@ -116,5 +140,5 @@ const PeelBlocksManifestSchema = z.object({
   }),
 });
 
-/** The v1 manifest. A discriminated union on `kind` so later kinds slot in without breaking v1 readers. */
+/** `manifest.json` (v2). A discriminated union on `kind` so later kinds slot in without breaking v2 readers. */
 export const ManifestSchema = z.discriminatedUnion('kind', [PeelBlocksManifestSchema]);

@@ -1,11 +1,20 @@
 import { BudgetTooSmallError } from './errors.js';
 import { blocksOfUserGroup, fileOf, type BlockEntry, type BlockFile, type Dtype, type Manifest } from './manifest.js';
+
+/** What selection reads: the groups, the dims and the block entries of (at least) the user group selected for. */
+export type SelectionSource = Pick<Manifest, 'itemGroups' | 'userGroups' | 'dims' | 'blocks'>;
 import { BYTES_PER_ELEMENT, DTYPE_PRECISION_ORDER } from './schema.js';
 
 export interface SelectedBlock {
   readonly itemGroup: number;
   readonly block: number;
   readonly weight: number;
+  /**
+   * The factor this block's score is multiplied by: `weight` over the sum of the weights of its item group's
+   * selected blocks (0 if that sum is 0). The score is thus the weighted mean of the kept blocks' scores,
+   * so items of a group that keeps fewer blocks are not ranked lower for that reason alone.
+   */
+  readonly scoreWeight: number;
   readonly file: BlockFile;
 }
 
@@ -54,7 +63,7 @@ export interface SelectOptions {
  *  3. the total never exceeds `budgetBytes`.
  */
 export function selectBlocks(
-  manifest: Manifest,
+  manifest: SelectionSource,
   userGroup: number,
   budgetBytes: number,
   options: SelectOptions = {},
@@ -82,9 +91,25 @@ export function selectBlocks(
   throw smallest!;
 }
 
-/** Encodings present on every block, most precise first. */
-export function exportedDtypes(manifest: Manifest): Dtype[] {
+/** Encodings present on every block entry held, most precise first. */
+export function exportedDtypes(manifest: Pick<Manifest, 'blocks'>): Dtype[] {
   return DTYPE_PRECISION_ORDER.filter((d) => manifest.blocks.every((e) => fileOf(e, d)));
+}
+
+const byWeight = (a: BlockEntry, b: BlockEntry) => b.weight - a.weight || a.itemGroup - b.itemGroup || a.block - b.block;
+
+/**
+ * The order in which {@link selectBlocks} considers the blocks of one user
+ * group: each item group's highest-weight block (item groups in order), then
+ * every other block by descending weight, ties by (itemGroup, block). Any
+ * budget selects a prefix of it, minus the blocks that did not fit when a
+ * later, smaller one did. Writers lay packed block files out in this order,
+ * so a selection is one or a few contiguous byte ranges.
+ */
+export function selectionOrder(table: readonly (readonly BlockEntry[])[]): BlockEntry[] {
+  const tops = table.map((group) => [...group].sort(byWeight)[0]!);
+  const chosen = new Set(tops);
+  return [...tops, ...table.flat().filter((e) => !chosen.has(e)).sort(byWeight)];
 }
 
 function selectIn(
@@ -100,30 +125,35 @@ function selectIn(
     if (!f) throw new RangeError(`block (${e.userGroup}, ${e.itemGroup}, ${e.block}) has no ${dtype} file`);
     return f;
   };
-  const byWeight = (a: BlockEntry, b: BlockEntry) =>
-    b.weight - a.weight || a.itemGroup - b.itemGroup || a.block - b.block;
-
+  const order = selectionOrder(table);
+  const G = table.length;
   const chosen = new Set<BlockEntry>();
   let bytes = 0;
-  for (const group of table) {
-    const top = [...group].sort(byWeight)[0]!;
+  for (const top of order.slice(0, G)) {
     chosen.add(top);
     bytes += fileFor(top).byteLength * scale;
   }
   const minimumBytes = bytes;
   if (minimumBytes > budgetBytes) throw new BudgetTooSmallError(budgetBytes, minimumBytes, residentDtype ?? dtype);
 
-  const rest = table.flat().filter((e) => !chosen.has(e)).sort(byWeight);
-  for (const e of rest) {
+  for (const e of order.slice(G)) {
     const size = fileFor(e).byteLength * scale;
     if (bytes + size <= budgetBytes) {
       chosen.add(e);
       bytes += size;
     }
   }
+  const kept = new Float64Array(G);
+  for (const e of chosen) kept[e.itemGroup]! += e.weight;
   const blocks = [...chosen]
     .sort((a, b) => a.itemGroup - b.itemGroup || a.block - b.block)
-    .map((e) => ({ itemGroup: e.itemGroup, block: e.block, weight: e.weight, file: fileFor(e) }));
+    .map((e) => ({
+      itemGroup: e.itemGroup,
+      block: e.block,
+      weight: e.weight,
+      scoreWeight: kept[e.itemGroup]! > 0 ? e.weight / kept[e.itemGroup]! : 0,
+      file: fileFor(e),
+    }));
   const byItemGroup = table.map(() => [] as number[]);
   for (const b of blocks) byItemGroup[b.itemGroup]!.push(b.block);
   const fileBytes = blocks.reduce((n, b) => n + b.file.byteLength, 0);

@@ -4,6 +4,7 @@ import {
   encodeBlock,
   encodeUserShard,
   type ArtifactSink,
+  type BlockPayload,
   type ArtifactSource,
   type Dtype,
   type Manifest,
@@ -44,6 +45,8 @@ export interface FixtureShape {
   blocksPerItem: number;
   dtypes: Dtype[];
   seed: number;
+  /** One packed file per (user group, dtype) with byte-range refs (the writer's default), or one file per block. */
+  packed?: boolean;
 }
 
 export const SMALL: FixtureShape = { items: 50, itemGroups: 4, userGroups: 2, users: 6, blockDim: 2, blocksPerItem: 4, dtypes: ['f32', 'f16'], seed: 1 };
@@ -70,17 +73,24 @@ export async function writeFixture(store: ArtifactSink, shape: FixtureShape = SM
   const blocks: Manifest['blocks'] = [];
   for (let c = 0; c < shape.userGroups; c++) {
     const rows = Float32Array.from({ length: shape.items * fullDim }, () => r() * 2 - 1);
+    const payloads: BlockPayload[] = [];
     for (let g = 0; g < shape.itemGroups; g++) {
       const raw = Array.from({ length: shape.blocksPerItem }, () => r());
       const sum = raw.reduce((a, b) => a + b, 0);
       for (let b = 0; b < shape.blocksPerItem; b++) {
-        const payload = blockFromRows(rows, fullDim, shape.blockDim, b, itemGroups[g]!.start, itemGroups[g]!.count);
-        const files = [];
-        for (const dtype of shape.dtypes) {
-          files.push({ dtype, ...(await w.file(`blocks/${c}/${g}/${b}.${dtype}`, encodeBlock(payload, dtype))) });
-        }
-        blocks.push({ userGroup: c, itemGroup: g, block: b, weight: raw[b]! / sum, files });
+        payloads.push({ itemGroup: g, block: b, weight: raw[b]! / sum, values: blockFromRows(rows, fullDim, shape.blockDim, b, itemGroups[g]!.start, itemGroups[g]!.count) });
       }
+    }
+    if (shape.packed !== false) {
+      blocks.push(...(await w.blockPack(c, payloads, shape.dtypes)));
+      continue;
+    }
+    for (const p of payloads) {
+      const files = [];
+      for (const dtype of shape.dtypes) {
+        files.push({ dtype, ...(await w.file(`blocks/${c}/${p.itemGroup}/${p.block}.${dtype}`, encodeBlock(p.values, dtype))) });
+      }
+      blocks.push({ userGroup: c, itemGroup: p.itemGroup, block: p.block, weight: p.weight, files });
     }
   }
   const vectors = Float32Array.from({ length: shape.users * fullDim }, () => r());
@@ -88,7 +98,7 @@ export async function writeFixture(store: ArtifactSink, shape: FixtureShape = SM
   const shard = await w.file('users/0.bin', encodeUserShard(vectors, groups, fullDim));
   const draft: ManifestDraft = {
     format: 'peelrec',
-    formatVersion: 1,
+    formatVersion: 2,
     kind: 'peel-blocks',
     model: { id: 'fixture' },
     dims: { fullDim, blockDim: shape.blockDim, blocksPerItem: shape.blocksPerItem },

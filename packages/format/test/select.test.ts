@@ -38,7 +38,7 @@ function manifestOf(opts: {
   );
   return {
     format: 'peelrec',
-    formatVersion: 1,
+    formatVersion: 2,
     kind: 'peel-blocks',
     model: { id: 't', contentHash: '0'.repeat(64) },
     dims: { fullDim: blockDim * B, blockDim, blocksPerItem: B },
@@ -47,6 +47,7 @@ function manifestOf(opts: {
     itemGroups,
     userGroups: { count: opts.weights.length, centroids: opts.weights.map(() => new Array(blockDim * B).fill(0)) },
     users: { count: 0, shards: [] },
+    blockTables: opts.weights.map((_, c) => ({ url: `b/${c}.json`, byteLength: 0, sha256: '0'.repeat(64) })),
     blocks,
     provenance: { dataset: 't', trainer: 't', seed: 0, createdAt: '' },
   };
@@ -85,6 +86,18 @@ describe('selectBlocks (table)', () => {
       expect(s.fileBytes).toBe(c.bytes);
     });
   }
+
+  it('scoreWeight is each weight over its item group’s kept weight', () => {
+    // budget 200 keeps group 0 blocks 0, 1 (0.5, 0.3) and group 1 block 1 (0.7)
+    const s = selectBlocks(m, 0, 200, { dtype: 'f32' });
+    expect(s.blocks.map((b) => [b.itemGroup, b.block, b.scoreWeight])).toEqual([
+      [0, 0, 0.5 / 0.8],
+      [0, 1, 0.3 / 0.8],
+      [1, 1, 1],
+    ]);
+    // everything kept: weights that sum to 1 per group are unchanged
+    for (const b of selectBlocks(m, 0, 1e9, { dtype: 'f32' }).blocks) expect(b.scoreWeight).toBeCloseTo(b.weight, 12);
+  });
 
   it('uses the weights of the requested user group', () => {
     expect(selectBlocks(m, 1, 120, { dtype: 'f32' }).byItemGroup).toEqual([[2], [0]]);

@@ -12,7 +12,7 @@ import { build } from 'vite';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { decodeBlock, type Selection } from '@peelrec/format';
 import { scoreReference, type Recommendation, type RecommenderInfo } from '../src/index.js';
-import { buildFixture, type Fixture } from '../test/fixtures/artifact.js';
+import { buildFixture, bytesOf, type Fixture } from '../test/fixtures/artifact.js';
 import { startServer, type TestServer } from './server.js';
 import type { OpenOptions } from './driver.js';
 import { CHROMIUM_FLAGS, findChromium } from '../../../scripts/chromium.mjs';
@@ -89,7 +89,7 @@ function referenceFor(selection: Selection, u: number, k = 20, exclude: number[]
     exclude,
     block: (g, b) => {
       const f = byKey.get(`${g}/${b}`)!.file;
-      return decodeBlock(fixture.files.get(f.url)!, f.dtype);
+      return decodeBlock(bytesOf(fixture.files, f), f.dtype);
     },
   });
 }
@@ -128,13 +128,18 @@ describe('WebGPU off', () => {
     expect(info.backend.name).toBe('wasm');
     expect(info.backend.wasm).toEqual({ simd: true, threads: false });
     expect(info.backend.fallbacks).toEqual([{ backend: 'webgpu', reason: expect.stringMatching(/navigator\.gpu/) }]);
+    const dtypes = new Set<string>();
     for (const budget of [FULL, 20_000, MIN]) {
       const now: RecommenderInfo = await page.evaluate((b) => window.driver.setBudget(b), budget);
       expect(now.residentBytes).toBeLessThanOrEqual(budget);
       // The only live tensors are the resident embeddings: a shrink freed the rest before resolving.
       expect((await page.evaluate(() => window.driver.memory())).numBytes).toBe(now.residentBytes);
+      // On WASM blocks stay in their file's dtype: f16 ones cost 2 bytes per value.
+      expect(now.residentBytes).toBe(now.selection.fileBytes);
+      dtypes.add(now.selection.dtype);
       await checkAgainstReference(page);
     }
+    expect([...dtypes].sort()).toEqual(['f16', 'f32']); // f32 at the full budget, f16 (more blocks) below it
     // Exclusions: the best items of the unrestricted top-k are skipped, the rest move up.
     const last: RecommenderInfo = await page.evaluate(() => window.driver.info());
     const u = [...fixture.userGroups.keys()].find((x) => fixture.userGroups[x] === last.userGroup)!;
@@ -144,6 +149,21 @@ describe('WebGPU off', () => {
     expect(excluded!.some((r) => skip.includes(r.position))).toBe(false);
     const events: { type: string }[] = await page.evaluate(() => window.driver.events());
     expect(events.filter((e) => e.type === 'fallback')).toHaveLength(1);
+    await page.context().close();
+  });
+
+  it('keeps f16 blocks as f16 on WASM: a budget below one f32 block per item group is served there, and refused on cpu (f32 resident)', async () => {
+    const page = await openPage(browser, { noGpu: true });
+    const budget = MIN - 1; // one f16 block per item group fits, one f32 block does not
+    const info = await open(page, { backend: 'wasm', budget, storage: 'memory' });
+    expect(info.selection.dtype).toBe('f16');
+    expect(info.residentBytes).toBe(info.selection.fileBytes);
+    expect(info.residentBytes).toBeLessThanOrEqual(budget);
+    expect((await page.evaluate(() => window.driver.memory())).numBytes).toBe(info.residentBytes);
+    await checkAgainstReference(page);
+    await page.evaluate(() => window.driver.dispose());
+    const refused = await page.evaluate((b) => window.driver.open({ backend: 'cpu', budget: b, storage: 'memory' }).then(() => null, (e: Error) => ({ name: e.name, minimumBytes: (e as Error & { minimumBytes?: number }).minimumBytes })), budget);
+    expect(refused).toEqual({ name: 'BudgetTooSmallError', minimumBytes: MIN });
     await page.context().close();
   });
 
@@ -224,7 +244,9 @@ describe('WebGPU off', () => {
     const again = await open(page, { backend: 'wasm', budget: 20_000 });
     expect(again.downloadedBytes).toBe(0);
     expect(again.cachedBytes).toBeGreaterThan(0);
-    expect(server.modelRequests.slice(before)).toEqual(['manifest.json']);
+    // Cache-first: ready from IndexedDB; the manifest is revalidated in the background, and nothing else is requested.
+    expect(again.manifestSource).toBe('cache');
+    await expect.poll(() => server.modelRequests.slice(before)).toEqual(['manifest.json']);
 
     server.offline = true;
     try {

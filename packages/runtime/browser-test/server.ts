@@ -41,7 +41,16 @@ export async function startServer(pageDir: string, modelFiles: Map<string, Uint8
       if (state.offline) return void res.destroy();
       const body = modelFiles.get(rel);
       if (!body) return void res.writeHead(404).end('not found');
-      res.writeHead(200, { 'content-type': TYPES[extname(rel)] ?? 'application/octet-stream', 'content-length': body.byteLength, 'cache-control': 'no-store' });
+      // One byte range, as static hosts serve it: packed blocks are fetched that way.
+      const range = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '');
+      const type = { 'content-type': TYPES[extname(rel)] ?? 'application/octet-stream', 'cache-control': 'no-store' };
+      if (range && Number(range[1]) < body.byteLength) {
+        const start = Number(range[1]);
+        const end = Math.min(Number(range[2]), body.byteLength - 1);
+        res.writeHead(206, { ...type, 'content-length': end - start + 1, 'content-range': `bytes ${start}-${end}/${body.byteLength}` });
+        return void res.end(body.subarray(start, end + 1));
+      }
+      res.writeHead(200, { ...type, 'content-length': body.byteLength });
       return void res.end(body);
     }
     const file = normalize(join(pageDir, path === '/' ? 'index.html' : path));

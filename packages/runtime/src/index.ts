@@ -2,7 +2,7 @@
  * @peelrec/runtime — budget-aware on-device recommendation for the browser.
  * See README.md for the API and the budget policy.
  */
-export { createRecommender } from './recommender.js';
+export { createRecommender } from './fresh-recommender.js';
 export { scoreReference, referenceScores, topK, type ReferenceInput, type ScoredPosition } from './reference.js';
 export {
   budgetFromDevice,
@@ -31,6 +31,7 @@ export type {
   BackendPreference,
   StorageInfo,
   StorageMode,
+  Freshness,
 } from './types.js';
 export { StorageError, BackendUnavailableError, AbortError, DownloadError, UserError, DisposedError } from './errors.js';
 export {

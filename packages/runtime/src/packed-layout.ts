@@ -1,45 +1,86 @@
 /**
- * The packed layout of a segment matrix for the fused WASM kernel.
+ * The packed layout the scan kernel (src/kernel/scan.wat) reads: a logical
+ * [rows, n] matrix (row r = one user dim, column c = one item) stored as
+ * tiles of TILE items, each tile holding its rows of TILE values back to back
+ * (row after row), then the last n mod 32 items dim-major as [rows][n mod 32].
+ * The element count is exactly rows·n, so resident bytes are those of the
+ * dim-major matrix, and the kernel reads each tile as one contiguous run.
  *
- * A logical [rows, n] matrix (dim-major: row r, item c) is stored as
- * floor(n/32) tiles of [rows][32] (tile t holds items 32t … 32t+31, row after
- * row), then the last n mod 32 items dim-major as [rows][n mod 32]. The float
- * count is exactly rows·n, so resident bytes are those of the dim-major
- * matrix, and the kernel reads each tile as one contiguous run.
+ * f16 (bit patterns) differs in one way: within a tile row, each run of 8
+ * items is stored as items 0, 4, 1, 5, 2, 6, 3, 7, because the kernel widens 8
+ * halves with two `i32x4.dot_i16x8_s`, one taking the even halves (items 0–3)
+ * and one the odd halves (items 4–7).
  */
+import type { Dtype } from '@peelrec/format';
+
 export const TILE = 32;
 
+/** A typed array the layout moves elements of (Float32Array for f32, Uint16Array for f16 bits). */
+export type Elements = Float32Array | Uint16Array;
+
+/** Where item `local` (0–31) of a tile row is stored within that row. */
+const slot = (local: number, dtype: Dtype) => (dtype === 'f16' ? (local & ~7) | ((local & 3) << 1) | ((local >> 2) & 1) : local);
+
 /** Index of logical element (r, c) in the packed array of a [rows, n] matrix. */
-export function packedIndex(rows: number, n: number, r: number, c: number): number {
+export function packedIndex(rows: number, n: number, r: number, c: number, dtype: Dtype = 'f32'): number {
   const full = n - (n % TILE);
-  if (c < full) return (c - (c % TILE)) * rows + r * TILE + (c % TILE);
+  if (c < full) return (c - (c % TILE)) * rows + r * TILE + slot(c % TILE, dtype);
   return full * rows + r * (n - full) + (c - full);
 }
 
 /**
  * Copies a dim-major [srcRows, srcCols] block into the packed [rows, n]
- * array `dst` at logical (row0, col0), scaling by `scale`.
+ * array `dst` at logical (row0, col0), scaling by `scale` (f32 only).
  */
-export function packInto(dst: Float32Array, rows: number, n: number, row0: number, col0: number, src: ArrayLike<number>, srcRows: number, srcCols: number, scale = 1): void {
+export function packInto<T extends Elements>(
+  dst: T,
+  rows: number,
+  n: number,
+  row0: number,
+  col0: number,
+  src: ArrayLike<number>,
+  srcRows: number,
+  srcCols: number,
+  { scale = 1, dtype = 'f32' }: { scale?: number; dtype?: Dtype } = {},
+): void {
   const full = n - (n % TILE);
   const tail = n - full;
+  const end = col0 + srcCols;
   for (let r = 0; r < srcRows; r++) {
     const from = r * srcCols - col0;
     const rowInTile = (row0 + r) * TILE;
-    const end = col0 + srcCols;
     let col = col0;
     // packedIndex, unrolled per row: tiles first, then the dim-major tail.
-    for (const stop = Math.min(end, full); col < stop; col++) dst[(col - (col % TILE)) * rows + rowInTile + (col % TILE)] = src[from + col]! * scale;
+    const stop = Math.min(end, full);
+    if (dtype === 'f16') {
+      for (; col < stop; col++) dst[(col - (col % TILE)) * rows + rowInTile + slot(col % TILE, 'f16')] = src[from + col]!;
+    } else if (scale === 1) {
+      for (; col < stop; col++) dst[(col - (col % TILE)) * rows + rowInTile + (col % TILE)] = src[from + col]!;
+    } else {
+      for (; col < stop; col++) dst[(col - (col % TILE)) * rows + rowInTile + (col % TILE)] = src[from + col]! * scale;
+    }
     const tailBase = full * rows + (row0 + r) * tail - full;
-    for (; col < end; col++) dst[tailBase + col] = src[from + col]! * scale;
+    for (; col < end; col++) dst[tailBase + col] = scale === 1 ? src[from + col]! : src[from + col]! * scale;
   }
 }
 
-/** Reads the dim-major [outRows, outCols] block at logical (row0, col0) of a packed [rows, n] matrix starting at float `base` of `src`. */
-export function unpack(src: Float32Array, base: number, rows: number, n: number, row0: number, col0: number, outRows: number, outCols: number): Float32Array {
-  const out = new Float32Array(outRows * outCols);
+/**
+ * Reads the dim-major [outRows, outCols] block at logical (row0, col0) of a
+ * packed [rows, n] matrix starting at element `base` of `src`.
+ */
+export function unpack<T extends Elements>(src: T, base: number, rows: number, n: number, row0: number, col0: number, outRows: number, outCols: number, dtype: Dtype = 'f32'): T {
+  const dst = new (src.constructor as new (length: number) => T)(outRows * outCols);
+  const full = n - (n % TILE);
+  const tail = n - full;
+  const end = col0 + outCols;
   for (let r = 0; r < outRows; r++) {
-    for (let c = 0; c < outCols; c++) out[r * outCols + c] = src[base + packedIndex(rows, n, row0 + r, col0 + c)]!;
+    const to = r * outCols - col0;
+    const rowInTile = base + (row0 + r) * TILE;
+    let col = col0;
+    // packInto's loops, reversed.
+    for (const stop = Math.min(end, full); col < stop; col++) dst[to + col] = src[(col - (col % TILE)) * rows + rowInTile + slot(col % TILE, dtype)]!;
+    const tailBase = base + full * rows + (row0 + r) * tail - full;
+    for (; col < end; col++) dst[to + col] = src[tailBase + col]!;
   }
-  return out;
+  return dst;
 }

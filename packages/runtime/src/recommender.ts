@@ -6,19 +6,24 @@
  */
 import {
   computeContentHash,
-  decodeBlock,
+  FileRefSchema,
   decodeUserShard,
   ManifestError,
+  parseBlockTable,
   parseManifest,
+  refName,
   selectBlocks,
   SUPPORTED_VERSIONS,
+  withBlockTables,
   type FileRef,
+  type BlockTable,
   type Manifest,
+  type ManifestFile,
   type Selection,
 } from '@peelrec/format';
 import { budgetFromDevice, type BudgetDecision, type BudgetInputs } from './budget.js';
-import { initBackend, type ActiveBackend } from './backend.js';
-import { downloadFiles, ProgressTracker, RETRY_BASE_MS, sleep, TRANSIENT_STATUS } from './download.js';
+import { initBackend, probeWebGpu, type ActiveBackend } from './backend.js';
+import { DEFAULT_CONCURRENCY, downloadFiles, ProgressTracker, RETRY_BASE_MS, sleep, TRANSIENT_STATUS } from './download.js';
 import { readBudgetInputs } from './environment.js';
 import { AbortError, DisposedError, DownloadError, StorageError, throwIfAborted, UserError } from './errors.js';
 import { RecommenderEventTarget } from './events.js';
@@ -27,9 +32,10 @@ import { PersistQueue } from './persist.js';
 import type { ScoredPosition } from './reference.js';
 import { Scorer } from './scorer.js';
 import { runtimeTuning } from './tuning.js';
-import { MemoryStore, openIndexedDbStore, type ModelStore } from './store.js';
+import { manifestTextHash, MemoryStore, openIndexedDbStore, type CachedModel, type ModelStore } from './store.js';
 import type {
   BackendName,
+  BackendPreference,
   ItemMeta,
   LoadProgress,
   Recommendation,
@@ -43,16 +49,22 @@ import type {
   UserInput,
 } from './types.js';
 
-/** Loads a model for this device's budget and returns a ready recommender (warmed up). */
-export async function createRecommender(options: RecommenderOptions): Promise<Recommender> {
-  const rec = new PeelRecommender(options);
+/** Where a model version's manifest comes from: the network (then the cache when offline), the cache first, or a text already fetched. */
+export type ManifestPlan = { readonly from: 'network' } | { readonly from: 'cache' } | { readonly from: 'text'; readonly text: string };
+
+/** Opens one model version: cache-first falls back to network-first when the cached version cannot be loaded. */
+export async function openModel(options: RecommenderOptions, events: RecommenderEventTarget, plan: ManifestPlan): Promise<PeelRecommender> {
+  const rec = new PeelRecommender(options, events, plan);
   try {
     await rec.init();
+    return rec;
   } catch (e) {
     await rec.teardown();
-    throw e;
+    // The cached version may lack what this load needs (a larger budget, another group) while the server moved on
+    // and no longer has its files: the network's version is then loaded as network-first would.
+    if (plan.from !== 'cache' || rec.info0.manifestSource !== 'cache' || e instanceof AbortError || options.signal?.aborted) throw e;
+    return openModel(options, events, { from: 'network' });
   }
-  return rec;
 }
 
 interface ResolvedUser {
@@ -73,12 +85,25 @@ const ESSENTIAL = Number.MAX_VALUE;
 const DISPOSABLE = 0;
 const SHARDS_KEPT = 2;
 
-class PeelRecommender implements Recommender {
-  private readonly events = new RecommenderEventTarget();
+/** One model version, loaded and served (a {@link FreshRecommender} swaps them when the server publishes a new one). */
+export class PeelRecommender implements Recommender {
   private readonly fetchFn: typeof fetch;
   private readonly url: URL;
+  /** manifest.json plus the block tables loaded so far (only the groups this session used). */
   private manifestValue!: Manifest;
+  private manifestFile!: ManifestFile;
   private manifestText = '';
+  /** Files committed for the cached version when the manifest is byte-identical to it (validated when they were stored). */
+  private trustedFiles: ReadonlySet<string> = new Set();
+  /** False while the creation's first downloads run ahead of the manifest's full check: each ref is checked before it is fetched. */
+  private manifestChecked = true;
+  /** Cache reads started for the last complete version while the network manifest loads (creation only): sha256 → verified bytes. */
+  private readonly prefetched = new Map<string, Promise<Uint8Array | undefined>>();
+  private prefetching = true;
+  /** The progress totals of the creation, while it runs. */
+  private creationProgress: ProgressTracker | undefined;
+  /** Budget inputs read while the manifest loads, for the first decision. */
+  private envAtStart: ReturnType<typeof readBudgetInputs> | undefined;
   private manifestSource: 'network' | 'cache' = 'network';
   private store: ModelStore = new MemoryStore();
   private storageReason: string | undefined;
@@ -90,7 +115,7 @@ class PeelRecommender implements Recommender {
   private decision!: BudgetDecision;
   private selection!: Selection;
   private itemIds: string[] = [];
-  private positionOf = new Map<string, number>();
+  private positionIndex: Map<string, number> | undefined;
   private metadata: ItemMeta[] | undefined;
   private userIndex: Map<string, number> | undefined;
   private readonly shards = new Map<number, { vectors: Float32Array; groups: Uint16Array }>();
@@ -101,7 +126,11 @@ class PeelRecommender implements Recommender {
   private disposed = false;
   private lostReason: string | undefined;
 
-  constructor(private readonly options: RecommenderOptions) {
+  constructor(
+    private readonly options: RecommenderOptions,
+    private readonly events: RecommenderEventTarget,
+    private readonly plan: ManifestPlan = { from: 'network' },
+  ) {
     this.fetchFn = options.fetch ?? globalThis.fetch.bind(globalThis);
     this.budgetRequest = options.budget ?? 'auto';
     const base = (globalThis as { location?: { href: string } }).location?.href;
@@ -110,9 +139,16 @@ class PeelRecommender implements Recommender {
     } catch (cause) {
       throw new ManifestError(`manifestUrl ${JSON.stringify(String(options.manifestUrl))} is not a valid URL${base ? '' : ' (relative URLs need a page location)'}`, [], { cause });
     }
-    for (const [event, listener] of Object.entries(options.on ?? {})) {
-      if (listener) this.events.on(event as RecommenderEventName, listener as (d: unknown) => void);
-    }
+  }
+
+  /** Where the manifest came from, readable before the load finished (info needs the selection). */
+  get info0(): { manifestSource: 'network' | 'cache' } {
+    return { manifestSource: this.manifestSource };
+  }
+
+  /** The manifest text this version was loaded from (revalidation compares the network's copy with it). */
+  get manifestTextLoaded(): string {
+    return this.manifestText;
   }
 
   get manifest(): Manifest {
@@ -137,42 +173,106 @@ class PeelRecommender implements Recommender {
 
   async init(): Promise<void> {
     const signal = this.options.signal;
-    // The store, the manifest and the backend (WASM fetch + compile) load side by side.
+    // The store, the manifest, the budget inputs and the backend (WASM fetch + compile) load side by side.
     const storeOpen = this.options.storage !== 'memory' ? this.openStore() : Promise.resolve();
     const backendReady = runtimeTuning.parallelBackend ? this.startBackend() : undefined;
     backendReady?.catch(() => {}); // awaited below; an earlier failure must not surface as unhandled
+    this.envAtStart = readBudgetInputs();
+    // Whether WebGPU may be chosen (then the budget waits for the backend), asked now so that the answer is ready.
+    const webGpuPossible = mayUseWebGpu(this.options.backend ?? 'auto');
     if (!runtimeTuning.parallelBackend) await storeOpen;
     throwIfAborted(signal);
-    await this.loadManifest(signal, storeOpen);
-    const m = this.manifestValue;
-    this.scorer = new Scorer(m);
-    const stored = await this.store.storedFiles(m.model.contentHash);
-    const sizes = new Map<string, number>();
-    for (const ref of this.allRefs()) if (stored.has(ref.sha256)) sizes.set(ref.sha256, ref.byteLength);
-    this.queue = new PersistQueue(this.store, { contentHash: m.model.contentHash, manifestUrl: this.url.href, manifest: this.manifestText }, this.events, sizes);
-    await (backendReady ?? this.startBackend());
-    await this.scorer.prepare();
-    throwIfAborted(signal);
-
-    // The first group: explicit, else the prepared user's, else 0.
-    let group = this.options.userGroup ?? 0;
-    let user: ResolvedUser | undefined;
-    if (this.options.user && !('history' in this.options.user)) {
-      user = await this.resolveUser(this.options.user, signal);
-      group = user.group;
+    // The last complete version, read while the network answers: an identical manifest was verified when it was stored,
+    // and what that version needs is read from IndexedDB meanwhile (revalidation and cache reads overlap).
+    const cachedVersion = storeOpen.then(() => this.store.current(this.url.href)).catch(() => undefined);
+    const versions = storeOpen.then(() => this.store.versions()).catch(() => new Set<string>());
+    void cachedVersion.then((c) => c && this.prefetchCached(c, signal)).catch(() => {});
+    // Cache-first: the last complete version serves at once; the caller revalidates the manifest once ready.
+    const fromCache = this.plan.from === 'cache' ? await cachedVersion : undefined;
+    if (fromCache) this.manifestSource = 'cache';
+    const text = fromCache?.manifest ?? (this.plan.from === 'text' ? this.plan.text : await this.fetchManifestText(signal, storeOpen));
+    const cached = await cachedVersion;
+    // A cached text still hashing to what it hashed to when it passed the full check is trusted like an identical
+    // network copy (the schema walk and the content hash cost tens of ms of a warm start on a slow core).
+    const textSha = fromCache ? await manifestTextHash(text) : undefined;
+    const checkedCopy = fromCache && runtimeTuning.trustCachedManifest && fromCache.manifestSha256 === textSha ? trustedManifest(text, fromCache.contentHash) : undefined;
+    // A manifest byte-identical to the cached version was fully checked when it was stored. Any other is checked in
+    // full (schema, invariants, content hash), but while the first group-independent downloads are in flight: they
+    // start from a plain parse, each ref they fetch checked on its own, and nothing they bring is used or stored
+    // before the whole manifest passed.
+    const trusted = checkedCopy ?? this.trustedCopy(text, cached);
+    if (trusted && cached) this.trustedFiles = new Set(cached.files.keys());
+    const m = trusted ?? earlyManifest(text) ?? (await this.checkManifest(text)); // (a text that does not even parse fails here)
+    this.manifestFile = m;
+    this.manifestValue = withBlockTables(m, []);
+    this.manifestText = text;
+    this.manifestChecked = trusted !== undefined;
+    const stored = cached?.contentHash === m.model.contentHash ? cached.files : (await versions).has(m.model.contentHash) ? await this.store.storedFiles(m.model.contentHash) : new Map<string, number>();
+    this.queue = new PersistQueue(this.store, { contentHash: m.model.contentHash, manifestUrl: this.url.href, manifest: text }, this.events, stored);
+    // IndexedDB writes wait until the first selection is resident: recommendations first, persistence right after.
+    this.queue.hold();
+    this.creationProgress = new ProgressTracker(0, 0, (p) => this.reportProgress(p));
+    // The item ids (and metadata) do not depend on the user group: they load while the group's files do, and are
+    // parsed (~20 ms for 40k ids on a slow core) while the blocks stream in rather than between the group's requests.
+    const itemBytes: { ids?: Uint8Array; metadata?: Uint8Array } = {};
+    const itemFiles = this.fetchFiles(
+      [
+        { ref: m.items.ids, weight: ESSENTIAL, use: (b) => void (itemBytes.ids = b) },
+        ...(m.items.metadata && this.options.metadata !== false ? [{ ref: m.items.metadata, weight: ESSENTIAL, use: (b: Uint8Array) => void (itemBytes.metadata = b) }] : []),
+      ],
+      signal,
+    );
+    itemFiles.catch(() => {}); // awaited below; an earlier failure must not surface as unhandled
+    // The first group: explicit, else the prepared user's (from their user shard), else 0. Only its block table is fetched.
+    const prepared = this.options.user && !('history' in this.options.user) ? this.resolveUser(this.options.user, signal) : undefined;
+    prepared?.catch(() => {}); // awaited below, after the manifest check (whose error comes first)
+    // The full check runs in the next task, once the requests above have reached the network.
+    const validated = trusted ? Promise.resolve(trusted) : nextTask().then(() => this.checkManifest(text));
+    validated.catch(() => {}); // awaited below
+    try {
+      if (!this.manifestChecked) {
+        const checked = await validated;
+        this.manifestFile = checked;
+        this.manifestValue = withBlockTables(checked, []);
+        this.manifestChecked = true;
+        // A cached text that passed: the next cache-first start may trust it (records from before the hash was kept).
+        if (fromCache && textSha) void this.store.markChecked(fromCache.contentHash, text, textSha).catch(() => {});
+      }
+      this.scorer = new Scorer(this.manifestValue);
+      const groups = this.manifestFile.userGroups.count;
+      const group = prepared ? (await prepared).group : (this.options.userGroup ?? 0);
+      if (!Number.isInteger(group) || group < 0 || group >= groups) {
+        throw new RangeError(`userGroup ${group} out of range [0, ${groups})`);
+      }
+      await this.loadBlockTable(group, signal);
+      // The budget depends on the backend only through WebGPU's binding limit: unless WebGPU may be chosen, the
+      // blocks download while the backend (WASM fetch, compile, glue code) still initialises.
+      const backend = (backendReady ?? this.startBackend()).then(() => this.scorer.prepare());
+      backend.catch(() => {}); // awaited below
+      if (await webGpuPossible) await backend;
+      throwIfAborted(signal);
+      this.decision = await this.decide(this.budgetRequest);
+      const selection = this.select(group, this.decision.bytes);
+      const blocks = this.loadSelection(selection, signal, [], backend);
+      blocks.catch(() => {}); // awaited below
+      await nextTask(); // the block requests reach the network first
+      await itemFiles;
+      this.setItemIds(itemBytes.ids!);
+      if (itemBytes.metadata) this.setMetadata(itemBytes.metadata);
+      await blocks;
+      await this.scorer.warmUp();
+    } catch (e) {
+      // Nothing of a manifest that fails its check is kept, and its error is the one reported.
+      const invalid = await validated.then(() => undefined, (v: unknown) => v);
+      if (invalid !== undefined) this.queue.discard();
+      throw invalid ?? e;
+    } finally {
+      this.prefetching = false;
+      this.prefetched.clear();
+      this.creationProgress = undefined;
+      await itemFiles.catch(() => {}); // settled before teardown: nothing is written after dispose
+      this.queue.release();
     }
-    if (!Number.isInteger(group) || group < 0 || group >= m.userGroups.count) {
-      throw new RangeError(`userGroup ${group} out of range [0, ${m.userGroups.count})`);
-    }
-    this.decision = await this.decide(this.budgetRequest);
-    const selection = this.select(group, this.decision.bytes);
-
-    const jobs: FileJob[] = [
-      { ref: m.items.ids, weight: ESSENTIAL, use: (b) => this.setItemIds(b) },
-      ...(m.items.metadata && this.options.metadata !== false ? [{ ref: m.items.metadata, weight: ESSENTIAL, use: (b: Uint8Array) => this.setMetadata(b) }] : []),
-    ];
-    await this.loadSelection(selection, signal, jobs);
-    await this.scorer.warmUp();
     this.schedulePromote();
   }
 
@@ -184,7 +284,7 @@ class PeelRecommender implements Recommender {
       if (user.group !== this.selection.userGroup) await this.switchGroup(user.group);
       const exclude = new Set<number>();
       for (const id of request.exclude ?? []) {
-        const p = this.positionOf.get(id);
+        const p = this.positionOf().get(id);
         if (p !== undefined) exclude.add(p);
       }
       if (request.excludeHistory !== false) for (const p of user.history ?? []) exclude.add(p);
@@ -262,12 +362,10 @@ class PeelRecommender implements Recommender {
    * complete cached version. A transport failure with a cached version falls
    * back at once (offline); server errors and a cold cache are retried.
    */
-  private async loadManifest(signal: AbortSignal | undefined, storeOpen: Promise<void>): Promise<void> {
+  private async fetchManifestText(signal: AbortSignal | undefined, storeOpen: Promise<void>): Promise<string> {
     let text: string | undefined;
     let networkError: unknown;
     const retries = this.options.retries ?? 3;
-    // The last complete version, read while the network answers: an identical manifest was verified when it was stored.
-    const cachedVersion = storeOpen.then(() => this.store.current(this.url.href)).catch(() => undefined);
     for (let attempt = 0; text === undefined; attempt++) {
       try {
         const res = await this.fetchFn(this.url, { signal, cache: 'no-cache' });
@@ -292,18 +390,68 @@ class PeelRecommender implements Recommender {
     if (text === undefined) {
       throw networkError instanceof DownloadError ? networkError : new DownloadError(this.url.href, undefined, String((networkError as Error)?.message ?? networkError), { cause: networkError });
     }
-    const cached = await cachedVersion;
-    // Byte-identical to the cached version, which passed parseManifest and the content-hash check before it was
-    // stored: skip both (the schema walk and the canonical hash of a 1 MB manifest cost ~100 ms on a slow core).
-    // Only a network copy is compared: a copy read back from IndexedDB alone (offline) is always fully checked.
-    const trusted = runtimeTuning.trustCachedManifest && this.manifestSource === 'network' && cached?.manifest === text ? trustedManifest(text, cached.contentHash) : undefined;
-    const manifest = trusted ?? parseManifest(text);
-    const hash = trusted ? manifest.model.contentHash : await computeContentHash(manifest);
-    if (hash !== manifest.model.contentHash) {
-      throw new ManifestError(`model.contentHash is ${manifest.model.contentHash}, but the manifest hashes to ${hash} (edited or corrupted manifest)`);
+    return text;
+  }
+
+  /**
+   * Byte-identical to the cached version, which passed parseManifest and the content-hash check before it was
+   * stored: trusted without either (the schema walk and the canonical hash cost tens of ms on a slow core). Only a
+   * network copy is compared: a copy read back from IndexedDB alone (offline) is always fully checked.
+   */
+  private trustedCopy(text: string, cached: CachedModel | undefined): ManifestFile | undefined {
+    if (!runtimeTuning.trustCachedManifest || this.manifestSource !== 'network' || cached?.manifest !== text) return undefined;
+    return trustedManifest(text, cached.contentHash);
+  }
+
+  private checkManifest(text: string): Promise<ManifestFile> {
+    return checkManifest(text);
+  }
+
+  /**
+   * Warm start: reads from IndexedDB what the last complete version needs (item files, the user's shard, the
+   * group's block table and every stored block of it) while the manifest is revalidated over the network.
+   * Reads are keyed by SHA-256, so whatever version the network names, only bytes it pins are used; a failed
+   * or useless read costs nothing but the read.
+   */
+  private async prefetchCached(cached: CachedModel, signal: AbortSignal | undefined): Promise<void> {
+    const m = JSON.parse(cached.manifest) as ManifestFile; // validated when it was stored
+    const read = (refs: readonly (FileRef | undefined)[]): Promise<(Uint8Array | undefined)[]> => {
+      if (!this.prefetching) return Promise.resolve(refs.map(() => undefined)); // creation is over: nobody would use them
+      const want = refs.filter((r): r is FileRef => r !== undefined && cached.files.has(r.sha256) && !this.prefetched.has(r.sha256));
+      const all = this.store.readMany(want.map((r) => r.sha256));
+      all.catch(() => {});
+      want.forEach((r, i) => this.prefetched.set(r.sha256, all.then((b) => b[i], () => undefined)));
+      return Promise.all(refs.map((r) => (r ? (this.prefetched.get(r.sha256) ?? Promise.resolve(undefined)) : Promise.resolve(undefined))));
+    };
+    void read([m.items.ids, this.options.metadata !== false ? m.items.metadata : undefined]);
+    let group = this.options.userGroup ?? 0;
+    const user = this.options.user;
+    if (user && 'id' in user && !m.users.ids && /^(0|[1-9]\d*)$/.test(String(user.id))) {
+      const index = Number(user.id);
+      const shard = m.users.shards.find((s) => index >= s.start && index < s.start + s.count);
+      const [bytes] = await read([shard?.file]);
+      if (!shard || !bytes) return;
+      group = decodeUserShard(bytes, m.dims.fullDim, shard.count).groups[index - shard.start]!;
     }
-    this.manifestValue = manifest;
-    this.manifestText = text;
+    if (signal?.aborted) return;
+    const [table] = await read([m.blockTables?.[group]]);
+    if (!table) return;
+    const entries = (JSON.parse(new TextDecoder().decode(table)) as { blocks: { files: FileRef[] }[] }).blocks;
+    await read(entries.flatMap((e) => e.files));
+  }
+
+  /** Fetches (or reads from the cache), verifies and validates the block table of `group`, once per session. */
+  private async loadBlockTable(group: number, signal: AbortSignal | undefined): Promise<void> {
+    if (this.manifestValue.blocks.some((e) => e.userGroup === group)) return;
+    const ref = this.manifestFile.blockTables[group];
+    if (!ref) throw new RangeError(`userGroup ${group} out of range [0, ${this.manifestFile.userGroups.count})`);
+    let table: BlockTable | undefined;
+    // A table committed for this very (trusted) version passed parseBlockTable against this manifest before it was
+    // stored, and its bytes were just re-verified by hash: its schema walk is not repeated.
+    const checked = this.trustedFiles.has(ref.sha256);
+    const parse = (b: Uint8Array) => (checked ? (JSON.parse(new TextDecoder().decode(b)) as BlockTable) : parseBlockTable(new TextDecoder().decode(b), this.manifestFile, group));
+    await this.fetchFiles([{ ref, weight: ESSENTIAL, use: (b) => (table = parse(b)) }], signal);
+    this.manifestValue = withBlockTables(this.manifestValue, [table!]);
   }
 
   private async startBackend(): Promise<void> {
@@ -349,7 +497,8 @@ class PeelRecommender implements Recommender {
   }
 
   private async decide(budget: number | 'auto'): Promise<BudgetDecision> {
-    const env = await readBudgetInputs();
+    const env = await (this.envAtStart ?? readBudgetInputs());
+    this.envAtStart = undefined;
     const inputs: BudgetInputs = {
       ...env,
       persist: this.store.mode === 'indexeddb' && !this.queue?.stoppedReason,
@@ -362,27 +511,34 @@ class PeelRecommender implements Recommender {
   }
 
   private select(userGroup: number, bytes: number): Selection {
-    return selectBlocks(this.manifestValue, userGroup, bytes, { dtype: this.options.dtype ?? 'auto', residentDtype: 'f32' });
+    // Resident bytes as the scorer holds them: f16 blocks at 2 bytes on the wasm kernel, widened to f32 elsewhere
+    // (before the backend is up, as it will hold them on the backend expected: WebGPU is awaited before selecting).
+    const planned = this.backend?.info.name ?? (this.options.backend === 'cpu' ? 'cpu' : 'wasm');
+    return selectBlocks(this.manifestValue, userGroup, bytes, { dtype: this.options.dtype ?? 'auto', residentDtype: this.scorer.residentDtypeFor(planned) });
   }
 
   /** Makes `selection` resident, fetching only blocks not resident yet (plus `extra` files in the same progress totals). */
-  private async loadSelection(selection: Selection, signal: AbortSignal | undefined, extra: FileJob[] = []): Promise<void> {
-    const decoded = new Map<string, Float32Array>();
+  private async loadSelection(selection: Selection, signal: AbortSignal | undefined, extra: FileJob[] = [], backendReady?: Promise<void>): Promise<void> {
+    const payloads = new Map<string, Uint8Array>();
     const jobs: FileJob[] = [...extra];
     // Heaviest blocks first: they matter most if the load is cut short or storage runs out.
     for (const b of [...selection.blocks].sort((x, y) => y.weight - x.weight)) {
-      if (this.scorer.has(selection.userGroup, b.itemGroup, b.block)) continue;
-      jobs.push({ ref: b.file, weight: b.weight, use: (bytes) => decoded.set(`${b.itemGroup}/${b.block}`, decodeBlock(bytes, b.file.dtype)) });
+      if (this.scorer.has(selection.userGroup, b.itemGroup, b.block, selection.dtype)) continue;
+      jobs.push({ ref: b.file, weight: b.weight, use: (bytes) => payloads.set(`${b.itemGroup}/${b.block}`, bytes) });
     }
     await this.fetchFiles(jobs, signal);
+    await backendReady;
     throwIfAborted(signal);
-    this.scorer.apply(selection, (g, b) => decoded.get(`${g}/${b}`)!);
+    // Selected before the backend was up, which then came up holding blocks otherwise (e.g. WASM failed, CPU took over).
+    if (!this.scorer.holdsAsCounted(selection)) return this.loadSelection(this.select(selection.userGroup, selection.budgetBytes), signal);
+    this.scorer.apply(selection, (g, b) => payloads.get(`${g}/${b}`)!);
     const changed = this.selection !== undefined;
     this.selection = selection;
     if (changed) this.events.emit('selection', { selection, residentBytes: this.scorer.residentBytes });
   }
 
   private async switchGroup(group: number): Promise<void> {
+    await this.loadBlockTable(group, undefined);
     await this.loadSelection(this.select(group, this.decision.bytes), undefined);
     this.schedulePromote();
   }
@@ -390,21 +546,31 @@ class PeelRecommender implements Recommender {
   /** Verified bytes of each job: committed cache entries first, the rest from the network (then queued for storage). */
   private async fetchFiles(jobs: readonly FileJob[], signal: AbortSignal | undefined): Promise<void> {
     if (!jobs.length) return;
+    if (!this.manifestChecked) {
+      for (const j of jobs) {
+        if (!FileRefSchema.safeParse(j.ref).success) throw new ManifestError(`Manifest file ref is invalid: ${JSON.stringify(j.ref)}`);
+      }
+    }
     const total = jobs.reduce((n, j) => n + j.ref.byteLength, 0);
-    const progress = new ProgressTracker(total, jobs.length, (p: LoadProgress) => {
-      this.options.onProgress?.(p);
-      this.events.emit('progress', p);
-    });
+    // During creation every fetch adds to one set of totals; later loads (budget, group) each have their own.
+    const progress = this.creationProgress ?? new ProgressTracker(0, 0, (p: LoadProgress) => this.reportProgress(p));
+    progress.add(total, jobs.length);
     const remote: FileJob[] = [];
-    const read = (job: FileJob) => (this.queue.committed.has(job.ref.sha256) ? this.store.read(job.ref.sha256) : Promise.resolve(undefined));
+    // Bytes still waiting to be written (verified when they arrived) are used as they are, not downloaded again.
+    const held = new Map(jobs.map((j) => [j, this.queue.bytesOf(j.ref.sha256)] as const).filter(([, b]) => b !== undefined));
+    const read = (job: FileJob) => (held.has(job) ? Promise.resolve(held.get(job)) : this.queue.committed.has(job.ref.sha256) ? this.store.read(job.ref.sha256) : Promise.resolve(undefined));
     // Committed files in one IndexedDB transaction, their SHA-256 checks concurrently.
     let reads: Promise<Uint8Array | undefined>[] | undefined;
     if (runtimeTuning.batchCacheReads) {
-      const wanted = jobs.filter((j) => this.queue.committed.has(j.ref.sha256));
+      const wanted = jobs.filter((j) => !held.has(j) && this.queue.committed.has(j.ref.sha256) && !this.prefetched.has(j.ref.sha256));
       const many = this.store.readMany(wanted.map((j) => j.ref.sha256));
+      const index = new Map(wanted.map((j, i) => [j, i]));
       reads = jobs.map((j) => {
-        const i = wanted.indexOf(j);
-        return i < 0 ? Promise.resolve(undefined) : many.then((all) => all[i]);
+        if (held.has(j)) return Promise.resolve(held.get(j));
+        const early = this.queue.committed.has(j.ref.sha256) ? this.prefetched.get(j.ref.sha256) : undefined;
+        if (early) return early;
+        const i = index.get(j);
+        return i === undefined ? Promise.resolve(undefined) : many.then((all) => all[i]);
       });
       reads.forEach((r) => r.catch(() => {})); // each is awaited in order below
     }
@@ -412,12 +578,12 @@ class PeelRecommender implements Recommender {
       throwIfAborted(signal);
       const bytes = await (reads ? reads[i]! : read(job));
       if (!bytes) {
-        if (this.queue.committed.delete(job.ref.sha256)) this.events.emit('eviction', { files: [job.ref.url], bytes: job.ref.byteLength, reason: 'quota' });
+        if (this.queue.committed.delete(job.ref.sha256)) this.events.emit('eviction', { files: [refName(job.ref)], bytes: job.ref.byteLength, reason: 'quota' });
         remote.push(job);
         continue;
       }
       this.cached += bytes.byteLength;
-      progress.report('cached', job.ref.url, bytes.byteLength, bytes.byteLength, bytes.byteLength);
+      progress.report('cached', refName(job.ref), bytes.byteLength, bytes.byteLength, bytes.byteLength);
       job.use(bytes);
     }
     const byRef = new Map(remote.map((j) => [j.ref, j]));
@@ -427,7 +593,7 @@ class PeelRecommender implements Recommender {
         baseUrl: this.url,
         fetch: this.fetchFn,
         signal,
-        concurrency: this.options.concurrency ?? 4,
+        concurrency: this.options.concurrency ?? DEFAULT_CONCURRENCY,
         retries: this.options.retries ?? 3,
         retryDelayMs: RETRY_BASE_MS,
         progress,
@@ -437,7 +603,7 @@ class PeelRecommender implements Recommender {
         const job = byRef.get(ref)!;
         this.downloaded += bytes.byteLength;
         job.use(bytes);
-        this.queue.enqueue(ref.sha256, ref.url, bytes, job.weight);
+        this.queue.enqueue(ref.sha256, refName(ref), bytes, job.weight);
       },
     );
   }
@@ -445,7 +611,7 @@ class PeelRecommender implements Recommender {
   /** Once the current selection (and the item files) are all committed, this version becomes the cached one and older ones go. */
   private schedulePromote(): void {
     const m = this.manifestValue;
-    const required = [m.items.ids, ...(this.metadata && m.items.metadata ? [m.items.metadata] : []), ...this.selection.blocks.map((b) => b.file)].map((r) => r.sha256);
+    const required = [m.items.ids, ...(this.metadata && m.items.metadata ? [m.items.metadata] : []), m.blockTables[this.selection.userGroup]!, ...this.selection.blocks.map((b) => b.file)].map((r) => r.sha256);
     this.promoting = this.promoting
       .then(() => this.queue.idle())
       .then(async () => {
@@ -456,7 +622,15 @@ class PeelRecommender implements Recommender {
       })
       .catch((e) => {
         this.events.emit('storage', { mode: this.store.mode, reason: `could not mark the model version complete: ${(e as Error)?.message ?? e}` });
+      })
+      .then(() => {
+        if (!this.disposed) this.events.emit('persisted', this.storageInfo());
       });
+  }
+
+  private reportProgress(p: LoadProgress): void {
+    this.options.onProgress?.(p);
+    this.events.emit('progress', p);
   }
 
   private setItemIds(bytes: Uint8Array): void {
@@ -465,7 +639,12 @@ class PeelRecommender implements Recommender {
       throw new ManifestError(`${this.manifestValue.items.ids.url}: expected ${this.manifestValue.items.count} string ids`);
     }
     this.itemIds = ids as string[];
-    this.positionOf = new Map(this.itemIds.map((id, i) => [id, i]));
+    this.positionIndex = undefined;
+  }
+
+  /** External id → artifact position, built on first use (exclusions, histories): 40k map entries cost ~10 ms that start-up need not pay. */
+  private positionOf(): Map<string, number> {
+    return (this.positionIndex ??= new Map(this.itemIds.map((id, i) => [id, i])));
   }
 
   private setMetadata(bytes: Uint8Array): void {
@@ -494,15 +673,17 @@ class PeelRecommender implements Recommender {
     }
     if (user && 'vector' in user) {
       if (user.vector.length !== fullDim) throw new UserError(`user vector has ${user.vector.length} dims, expected ${fullDim}`);
-      const vector = Float32Array.from(user.vector);
-      if (!vector.every(Number.isFinite)) throw new UserError('user vector has non-finite values');
+      // The constructor copies a typed array in one go; Float32Array.from and every() walk it through iterators and callbacks (µs per request).
+      const vector = new Float32Array(user.vector as ArrayLike<number>);
+      for (let i = 0; i < vector.length; i++) if (!Number.isFinite(vector[i])) throw new UserError('user vector has non-finite values');
       if (!Number.isInteger(user.group) || user.group < 0 || user.group >= m.userGroups.count) {
         throw new UserError(`user group ${user.group} out of range [0, ${m.userGroups.count})`);
       }
       return { vector, group: user.group };
     }
     if (user && 'history' in user) {
-      const history = [...new Set(user.history.map((id) => this.positionOf.get(id)).filter((p): p is number => p !== undefined))];
+      const positionOf = this.positionOf();
+      const history = [...new Set(user.history.map((id) => positionOf.get(id)).filter((p): p is number => p !== undefined))];
       if (!history.length) throw new UserError('none of the history items is in the catalog');
       let folded = await this.fold(history);
       const group = nearestCentroid(folded.vector, folded.known, blockDim, m.userGroups.centroids);
@@ -559,11 +740,6 @@ class PeelRecommender implements Recommender {
 
   // ---- plumbing ----
 
-  private allRefs(): FileRef[] {
-    const m = this.manifestValue;
-    return [m.items.ids, ...(m.items.metadata ? [m.items.metadata] : []), ...(m.users.ids ? [m.users.ids] : []), ...m.users.shards.map((s) => s.file), ...m.blocks.flatMap((b) => b.files)];
-  }
-
   private storageInfo(): StorageInfo {
     const requested = this.options.storage ?? 'indexeddb';
     const stopped = this.queue?.stoppedReason;
@@ -582,6 +758,33 @@ class PeelRecommender implements Recommender {
   }
 }
 
+/**
+ * A plain parse of a manifest for the downloads that start before its full check: undefined unless it at least
+ * names its version, its model and where its item ids and user shards are (the full check reports the rest).
+ */
+function earlyManifest(text: string): ManifestFile | undefined {
+  try {
+    const m = JSON.parse(text) as ManifestFile;
+    const ok = m?.format === 'peelrec' && SUPPORTED_VERSIONS.includes(m.formatVersion) && typeof m.model?.contentHash === 'string' && typeof m.items?.ids === 'object' && Array.isArray(m.users?.shards) && Array.isArray(m.blockTables) && typeof m.dims?.fullDim === 'number';
+    return ok ? m : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Yields to the event loop (a task, not a microtask), so that pending work such as issuing requests runs first. */
+function nextTask(): Promise<void> {
+  return new Promise((r) => setTimeout(r, 0));
+}
+
+/** Whether the backend may end up WebGPU (so the budget must wait for its limits): asked for, or offered a hardware adapter in 'auto'. */
+async function mayUseWebGpu(preference: BackendPreference): Promise<boolean> {
+  if (preference === 'webgpu') return true;
+  if (preference !== 'auto') return false;
+  const probe = await probeWebGpu();
+  return probe.adapter !== undefined && !probe.adapter.isFallbackAdapter;
+}
+
 function parseJsonArray(bytes: Uint8Array, url: string): unknown[] {
   let v: unknown;
   try {
@@ -594,11 +797,21 @@ function parseJsonArray(bytes: Uint8Array, url: string): unknown[] {
 }
 
 /** A manifest text that was validated when cached, parsed without the schema walk; undefined if anything looks off. */
-function trustedManifest(text: string, contentHash: string): Manifest | undefined {
+function trustedManifest(text: string, contentHash: string): ManifestFile | undefined {
   try {
-    const m = JSON.parse(text) as Manifest;
+    const m = JSON.parse(text) as ManifestFile;
     return m?.format === 'peelrec' && SUPPORTED_VERSIONS.includes(m.formatVersion) && m.model?.contentHash === contentHash ? m : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** The schema, the invariants and the content hash of a manifest text. @throws ManifestError */
+export async function checkManifest(text: string): Promise<ManifestFile> {
+  const manifest = parseManifest(text);
+  const hash = await computeContentHash(manifest);
+  if (hash !== manifest.model.contentHash) {
+    throw new ManifestError(`model.contentHash is ${manifest.model.contentHash}, but the manifest hashes to ${hash} (edited or corrupted manifest)`);
+  }
+  return manifest;
 }

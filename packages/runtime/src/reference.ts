@@ -3,15 +3,17 @@
  * scorer must agree with it; end-to-end tests and benchmarks compare against
  * it, so it is exported and depends on nothing but the manifest types.
  *
- *   score(u, i) = Σ_{b ∈ selected(g)} weight[c][g][b] · ⟨u_b, v⁽ᶜ⁾_{i,b}⟩
+ *   score(u, i) = Σ_{b ∈ selected(g)} (weight[c][g][b] / W_g) · ⟨u_b, v⁽ᶜ⁾_{i,b}⟩,  W_g = Σ_{b ∈ selected(g)} weight[c][g][b]
  *
- * for item i in item group g, user u of group c, u_b = u[b·blockDim, (b+1)·blockDim).
+ * for item i in item group g, user u of group c, u_b = u[b·blockDim, (b+1)·blockDim); the renormalised
+ * weight is the selection's `scoreWeight` (see @peelrec/format's README, "Scoring").
  */
-import type { Manifest, Selection } from '@peelrec/format';
+import type { ManifestFile, Selection } from '@peelrec/format';
 import { TopKHeap } from './top-k.js';
 
 export interface ReferenceInput {
-  readonly manifest: Manifest;
+  /** `manifest.json` (or a manifest with block entries): only the dims and the item groups are read. */
+  readonly manifest: ManifestFile;
   /** The selection being scored (its `userGroup` gives the weights' group). */
   readonly selection: Selection;
   /** Decoded (f32, dim-major `[blockDim][itemsInGroup]`) payload of a selected block, as `decodeBlock` returns it. */
@@ -37,7 +39,7 @@ export function referenceScores(input: ReferenceInput): Float64Array {
     const data = input.block(sel.itemGroup, sel.block);
     if (data.length !== blockDim * n) throw new RangeError(`block (${sel.itemGroup}, ${sel.block}) has ${data.length} values, expected ${blockDim * n}`);
     for (let r = 0; r < blockDim; r++) {
-      const u = sel.weight * vector[sel.block * blockDim + r]!;
+      const u = sel.scoreWeight * vector[sel.block * blockDim + r]!;
       if (u === 0) continue;
       const row = r * n;
       for (let i = 0; i < n; i++) scores[group.start + i] += u * data[row + i]!;

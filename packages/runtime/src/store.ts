@@ -4,13 +4,13 @@
  * Schema (database `peelrec-runtime`, version {@link SCHEMA_VERSION}):
  *  - `files`   key sha256   → { sha256, bytes, weight }  content-addressed, so
  *                                 unchanged blocks survive a new model version
- *  - `models`  key contentHash → { contentHash, manifestUrl, manifest (text), files: sha256[] (committed only) }
+ *  - `models`  key contentHash → { contentHash, manifestUrl, manifest (text), files: sha256[] (committed only), sizes: sha256 → bytes }
  *  - `current` key manifestUrl → { manifestUrl, contentHash } the last complete version
  *
- * Rules: bytes reach `write` only after their hash was verified; each write is
- * its own transaction opened after the bytes are in hand (a transaction that
- * awaits the network auto-commits under you); a file counts as stored once
- * `tx.done` resolved; `promote` switches `current` to a new version only when
+ * Rules: bytes reach `write` only after their hash was verified; each write
+ * (one file, or a batch: `writeMany`) is its own transaction opened after the
+ * bytes are in hand (a transaction that awaits the network auto-commits under
+ * you); a file counts as stored once `tx.done` resolved; `promote` switches `current` to a new version only when
  * the caller says it is complete, then drops what no kept version references.
  */
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
@@ -30,6 +30,13 @@ interface ModelRecord {
   manifestUrl: string;
   manifest: string;
   files: string[];
+  /** Byte length of each committed file (records written before sizes were kept lack it). */
+  sizes?: Record<string, number>;
+  /**
+   * SHA-256 of `manifest` as it passed the full check: a cache-first start whose stored text still hashes to it
+   * skips the schema walk and the content hash (an edited or corrupted record does not, and is fully checked).
+   */
+  manifestSha256?: string;
   updatedAt: number;
 }
 interface CurrentRecord {
@@ -49,22 +56,39 @@ export class QuotaError extends StorageError {}
 export interface CachedModel {
   readonly contentHash: string;
   readonly manifest: string;
+  /** Files committed for this version: sha256 → byte length. */
+  readonly files: ReadonlyMap<string, number>;
+  /** SHA-256 of `manifest` when it was checked (absent in records written before it was kept). */
+  readonly manifestSha256?: string;
+}
+
+/** A verified file to store, with the weight eviction ranks it by. */
+export interface StoredFile {
+  readonly sha256: string;
+  readonly bytes: Uint8Array;
+  readonly weight: number;
 }
 
 export interface ModelStore {
   readonly mode: 'indexeddb' | 'memory';
   /** The last complete version cached for this manifest URL. */
   current(manifestUrl: string): Promise<CachedModel | undefined>;
-  /** sha256s of files committed for this model version. */
-  storedFiles(contentHash: string): Promise<Set<string>>;
+  /** Files committed for this model version: sha256 → byte length. */
+  storedFiles(contentHash: string): Promise<Map<string, number>>;
+  /** Content hashes of every model version with a record (so that a version without one needs no `storedFiles` read). */
+  versions(): Promise<Set<string>>;
   /** Bytes of a stored file, re-verified against its hash; undefined when absent or corrupt (a corrupt record is deleted). */
   read(sha256: string): Promise<Uint8Array | undefined>;
   /** {@link read} of several files, fetched in one transaction and verified concurrently; results in the order asked. */
   readMany(sha256s: readonly string[]): Promise<(Uint8Array | undefined)[]>;
   /** Commits one verified file for a model version. @throws QuotaError, StorageError */
   write(model: { contentHash: string; manifestUrl: string; manifest: string }, sha256: string, bytes: Uint8Array, weight: number): Promise<void>;
+  /** Commits several verified files in one transaction: all or none. @throws QuotaError, StorageError */
+  writeMany(model: { contentHash: string; manifestUrl: string; manifest: string }, files: readonly StoredFile[]): Promise<void>;
   /** Makes `contentHash` the current version of its URL and deletes other versions of that URL and unreferenced files. Returns the deleted files. */
   promote(manifestUrl: string, contentHash: string): Promise<{ files: string[]; bytes: number }>;
+  /** Records that this version's stored manifest text, hashing to `manifestSha256`, passed the full check. */
+  markChecked(contentHash: string, manifest: string, manifestSha256: string): Promise<void>;
   /** Deletes this version's files with weight below `below`, lowest first, until `bytes` are freed. */
   evict(contentHash: string, bytes: number, below: number, keep: ReadonlySet<string>): Promise<{ files: string[]; bytes: number }>;
   close(): void;
@@ -77,6 +101,9 @@ export class MemoryStore implements ModelStore {
     return undefined;
   }
   async storedFiles() {
+    return new Map<string, number>();
+  }
+  async versions() {
     return new Set<string>();
   }
   async read() {
@@ -86,12 +113,14 @@ export class MemoryStore implements ModelStore {
     return sha256s.map(() => undefined);
   }
   async write() {}
+  async writeMany() {}
   async promote() {
     return { files: [], bytes: 0 };
   }
   async evict() {
     return { files: [], bytes: 0 };
   }
+  async markChecked() {}
   close() {}
 }
 
@@ -129,6 +158,20 @@ export async function openIndexedDbStore(factory: IDBFactory | undefined = globa
   }
 }
 
+/** A record's committed files with their sizes (0 where an older record did not keep them). */
+function filesOf(model: ModelRecord): Map<string, number> {
+  return new Map(model.files.map((f) => [f, model.sizes?.[f] ?? 0]));
+}
+
+/**
+ * The bytes alone in their buffer: structured clone (IndexedDB) copies a view's
+ * whole ArrayBuffer, so a block cut from a larger download would be stored
+ * with all of it.
+ */
+function own(bytes: Uint8Array): Uint8Array {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
+}
+
 export function isQuotaLike(e: unknown): boolean {
   const name = (e as { name?: string } | null)?.name;
   return name === 'QuotaExceededError' || name === 'AbortError';
@@ -140,14 +183,20 @@ export class IndexedDbStore implements ModelStore {
   constructor(private readonly db: IDBPDatabase<CacheSchema>) {}
 
   async current(manifestUrl: string): Promise<CachedModel | undefined> {
-    const cur = await this.db.get('current', manifestUrl);
-    if (!cur) return undefined;
-    const model = await this.db.get('models', cur.contentHash);
-    return model && { contentHash: model.contentHash, manifest: model.manifest };
+    const tx = this.db.transaction(['current', 'models'], 'readonly');
+    const cur = await tx.objectStore('current').get(manifestUrl);
+    const model = cur && (await tx.objectStore('models').get(cur.contentHash));
+    await tx.done;
+    return model && { contentHash: model.contentHash, manifest: model.manifest, files: filesOf(model), ...(model.manifestSha256 && { manifestSha256: model.manifestSha256 }) };
   }
 
-  async storedFiles(contentHash: string): Promise<Set<string>> {
-    return new Set((await this.db.get('models', contentHash))?.files ?? []);
+  async storedFiles(contentHash: string): Promise<Map<string, number>> {
+    const model = await this.db.get('models', contentHash);
+    return model ? filesOf(model) : new Map();
+  }
+
+  async versions(): Promise<Set<string>> {
+    return new Set(await this.db.getAllKeys('models'));
   }
 
   async read(sha256: string): Promise<Uint8Array | undefined> {
@@ -173,24 +222,68 @@ export class IndexedDbStore implements ModelStore {
     return bytes;
   }
 
-  async write(model: { contentHash: string; manifestUrl: string; manifest: string }, sha256: string, bytes: Uint8Array, weight: number): Promise<void> {
+  write(model: { contentHash: string; manifestUrl: string; manifest: string }, sha256: string, bytes: Uint8Array, weight: number): Promise<void> {
+    return this.writeMany(model, [{ sha256, bytes, weight }]);
+  }
+
+  async writeMany(model: { contentHash: string; manifestUrl: string; manifest: string }, list: readonly StoredFile[]): Promise<void> {
+    if (!list.length) return;
+    // Hashed before the transaction opens (awaiting anything else inside it would let it auto-commit); only
+    // verified manifests reach the store (a load whose manifest fails its check stores nothing).
+    const manifestSha256 = await this.textHash(model.contentHash, model.manifest);
     const tx = this.db.transaction(['files', 'models'], 'readwrite');
+    // Every request's promise, so that an abort (which rejects them all) leaves none unhandled.
+    const requests: Promise<unknown>[] = [];
+    const req = <T>(p: Promise<T>): Promise<T> => (requests.push(p), p);
     try {
       const files = tx.objectStore('files');
       const models = tx.objectStore('models');
-      const existing = await files.get(sha256);
-      if (!existing || existing.weight < weight) await files.put({ sha256, bytes, weight });
-      const rec = (await models.get(model.contentHash)) ?? { ...model, files: [], updatedAt: 0 };
-      if (!rec.files.includes(sha256)) rec.files.push(sha256);
+      // Requests are queued without awaiting each other: one round trip to the database for the batch.
+      const existing = await Promise.all(list.map((f) => req(files.get(f.sha256))));
+      const puts = list.filter((f, i) => !existing[i] || existing[i]!.weight < f.weight).map((f) => req(files.put({ sha256: f.sha256, bytes: own(f.bytes), weight: f.weight })));
+      const rec = (await req(models.get(model.contentHash))) ?? { ...model, files: [], sizes: {}, updatedAt: 0 };
+      const sizes = (rec.sizes ??= {});
+      if (rec.manifest === model.manifest) rec.manifestSha256 = manifestSha256;
+      const listed = new Set(rec.files);
+      for (const f of list) {
+        if (!listed.has(f.sha256)) rec.files.push(f.sha256);
+        listed.add(f.sha256);
+        sizes[f.sha256] = f.bytes.byteLength;
+      }
       rec.updatedAt = Date.now();
-      await models.put(rec);
+      await Promise.all([...puts, req(models.put(rec))]);
       await tx.done;
     } catch (e) {
       const cause = tx.error ?? e;
       tx.done.catch(() => {}); // the abort is reported here; keep it from surfacing as unhandled
-      if (isQuotaLike(cause) || isQuotaLike(e)) throw new QuotaError(`IndexedDB quota exceeded writing ${sha256}`, { cause });
+      for (const r of requests) r.catch(() => {});
+      try {
+        tx.abort(); // all or none: puts issued before a synchronous throw must not commit
+      } catch {
+        // already aborted or finished
+      }
+      const what = list.length === 1 ? list[0]!.sha256 : `${list.length} files`;
+      if (isQuotaLike(cause) || isQuotaLike(e)) throw new QuotaError(`IndexedDB quota exceeded writing ${what}`, { cause });
       throw new StorageError(`IndexedDB write failed: ${(cause as Error)?.message ?? cause}`, { cause });
     }
+  }
+
+  private readonly textHashes = new Map<string, Promise<string>>();
+  private textHash(contentHash: string, text: string): Promise<string> {
+    let h = this.textHashes.get(contentHash);
+    if (!h) this.textHashes.set(contentHash, (h = manifestTextHash(text)));
+    return h;
+  }
+
+  async markChecked(contentHash: string, manifest: string, manifestSha256: string): Promise<void> {
+    const tx = this.db.transaction('models', 'readwrite');
+    const rec = await tx.store.get(contentHash);
+    // Only the very text that was checked (a record rewritten meanwhile keeps what it has).
+    if (rec && rec.manifest === manifest && rec.manifestSha256 !== manifestSha256) {
+      rec.manifestSha256 = manifestSha256;
+      await tx.store.put(rec);
+    }
+    await tx.done;
   }
 
   async promote(manifestUrl: string, contentHash: string): Promise<{ files: string[]; bytes: number }> {
@@ -242,6 +335,7 @@ export class IndexedDbStore implements ModelStore {
     }
     if (model && deleted.length) {
       model.files = model.files.filter((f) => !deleted.includes(f));
+      for (const f of deleted) delete model.sizes?.[f];
       await models.put(model);
     }
     await tx.done;
@@ -251,4 +345,9 @@ export class IndexedDbStore implements ModelStore {
   close(): void {
     this.db.close();
   }
+}
+
+/** SHA-256 (hex) of a manifest text as UTF-8. */
+export function manifestTextHash(text: string): Promise<string> {
+  return sha256Hex(new TextEncoder().encode(text));
 }

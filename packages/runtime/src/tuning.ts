@@ -6,6 +6,8 @@
 export const runtimeTuning = {
   /** Read when a backend starts: on wasm, packed tensors scored by the fused kernel (wasm-scan.ts) instead of matMul + readback + JS top-k. */
   kernel: true,
+  /** Read when a backend starts: the kernel's relaxed-SIMD build (fused multiply-add) where the engine has it; false: plain SIMD. */
+  relaxedSimd: true,
   /** Start the backend (WASM fetch + compile) while the manifest loads. */
   parallelBackend: true,
   /** On the cpu backend, score with the plain loop of js-scan.ts instead of tfjs-cpu's matMul. */

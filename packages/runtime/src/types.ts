@@ -8,6 +8,7 @@ import type { BudgetDecision, BudgetInputs } from './budget.js';
 export type BackendName = 'webgpu' | 'wasm' | 'cpu';
 export type BackendPreference = BackendName | 'auto';
 export type StorageMode = 'indexeddb' | 'memory';
+export type Freshness = 'cache-first' | 'network-first';
 
 /** Who the recommendations are for. */
 export type UserInput =
@@ -44,7 +45,7 @@ export interface Recommendation {
 /** Progress of one file, plus running totals over the whole load. The shape never changes between statuses. */
 export interface LoadProgress {
   readonly status: 'start' | 'progress' | 'retry' | 'done' | 'cached' | 'error';
-  /** Artifact-relative URL of the file. */
+  /** Artifact-relative URL of the file; a byte range of a file (a packed block) is `url#bytes=first-last`. */
   readonly file: string;
   readonly loaded: number;
   readonly total: number;
@@ -82,7 +83,7 @@ export interface StorageInfo {
 export interface RecommenderInfo {
   readonly manifestUrl: string;
   readonly model: { readonly id: string; readonly contentHash: string };
-  /** Where the manifest came from on this load: the network, or the IndexedDB copy when offline. */
+  /** Where the manifest came from on this load: the network, or the IndexedDB copy (a cache-first warm start, or offline). */
   readonly manifestSource: 'network' | 'cache';
   readonly budget: BudgetDecision;
   readonly selection: Selection;
@@ -116,7 +117,7 @@ export interface RecommenderOptions {
   readonly user?: Exclude<UserInput, { readonly history: readonly string[] }>;
   /** Block encoding to download (default `'auto'`: see `selectBlocks`). Resident tensors are always f32. */
   readonly dtype?: Dtype | 'auto';
-  /** Parallel downloads (default 4). */
+  /** Parallel requests (default 6, the browsers' per-host limit). Adjacent byte ranges of one file (packed blocks) share a request. */
   readonly concurrency?: number;
   /** Retries per file on transient failures (default 3). */
   readonly retries?: number;
@@ -132,6 +133,13 @@ export interface RecommenderOptions {
    * simulates its absence, e.g. `{ deviceMemory: undefined }` as on Firefox.
    */
   readonly budgetInputs?: Partial<Pick<BudgetInputs, 'deviceMemory' | 'storage' | 'maxStorageBufferBindingSize'>>;
+  /**
+   * `'cache-first'` (default): when IndexedDB holds a complete version, the recommender is ready from it without
+   * waiting for the manifest request; the manifest is revalidated in the background, and a new version is
+   * downloaded, stored and then switched to atomically (`updated` event). `'network-first'`: the manifest is
+   * fetched first, so a new version is used on this very load (the cache serves it only when offline).
+   */
+  readonly freshness?: Freshness;
   /** Listeners registered before loading starts, so events of the load itself (fallback, storage) are seen. */
   readonly on?: { readonly [E in RecommenderEventName]?: (detail: RecommenderEvents[E]) => void };
 }
@@ -145,12 +153,25 @@ export interface RecommenderEvents {
   storage: { readonly mode: StorageMode; readonly reason: string };
   budget: BudgetDecision;
   selection: { readonly selection: Selection; readonly residentBytes: number };
+  /**
+   * The writes queued by a load (creation, budget change, group switch) have
+   * settled: `storage` says what is committed. A write that failed was
+   * reported first by `storage` (and `quota`); nothing resident is lost.
+   */
+  persisted: StorageInfo;
+  /** Cache-first: the background manifest request answered. `changed` says whether the server has another version (then an update starts). */
+  revalidated: { readonly changed: boolean; readonly contentHash: string };
+  /** Cache-first: a new version was downloaded, verified and stored, and is now the one serving (every later request uses it). */
+  updated: { readonly from: { readonly id: string; readonly contentHash: string }; readonly to: { readonly id: string; readonly contentHash: string } };
+  /** Cache-first: revalidating or loading the new version failed; the version already serving stays ready. */
+  updatefailed: { readonly stage: 'manifest' | 'download'; readonly error: Error; readonly reason: string };
 }
 
 export type RecommenderEventName = keyof RecommenderEvents;
 
 export interface Recommender {
   readonly info: RecommenderInfo;
+  /** `manifest.json`, with the entries of the block tables loaded so far (the resident group's, and any group used before). */
   readonly manifest: Manifest;
   recommend(request: RecommendRequest): Promise<Recommendation[]>;
   /** Applies a new budget without reloading: shrinking disposes tensors before it resolves; growing loads only the new blocks. */

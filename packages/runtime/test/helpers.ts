@@ -1,7 +1,7 @@
 import { IDBFactory } from 'fake-indexeddb';
 import { decodeBlock } from '@peelrec/format';
 import { createRecommender, scoreReference, type Recommender, type RecommenderOptions } from '../src/index.js';
-import { buildFixture, type Fixture, type FixtureOptions } from './fixtures/artifact.js';
+import { buildFixture, bytesOf, type Fixture, type FixtureOptions } from './fixtures/artifact.js';
 import { MANIFEST_URL, serve, type ServedFetch } from './fixtures/serve.js';
 
 export interface Harness {
@@ -44,7 +44,7 @@ export function reference(rec: Recommender, files: Map<string, Uint8Array>, vect
     exclude,
     block: (g, b) => {
       const sel = byKey.get(`${g}/${b}`)!;
-      return decodeBlock(files.get(sel.file.url)!, sel.file.dtype);
+      return decodeBlock(bytesOf(files, sel.file), sel.file.dtype);
     },
   });
 }

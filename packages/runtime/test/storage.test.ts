@@ -1,10 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { IDBFactory } from 'fake-indexeddb';
-import { ManifestError, type Recommender, type RecommenderEvents } from '../src/index.js';
+import { ManifestError, type Recommender, type RecommenderEvents, type StorageInfo } from '../src/index.js';
 import { sha256Hex } from '@peelrec/format';
 import { openIndexedDbStore, QuotaError } from '../src/store.js';
 import { buildFixture } from './fixtures/artifact.js';
 import { harness, reference } from './helpers.js';
+import { MANIFEST_URL } from './fixtures/serve.js';
 
 const open: Recommender[] = [];
 afterEach(async () => {
@@ -16,20 +17,39 @@ const FULL = 60 * 16 * 4;
 describe('IndexedDB cache', () => {
   it('a reload at the same budget downloads nothing, and works offline from the cached manifest', async () => {
     const h = await harness();
-    const first = track(await h.open({ budget: 2000 }));
+    let persistedEvent: StorageInfo | undefined;
+    const first = track(await h.open({ budget: 2000, on: { persisted: (e) => (persistedEvent = e) } }));
     const stored = await first.persisted();
     expect(stored).toMatchObject({ mode: 'indexeddb', pendingWrites: 0 });
     expect(stored.storedBytes).toBeGreaterThanOrEqual(first.info.selection.fileBytes);
+    // The event says the same once the creation's writes have settled (the model version is then complete).
+    expect(persistedEvent).toEqual(stored);
     const want = await first.recommend({ user: { id: '2' }, k: 10 });
     await first.dispose();
     open.pop();
 
     const served = h.server.served;
-    const again = track(await h.open({ budget: 2000 }));
+    const again = track(await h.open({ budget: 2000, freshness: 'network-first' }));
     expect(h.server.served).toBe(served);
     expect(again.info).toMatchObject({ downloadedBytes: 0, manifestSource: 'network' });
     expect(again.info.cachedBytes).toBeGreaterThan(0);
     await again.dispose();
+    open.pop();
+
+    // Cache-first (the default): served from the cached manifest, which the network then confirms.
+    let onRevalidated: (e: RecommenderEvents['revalidated']) => void = () => {};
+    const revalidated = new Promise<RecommenderEvents['revalidated']>((r) => (onRevalidated = r));
+    const warm = track(await h.open({ budget: 2000, on: { revalidated: (e) => onRevalidated(e) } }));
+    expect(warm.info).toMatchObject({ downloadedBytes: 0, manifestSource: 'cache' });
+    expect(await revalidated).toEqual({ changed: false, contentHash: h.fixture.manifest.model.contentHash });
+    expect(h.server.served).toBe(served);
+    // The stored text's hash as it passed its check is kept: a cache-first start whose text still hashes to it skips
+    // the full check (an edited record does not: see below).
+    const store = await openIndexedDbStore(h.idb);
+    const current = await store.current(MANIFEST_URL);
+    store.close();
+    expect(current?.manifestSha256).toBe(await sha256Hex(h.fixture.files.get('manifest.json')!));
+    await warm.dispose();
     open.pop();
 
     h.server.offline = true;
@@ -53,8 +73,9 @@ describe('IndexedDB cache', () => {
     for (const b of rec.info.selection.blocks) expect(files.has(b.file.sha256)).toBe(true);
   });
 
-  it('a new model version replaces the old one only once complete', async () => {
-    const h = await harness({ seed: 1, modelId: 'v1' });
+  it('network-first: a new model version is used on the same load, and replaces the old one only once complete', async () => {
+    const h0 = await harness({ seed: 1, modelId: 'v1' });
+    const h = { ...h0, open: (extra: Parameters<typeof h0.open>[0] = {}) => h0.open({ freshness: 'network-first', ...extra }) };
     const v1 = h.fixture.manifest.model.contentHash;
     track(await h.open({ budget: FULL, dtype: 'f32' }));
     await open[0]!.persisted();
@@ -64,7 +85,7 @@ describe('IndexedDB cache', () => {
     const v2 = await buildFixture({ seed: 2, modelId: 'v2' });
     h.fixture.files.clear();
     for (const [k, v] of v2.files) h.fixture.files.set(k, v);
-    h.server.fault = (path) => (path === 'blocks/u0/g2/b3.f32.bin' ? 'http404' : undefined);
+    h.server.fault = (path) => (path === 'blocks/u0.f32.bin' ? 'http404' : undefined);
     await expect(h.open({ budget: FULL, dtype: 'f32' })).rejects.toThrow(/404/);
     h.server.offline = true;
     const stillV1 = track(await h.open({ budget: FULL, dtype: 'f32' }));
@@ -137,6 +158,22 @@ describe('IndexedDB cache', () => {
     await expect(h.open({ budget: 2000 })).rejects.toBeInstanceOf(ManifestError);
   });
 
+  it('a manifest that fails its full check stores nothing, even what its first requests brought, and reports the check', async () => {
+    const h = await harness();
+    // Edited without re-hashing: the plain parse that starts the first requests accepts it, the full check does not.
+    const edited = { ...h.fixture.manifest, model: { ...h.fixture.manifest.model, id: 'edited' } };
+    const { blocks: _entries, ...file } = edited;
+    h.fixture.files.set('manifest.json', new TextEncoder().encode(JSON.stringify(file)));
+    const err = await h.open({ budget: 2000, user: { id: '1' } }).catch((e) => e);
+    expect(err).toBeInstanceOf(ManifestError);
+    expect(err.message).toMatch(/contentHash/);
+    expect(h.server.requests).toEqual(expect.arrayContaining(['items/ids.json', 'users/shard-0.bin'])); // they did start early
+    const store = await openIndexedDbStore(h.idb);
+    expect(await store.versions()).toEqual(new Set());
+    expect(await store.readMany([h.fixture.manifest.items.ids.sha256])).toEqual([undefined]);
+    store.close();
+  });
+
   it('falls back to memory when IndexedDB cannot be opened', async () => {
     const h = await harness();
     const broken = { open: () => { throw new DOMException('The user denied storage', 'InvalidStateError'); } } as unknown as IDBFactory;
@@ -186,6 +223,118 @@ function limitFilesStore(limit: number, as: 'QuotaExceededError' | 'AbortError')
   };
 }
 
+/** Resolves with the first `name` event of a recommender being created (listeners passed in `on`). */
+function nextEvent<E extends keyof RecommenderEvents>(name: E) {
+  let resolve: (e: RecommenderEvents[E]) => void = () => {};
+  const event = new Promise<RecommenderEvents[E]>((r) => (resolve = r));
+  return { event, on: { [name]: (e: RecommenderEvents[E]) => resolve(e) } as { [K in E]: (e: RecommenderEvents[E]) => void } };
+}
+
+describe('cache-first (stale-while-revalidate)', () => {
+  /** v1 stored and current; the server then publishes v2 (blocks at the same paths, new bytes). */
+  async function publishedOver() {
+    const h = await harness({ seed: 1, modelId: 'v1' });
+    const first = await h.open({ budget: FULL, dtype: 'f32' });
+    const v1Recs = await first.recommend({ user: { id: '2' }, k: 10 });
+    await first.persisted();
+    await first.dispose();
+    const v2 = await buildFixture({ seed: 2, modelId: 'v2' });
+    h.fixture.files.clear();
+    for (const [k, v] of v2.files) h.fixture.files.set(k, v);
+    return { h, v1: h.fixture.manifest.model.contentHash, v1Recs, v2 };
+  }
+
+  it('a warm start is ready from IndexedDB while the manifest request has not answered', async () => {
+    const h = await harness();
+    track(await h.open({ budget: 2000 }));
+    await open[0]!.persisted();
+    await open.pop()!.dispose();
+    const requests = h.server.requests.length;
+    h.server.fault = (path) => (path === 'manifest.json' ? 'hang' : undefined);
+    const rec = track(await h.open({ budget: 2000 }));
+    expect(rec.info).toMatchObject({ manifestSource: 'cache', downloadedBytes: 0 });
+    const fullDim = h.fixture.manifest.dims.fullDim;
+    const user = h.fixture.userVectors.slice(0, fullDim);
+    const got = await rec.recommend({ user: { vector: user, group: rec.info.userGroup }, k: 5 });
+    expect(got.map((r) => r.position)).toEqual(reference(rec, h.fixture.files, user, 5).map((r) => r.position));
+    // The manifest request is out (and still pending): nothing else went to the network.
+    expect(h.server.requests.slice(requests)).toEqual(['manifest.json']);
+  });
+
+  it('serves the cached version, downloads the new one in the background, then switches to it with an `updated` event', async () => {
+    const { h, v1, v1Recs, v2 } = await publishedOver();
+    const v2Hash = v2.manifest.model.contentHash;
+    const updated = nextEvent('updated');
+    const progress: string[] = [];
+    const rec = track(await h.open({ budget: FULL, dtype: 'f32', on: updated.on, onProgress: (p) => progress.push(p.file) }));
+    expect(rec.info.model.contentHash).toBe(v1);
+    expect(await rec.recommend({ user: { id: '2' }, k: 10 })).toEqual(v1Recs); // (reads the user's shard: its own progress)
+    const progressAtReady = progress.length;
+    const seen: string[] = [];
+    let switched = false;
+    void updated.event.then(() => (switched = true));
+    // Requests while the update loads each run on one whole version: v1's results until the switch.
+    while (!switched) {
+      const recs = await rec.recommend({ user: { id: '2' }, k: 10 });
+      seen.push(switched ? 'after' : JSON.stringify(recs) === JSON.stringify(v1Recs) ? 'v1' : 'other');
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    expect(seen.filter((s) => s === 'other')).toEqual([]);
+    expect(await updated.event).toEqual({ from: { id: 'v1', contentHash: v1 }, to: { id: 'v2', contentHash: v2Hash } });
+    expect(rec.info.model.contentHash).toBe(v2Hash);
+    expect(rec.info.manifestSource).toBe('network');
+    // The background load reports no progress to the app's load callback (that load was over), though it downloaded blocks.
+    expect(progress.length).toBe(progressAtReady);
+    expect(rec.info.downloadedBytes).toBeGreaterThan(0);
+    const user = { id: '2' };
+    const after = await rec.recommend({ user, k: 10 });
+    expect(after).not.toEqual(v1Recs);
+    // The new version was stored and made current before it served: offline, a reload gets it, and v1 is gone.
+    await rec.dispose();
+    open.pop();
+    h.server.offline = true;
+    const offline = track(await h.open({ budget: FULL, dtype: 'f32' }));
+    expect(offline.info.model.contentHash).toBe(v2Hash);
+    expect(await offline.recommend({ user, k: 10 })).toEqual(after);
+    const store = await openIndexedDbStore(h.idb);
+    expect((await store.storedFiles(v1)).size).toBe(0);
+    store.close();
+  });
+
+  it('a failed revalidation is an event and the cached version keeps serving: manifest unreachable, or a new version that cannot load', async () => {
+    const { h, v1, v1Recs } = await publishedOver();
+    h.server.fault = (path) => (path === 'manifest.json' ? 'http404' : undefined);
+    const failed = nextEvent('updatefailed');
+    const rec = track(await h.open({ budget: FULL, dtype: 'f32', on: failed.on }));
+    expect(await failed.event).toMatchObject({ stage: 'manifest', reason: expect.stringMatching(/404/) });
+    expect(rec.info.model.contentHash).toBe(v1);
+    expect(await rec.recommend({ user: { id: '2' }, k: 10 })).toEqual(v1Recs);
+    await open.pop()!.dispose();
+
+    // v2's manifest answers but one of its blocks does not: v1 serves on and stays the current version in IndexedDB.
+    h.server.fault = (path) => (path === 'blocks/u0.f32.bin' ? 'http404' : undefined);
+    const failedLoad = nextEvent('updatefailed');
+    const revalidated = nextEvent('revalidated');
+    const again = track(await h.open({ budget: FULL, dtype: 'f32', on: { ...failedLoad.on, ...revalidated.on } }));
+    expect((await revalidated.event).changed).toBe(true);
+    expect(await failedLoad.event).toMatchObject({ stage: 'download', error: expect.objectContaining({ name: 'DownloadError' }) });
+    expect(again.info.model.contentHash).toBe(v1);
+    expect(await again.recommend({ user: { id: '2' }, k: 10 })).toEqual(v1Recs);
+    await open.pop()!.dispose();
+    h.server.offline = true;
+    const offline = track(await h.open({ budget: FULL, dtype: 'f32' }));
+    expect(offline.info.model.contentHash).toBe(v1);
+  });
+
+  it('a cached version lacking what this load needs, whose files the server replaced, falls back to loading the new version', async () => {
+    const { h, v2 } = await publishedOver();
+    // v1 was stored for group 0 only; group 1's block table and blocks are v2's now (v1's bytes fail their hash).
+    const rec = track(await h.open({ budget: FULL, dtype: 'f32', userGroup: 1 }));
+    expect(rec.info.model.contentHash).toBe(v2.manifest.model.contentHash);
+    expect(rec.info.manifestSource).toBe('network');
+  });
+});
+
 describe('quota', () => {
   it('evicts lower-weight files to store higher-weight blocks, scoring unaffected', async () => {
     const h = await harness();
@@ -195,13 +344,16 @@ describe('quota', () => {
     const light = ['1', '2', '3'].map((c) => c.repeat(64));
     for (const sha of light) await store.write({ contentHash: hash, manifestUrl: 'https://peelrec.test/model/manifest.json', manifest: '{}' }, sha, new Uint8Array(1000), 1e-9);
     store.close();
-    const limit = limitFilesStore(4000, 'QuotaExceededError');
+    // Room for the files every load needs (ids, metadata, the group's block table) and half the blocks.
+    const m = h.fixture.manifest;
+    const cap = m.items.ids.byteLength + m.items.metadata!.byteLength + m.blockTables[0]!.byteLength + FULL / 2;
+    const limit = limitFilesStore(cap, 'QuotaExceededError');
     try {
       const quota: RecommenderEvents['quota'][] = [];
       const evictions: RecommenderEvents['eviction'][] = [];
       const rec = track(await h.open({ budget: FULL, dtype: 'f32', on: { quota: (e) => quota.push(e), eviction: (e) => evictions.push(e) } }));
       const info = await rec.persisted();
-      expect(limit.used()).toBeLessThanOrEqual(4000);
+      expect(limit.used()).toBeLessThanOrEqual(cap);
       expect(quota.filter((q) => q.action === 'evicted').length).toBeGreaterThan(0);
       const evicted = evictions.filter((e) => e.reason === 'quota').flatMap((e) => e.files);
       expect(evicted.length).toBeGreaterThan(0);
@@ -238,7 +390,7 @@ describe('quota', () => {
       const model = { contentHash: 'a'.repeat(64), manifestUrl: 'https://x/m.json', manifest: '{}' };
       await store.write(model, 'b'.repeat(64), new Uint8Array(4), 1);
       await expect(store.write(model, 'c'.repeat(64), new Uint8Array(4), 1)).rejects.toBeInstanceOf(QuotaError);
-      expect(await store.storedFiles(model.contentHash)).toEqual(new Set(['b'.repeat(64)]));
+      expect(await store.storedFiles(model.contentHash)).toEqual(new Map([['b'.repeat(64), 4]]));
     } finally {
       limit.restore();
       store.close();

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, writeFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { IntegrityError, decodeBlock, fileOf, verifyArtifact } from '@peelrec/format';
+import { IntegrityError, decodeBlock, fileOf, readVerified, refName, verifyArtifact } from '@peelrec/format';
 import { Random } from '../src/data/random.js';
 import { directorySource, prepareOutputDir } from '../src/export/fs-sink.js';
 import { exportModel, type ArtifactInfo } from '../src/export/write-artifact.js';
@@ -56,6 +56,8 @@ describe('export round trip', () => {
     expect(verified.manifest.model.contentHash).toBe(manifest.model.contentHash);
     expect(manifest.users.shards.map((s) => s.count)).toEqual([10, 10, 10, 7]);
     expect(manifest.blocks).toHaveLength(3 * 4 * 4);
+    // Blocks are packed: one file per (user group, dtype), each block a byte range of it.
+    expect(new Set(manifest.blocks.flatMap((b) => b.files.map((f) => f.url)))).toEqual(new Set([0, 1, 2].flatMap((c) => [`blocks/u${c}.f32.bin`, `blocks/u${c}.f16.bin`])));
 
     const back = await readArtifact(dir);
     expect(back.decodedFrom).toBe('f32');
@@ -74,8 +76,8 @@ describe('export round trip', () => {
     }
     // The f16 payload holds the same block, rounded.
     const e = manifest.blocks.find((b) => b.userGroup === 1 && b.itemGroup === 2 && b.block === 3)!;
-    const f32 = decodeBlock(new Uint8Array(await readFile(join(dir, fileOf(e, 'f32')!.url))), 'f32');
-    const f16 = decodeBlock(new Uint8Array(await readFile(join(dir, fileOf(e, 'f16')!.url))), 'f16');
+    const f32 = decodeBlock(await readVerified(directorySource(dir), fileOf(e, 'f32')!), 'f32');
+    const f16 = decodeBlock(await readVerified(directorySource(dir), fileOf(e, 'f16')!), 'f16');
     for (let k = 0; k < f32.length; k++) expect(f16[k]).toBeCloseTo(f32[k]!, 2);
   });
 
@@ -83,13 +85,13 @@ describe('export round trip', () => {
     const m = randomModel(4);
     const dir = await mkdtemp(join(tmpdir(), 'peelrec-export-'));
     const manifest = await exportModel(directorySink(dir), m, info(m, 'now'));
-    const url = manifest.blocks[7]!.files[0]!.url;
-    const bytes = new Uint8Array(await readFile(join(dir, url)));
-    bytes[0] = bytes[0]! ^ 0xff;
-    await writeFile(join(dir, url), bytes);
+    const ref = manifest.blocks[7]!.files[0]!;
+    const bytes = new Uint8Array(await readFile(join(dir, ref.url)));
+    bytes[ref.offset!] = bytes[ref.offset!]! ^ 0xff;
+    await writeFile(join(dir, ref.url), bytes);
     const err = await verifyArtifact(directorySource(dir)).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(IntegrityError);
-    expect((err as IntegrityError).url).toBe(url);
+    expect((err as IntegrityError).url).toBe(refName(ref));
     await expect(readArtifact(dir)).rejects.toBeInstanceOf(IntegrityError);
   });
 

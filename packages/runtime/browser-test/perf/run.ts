@@ -29,8 +29,12 @@ const server = createServer(async (req, res) => {
   const file = path.startsWith('/model/') ? normalize(join(artifactDir, path.slice(7))) : normalize(join(outDir, path === '/' ? 'index.html' : path));
   try {
     await stat(file);
-    const body = await readFile(file);
-    res.writeHead(200, {
+    const whole = await readFile(file);
+    // One byte range (packed blocks are fetched that way), as static hosts serve it.
+    const range = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '');
+    const body = range ? whole.subarray(Number(range[1]), Number(range[2]) + 1) : whole;
+    res.writeHead(range ? 206 : 200, {
+      ...(range && { 'content-range': `bytes ${range[1]}-${Number(range[1]) + body.byteLength - 1}/${whole.byteLength}` }),
       'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
       'cache-control': path.startsWith('/model/') ? 'no-cache' : 'max-age=3600',
       // Cross-origin isolated: performance.now() resolves to 5 µs instead of 100 µs.

@@ -1,4 +1,4 @@
-import { decodeBlock, decodeUserShard, fileOf, readVerified, verifyArtifact, type Dtype, type Manifest } from '@peelrec/format';
+import { decodeBlock, decodeUserShard, fileOf, readVerified, verifyArtifact, type ArtifactSource, type Dtype, type Manifest } from '@peelrec/format';
 import type { Dataset, ItemMeta } from '../data/types.js';
 import { DataError } from '../data/errors.js';
 import type { ItemGroups } from '../groups/item-groups.js';
@@ -40,10 +40,18 @@ export async function readArtifact(dir: string): Promise<LoadedArtifact> {
   const decodedFrom: Dtype = m.blocks.every((e) => fileOf(e, 'f32')) ? 'f32' : 'f16';
   const tables = Array.from({ length: C }, () => new Float32Array(nItems * D));
   const weights = Array.from({ length: C }, () => new Float32Array(G * B));
-  for (const e of m.blocks) {
+  // Blocks are byte ranges of one pack per (user group, dtype): keep the last file read instead of re-reading it per block.
+  let last: { url: string; bytes: Promise<Uint8Array> } | undefined;
+  const packs: ArtifactSource = {
+    read(url) {
+      if (last?.url !== url) last = { url, bytes: source.read(url) };
+      return last.bytes;
+    },
+  };
+  for (const e of [...m.blocks].sort((a, b) => a.userGroup - b.userGroup)) {
     const f = fileOf(e, decodedFrom)!;
     const g = m.itemGroups[e.itemGroup]!;
-    const payload = decodeBlock(await readVerified(source, f), decodedFrom);
+    const payload = decodeBlock(await readVerified(packs, f), decodedFrom);
     const t = tables[e.userGroup]!;
     for (let r = 0; r < bd; r++) for (let i = 0; i < g.count; i++) t[(g.start + i) * D + e.block * bd + r] = payload[r * g.count + i]!;
     weights[e.userGroup]![e.itemGroup * B + e.block] = e.weight;

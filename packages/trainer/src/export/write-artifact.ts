@@ -3,9 +3,9 @@ import {
   FORMAT_MAGIC,
   FORMAT_VERSION,
   blockFromRows,
-  encodeBlock,
   encodeUserShard,
   type ArtifactSink,
+  type BlockPayload,
   type BudgetMetric,
   type Dtype,
   type Manifest,
@@ -57,17 +57,14 @@ export async function writePayloads(sink: ArtifactSink, m: PeelModel, info: Arti
     // Rows in artifact (popularity) order, so each item group is a contiguous range.
     const rows = new Float32Array(m.nItems * D);
     for (let p = 0; p < m.nItems; p++) rows.set(m.tables[c]!.subarray(order[p]! * D, order[p]! * D + D), p * D);
+    const payloads: BlockPayload[] = [];
     for (let g = 0; g < groups.length; g++) {
       for (let b = 0; b < B; b++) {
-        const payload = blockFromRows(rows, D, m.blockDim, b, groups[g]!.start, groups[g]!.count);
-        const files = [];
-        for (const dtype of info.dtypes) {
-          const ref = await writer.file(`blocks/u${c}/g${g}/b${b}.${dtype}`, encodeBlock(payload, dtype));
-          files.push({ ...ref, dtype });
-        }
-        blocks.push({ userGroup: c, itemGroup: g, block: b, weight: m.weights[c]![g * B + b]!, files });
+        payloads.push({ itemGroup: g, block: b, weight: m.weights[c]![g * B + b]!, values: blockFromRows(rows, D, m.blockDim, b, groups[g]!.start, groups[g]!.count) });
       }
     }
+    // One file per (user group, dtype), blocks in selection order: a device fetches its selection in a few Range requests.
+    blocks.push(...(await writer.blockPack(c, payloads, info.dtypes)));
   }
 
   const draft: ManifestDraft = {
@@ -88,9 +85,10 @@ export async function writePayloads(sink: ArtifactSink, m: PeelModel, info: Arti
   return { writer, draft };
 }
 
-/** The draft as a Manifest for `selectBlocks` before the content hash exists. */
+/** The draft as a Manifest for `selectBlocks` before the content hash and the block tables exist. */
 export function draftAsManifest(draft: ManifestDraft): Manifest {
-  return { ...draft, model: { ...draft.model, contentHash: '0'.repeat(64) } } as Manifest;
+  const zero = '0'.repeat(64);
+  return { ...draft, model: { ...draft.model, contentHash: zero }, blockTables: Array.from({ length: draft.userGroups.count }, (_, c) => ({ url: `blocks/u${c}.json`, byteLength: 0, sha256: zero })) };
 }
 
 /** Writes the whole artifact; returns the final manifest. */

@@ -1,0 +1,161 @@
+/**
+ * createRecommender and the stale-while-revalidate layer over one loaded model
+ * version ({@link PeelRecommender}).
+ *
+ * Cache-first (default): a warm start serves the last complete version in
+ * IndexedDB without waiting for the manifest request (on a loaded device that
+ * round trip was 20–140 ms of a ~230 ms warm start). Once ready, the manifest
+ * is revalidated in the background; a new version is loaded as a second,
+ * separate PeelRecommender (downloaded, verified, persisted and promoted by
+ * the same rules as any load: the old version stays in IndexedDB until the new
+ * one is complete), then swapped in between two requests. A request therefore
+ * runs entirely on one version, never on a half-loaded one. Failures while
+ * revalidating are `updatefailed` events; the serving version is untouched.
+ */
+import { AbortError } from './errors.js';
+import { fetchManifestText } from './download.js';
+import { RecommenderEventTarget } from './events.js';
+import { checkManifest, openModel, PeelRecommender } from './recommender.js';
+import type { Manifest } from '@peelrec/format';
+import type {
+  Freshness,
+  Recommendation,
+  RecommendRequest,
+  Recommender,
+  RecommenderEventName,
+  RecommenderEvents,
+  RecommenderInfo,
+  RecommenderOptions,
+  StorageInfo,
+} from './types.js';
+
+/** Loads a model for this device's budget and returns a ready recommender (warmed up). */
+export async function createRecommender(options: RecommenderOptions): Promise<Recommender> {
+  const freshness = options.freshness ?? 'cache-first';
+  if (freshness !== 'cache-first' && freshness !== 'network-first') throw new RangeError(`freshness must be 'cache-first' or 'network-first', got ${String(freshness)}`);
+  const events = new RecommenderEventTarget();
+  for (const [event, listener] of Object.entries(options.on ?? {})) {
+    if (listener) events.on(event as RecommenderEventName, listener as (d: unknown) => void);
+  }
+  const model = await openModel(options, events, { from: freshness === 'cache-first' ? 'cache' : 'network' });
+  const rec = new FreshRecommender(options, events, model, freshness);
+  if (model.info.manifestSource === 'cache' && freshness === 'cache-first') rec.revalidate();
+  return rec;
+}
+
+/** Events of a background load that reach the app: its progress, selection and persisted events describe a version not serving yet. */
+const FORWARDED: readonly RecommenderEventName[] = ['fallback', 'integrity', 'quota', 'eviction', 'storage'];
+
+class FreshRecommender implements Recommender {
+  private lock: Promise<unknown> = Promise.resolve();
+  private disposed = false;
+  private budgetRequest: number | 'auto';
+  private readonly background = new AbortController();
+  private revalidation: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly options: RecommenderOptions,
+    private readonly events: RecommenderEventTarget,
+    private model: PeelRecommender,
+    readonly freshness: Freshness,
+  ) {
+    this.budgetRequest = options.budget ?? 'auto';
+  }
+
+  get info(): RecommenderInfo {
+    return this.model.info;
+  }
+
+  get manifest(): Manifest {
+    return this.model.manifest;
+  }
+
+  recommend(request: RecommendRequest): Promise<Recommendation[]> {
+    return this.serial(() => this.model.recommend(request));
+  }
+
+  setBudget(budget: number | 'auto'): Promise<RecommenderInfo> {
+    return this.serial(async () => {
+      const info = await this.model.setBudget(budget);
+      this.budgetRequest = budget;
+      return info;
+    });
+  }
+
+  async persisted(): Promise<StorageInfo> {
+    await this.lock.catch(() => {});
+    return this.model.persisted();
+  }
+
+  on<E extends RecommenderEventName>(event: E, listener: (detail: RecommenderEvents[E]) => void): () => void {
+    return this.events.on(event, listener);
+  }
+
+  addEventListener<E extends RecommenderEventName>(event: E, listener: (ev: CustomEvent<RecommenderEvents[E]>) => void): void {
+    this.events.addEventListener(event, listener as EventListener);
+  }
+
+  removeEventListener<E extends RecommenderEventName>(event: E, listener: (ev: CustomEvent<RecommenderEvents[E]>) => void): void {
+    this.events.removeEventListener(event, listener as EventListener);
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.background.abort(new AbortError('the recommender was disposed'));
+    await this.revalidation;
+    await this.lock.catch(() => {});
+    await this.model.dispose();
+  }
+
+  /** Starts the background revalidation (once, after a cache-first load). */
+  revalidate(): void {
+    this.revalidation = this.update().catch(() => {});
+  }
+
+  private async update(): Promise<void> {
+    const signal = this.background.signal;
+    const url = new URL(this.info.manifestUrl);
+    let stage: RecommenderEvents['updatefailed']['stage'] = 'manifest';
+    let next: PeelRecommender | undefined;
+    try {
+      const fetchFn = this.options.fetch ?? globalThis.fetch.bind(globalThis);
+      const text = await fetchManifestText(url, fetchFn, signal, this.options.retries ?? 3);
+      const from = this.info.model;
+      const to = text === this.model.manifestTextLoaded ? from : (await checkManifest(text)).model;
+      if (signal.aborted) return;
+      this.events.emit('revalidated', { changed: to.contentHash !== from.contentHash, contentHash: to.contentHash });
+      if (to.contentHash === from.contentHash) return;
+      stage = 'download';
+      // The new version loads for the group and budget serving now; its events of interest reach the app.
+      const relay = new RecommenderEventTarget();
+      for (const name of FORWARDED) relay.on(name, (d) => this.events.emit(name, d as never));
+      const { user: _user, onProgress: _onProgress, on: _on, ...rest } = this.options;
+      const options: RecommenderOptions = { ...rest, budget: this.budgetRequest, userGroup: this.info.userGroup, signal, freshness: 'network-first' };
+      next = await openModel(options, relay, { from: 'text', text });
+      // Stored (and promoted to current) before it serves, so that a reload after `updated` starts from it.
+      await next.persisted();
+      await this.serial(async () => {
+        if (signal.aborted) throw new AbortError(undefined, { cause: signal.reason });
+        // A budget set while the new version loaded applies to it too.
+        if (this.budgetRequest !== (options.budget ?? 'auto')) await next!.setBudget(this.budgetRequest);
+        const old = this.model;
+        this.model = next!;
+        next = undefined;
+        this.events.emit('updated', { from, to: { id: to.id, contentHash: to.contentHash } });
+        await old.dispose();
+      });
+    } catch (e) {
+      await next?.dispose();
+      if (signal.aborted || this.disposed) return;
+      const error = e instanceof Error ? e : new Error(String(e));
+      this.events.emit('updatefailed', { stage, error, reason: error.message });
+    }
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.lock.then(fn);
+    this.lock = run.catch(() => {});
+    return run;
+  }
+}

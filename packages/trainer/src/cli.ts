@@ -37,6 +37,8 @@ const dtypes = (v: string): Dtype[] => {
   return out as Dtype[];
 };
 const fractions = (v: string) => list(v).map((s) => num('budget')(s));
+/** "8,16,32,64" → widths; "none" → [] (plain training of the full width only). */
+const widths = (v: string): number[] => (v.trim() === 'none' ? [] : list(v).map((s) => int('nested width')(s)));
 
 interface DataFlags {
   synthetic?: boolean;
@@ -146,6 +148,7 @@ interface TrainFlags extends DataFlags {
   epochs?: number;
   refineEpochs?: number;
   diversity?: number;
+  nested?: number[];
   seed?: number;
   threads?: number;
   dtypes?: Dtype[];
@@ -168,7 +171,7 @@ function configFrom(f: TrainFlags): DeepPartial<TrainConfig> {
     budgets: f.budgets,
     usersPerShard: f.usersPerShard,
     ablations: f.quick ? false : f.ablations,
-    backbone: { softmaxEpochs: f.epochs, diversity: f.diversity },
+    backbone: { softmaxEpochs: f.epochs, diversity: f.diversity, nested: f.nested },
     refine: { epochs: f.refineEpochs },
   };
   // Flags override the file.
@@ -210,11 +213,12 @@ addDataOptions(
     .option('--epochs <n>', 'backbone sampled-softmax epochs (default 60; synthetic 30)', int('epochs'))
     .option('--refine-epochs <n>', 'maximum refinement epochs per user group (default 8)', int('refine epochs'))
     .option('--diversity <lambda>', 'weight of the block diversity regularizer (0 disables)', num('diversity'))
+    .option('--nested <widths>', 'prefix widths trained alongside the full width, e.g. 8,16,32,64 (default), or "none"', widths)
     .option('--seed <n>', 'seed of every random choice (default 1)', int('seed'))
     .option('--threads <n>', 'worker threads (default 2)', int('threads'))
     .option('--dtypes <list>', 'block encodings to export (default f32,f16)', dtypes)
     .option('--budgets <list>', 'budget fractions to evaluate (default 0.5,0.2,0.1,0.05)', fractions)
-    .option('--users-per-shard <n>', 'users per user shard file (default 1024)', int('users per shard'))
+    .option('--users-per-shard <n>', 'users per user shard file (default 64)', int('users per shard'))
     .option('--ablations', 'run the ablations (b)–(e) (default, except for the synthetic demo data)')
     .option('--quick', 'quick path: PEEL and the full table only, no ablation retraining'),
 ).action(async (f: TrainFlags) => {

@@ -58,9 +58,11 @@ export const DEFAULT_CONFIG: TrainConfig = {
   seed: 1,
   threads: 2,
   dtypes: ['f32', 'f16'],
-  usersPerShard: 1024,
+  // a known user costs one shard download: 64 × (128 · 4 + 2) B ≈ 33 KB, a few % of a small budget
+  usersPerShard: 64,
   budgets: [0.5, 0.2, 0.1, 0.05],
   ablations: true,
+  // nested: left out here, resolveConfig derives it from the dimensions (see nestedWidths)
   backbone: { softmaxEpochs: 60, diversity: 10 },
   refine: { ...REFINE_DEFAULTS },
   kmeansIterations: 50,
@@ -118,7 +120,7 @@ export interface QualityReport {
   backbone: Metric;
   budgets: BudgetQuality[];
   seconds: { load: number; pretrain: number; cluster: number; refine: number; evaluate: number; export: number; total: number; ablations: number };
-  refine: { userGroup: number; users: number; edges: number; valEdges: number; epochs: number; bestEpoch: number; temperature: number; valLossBefore: number; valLossAfter: number }[];
+  refine: { userGroup: number; users: number; edges: number; valEdges: number; epochs: number; bestEpoch: number; temperature: number; valLossBefore: number; valLossAfter: number; valRecallAfter: number }[];
   config: TrainConfig;
   loadReport?: LoadReport;
   notes: string[];
@@ -145,7 +147,19 @@ export function resolveConfig(partial: DeepPartial<TrainConfig> = {}, source?: D
   if (merged.userGroups > 65535) throw new RangeError('userGroups must fit a u16');
   if (!merged.dtypes.length || merged.dtypes.some((d) => d !== 'f32' && d !== 'f16')) throw new RangeError(`dtypes must be a non-empty subset of f32,f16, got ${merged.dtypes}`);
   for (const f of merged.budgets) if (!(f > 0 && f <= 1)) throw new RangeError(`budget fractions must be in (0, 1], got ${f}`);
+  if (merged.backbone.nested === undefined) merged.backbone = { ...merged.backbone, nested: nestedWidths(fullDim, blockDim) };
   return merged;
+}
+
+/**
+ * Default nested widths: fullDim/2, fullDim/4, … down to one block (multiples of 8), ascending; for
+ * 128 × 8 that is 8, 16, 32, 64. Budgets keep 5–50 % of the blocks, so each halving is a prefix some
+ * device will actually serve.
+ */
+export function nestedWidths(fullDim: number, blockDim: number): number[] {
+  const out: number[] = [];
+  for (let w = fullDim / 2; w >= blockDim && Number.isInteger(w); w /= 2) if (w % 8 === 0 && w % blockDim === 0) out.unshift(w);
+  return out;
 }
 
 function merge<T>(base: T, over: unknown): T {
@@ -374,6 +388,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       temperature: s.temperature,
       valLossBefore: round(s.valLossBefore, 4),
       valLossAfter: round(s.valLossAfter, 4),
+      valRecallAfter: round(s.valRecallAfter, 4),
     })),
     config: cfg,
     loadReport: loaded.report,
@@ -455,6 +470,8 @@ async function runAblations(
     if (!e) {
       e = await trainBackbone(d.train, d.nUsers, d.nItems, {
         ...cfg.backbone,
+        // a fixed-width model: plain training is its best recipe (nothing is ever truncated)
+        nested: [],
         dim,
         blockDim: cfg.blockDim,
         seed: cfg.seed,

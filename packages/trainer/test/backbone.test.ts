@@ -3,6 +3,7 @@ import type { CSR } from '../src/data/types.js';
 import { Random } from '../src/data/random.js';
 import { blockCrossCorrelation, smoothOneHop, trainBackbone, type BackboneOptions } from '../src/backbone/index.js';
 import { evaluateRanking, holdoutSplit } from '../src/eval/index.js';
+import { generateSynthetic } from '../src/synthetic/generate.js';
 
 // Two taste clusters: users in cluster c interact with items of cluster c only.
 function clustered(nUsers: number, nItems: number, perUser: number, seed: number): CSR {
@@ -57,6 +58,30 @@ describe('trainBackbone', () => {
     const on = await trainBackbone(fit, nUsers, nItems, { ...base, softmaxEpochs: 15, diversity: 5 });
     const corr = (e: typeof on) => blockCrossCorrelation(e.items, 16, 8) + blockCrossCorrelation(e.users, 16, 8);
     expect(corr(on)).toBeLessThan(corr(off) * 0.7);
+  });
+
+  it('nested training makes the first block rank well on its own, with fixed prefix norms', async () => {
+    const syn = generateSynthetic({ users: 400, items: 300, seed: 3, meanInteractions: 24 });
+    const split = holdoutSplit(syn.train, 0.2, 5);
+    const opts: BackboneOptions = { dim: 32, blockDim: 8, seed: 2, threads: 2, softmaxEpochs: 20, batch: 256, negatives: 64, lr: 0.01, smoothing: 0 };
+    const plain = await trainBackbone(split.fit, syn.nUsers, syn.nItems, opts);
+    const nested = await trainBackbone(split.fit, syn.nUsers, syn.nItems, { ...opts, nested: [8, 16] });
+    const firstBlock = (x: Float32Array) => Float32Array.from({ length: (x.length / 32) * 8 }, (_, k) => x[Math.floor(k / 8) * 32 + (k % 8)]!);
+    const recallFirst = async (e: typeof plain) =>
+      (await evaluateRanking({ users: firstBlock(e.users), items: firstBlock(e.items), dim: 8, train: split.fit, test: split.valid })).recall20;
+    const recallFull = async (e: typeof plain) => (await evaluateRanking({ users: e.users, items: e.items, dim: 32, train: split.fit, test: split.valid })).recall20;
+    expect(await recallFirst(nested)).toBeGreaterThan((await recallFirst(plain)) * 1.1);
+    // the full table keeps most of its quality
+    expect(await recallFull(nested)).toBeGreaterThan((await recallFull(plain)) * 0.85);
+    // segments [0,8), [8,16), [16,32) have norms √(8/32), √(8/32), √(16/32)
+    for (let i = 0; i < 5; i++) {
+      const seg = (a: number, b: number) => Math.hypot(...nested.items.subarray(i * 32 + a, i * 32 + b));
+      expect(seg(0, 8)).toBeCloseTo(0.5, 5);
+      expect(seg(8, 16)).toBeCloseTo(0.5, 5);
+      expect(seg(16, 32)).toBeCloseTo(Math.SQRT1_2, 5);
+    }
+    await expect(trainBackbone(split.fit, syn.nUsers, syn.nItems, { ...opts, nested: [16, 8] })).rejects.toThrow(/ascending/);
+    await expect(trainBackbone(split.fit, syn.nUsers, syn.nItems, { ...opts, nested: [32] })).rejects.toThrow(/below dim/);
   });
 
   it('rejects bad shapes with clear errors', async () => {

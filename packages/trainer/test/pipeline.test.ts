@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { verifyArtifact } from '@peelrec/format';
 import { directorySource } from '../src/export/fs-sink.js';
-import { evaluate, exportArtifact, train, type TrainOptions } from '../src/index.js';
+import { evaluate, exportArtifact, resolveConfig, train, type TrainOptions } from '../src/index.js';
+import { nestedWidths } from '../src/pipeline.js';
 
 const tiny = async (out: string, ablations: boolean): Promise<TrainOptions> => ({
   data: { kind: 'synthetic', options: { users: 240, items: 300, seed: 5, meanInteractions: 20 } },
@@ -91,5 +92,15 @@ describe('train (tiny synthetic)', () => {
     await expect(train({ out: dir, config: { fullDim: 30 } })).rejects.toThrow(/multiple of 8/);
     await expect(train({ out: dir, config: { dtypes: [] } })).rejects.toThrow(/dtypes/);
     await expect(train({ out: dir, config: { budgets: [1.5] } })).rejects.toThrow(/budget/);
+  });
+
+  it('derives the nested widths from the dimensions unless given', () => {
+    expect(nestedWidths(128, 8)).toEqual([8, 16, 32, 64]);
+    expect(nestedWidths(64, 16)).toEqual([16, 32]);
+    // a 4-dim block is not a width the GEMM kernel takes (multiples of 8)
+    expect(nestedWidths(32, 4)).toEqual([8, 16]);
+    expect(resolveConfig({}).backbone.nested).toEqual([8, 16, 32, 64]);
+    expect(resolveConfig({ fullDim: 32, blockDim: 8 }).backbone.nested).toEqual([8, 16]);
+    expect(resolveConfig({ backbone: { nested: [] } }).backbone.nested).toEqual([]);
   });
 });

@@ -78,11 +78,17 @@ describe('PEEL evaluation with selectBlocks (hand-computed)', () => {
     expect(r.ndcg20).toBeCloseTo(0.5, 6);
   });
 
-  it('effectiveTable zeroes unselected blocks and scales selected ones by their weight', () => {
+  it('effectiveTable zeroes unselected blocks and scales selected ones by their share of the kept weight', () => {
     const m = handModel([0.3, 0.7, 0.6, 0.4]);
+    // group 0 keeps both blocks (weights 0.3 + 0.7 = 1): 5 · 0.7
+    const both = effectiveTable(m, 0, [[0, 1], [0]], m.weights[0]!, 'f32');
+    expect(both[4]).toBeCloseTo(3.5, 6);
+    // group 1 keeps block 0 alone: its weight over the kept weight is 1, so item 2 scores 2 · 1
+    expect(both[16]).toBeCloseTo(2, 6);
+    expect(both[20]).toBe(0);
+    // group 0 keeps block 1 alone: 5 · 0.7 / 0.7
     const t = effectiveTable(m, 0, [[1], [0]], m.weights[0]!, 'f32');
-    expect(Array.from(t.subarray(0, 8))).toEqual([0, 0, 0, 0, 3.5, 0, 0, 0]);
-    expect(t[16]).toBeCloseTo(1.2, 6);
+    expect(Array.from(t.subarray(0, 8))).toEqual([0, 0, 0, 0, 5, 0, 0, 0]);
     const u = effectiveTable(m, 0, [[0, 1], [0, 1]], 'uniform', 'f32');
     expect(Array.from(u)).toEqual(Array.from(m.tables[0]!));
   });

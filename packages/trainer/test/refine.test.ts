@@ -3,14 +3,18 @@ import { rowCount, rowOf } from '../src/data/csr.js';
 import { Random } from '../src/data/random.js';
 import { groupItems } from '../src/groups/item-groups.js';
 import { generateSynthetic } from '../src/synthetic/generate.js';
+import { trainBackbone } from '../src/backbone/index.js';
 import { carveValidation, refineUserGroups, REFINE_DEFAULTS, type RefineInput } from '../src/refine/index.js';
+import { Controller, makeRandom } from '../src/refine/refine-core.mjs';
 
 const d = generateSynthetic({ users: 200, items: 240, seed: 9, meanInteractions: 20 });
 const D = 16;
-// A deliberately poor starting table (random), so that refinement has something to learn.
+// A briefly trained backbone plus noise: poor enough that refinement has something to learn, good enough
+// that the logit scale fitted on it is meaningful (on a random table it fits ~0 and nothing can move).
 const rng = new Random(2);
-const users = Float32Array.from({ length: d.nUsers * D }, () => rng.normal() * 0.3);
-const items = Float32Array.from({ length: d.nItems * D }, () => rng.normal() * 0.3);
+const warm = await trainBackbone(d.train, d.nUsers, d.nItems, { dim: D, blockDim: 4, seed: 3, threads: 1, softmaxEpochs: 3, batch: 128, negatives: 32, lr: 0.01, smoothing: 0 });
+const users = warm.users;
+const items = warm.items.map((v) => v + rng.normal() * 0.15);
 const assignment = Uint16Array.from({ length: d.nUsers }, (_, u) => u % 2);
 
 const input = (threads: number, epochs: number): RefineInput => ({
@@ -24,7 +28,7 @@ const input = (threads: number, epochs: number): RefineInput => ({
   assignment,
   groupCount: 2,
   itemGroups: groupItems(d.train, d.nItems, 4),
-  options: { ...REFINE_DEFAULTS, epochs, batch: 128, negatives: 32, lr: 0.05, seed: 4, threads },
+  options: { ...REFINE_DEFAULTS, epochs, batch: 64, negatives: 32, lr: 0.05, seed: 4, threads },
 });
 
 describe('carveValidation', () => {
@@ -58,6 +62,8 @@ describe('refineUserGroups', () => {
         const row = Array.from(w.subarray(g * 4, g * 4 + 4));
         expect(row.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
         expect(Math.max(...row) - Math.min(...row)).toBeGreaterThan(1e-4);
+        // nested blocks: a later block never outweighs an earlier one
+        for (let b = 1; b < 4; b++) expect(row[b]).toBeLessThanOrEqual(row[b - 1]!);
       }
     }
     // Each group refined its own copy.
@@ -78,5 +84,52 @@ describe('refineUserGroups', () => {
     const r = await refineUserGroups(input(1, 0));
     expect(Array.from(r.tables[1]!)).toEqual(Array.from(items));
     expect(Array.from(r.weights[0]!).every((w) => Math.abs(w - 0.25) < 1e-7)).toBe(true);
+  });
+});
+
+describe('Controller', () => {
+  const G = 3;
+  const B = 5;
+  const make = () => {
+    const c = new Controller(4, makeRandom(3));
+    // away from the near-uniform start, so every path of the gradient matters
+    for (let k = 0; k < c.params.length; k++) c.params[k] *= 30;
+    return c;
+  };
+  const x = Float64Array.from({ length: G * B * 3 }, (_, i) => Math.sin(i));
+  const dw = Float64Array.from({ length: G * B }, (_, i) => Math.cos(3 * i));
+
+  it('gives softmax weights that never rise with the block index', () => {
+    const { w } = make().forward(x, G, B);
+    for (let g = 0; g < G; g++) {
+      const row = Array.from(w.subarray(g * B, g * B + B));
+      expect(row.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
+      for (let b = 1; b < B; b++) expect(row[b]).toBeLessThan(row[b - 1]!);
+    }
+  });
+
+  it('back-propagates dL/dweights exactly (finite differences)', () => {
+    const c = make();
+    const loss = (params: Float64Array) => {
+      const saved = c.params.slice();
+      c.params.set(params);
+      const { w } = c.forward(x, G, B);
+      c.params.set(saved);
+      return w.reduce((s, v, k) => s + v * dw[k]!, 0);
+    };
+    const grad = c.gradient(x, c.forward(x, G, B), dw, G, B);
+    const p0 = c.params.slice();
+    const eps = 1e-6;
+    let largest = 0;
+    for (let k = 0; k < p0.length; k++) {
+      const up = p0.slice();
+      const down = p0.slice();
+      up[k]! += eps;
+      down[k]! -= eps;
+      const numeric = (loss(up) - loss(down)) / (2 * eps);
+      expect(Math.abs(numeric - grad[k]!)).toBeLessThan(1e-8);
+      largest = Math.max(largest, Math.abs(grad[k]!));
+    }
+    expect(largest).toBeGreaterThan(1e-4);
   });
 });

@@ -99,6 +99,104 @@ startWorker({
       ctx.gemm(pX, d, 1, my.C, d, pdX, d, n, d, d, 1);
     };
 
+    // Nested (prefix) levels: the loss is summed over the scores of the first `levels[m]` dimensions, each
+    // a cumulative sum of per-segment products, so the GEMM work equals one full-width pass.
+    /** @type {number[]} */
+    const levels = t.levels;
+    /** @type {number[]} */
+    const levelTau = t.levelTau;
+    const M = levels.length;
+    const LB = B * nNeg; // floats per level in my.L
+    const Uh = new Float32Array(buf, my.Uh, B * d);
+    const Ph = new Float32Array(buf, my.Ph, B * d);
+    const dUh = new Float32Array(buf, my.dUh, B * d);
+    const dPh = new Float32Array(buf, my.dPh, B * d);
+    const Lall = new Float32Array(buf, my.L, M * LB);
+    const posN = new Float32Array(buf, my.posN, M * B);
+    const gposN = new Float32Array(buf, my.gposN, M * B);
+    const statN = new Float32Array(buf, my.statN, 2 * M * B);
+    // Nested mode normalises each segment (level increment) of a row to norm √(len/d) instead of the whole
+    // row to 1: every prefix then has a fixed norm, so no level can win by moving energy into the first
+    // blocks (with whole-row normalisation the short levels starve the last segment to ~0).
+    const segStart = levels.map((_, m) => (m === 0 ? 0 : levels[m - 1]));
+    const segScale = levels.map((p1, m) => Math.sqrt((p1 - segStart[m]) / d));
+    const Utab = new Float32Array(buf, t.U, nUsers * d);
+    const Itab = new Float32Array(buf, t.I, nItems * d);
+    const segNorms = new Float32Array(buf, my.segNorms, (2 * B + nNeg) * M);
+    const NU = 0;
+    const NP = B * M;
+    const NN = 2 * B * M;
+    /** dst[r] = src[row] with each segment scaled to norm segScale; the segments' norms go to segNorms[n0 + m]. */
+    const segNormalize = (/** @type {Float32Array} */ src, /** @type {number} */ row, /** @type {Float32Array} */ dst, /** @type {number} */ o, /** @type {number} */ n0) => {
+      for (let m = 0; m < M; m++) {
+        let sq = 0;
+        for (let p = segStart[m]; p < levels[m]; p++) sq += src[row * d + p] * src[row * d + p];
+        const n = Math.sqrt(sq);
+        segNorms[n0 + m] = n;
+        const inv = n > 0 ? segScale[m] / n : 0;
+        for (let p = segStart[m]; p < levels[m]; p++) dst[o + p] = src[row * d + p] * inv;
+      }
+    };
+    /** Back through segNormalize: per segment, dx = (s/‖x‖)(g − e(e·g)) with e = x̂/s. */
+    const segBackward = (/** @type {Float32Array} */ xh, /** @type {Float32Array} */ g, /** @type {number} */ o, /** @type {number} */ n0, /** @type {Float32Array} */ out, /** @type {number} */ oo) => {
+      for (let m = 0; m < M; m++) {
+        const sc = segScale[m];
+        const n = segNorms[n0 + m];
+        if (n === 0) {
+          for (let p = segStart[m]; p < levels[m]; p++) out[oo + p] = 0;
+          continue;
+        }
+        let dot = 0;
+        for (let p = segStart[m]; p < levels[m]; p++) dot += (xh[o + p] / sc) * g[o + p];
+        for (let p = segStart[m]; p < levels[m]; p++) out[oo + p] = (sc / n) * (g[o + p] - (xh[o + p] / sc) * dot);
+      }
+    };
+    const nestedForwardBackward = (/** @type {number} */ rows, /** @type {number} */ bs) => {
+      let lossSum = 0;
+      let p0 = 0;
+      for (let m = 0; m < M; m++) {
+        const p1 = levels[m];
+        const Lm = my.L + 4 * m * LB;
+        if (m > 0) Lall.copyWithin(m * LB, (m - 1) * LB, (m - 1) * LB + rows * nNeg);
+        ctx.gemm(my.Uh + 4 * p0, d, 1, my.negT + 4 * p0 * nNeg, nNeg, Lm, nNeg, rows, nNeg, p1 - p0, m > 0 ? 1 : 0);
+        for (let r = 0; r < rows; r++) {
+          let s = m > 0 ? posN[(m - 1) * B + r] : 0;
+          for (let p = p0; p < p1; p++) s += Uh[r * d + p] * Ph[r * d + p];
+          posN[m * B + r] = s;
+        }
+        p0 = p1;
+      }
+      for (let m = 0; m < M; m++) {
+        const Lm = my.L + 4 * m * LB;
+        const tm = levelTau[m];
+        K.softmax_rows(Lm, rows, nNeg, my.posN + 4 * m * B, 1 / tm, shift, 1 / (bs * tm), my.gposN + 4 * m * B, my.statN + 8 * m * B);
+        for (let r = 0; r < rows; r++) lossSum += (Math.log(statN[2 * (m * B + r) + 1]) + statN[2 * (m * B + r)] - posN[m * B + r] / tm) / M;
+      }
+      // Segment m's gradient is the sum of the gradients of every level that contains it (levels m..M-1).
+      for (let m = M - 2; m >= 0; m--) {
+        const a = m * LB;
+        const b = (m + 1) * LB;
+        for (let q = 0; q < rows * nNeg; q++) Lall[a + q] += Lall[b + q];
+        for (let r = 0; r < rows; r++) gposN[m * B + r] += gposN[(m + 1) * B + r];
+      }
+      p0 = 0;
+      for (let m = 0; m < M; m++) {
+        const p1 = levels[m];
+        const Lm = my.L + 4 * m * LB;
+        ctx.gemm(Lm, nNeg, 1, my.negHat + 4 * p0, d, my.dUh + 4 * p0, d, rows, p1 - p0, nNeg, 0);
+        ctx.gemm(Lm, 1, nNeg, my.Uh + 4 * p0, d, t.dNegPartial[tid] + 4 * p0, d, nNeg, p1 - p0, rows, 0);
+        for (let r = 0; r < rows; r++) {
+          const g = gposN[m * B + r];
+          for (let p = p0; p < p1; p++) {
+            dUh[r * d + p] += g * Ph[r * d + p];
+            dPh[r * d + p] = g * Uh[r * d + p];
+          }
+        }
+        p0 = p1;
+      }
+      return lossSum;
+    };
+
     for (let bi = 0; bi < t.nBatches; bi++) {
       const e0 = bi * B;
       const bs = Math.min(B, nnz - e0);
@@ -106,7 +204,8 @@ startWorker({
       const negs = negAll.subarray(bi * nNeg, (bi + 1) * nNeg);
       // Phase 1: every thread normalises all of the batch's negatives into its own buffers (cheaper than
       // a barrier when the machine is busy), row-major and transposed.
-      K.gather_unit_rows(t.I, t.negs + 4 * bi * nNeg, nNeg, d, my.negHat, my.negNorm);
+      if (M === 1) K.gather_unit_rows(t.I, t.negs + 4 * bi * nNeg, nNeg, d, my.negHat, my.negNorm);
+      else for (let j = 0; j < nNeg; j++) segNormalize(Itab, negs[j], negHat, j * d, NN + j * M);
       for (let j = 0; j < nNeg; j++) for (let p = 0; p < d; p++) negT[p * nNeg + j] = negHat[j * d + p];
       // ... then forward and backward for this thread's edges.
       const [r0, r1] = share(bs, T, tid);
@@ -117,23 +216,41 @@ startWorker({
           idxU[r] = eU[e];
           idxP[r] = eI[e];
         }
-        K.gather_unit_rows(t.U, my.idxU, rows, d, my.Uh, my.normU);
-        K.gather_unit_rows(t.I, my.idxP, rows, d, my.Ph, my.normP);
-        ctx.gemm(my.Uh, d, 1, my.negT, nNeg, my.L, nNeg, rows, nNeg, d, 0);
-        K.row_dots(my.Uh, my.Ph, rows, d, my.pos);
-        K.softmax_rows(my.L, rows, nNeg, my.pos, 1 / tau, shift, 1 / (bs * tau), my.gpos, my.stat);
-        for (let r = 0; r < rows; r++) loss += Math.log(stat[2 * r + 1]) + stat[2 * r] - posS[r] / tau;
-        ctx.gemm(my.L, nNeg, 1, my.negHat, d, my.dUh, d, rows, d, nNeg, 0);
-        ctx.gemm(my.L, 1, nNeg, my.Uh, d, t.dNegPartial[tid], d, nNeg, d, rows, 0);
-        K.pair_grads(my.Uh, my.Ph, my.gpos, rows, d, my.dUh, my.dPh);
+        if (M === 1) {
+          K.gather_unit_rows(t.U, my.idxU, rows, d, my.Uh, my.normU);
+          K.gather_unit_rows(t.I, my.idxP, rows, d, my.Ph, my.normP);
+        } else {
+          for (let r = 0; r < rows; r++) {
+            segNormalize(Utab, idxU[r], Uh, r * d, NU + r * M);
+            segNormalize(Itab, idxP[r], Ph, r * d, NP + r * M);
+          }
+        }
+        if (M === 1) {
+          ctx.gemm(my.Uh, d, 1, my.negT, nNeg, my.L, nNeg, rows, nNeg, d, 0);
+          K.row_dots(my.Uh, my.Ph, rows, d, my.pos);
+          K.softmax_rows(my.L, rows, nNeg, my.pos, 1 / tau, shift, 1 / (bs * tau), my.gpos, my.stat);
+          for (let r = 0; r < rows; r++) loss += Math.log(stat[2 * r + 1]) + stat[2 * r] - posS[r] / tau;
+          ctx.gemm(my.L, nNeg, 1, my.negHat, d, my.dUh, d, rows, d, nNeg, 0);
+          ctx.gemm(my.L, 1, nNeg, my.Uh, d, t.dNegPartial[tid], d, nNeg, d, rows, 0);
+          K.pair_grads(my.Uh, my.Ph, my.gpos, rows, d, my.dUh, my.dPh);
+        } else {
+          loss += nestedForwardBackward(rows, bs);
+        }
         if (lambda > 0) {
           const n = Math.min(rows, DIVERSITY_ROWS);
           diversity(my.Uh, my.dUh, n);
           diversity(my.Ph, my.dPh, n);
         }
         // Back through the row normalisation: d x = (d x̂ − x̂ (x̂·d x̂)) / ‖x‖, into the shared gradient rows.
-        K.unit_backward(my.Uh, my.dUh, my.normU, rows, d, t.gradU + 4 * r0 * d);
-        K.unit_backward(my.Ph, my.dPh, my.normP, rows, d, t.gradP + 4 * r0 * d);
+        if (M === 1) {
+          K.unit_backward(my.Uh, my.dUh, my.normU, rows, d, t.gradU + 4 * r0 * d);
+          K.unit_backward(my.Ph, my.dPh, my.normP, rows, d, t.gradP + 4 * r0 * d);
+        } else {
+          for (let r = 0; r < rows; r++) {
+            segBackward(Uh, dUh, r * d, NU + r * M, gradU, (r0 + r) * d);
+            segBackward(Ph, dPh, r * d, NP + r * M, gradP, (r0 + r) * d);
+          }
+        }
       } else {
         dNegP[tid].fill(0);
       }
@@ -163,8 +280,12 @@ startWorker({
           gradN[o + p] = g;
           a += g * negHat[o + p];
         }
-        const inv = 1 / negNorm[j];
-        for (let p = 0; p < d; p++) gradN[o + p] = (gradN[o + p] - a * negHat[o + p]) * inv;
+        if (M === 1) {
+          const inv = 1 / negNorm[j];
+          for (let p = 0; p < d; p++) gradN[o + p] = (gradN[o + p] - a * negHat[o + p]) * inv;
+        } else {
+          segBackward(negHat, gradN, o, NN + j * M, gradN, o);
+        }
         add(slotI, i, gradN, o, cnt);
       }
       for (let s = 0; s < cnt.n; s++) slotI[touched[s]] = -1;

@@ -21,6 +21,17 @@ export interface BackboneOptions {
    * It is estimated on the first 128 rows of each thread's share of every batch.
    */
   diversity?: number;
+  /**
+   * Nested (Matryoshka-style) training: prefix widths, in dimensions, whose truncated scores are trained
+   * alongside the full one, so a device that keeps only the first blocks of an item still ranks well.
+   * The widths cut each row into segments [0, ℓ₁), [ℓ₁, ℓ₂), …, [ℓ_k, dim); each segment is normalised to
+   * norm √(len/dim) (instead of the whole row to 1), so every prefix of width ℓ has norm √(ℓ/dim) and
+   * s_ℓ(u, i) = Σ_{p < ℓ} û_p î_p is (ℓ/dim) times a length-weighted mean of segment cosines. The loss is the
+   * mean over levels ℓ ∈ nested ∪ {dim} of the sampled softmax on s_ℓ / (τ·ℓ/dim). Fixed prefix norms keep
+   * the short levels from starving the last segment (with whole-row normalisation they push the rows'
+   * energy into the first blocks). Ascending multiples of 8 and of blockDim, below dim. Default: none.
+   */
+  nested?: number[];
   /** Epochs of MF with sampled softmax. Default 60. */
   softmaxEpochs?: number;
   /** Edges per batch. Default 1024. */
@@ -68,16 +79,25 @@ function resolved(o: BackboneOptions) {
     lr: o.lr ?? 2e-3,
     initStd: o.initStd ?? 0.1,
     smoothing: o.smoothing ?? 0.15,
+    nested: o.nested ?? [],
   };
 }
 
-function normalizedRows(src: Float32Array, dim: number): Float32Array {
+/**
+ * Rows as the trainer scores them: each segment [cuts[m-1], cuts[m]) scaled to norm √(len/dim), where
+ * cuts ends with dim (one segment: plain unit rows).
+ */
+function normalizedRows(src: Float32Array, dim: number, cuts: readonly number[]): Float32Array {
   const out = new Float32Array(src.length);
   for (let o = 0; o < src.length; o += dim) {
-    let s = 0;
-    for (let p = 0; p < dim; p++) s += src[o + p] * src[o + p];
-    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
-    for (let p = 0; p < dim; p++) out[o + p] = src[o + p] * inv;
+    let start = 0;
+    for (const end of cuts) {
+      let s = 0;
+      for (let p = start; p < end; p++) s += src[o + p] * src[o + p];
+      const inv = s > 0 ? Math.sqrt((end - start) / dim / s) : 0;
+      for (let p = start; p < end; p++) out[o + p] = src[o + p] * inv;
+      start = end;
+    }
   }
   return out;
 }
@@ -103,6 +123,15 @@ export async function trainBackbone(train: CSR, nUsers: number, nItems: number, 
   if (nnz === 0) throw new RangeError('trainBackbone: no training interactions');
   for (let q = 0; q < nnz; q++) if (train.indices[q] >= nItems) throw new RangeError(`trainBackbone: train refers to item ${train.indices[q]} but there are ${nItems} items`);
 
+  let prev = 0;
+  for (const w of o.nested) {
+    if (!Number.isInteger(w) || w <= prev || w >= dim || w % 8 !== 0 || w % blockDim !== 0) {
+      throw new RangeError(`trainBackbone: nested widths must be ascending multiples of 8 and of blockDim (${blockDim}) below dim ${dim}, got ${o.nested.join(',')}`);
+    }
+    prev = w;
+  }
+  const levels = [...o.nested, dim];
+  const M = levels.length;
   const T = Math.max(1, Math.min(o.threads, 64));
   const B = o.batch;
   const K = o.negatives;
@@ -110,7 +139,7 @@ export async function trainBackbone(train: CSR, nUsers: number, nItems: number, 
   // Tables and Adam moments, edge lists, the epoch's permutation and negatives, per-edge gradients ...
   const counts = [nUsers * dim, nItems * dim, nUsers * dim, nUsers * dim, nItems * dim, nItems * dim, nnz, nnz, nnz, nBatches * K, B * dim, B * dim];
   // ... and each thread's scratch (see threadScratch below).
-  for (let t = 0; t < T; t++) counts.push(K * dim, 4 * B * dim, B * K, dim * dim, 8 * B, (B + K) * (dim + 1), 3 * K * dim + K);
+  for (let t = 0; t < T; t++) counts.push(K * dim, 4 * B * dim, M * B * K, dim * dim, 8 * B, (B + K) * (dim + 1), 3 * K * dim + K, 4 * M * B, (2 * B + K) * M);
   const heap = new SharedHeap(heapBytes(counts));
   const rng = new Random(opts.seed);
   const initRng = rng.fork(1);
@@ -149,6 +178,8 @@ export async function trainBackbone(train: CSR, nUsers: number, nItems: number, 
     beta2: 0.999,
     eps: 1e-8,
     lambda: o.diversity,
+    levels,
+    levelTau: levels.map((w) => (o.temperature * w) / dim),
     step0: 0,
     U: pU,
     I: pI,
@@ -168,13 +199,14 @@ export async function trainBackbone(train: CSR, nUsers: number, nItems: number, 
   // Adam moments start at zero: the heap is zero-filled.
   for (let t = 0; t < T; t++) {
     task.dNegPartial.push(heap.alloc(K * dim));
-    task.threadScratch.push({ Uh: heap.alloc(B * dim), Ph: heap.alloc(B * dim), dUh: heap.alloc(B * dim), dPh: heap.alloc(B * dim), L: heap.alloc(B * K), C: heap.alloc(dim * dim),
+    task.threadScratch.push({ Uh: heap.alloc(B * dim), Ph: heap.alloc(B * dim), dUh: heap.alloc(B * dim), dPh: heap.alloc(B * dim), L: heap.alloc(M * B * K), C: heap.alloc(dim * dim),
+      posN: heap.alloc(M * B), gposN: heap.alloc(M * B), statN: heap.alloc(2 * M * B), segNorms: heap.alloc((2 * B + K) * M),
       negHat: heap.alloc(K * dim), negT: heap.alloc(dim * K), negNorm: heap.alloc(K), gradN: heap.alloc(K * dim),
       pos: heap.alloc(B), gpos: heap.alloc(B), idxU: heap.alloc(B), idxP: heap.alloc(B), normU: heap.alloc(B), normP: heap.alloc(B), stat: heap.alloc(2 * B), acc: heap.alloc((B + K) * dim), touched: heap.alloc(B + K),
     });
   }
 
-  const snapshot = (): Embeddings => ({ dim, nUsers, nItems, users: normalizedRows(U, dim), items: normalizedRows(I, dim) });
+  const snapshot = (): Embeddings => ({ dim, nUsers, nItems, users: normalizedRows(U, dim, levels), items: normalizedRows(I, dim, levels) });
   const pool = await WorkerPool.start(new URL('./train-worker.mjs', import.meta.url), heap, T);
   try {
     for (let epoch = 0; epoch < o.softmaxEpochs; epoch++) {

@@ -29,8 +29,11 @@ export function asStored(table: Float32Array, dtype: Dtype): Float32Array {
 }
 
 /**
- * The item table whose inner product with a user vector is PEEL's score under a selection:
- * row i = concat over blocks b of (selected ? w[g(i)][b] · v_{i,b} : 0). Item-index order.
+ * The item table whose inner product with a user vector is PEEL's score under a selection (the scoring
+ * rule of @peelrec/format): row i = concat over blocks b of (selected ? w[g][b] / W_g · v_{i,b} : 0), where
+ * g is i's item group and W_g = Σ of w[g][·] over g's selected blocks, so the score is the weighted mean of
+ * the kept blocks' scores. With 'uniform', every kept block counts 1 (a plain truncated dot product: the
+ * "unweighted" ablation). Item-index order.
  */
 export function effectiveTable(
   m: PeelModel,
@@ -47,8 +50,10 @@ export function effectiveTable(
   const out = new Float32Array(m.nItems * D);
   const { order, groups } = m.itemGroups;
   groups.forEach((g, gi) => {
-    for (const b of byItemGroup[gi]!) {
-      const w = scoreWeights === 'uniform' ? 1 : scoreWeights[gi * B + b]!;
+    const kept = byItemGroup[gi]!;
+    const total = scoreWeights === 'uniform' ? 1 : kept.reduce((sum, b) => sum + scoreWeights[gi * B + b]!, 0);
+    for (const b of kept) {
+      const w = scoreWeights === 'uniform' ? 1 : scoreWeights[gi * B + b]! / total;
       for (let p = g.start; p < g.start + g.count; p++) {
         const row = order[p]! * D;
         for (let d = b * bd; d < (b + 1) * bd; d++) out[row + d] = w * src[row + d]!;
@@ -92,7 +97,8 @@ export function selectionManifest(m: PeelModel, dtypes: readonly Dtype[], weight
     itemGroups: m.itemGroups.groups.map((g) => ({ start: g.start, count: g.count })),
     userGroups: { count: weights.length, centroids: m.centroids.slice(0, weights.length) },
     users: { count: 0, shards: [] },
+    blockTables: weights.map((_, c) => ({ url: `selection/${c}.json`, byteLength: 0, sha256: zero })),
     blocks,
     provenance: { dataset: 'selection', trainer: 'selection', seed: 0, createdAt: '' },
-  } as Manifest;
+  };
 }

@@ -29,6 +29,8 @@ export interface RefineTask {
   outerEvery: number;
   elastic: number[];
   hidden: number;
+  /** Score kept blocks with weights renormalised over each item group's kept blocks. */
+  renormalize: boolean;
   seed: number;
 }
 export interface RefineResult {
@@ -39,6 +41,8 @@ export interface RefineResult {
   temperature: number;
   valLossBefore: number;
   valLossAfter: number;
+  /** Validation Recall@20 (sampled users, mean over the elastic budgets) with the chosen temperature. */
+  valRecallAfter: number;
   weights: number[];
   edges: number;
   valEdges: number;
@@ -48,3 +52,17 @@ export function makeRandom(seed: number): () => number;
 export function sharpen(w: Float64Array, G: number, B: number, T: number): Float64Array;
 export function keepMask(w: Float64Array, G: number, B: number, keep: number): Uint8Array;
 export function refineGroup(t: RefineTask, buf: ArrayBuffer | SharedArrayBuffer, gemm: GemmFn, tick?: (rows: number) => void): RefineResult;
+export interface ControllerForward {
+  /** Softmax weights [G*B], non-increasing in the block index within each item group. */
+  w: Float64Array;
+  h: Float64Array;
+  z: Float64Array;
+}
+export class Controller {
+  constructor(hidden: number, rand: () => number);
+  hidden: number;
+  params: Float64Array;
+  forward(x: Float64Array, G: number, B: number): ControllerForward;
+  gradient(x: Float64Array, fwd: ControllerForward, dw: Float64Array, G: number, B: number): Float64Array;
+  step(x: Float64Array, fwd: ControllerForward, dw: Float64Array, G: number, B: number, lr: number): void;
+}

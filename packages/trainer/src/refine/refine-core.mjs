@@ -16,7 +16,7 @@
  *   outerEvery: number, elastic: number[], hidden: number, seed: number
  * }} RefineTask
  * @typedef {{ epochsRun: number, bestEpoch: number, alpha: number, temperature: number, valLossBefore: number, valLossAfter: number,
- *   weights: number[], edges: number, valEdges: number }} RefineResult
+ *   valRecallAfter: number, weights: number[], edges: number, valEdges: number }} RefineResult
  * @typedef {(a: number, sai: number, sap: number, b: number, ldb: number, c: number, ldc: number,
  *   m: number, n: number, k: number, acc: number) => void} GemmFn
  */
@@ -33,11 +33,28 @@ export function makeRandom(seed) {
 }
 
 const FEATURES = 3;
+/** Validation users ranked against all items when choosing the weights' sharpness. */
+const RANK_USERS = 512;
+/** Candidate sharpness of the weights (w_T ∝ w^(1/T)); large T is close to equal weights, same order. */
+const TEMPERATURES = [1, 2, 4, 16, 256];
+
+/**
+ * Offset of the per-block decay: softplus(z + DECAY_OFFSET) ≈ 0.018 at z = 0, so the first weights are
+ * near-uniform (refinement starts from the backbone's scores) yet already ordered.
+ */
+const DECAY_OFFSET = -4;
+
+function softplus(/** @type {number} */ v) {
+  return v > 20 ? v : Math.log1p(Math.exp(v));
+}
 
 /**
  * The controller: a 2-layer MLP shared by every (item group, block) of one user group.
- * x[g][b] = (popularity of g, loss signal of (g,b), contribution of (g,b));  z = w2·tanh(W1 x + b1);
- * weights[g][·] = softmax_b z[g][·].
+ * x[g][b] = (popularity of g, loss signal of (g,b), contribution of (g,b));  z = w2·tanh(W1 x + b1).
+ * The backbone is nested (a block is trained to add to the blocks before it), so weights must fall with the
+ * block index: logit[g][b] = −Σ_{1 ≤ b' ≤ b} softplus(z[g][b'] + DECAY_OFFSET) and weights[g][·] = softmax_b.
+ * The controller thus learns how fast each item group's blocks lose importance, which is what decides how
+ * many blocks each item group keeps at a budget; selection always keeps a prefix of an item's blocks.
  */
 export class Controller {
   /** @param {number} hidden @param {() => number} rand */
@@ -46,7 +63,6 @@ export class Controller {
     this.params = new Float64Array(hidden * FEATURES + hidden + hidden);
     const s1 = 1 / Math.sqrt(FEATURES);
     for (let k = 0; k < hidden * FEATURES; k++) this.params[k] = (rand() * 2 - 1) * s1;
-    // Small output layer: the first weights are near-uniform, i.e. refinement starts from the backbone's scores.
     for (let k = 0; k < hidden; k++) this.params[hidden * FEATURES + hidden + k] = (rand() * 2 - 1) * 0.01;
     this.m = new Float64Array(this.params.length);
     this.v = new Float64Array(this.params.length);
@@ -56,49 +72,63 @@ export class Controller {
   /**
    * @param {Float64Array} x [G*B*FEATURES]
    * @param {number} G @param {number} B
-   * @returns {{ w: Float64Array, h: Float64Array }} softmax weights [G*B] and hidden activations [G*B*hidden]
+   * @returns {{ w: Float64Array, h: Float64Array, z: Float64Array }} softmax weights [G*B], hidden activations
+   *   [G*B*hidden] and MLP outputs [G*B]
    */
   forward(x, G, B) {
     const H = this.hidden;
     const p = this.params;
     const w = new Float64Array(G * B);
+    const z = new Float64Array(G * B);
     const h = new Float64Array(G * B * H);
     for (let gb = 0; gb < G * B; gb++) {
-      let z = 0;
+      let o = 0;
       for (let j = 0; j < H; j++) {
         let a = p[H * FEATURES + j];
         for (let f = 0; f < FEATURES; f++) a += p[j * FEATURES + f] * x[gb * FEATURES + f];
         const hj = Math.tanh(a);
         h[gb * H + j] = hj;
-        z += p[H * FEATURES + H + j] * hj;
+        o += p[H * FEATURES + H + j] * hj;
       }
-      w[gb] = z;
+      z[gb] = o;
     }
     for (let g = 0; g < G; g++) {
-      let max = -Infinity;
-      for (let b = 0; b < B; b++) max = Math.max(max, w[g * B + b]);
+      let logit = 0;
       let sum = 0;
-      for (let b = 0; b < B; b++) sum += w[g * B + b] = Math.exp(w[g * B + b] - max);
+      for (let b = 0; b < B; b++) {
+        if (b > 0) logit -= softplus(z[g * B + b] + DECAY_OFFSET);
+        sum += w[g * B + b] = Math.exp(logit); // logit ≤ 0: no overflow
+      }
       for (let b = 0; b < B; b++) w[g * B + b] /= sum;
     }
-    return { w, h };
+    return { w, h, z };
   }
 
   /**
-   * One Adam step on dL/dweights (backprop through the softmax and the MLP).
-   * @param {Float64Array} x @param {{ w: Float64Array, h: Float64Array }} fwd @param {Float64Array} dw
-   * @param {number} G @param {number} B @param {number} lr
+   * dL/dparams from dL/dweights (backprop through the softmax, the cumulative decay and the MLP).
+   * @param {Float64Array} x @param {{ w: Float64Array, h: Float64Array, z: Float64Array }} fwd @param {Float64Array} dw
+   * @param {number} G @param {number} B
+   * @returns {Float64Array}
    */
-  step(x, fwd, dw, G, B, lr) {
+  gradient(x, fwd, dw, G, B) {
     const H = this.hidden;
     const p = this.params;
     const grad = new Float64Array(p.length);
+    const dzs = new Float64Array(B);
     for (let g = 0; g < G; g++) {
       let dot = 0;
       for (let b = 0; b < B; b++) dot += fwd.w[g * B + b] * dw[g * B + b];
+      // Back through the softmax (dL/dlogit) and the cumulative decay: z[g][b'] lowers every logit b ≥ b'.
+      let suffix = 0;
+      for (let b = B - 1; b >= 1; b--) {
+        suffix += fwd.w[g * B + b] * (dw[g * B + b] - dot);
+        const zb = fwd.z[g * B + b] + DECAY_OFFSET;
+        dzs[b] = (-suffix) / (1 + Math.exp(-zb));
+      }
+      dzs[0] = 0;
       for (let b = 0; b < B; b++) {
         const gb = g * B + b;
-        const dz = fwd.w[gb] * (dw[gb] - dot);
+        const dz = dzs[b];
         if (dz === 0) continue;
         for (let j = 0; j < H; j++) {
           const hj = fwd.h[gb * H + j];
@@ -109,6 +139,17 @@ export class Controller {
         }
       }
     }
+    return grad;
+  }
+
+  /**
+   * One Adam step on dL/dweights.
+   * @param {Float64Array} x @param {{ w: Float64Array, h: Float64Array, z: Float64Array }} fwd @param {Float64Array} dw
+   * @param {number} G @param {number} B @param {number} lr
+   */
+  step(x, fwd, dw, G, B, lr) {
+    const p = this.params;
+    const grad = this.gradient(x, fwd, dw, G, B);
     this.t++;
     const b1 = 0.9;
     const b2 = 0.999;
@@ -248,6 +289,9 @@ export function refineGroup(t, buf, gemm, tick) {
   const negItems = new Uint32Array(N);
   const eff = new Float64Array(G * B); // B·w·mask: the factor each block of each item group is scaled by
   let curMask = new Uint8Array(G * B).fill(1);
+  /** The weights and per-group kept-weight sums behind `eff` (sums are 1 without renormalisation). */
+  let curW = new Float64Array(G * B).fill(1 / B);
+  const curS = new Float64Array(G).fill(1);
   const dwAcc = new Float64Array(G * B);
   const contribBatch = new Float64Array(G * B);
   const contribCount = new Float64Array(G);
@@ -341,8 +385,19 @@ export function refineGroup(t, buf, gemm, tick) {
         contribBatch[k] += u * v;
       }
     }
-    // d(eff)/dw = B where the block is kept, 0 where the budget dropped it.
-    for (let k = 0; k < G * B; k++) dwAcc[k] *= B * curMask[k];
+    if (t.renormalize) {
+      // eff = B·w·mask / S_g with S_g = Σ_b w·mask over the group's kept blocks:
+      // dL/dw_j = (B·mask_j / S_g) · (dL/deff_j − Σ_k dL/deff_k · w_k·mask_k / S_g).
+      for (let g = 0; g < G; g++) {
+        const S = curS[g];
+        let dot = 0;
+        for (let b = 0; b < B; b++) dot += (dwAcc[g * B + b] * curW[g * B + b] * curMask[g * B + b]) / S;
+        for (let b = 0; b < B; b++) dwAcc[g * B + b] = ((B * curMask[g * B + b]) / S) * (dwAcc[g * B + b] - dot);
+      }
+    } else {
+      // d(eff)/dw = B where the block is kept, 0 where the budget dropped it.
+      for (let k = 0; k < G * B; k++) dwAcc[k] *= B * curMask[k];
+    }
     return loss / rows;
   };
 
@@ -368,7 +423,13 @@ export function refineGroup(t, buf, gemm, tick) {
 
   const setEff = (/** @type {Float64Array} */ w, /** @type {number} */ fraction) => {
     curMask = keepMask(w, G, B, Math.max(G, Math.round(fraction * G * B)));
-    for (let k = 0; k < G * B; k++) eff[k] = B * w[k] * curMask[k];
+    curW = w;
+    for (let g = 0; g < G; g++) {
+      let S = 0;
+      for (let b = 0; b < B; b++) S += w[g * B + b] * curMask[g * B + b];
+      curS[g] = t.renormalize ? S : 1;
+      for (let b = 0; b < B; b++) eff[g * B + b] = (B * w[g * B + b] * curMask[g * B + b]) / curS[g];
+    }
   };
 
   // Validation loss averaged over the elastic budgets, on fixed negatives (same seed every time).
@@ -384,6 +445,89 @@ export function refineGroup(t, buf, gemm, tick) {
         sum += batchLoss(valU, valI, off, rows, alpha, false, r) * rows;
       }
       total += sum / t.valCount;
+    }
+    return total / t.elastic.length;
+  };
+
+  // Validation ranking: Recall@20 over all items (the user's inner training items excluded) for up to
+  // RANK_USERS validation users of the group, the metric the weights' sharpness is chosen on.
+  const valSets = new Map();
+  for (let k = 0; k < t.valCount; k++) {
+    let l = valSets.get(valU[k]);
+    if (!l) valSets.set(valU[k], (l = []));
+    l.push(valI[k]);
+  }
+  const rankUsers = [...valSets.keys()].sort((a, b) => a - b);
+  {
+    const r = makeRandom(t.seed ^ 0x27d4eb2f);
+    for (let k = rankUsers.length - 1; k > 0; k--) {
+      const j = Math.floor(r() * (k + 1));
+      [rankUsers[k], rankUsers[j]] = [rankUsers[j], rankUsers[k]];
+    }
+    rankUsers.length = Math.min(rankUsers.length, RANK_USERS, P);
+  }
+  const isExcluded = (/** @type {number} */ u, /** @type {number} */ it) => {
+    let lo = ip[u];
+    let hi = ip[u + 1];
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (ix[mid] < it) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < ip[u + 1] && ix[lo] === it;
+  };
+  /** Mean Recall@20 of the validation users under the current `eff`. */
+  const rankRecall = () => {
+    const rows = rankUsers.length;
+    if (rows === 0) return 0;
+    const K = 20;
+    const topS = new Float64Array(rows * K).fill(-Infinity);
+    const topI = new Int32Array(rows * K).fill(-1);
+    const floor = new Float64Array(rows).fill(-Infinity);
+    for (let p = 0; p < rows; p++) Up.set(U.subarray(rankUsers[p] * D, rankUsers[p] * D + D), p * D);
+    for (let start = 0; start < nItems; start += N) {
+      const n = Math.min(N, nItems - start);
+      for (let j = 0; j < N; j++) {
+        const it = start + j;
+        if (j >= n) {
+          for (let d = 0; d < D; d++) VnT[d * N + j] = 0;
+          continue;
+        }
+        const gB = groupOf[it] * B;
+        for (let d = 0; d < D; d++) VnT[d * N + j] = eff[gB + blockOf[d]] * V[it * D + d];
+      }
+      gemm(sc.up, D, 1, sc.vnT, N, sc.s, N, rows, N, D, 0);
+      for (let p = 0; p < rows; p++) {
+        const u = rankUsers[p];
+        for (let j = 0; j < n; j++) {
+          const v = S[p * N + j];
+          if (v <= floor[p] || isExcluded(u, start + j)) continue;
+          // replace the current minimum of the row's top K
+          let mi = p * K;
+          for (let q = p * K + 1; q < p * K + K; q++) if (topS[q] < topS[mi]) mi = q;
+          topS[mi] = v;
+          topI[mi] = start + j;
+          let f = Infinity;
+          for (let q = p * K; q < p * K + K; q++) if (topS[q] < f) f = topS[q];
+          floor[p] = f;
+        }
+      }
+    }
+    let total = 0;
+    for (let p = 0; p < rows; p++) {
+      const truth = new Set(valSets.get(rankUsers[p]));
+      let hits = 0;
+      for (let q = p * K; q < p * K + K; q++) if (truth.has(topI[q])) hits++;
+      total += hits / truth.size;
+    }
+    return total / rows;
+  };
+  /** Validation Recall@20 averaged over the elastic budgets. */
+  const valRecall = (/** @type {Float64Array} */ w) => {
+    let total = 0;
+    for (const f of t.elastic) {
+      setEff(w, f);
+      total += rankRecall();
     }
     return total / t.elastic.length;
   };
@@ -468,6 +612,7 @@ export function refineGroup(t, buf, gemm, tick) {
     refreshFeatures();
     fwd = controller.forward(x, G, B);
     const vl = valLoss(fwd.w, alpha);
+
     if (vl < bestVal) {
       bestVal = vl;
       bestEpoch = epoch;
@@ -479,20 +624,22 @@ export function refineGroup(t, buf, gemm, tick) {
   }
   // Sharpness of the weights, chosen on validation: w_T ∝ w^(1/T) keeps their order, so the same blocks are
   // selected at every budget, and only changes how strongly kept blocks are weighed in the score.
+  // Chosen by validation Recall@20 rather than loss: the sampled-softmax loss rewards sharper weights that
+  // rank worse across item groups.
   let temperature = 1;
+  let valRecallAfter = 0;
   if (bestEpoch > 0 && t.valCount > 0) {
     V.set(best);
-    let bestT = Infinity;
-    for (const T of [1, 2, 4, 16]) {
-      const wT = sharpen(bestWeights, G, B, T);
-      const l = valLoss(wT, alpha);
-      if (l < bestT) {
-        bestT = l;
+    let bestR = -Infinity;
+    for (const T of TEMPERATURES) {
+      const r = valRecall(sharpen(bestWeights, G, B, T));
+      if (r > bestR) {
+        bestR = r;
         temperature = T;
       }
     }
     bestWeights = sharpen(bestWeights, G, B, temperature);
-    bestVal = bestT;
+    valRecallAfter = bestR;
   }
   for (let k = 0; k < G * B; k++) weightsOut[k] = bestWeights[k];
   return {
@@ -502,6 +649,7 @@ export function refineGroup(t, buf, gemm, tick) {
     alpha,
     valLossBefore: valBefore,
     valLossAfter: bestVal,
+    valRecallAfter,
     weights: Array.from(bestWeights),
     edges: nEdges,
     valEdges: t.valCount,

@@ -24,6 +24,12 @@ export interface RefineOptions {
   elastic: number[];
   /** Hidden units of the controller MLP. */
   hidden: number;
+  /**
+   * Score with weights renormalised over each item group's kept blocks (a weighted mean of the kept blocks'
+   * scores), as @peelrec/format's scoring rule does, so items that keep fewer blocks are not scored lower
+   * for it. False: the plain weighted sum.
+   */
+  renormalize: boolean;
   /** Share of each user's training items held out as the controller's validation set. */
   valFraction: number;
   seed: number;
@@ -40,6 +46,7 @@ export const REFINE_DEFAULTS: RefineOptions = {
   outerEvery: 2,
   elastic: [1, 0.4, 0.2, 0.1],
   hidden: 16,
+  renormalize: true,
   valFraction: 0.1,
   seed: 1,
   threads: 2,
@@ -155,6 +162,7 @@ export async function refineUserGroups(input: RefineInput): Promise<RefinedGroup
     outerEvery: o.outerEvery,
     elastic: o.elastic,
     hidden: o.hidden,
+    renormalize: o.renormalize,
   };
   const membersPtr = heap.putU32(members.flat());
   const valUPtr = heap.putU32(vals.flatMap((v) => v.u));

@@ -60,13 +60,15 @@ describe('benchmark implementations agree with the plain loop', () => {
       items: { count: 78 },
       itemGroups: [{ start: 0, count: 37 }, { start: 37, count: 41 }],
     } as never;
+    // One kept block per item group: whatever its weight, its scoreWeight (weight over the group's kept
+    // weight) is 1, and that is what the loop's row weights must carry.
     for (const [g, gm] of groups.entries()) {
       gm.dims.set(Int32Array.from({ length: blockDim }, (_, i) => g * blockDim + i));
-      gm.weights.fill(g ? 0.7 : 1.3);
+      gm.weights.fill(1);
     }
     const selection = {
       userGroup: 0,
-      blocks: groups.map((gm, g) => ({ itemGroup: g, block: g, weight: gm.weights[0]! })),
+      blocks: groups.map((_, g) => ({ itemGroup: g, block: g, weight: g ? 0.7 : 1.3, scoreWeight: 1 })),
       byItemGroup: [[0], [1]],
     } as never;
     const ref = scoreReference({ manifest, selection, vector: user, block: (g) => groups[g]!.matrix, k: 10, exclude: [3] });

@@ -41,8 +41,6 @@ import type {
   Recommendation,
   RecommendRequest,
   Recommender,
-  RecommenderEventName,
-  RecommenderEvents,
   RecommenderInfo,
   RecommenderOptions,
   StorageInfo,
@@ -85,8 +83,11 @@ const ESSENTIAL = Number.MAX_VALUE;
 const DISPOSABLE = 0;
 const SHARDS_KEPT = 2;
 
-/** One model version, loaded and served (a {@link FreshRecommender} swaps them when the server publishes a new one). */
-export class PeelRecommender implements Recommender {
+/**
+ * One model version, loaded and served (a {@link FreshRecommender} swaps them when the server publishes a new one).
+ * Listeners are registered on the FreshRecommender, which owns the event target this version emits on.
+ */
+export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListener' | 'removeEventListener'> {
   private readonly fetchFn: typeof fetch;
   private readonly url: URL;
   /** manifest.json plus the block tables loaded so far (only the groups this session used). */
@@ -314,18 +315,6 @@ export class PeelRecommender implements Recommender {
     await this.queue?.idle();
     await this.promoting;
     return this.storageInfo();
-  }
-
-  on<E extends RecommenderEventName>(event: E, listener: (detail: RecommenderEvents[E]) => void): () => void {
-    return this.events.on(event, listener);
-  }
-
-  addEventListener<E extends RecommenderEventName>(event: E, listener: (ev: CustomEvent<RecommenderEvents[E]>) => void): void {
-    this.events.addEventListener(event, listener as EventListener);
-  }
-
-  removeEventListener<E extends RecommenderEventName>(event: E, listener: (ev: CustomEvent<RecommenderEvents[E]>) => void): void {
-    this.events.removeEventListener(event, listener as EventListener);
   }
 
   async dispose(): Promise<void> {

@@ -99,7 +99,7 @@ startWorker({
       ctx.gemm(pX, d, 1, my.C, d, pdX, d, n, d, d, 1);
     };
 
-    // Nested (prefix) levels: the loss is summed over the scores of the first `levels[m]` dimensions, each
+    // Nested (prefix) levels: the loss is the mean over the scores of the first `levels[m]` dimensions, each
     // a cumulative sum of per-segment products, so the GEMM work equals one full-width pass.
     /** @type {number[]} */
     const levels = t.levels;

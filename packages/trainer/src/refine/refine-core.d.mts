@@ -41,7 +41,7 @@ export interface RefineResult {
   temperature: number;
   valLossBefore: number;
   valLossAfter: number;
-  /** Validation Recall@20 (sampled users, mean over the elastic budgets) with the chosen temperature. */
+  /** Validation Recall@20 (sampled users, mean over the elastic budgets) with the chosen temperature; 0 when no epoch beat the backbone (no search ran). */
   valRecallAfter: number;
   weights: number[];
   edges: number;

@@ -612,7 +612,6 @@ export function refineGroup(t, buf, gemm, tick) {
     refreshFeatures();
     fwd = controller.forward(x, G, B);
     const vl = valLoss(fwd.w, alpha);
-
     if (vl < bestVal) {
       bestVal = vl;
       bestEpoch = epoch;

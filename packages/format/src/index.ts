@@ -9,6 +9,7 @@ export {
   BYTES_PER_ELEMENT,
   DTYPE_PRECISION_ORDER,
   ManifestSchema,
+  ScoringSchema,
   BlockTableSchema,
   FileRefSchema,
 } from './schema.js';
@@ -27,6 +28,7 @@ export {
   type ManifestFile,
   type BlockTable,
   type Dtype,
+  type Scoring,
   type FileRef,
   type BlockFile,
   type BlockEntry,

@@ -9,6 +9,7 @@ import {
   type BlockEntrySchema,
   type BlockFileSchema,
   type DtypeSchema,
+  type ScoringSchema,
   type FileRefSchema,
   type ItemGroupSchema,
   type BudgetMetricSchema,
@@ -20,6 +21,7 @@ export type ManifestFile = z.infer<typeof ManifestSchema>;
 /** What a block table file holds: the blocks of one user group. */
 export type BlockTable = z.infer<typeof BlockTableSchema>;
 export type Dtype = z.infer<typeof DtypeSchema>;
+export type Scoring = z.infer<typeof ScoringSchema>;
 export type FileRef = z.infer<typeof FileRefSchema>;
 export type BlockFile = z.infer<typeof BlockFileSchema>;
 export type BlockEntry = z.infer<typeof BlockEntrySchema>;
@@ -111,6 +113,9 @@ function checkInvariants(m: ManifestFile): string[] {
   m.userGroups.centroids.forEach((c, i) => {
     if (c.length !== fullDim) out.push(`userGroups.centroids.${i}: length ${c.length}, expected ${fullDim}`);
   });
+  if (m.userGroups.scoring && m.userGroups.scoring.length !== m.userGroups.count) {
+    out.push(`userGroups.scoring: ${m.userGroups.scoring.length} entries, expected one per user group (${m.userGroups.count})`);
+  }
   if (m.blockTables.length !== m.userGroups.count) {
     out.push(`blockTables: ${m.blockTables.length} tables, expected one per user group (${m.userGroups.count})`);
   }

@@ -30,6 +30,13 @@ const positive = z.number().int().positive();
 
 /** Element encodings of block payloads. `i8` (with a per-block scale) is reserved for a later version. */
 export const DtypeSchema = z.enum(['f32', 'f16']);
+
+/**
+ * How a user group's scores treat the blocks a budget did not select (README, "Scoring"):
+ * `mean` renormalises the weights over each item group's selected blocks (a weighted mean);
+ * `truncated` keeps the full table's weights, so unselected blocks simply count as zero.
+ */
+export const ScoringSchema = z.enum(['mean', 'truncated']);
 export const BYTES_PER_ELEMENT: Record<z.infer<typeof DtypeSchema>, number> = { f32: 4, f16: 2 };
 /** Preference order when several encodings select equally many blocks: most precise first. */
 export const DTYPE_PRECISION_ORDER: readonly z.infer<typeof DtypeSchema>[] = ['f32', 'f16'];
@@ -112,6 +119,8 @@ const PeelBlocksManifestSchema = z.object({
     count: positive,
     /** k-means centroids in the full user-embedding space, [count][fullDim]; assign a new user to the nearest (Euclidean). */
     centroids: z.array(z.array(z.number().finite())),
+    /** Scoring rule of each user group, [count]; absent means `mean` for every group. */
+    scoring: z.array(ScoringSchema).optional(),
   }),
   users: z.object({
     count: count,

@@ -1,5 +1,5 @@
 import { BudgetTooSmallError } from './errors.js';
-import { blocksOfUserGroup, fileOf, type BlockEntry, type BlockFile, type Dtype, type Manifest } from './manifest.js';
+import { blocksOfUserGroup, fileOf, type BlockEntry, type BlockFile, type Dtype, type Manifest, type Scoring } from './manifest.js';
 
 /** What selection reads: the groups, the dims and the block entries of (at least) the user group selected for. */
 export type SelectionSource = Pick<Manifest, 'itemGroups' | 'userGroups' | 'dims' | 'blocks'>;
@@ -11,8 +11,10 @@ export interface SelectedBlock {
   readonly weight: number;
   /**
    * The factor this block's score is multiplied by: `weight` over the sum of the weights of its item group's
-   * selected blocks (0 if that sum is 0). The score is thus the weighted mean of the kept blocks' scores,
-   * so items of a group that keeps fewer blocks are not ranked lower for that reason alone.
+   * selected blocks with `mean` scoring (the weighted mean of the kept blocks' scores, so items of a group
+   * that keeps fewer blocks are not ranked lower for that reason alone), or over the sum of all its item
+   * group's weights with `truncated` scoring (the full table's score, unselected blocks counting zero).
+   * 0 if that sum is 0.
    */
   readonly scoreWeight: number;
   readonly file: BlockFile;
@@ -20,6 +22,8 @@ export interface SelectedBlock {
 
 export interface Selection {
   readonly userGroup: number;
+  /** The user group's scoring rule (manifest `userGroups.scoring`, default `mean`), which `scoreWeight` follows. */
+  readonly scoring: Scoring;
   readonly dtype: Dtype;
   readonly budgetBytes: number;
   /** Bytes counted against the budget (see {@link SelectOptions.residentDtype}); never above `budgetBytes`. */
@@ -80,7 +84,7 @@ export function selectBlocks(
   let smallest: BudgetTooSmallError | undefined;
   for (const dtype of dtypes) {
     try {
-      const s = selectIn(table, userGroup, budgetBytes, dtype, options.residentDtype);
+      const s = selectIn(table, userGroup, budgetBytes, dtype, options.residentDtype, manifest.userGroups.scoring?.[userGroup] ?? 'mean');
       if (!best || s.blocks.length > best.blocks.length) best = s;
     } catch (e) {
       if (!(e instanceof BudgetTooSmallError)) throw e;
@@ -118,6 +122,7 @@ function selectIn(
   budgetBytes: number,
   dtype: Dtype,
   residentDtype: Dtype | undefined,
+  scoring: Scoring,
 ): Selection {
   const scale = residentDtype ? BYTES_PER_ELEMENT[residentDtype] / BYTES_PER_ELEMENT[dtype] : 1;
   const fileFor = (e: BlockEntry): BlockFile => {
@@ -143,8 +148,10 @@ function selectIn(
       bytes += size;
     }
   }
+  // The denominator of each item group's score weights: its selected blocks' weights (mean) or all of them (truncated).
   const kept = new Float64Array(G);
-  for (const e of chosen) kept[e.itemGroup]! += e.weight;
+  if (scoring === 'mean') for (const e of chosen) kept[e.itemGroup]! += e.weight;
+  else table.forEach((group, g) => group.forEach((e) => (kept[g]! += e.weight)));
   const blocks = [...chosen]
     .sort((a, b) => a.itemGroup - b.itemGroup || a.block - b.block)
     .map((e) => ({
@@ -157,5 +164,5 @@ function selectIn(
   const byItemGroup = table.map(() => [] as number[]);
   for (const b of blocks) byItemGroup[b.itemGroup]!.push(b.block);
   const fileBytes = blocks.reduce((n, b) => n + b.file.byteLength, 0);
-  return { userGroup, dtype, budgetBytes, bytes, fileBytes, minimumBytes, blocks, byItemGroup };
+  return { userGroup, scoring, dtype, budgetBytes, bytes, fileBytes, minimumBytes, blocks, byItemGroup };
 }

@@ -76,9 +76,11 @@ describe('parseManifest', () => {
     const { json } = await fixture();
     json.blockTables[1].sha256 = 'xyz';
     json.dims.blockDim = -1;
+    json.userGroups.scoring = ['mean', 'sum'];
     const issues = issuesOf(() => parseManifest(json));
     expect(issues).toMatch(/blockTables\.1\.sha256/);
     expect(issues).toMatch(/dims\.blockDim/);
+    expect(issues).toMatch(/userGroups\.scoring\.1/);
   });
 
   it('rejects URLs that escape the artifact', async () => {
@@ -94,7 +96,9 @@ describe('parseManifest', () => {
     json.itemGroups[1].start += 1; // gap
     json.blockTables.pop(); // a user group without its table
     json.userGroups.centroids[0].pop();
+    json.userGroups.scoring = ['truncated']; // one rule for two user groups
     const issues = issuesOf(() => parseManifest(json));
+    expect(issues).toMatch(/userGroups\.scoring: 1 entries, expected one per user group \(2\)/);
     expect(issues).toMatch(/itemGroups\.1: starts at/);
     expect(issues).toMatch(/blockTables: 1 tables, expected one per user group \(2\)/);
     expect(issues).toMatch(/centroids\.0: length/);

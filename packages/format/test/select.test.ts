@@ -99,6 +99,21 @@ describe('selectBlocks (table)', () => {
     for (const b of selectBlocks(m, 0, 1e9, { dtype: 'f32' }).blocks) expect(b.scoreWeight).toBeCloseTo(b.weight, 12);
   });
 
+  it('with truncated scoring, scoreWeight is each weight over all of its item group’s weights', () => {
+    const truncated = { ...m, userGroups: { ...m.userGroups, scoring: ['truncated', 'mean'] as ('mean' | 'truncated')[] } };
+    const s = selectBlocks(truncated, 0, 200, { dtype: 'f32' });
+    expect(s.scoring).toBe('truncated');
+    // the same blocks as with mean scoring; group 1 keeps one block yet scores with its full-table weight
+    expect(s.blocks.map((b) => [b.itemGroup, b.block, b.scoreWeight])).toEqual([
+      [0, 0, 0.5 / 1],
+      [0, 1, 0.3 / 1],
+      [1, 1, 0.7 / (0.1 + 0.7 + 0.2)],
+    ]);
+    // the other user group keeps its own (mean) rule; absent means mean
+    expect(selectBlocks(truncated, 1, 200, { dtype: 'f32' }).scoring).toBe('mean');
+    expect(selectBlocks(m, 0, 200, { dtype: 'f32' }).scoring).toBe('mean');
+  });
+
   it('uses the weights of the requested user group', () => {
     expect(selectBlocks(m, 1, 120, { dtype: 'f32' }).byItemGroup).toEqual([[2], [0]]);
   });

@@ -87,4 +87,36 @@ describe('Scorer', () => {
     scorer.dispose();
     expect(tf.memory().numTensors).toBe(0);
   });
+
+  it('follows the user group\'s scoring rule: truncated keeps full-table weights, and a switch rescales held blocks', async () => {
+    const m = fixture.manifest;
+    const truncated = { ...m, userGroups: { ...m.userGroups, scoring: m.userGroups.centroids.map(() => 'truncated' as const) } };
+    const budget = Math.floor(FULL_F32() * 0.4);
+    const mean = selectBlocks(m, 0, budget, { dtype: 'f32', residentDtype: 'f32' });
+    const trunc = selectBlocks(truncated, 0, budget, { dtype: 'f32', residentDtype: 'f32' });
+    // the same blocks, weighed differently
+    expect(trunc.blocks.map((b) => `${b.itemGroup}/${b.block}`)).toEqual(mean.blocks.map((b) => `${b.itemGroup}/${b.block}`));
+    expect(trunc.blocks.some((b, i) => Math.abs(b.scoreWeight - mean.blocks[i]!.scoreWeight) > 1e-3)).toBe(true);
+    const scorer = new Scorer(truncated);
+    await scorer.prepare();
+    const fetched: string[] = [];
+    load(scorer, mean, fetched);
+    const dims = m.dims.fullDim;
+    const user = fixture.userVectors.subarray(dims, 2 * dims);
+    const got = async (sel: Selection) => {
+      const top = await scorer.top(user, 10, new Set());
+      const want = reference(sel, 1, 10);
+      expect(top.map((r) => r.position)).toEqual(want.map((r) => r.position));
+      top.forEach((r, i) => expect(r.score).toBeCloseTo(want[i]!.score, 5));
+      return top;
+    };
+    const before = await got(mean);
+    fetched.length = 0;
+    load(scorer, trunc, fetched);
+    expect(fetched).toEqual([]); // nothing new to download: the held blocks are rescaled
+    const after = await got(trunc);
+    expect(after.map((r) => r.score)).not.toEqual(before.map((r) => r.score));
+    scorer.dispose();
+    expect(tf.memory().numTensors).toBe(0);
+  });
 });

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { selectBlocks, type BudgetMetric, type Dtype, type Manifest } from '@peelrec/format';
+import { selectBlocks, type BudgetMetric, type Dtype, type Manifest, type Scoring } from '@peelrec/format';
 import { trainBackbone, type BackboneOptions, type Embeddings } from './backbone/index.js';
 import { loadData, type DataSource, type LoadedData } from './data/load.js';
 import type { LoadReport } from './data/report.js';
@@ -21,7 +21,7 @@ import {
   type Metric,
 } from './quality/budgets.js';
 import { selectionManifest, type PeelModel } from './quality/peel-model.js';
-import { REFINE_DEFAULTS, refineUserGroups, type RefineOptions } from './refine/index.js';
+import { REFINE_DEFAULTS, carveValidation, refineUserGroups, type RefineOptions } from './refine/index.js';
 
 export const TRAINER_NAME = '@peelrec/trainer';
 export const TRAINER_VERSION = '0.1.0';
@@ -121,7 +121,7 @@ export interface QualityReport {
   backbone: Metric;
   budgets: BudgetQuality[];
   seconds: { load: number; pretrain: number; cluster: number; refine: number; evaluate: number; export: number; total: number; ablations: number };
-  refine: { userGroup: number; users: number; edges: number; valEdges: number; epochs: number; bestEpoch: number; temperature: number; valLossBefore: number; valLossAfter: number; valRecallAfter: number }[];
+  refine: { userGroup: number; users: number; edges: number; valEdges: number; epochs: number; bestEpoch: number; temperature: number; valLossBefore: number; valLossAfter: number; valRecallAfter: number; valRecallStart: number; learnedWeights: boolean; scoring: Scoring }[];
   config: TrainConfig;
   loadReport?: LoadReport;
   notes: string[];
@@ -201,9 +201,12 @@ async function buildPeel(
   opts: { diversity?: number; userGroups?: number; backbone?: Embeddings; stage: string; onProgress?: TrainOptions['onProgress'] },
 ): Promise<PeelParts> {
   let t = now();
+  // The controller's validation edges are carved out before pretraining, so no table it is trained or
+  // judged on has seen them (carved after, the backbone had fit them and validation measured memory).
+  const validation = carveValidation(d.train, cfg.refine.valFraction, cfg.seed, cfg.refine.valUserFraction);
   const backbone =
     opts.backbone ??
-    (await trainBackbone(d.train, d.nUsers, d.nItems, {
+    (await trainBackbone(validation.inner, d.nUsers, d.nItems, {
       ...cfg.backbone,
       ...(opts.diversity === undefined ? {} : { diversity: opts.diversity }),
       dim: cfg.fullDim,
@@ -233,6 +236,7 @@ async function buildPeel(
     assignment: groups.assignment,
     groupCount: C,
     itemGroups,
+    validation,
     options: { ...cfg.refine, seed: cfg.seed, threads: cfg.threads },
     onProgress: (done, total) => opts.onProgress?.(`${opts.stage}refine`, done, total),
   });
@@ -248,6 +252,7 @@ async function buildPeel(
     itemGroups,
     tables: refined.tables,
     weights: refined.weights,
+    scoring: refined.scoring,
   };
   return { backbone, itemGroups, model, refineStats: refined.stats, seconds: { pretrain, cluster, refine } };
 }
@@ -390,6 +395,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       valLossBefore: round(s.valLossBefore, 4),
       valLossAfter: round(s.valLossAfter, 4),
       valRecallAfter: round(s.valRecallAfter, 4),
+      valRecallStart: round(s.valRecallStart, 4),
+      learnedWeights: s.learnedWeights,
+      scoring: s.scoring,
     })),
     config: cfg,
     loadReport: loaded.report,

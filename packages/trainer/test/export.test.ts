@@ -2,7 +2,7 @@ import { mkdtemp, readFile, writeFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { IntegrityError, decodeBlock, fileOf, readVerified, refName, verifyArtifact } from '@peelrec/format';
+import { IntegrityError, decodeBlock, fileOf, readVerified, refName, selectBlocks, verifyArtifact } from '@peelrec/format';
 import { Random } from '../src/data/random.js';
 import { directorySource, prepareOutputDir } from '../src/export/fs-sink.js';
 import { exportModel, type ArtifactInfo } from '../src/export/write-artifact.js';
@@ -34,6 +34,7 @@ function randomModel(seed: number): PeelModel {
     itemGroups,
     tables: Array.from({ length: C }, () => Float32Array.from({ length: nItems * D }, () => rng.normal())),
     weights: Array.from({ length: C }, () => Float32Array.from({ length: 4 * 4 }, () => rng.next())),
+    scoring: ['truncated', 'mean', 'truncated'],
   };
 }
 
@@ -74,6 +75,10 @@ describe('export round trip', () => {
       }
       expect(Array.from(back.model.weights[c]!)).toEqual(Array.from(m.weights[c]!));
     }
+    // Each user group's scoring rule travels in the manifest, and selection follows it.
+    expect(back.model.scoring).toEqual(['truncated', 'mean', 'truncated']);
+    expect(selectBlocks(verified.manifest, 0, 1e9).scoring).toBe('truncated');
+    expect(selectBlocks(verified.manifest, 1, 1e9).scoring).toBe('mean');
     // The f16 payload holds the same block, rounded.
     const e = manifest.blocks.find((b) => b.userGroup === 1 && b.itemGroup === 2 && b.block === 3)!;
     const f32 = decodeBlock(await readVerified(directorySource(dir), fileOf(e, 'f32')!), 'f32');

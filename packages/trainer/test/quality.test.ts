@@ -93,6 +93,20 @@ describe('PEEL evaluation with selectBlocks (hand-computed)', () => {
     expect(Array.from(u)).toEqual(Array.from(m.tables[0]!));
   });
 
+  it('with truncated scoring, effectiveTable scales kept blocks by their share of all the item group’s weight', () => {
+    const m: PeelModel = { ...handModel([0.3, 0.7, 0.6, 0.4]), scoring: ['truncated'] };
+    // group 1 keeps block 0 alone: 2 · 0.6 / (0.6 + 0.4), where mean scoring gave 2 · 1
+    const t = effectiveTable(m, 0, [[1], [0]], m.weights[0]!, 'f32');
+    expect(t[16]).toBeCloseTo(1.2, 6);
+    // group 0 keeps block 1 alone: 5 · 0.7 / 1
+    expect(t[4]).toBeCloseTo(3.5, 6);
+    // and the selection manifest carries the rule, so selectBlocks' scoreWeight agrees
+    const s = selectBlocks(selectionManifest(m, ['f32']), 0, ONE_BLOCK_PER_GROUP, { dtype: 'f32' });
+    expect(s.scoring).toBe('truncated');
+    expect(s.blocks.map((b) => [b.itemGroup, b.block])).toEqual([[0, 1], [1, 0]]);
+    s.blocks.forEach((b, i) => expect(b.scoreWeight).toBeCloseTo([0.7, 0.6][i]!, 6));
+  });
+
   it('f16 storage rounds the values as the runtime decodes them', () => {
     const m = handModel([0.5, 0.5, 0.5, 0.5]);
     m.tables[0]![4] = 1 / 3;

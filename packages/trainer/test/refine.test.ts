@@ -5,7 +5,7 @@ import { groupItems } from '../src/groups/item-groups.js';
 import { generateSynthetic } from '../src/synthetic/generate.js';
 import { trainBackbone } from '../src/backbone/index.js';
 import { carveValidation, refineUserGroups, REFINE_DEFAULTS, type RefineInput } from '../src/refine/index.js';
-import { Controller, makeRandom } from '../src/refine/refine-core.mjs';
+import { Controller, effectiveBackward, effectiveFactors, keepMask, makeRandom, softKeep } from '../src/refine/refine-core.mjs';
 
 const d = generateSynthetic({ users: 200, items: 240, seed: 9, meanInteractions: 20 });
 const D = 16;
@@ -50,12 +50,20 @@ describe('carveValidation', () => {
 });
 
 describe('refineUserGroups', () => {
-  it('lowers each group’s validation loss and learns non-uniform softmax weights', async () => {
+  it('keeps a group’s state only if it beats the start on validation, and learns non-uniform softmax weights', async () => {
     const r = await refineUserGroups(input(2, 4));
     expect(r.tables).toHaveLength(2);
     for (const s of r.stats) {
-      expect(s.valLossAfter).toBeLessThan(s.valLossBefore);
-      expect(s.bestEpoch).toBeGreaterThan(0);
+      if (s.bestEpoch > 0) expect(s.valLossAfter).toBeLessThan(s.valLossBefore);
+      else expect(s.valLossAfter).toBe(s.valLossBefore);
+    }
+    expect(r.stats.some((s) => s.bestEpoch > 0)).toBe(true);
+    // the scoring rule and the learned-vs-first-k choice are made on validation recall, and reported
+    expect(r.scoring).toEqual(r.stats.map((s) => s.scoring));
+    for (const s of r.stats) {
+      expect(['mean', 'truncated']).toContain(s.scoring);
+      expect(s.valRecallAfter).toBeGreaterThanOrEqual(s.valRecallStart);
+      if (!s.learnedWeights) expect(s.temperature).toBe(1);
     }
     for (const w of r.weights) {
       for (let g = 0; g < 4; g++) {
@@ -68,7 +76,10 @@ describe('refineUserGroups', () => {
     }
     // Each group refined its own copy.
     expect(Array.from(r.tables[0]!)).not.toEqual(Array.from(r.tables[1]!));
-    expect(Array.from(r.tables[0]!)).not.toEqual(Array.from(items));
+    r.stats.forEach((s, c) => {
+      if (s.bestEpoch > 0) expect(Array.from(r.tables[c]!)).not.toEqual(Array.from(items));
+      else expect(Array.from(r.tables[c]!)).toEqual(Array.from(items));
+    });
   });
 
   it('gives the same result on 1 or 2 threads (per-group seeds)', async () => {
@@ -80,10 +91,16 @@ describe('refineUserGroups', () => {
     }
   });
 
-  it('with zero epochs returns the backbone table and uniform weights', async () => {
+  it('with zero epochs returns the backbone table and first-k weights: near-uniform, falling, the same in every item group', async () => {
     const r = await refineUserGroups(input(1, 0));
     expect(Array.from(r.tables[1]!)).toEqual(Array.from(items));
-    expect(Array.from(r.weights[0]!).every((w) => Math.abs(w - 0.25) < 1e-7)).toBe(true);
+    const w = Array.from(r.weights[0]!);
+    expect(w.every((v) => Math.abs(v - 0.25) < 0.02)).toBe(true);
+    for (let b = 1; b < 4; b++) expect(w[b]).toBeLessThan(w[b - 1]!);
+    // identical rows: a budget keeps the same number of blocks of every item group (first-k)
+    for (let g = 1; g < 4; g++) expect(w.slice(g * 4, g * 4 + 4)).toEqual(w.slice(0, 4));
+    const mask = keepMask(Float64Array.from(w), 4, 4, 9);
+    expect([0, 1, 2, 3].map((g) => mask.slice(g * 4, g * 4 + 4).reduce((a, v) => a + v, 0))).toEqual([3, 2, 2, 2]);
   });
 });
 
@@ -131,5 +148,60 @@ describe('Controller', () => {
       largest = Math.max(largest, Math.abs(grad[k]!));
     }
     expect(largest).toBeGreaterThan(1e-4);
+  });
+});
+
+describe('relaxed selection (softKeep)', () => {
+  const G = 4;
+  const B = 5;
+  // decreasing weights per item group, decaying at different rates so the budget cuts groups differently
+  const weights = (rates: number[]) => {
+    const w = new Float64Array(G * B);
+    for (let g = 0; g < G; g++) {
+      let sum = 0;
+      for (let b = 0; b < B; b++) sum += w[g * B + b] = Math.exp(-rates[g]! * b);
+      for (let b = 0; b < B; b++) w[g * B + b] /= sum;
+    }
+    return w;
+  };
+  const w0 = weights([0.3, 0.9, 0.5, 1.4]);
+
+  it('keeps every group’s top block, spends exactly the budget, and hardens into keepMask as κ → 0', () => {
+    for (const keep of [G, 7, 11, 15]) {
+      const { m } = softKeep(w0, G, B, keep);
+      expect(m.reduce((a, v) => a + v, 0)).toBeCloseTo(keep, 9);
+      for (let g = 0; g < G; g++) expect(m[g * B]).toBe(1);
+      const hard = keepMask(w0, G, B, keep);
+      const sharp = softKeep(w0, G, B, keep, 1e-4).m;
+      for (let k = 0; k < G * B; k++) expect(sharp[k]).toBeCloseTo(hard[k]!, 6);
+    }
+  });
+
+  it('back-propagates through the weighting, the masks and the budget threshold (finite differences)', () => {
+    const dEff = Float64Array.from({ length: G * B }, (_, i) => Math.cos(2.3 * i));
+    for (const renormalize of [true, false]) {
+      const keep = 9;
+      const kappa = softKeep(w0, G, B, keep).kappa;
+      const loss = (w: Float64Array) => {
+        const { m } = softKeep(w, G, B, keep, kappa);
+        return effectiveFactors(w, m, G, B, renormalize).reduce((s, v, k) => s + v * dEff[k]!, 0);
+      };
+      const soft = softKeep(w0, G, B, keep, kappa);
+      const grad = effectiveBackward(w0, soft.m, soft, dEff, G, B, renormalize);
+      const eps = 1e-7;
+      let throughMask = 0;
+      const hardOnly = effectiveBackward(w0, soft.m, null, dEff, G, B, renormalize);
+      for (let k = 0; k < G * B; k++) {
+        const up = w0.slice();
+        const down = w0.slice();
+        up[k]! += eps;
+        down[k]! -= eps;
+        const numeric = (loss(up) - loss(down)) / (2 * eps);
+        expect(Math.abs(numeric - grad[k]!)).toBeLessThan(1e-5 * Math.max(1, Math.abs(numeric)));
+        throughMask = Math.max(throughMask, Math.abs(grad[k]! - hardOnly[k]!));
+      }
+      // the mask path is not negligible: without it the gradient would be wrong
+      expect(throughMask).toBeGreaterThan(1e-2);
+    }
   });
 });

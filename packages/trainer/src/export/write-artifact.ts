@@ -76,7 +76,7 @@ export async function writePayloads(sink: ArtifactSink, m: PeelModel, info: Arti
     layout: 'dim-major',
     items: { count: m.nItems, ids, ...(metadata ? { metadata } : {}) },
     itemGroups: groups.map((g) => ({ start: g.start, count: g.count })),
-    userGroups: { count: m.tables.length, centroids: m.centroids },
+    userGroups: { count: m.tables.length, centroids: m.centroids, ...(m.scoring ? { scoring: m.scoring } : {}) },
     users: { count: m.nUsers, ...(userIds ? { ids: userIds } : {}), shards },
     blocks,
     ...(info.metrics ? { metrics: info.metrics } : {}),

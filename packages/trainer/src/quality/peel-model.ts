@@ -1,4 +1,4 @@
-import { FORMAT_MAGIC, FORMAT_VERSION, decodeBlock, encodeBlock, type Dtype, type Manifest } from '@peelrec/format';
+import { FORMAT_MAGIC, FORMAT_VERSION, decodeBlock, encodeBlock, type Dtype, type Manifest, type Scoring } from '@peelrec/format';
 import type { ItemGroups } from '../groups/item-groups.js';
 
 /** A trained PEEL model in memory: what the artifact stores, in the dataset's item-index order. */
@@ -17,6 +17,8 @@ export interface PeelModel {
   tables: Float32Array[];
   /** Per user group: controller weights, [itemGroup][block]. */
   weights: Float32Array[];
+  /** Per user group: the scoring rule (@peelrec/format README, "Scoring"); absent means `mean` for all. */
+  scoring?: Scoring[];
 }
 
 export function blocksPerItem(m: { dim: number; blockDim: number }): number {
@@ -31,9 +33,9 @@ export function asStored(table: Float32Array, dtype: Dtype): Float32Array {
 /**
  * The item table whose inner product with a user vector is PEEL's score under a selection (the scoring
  * rule of @peelrec/format): row i = concat over blocks b of (selected ? w[g][b] / W_g · v_{i,b} : 0), where
- * g is i's item group and W_g = Σ of w[g][·] over g's selected blocks, so the score is the weighted mean of
- * the kept blocks' scores. With 'uniform', every kept block counts 1 (a plain truncated dot product: the
- * "unweighted" ablation). Item-index order.
+ * g is i's item group and W_g = Σ of w[g][·] over g's selected blocks (the user group's scoring `mean`: the
+ * weighted mean of the kept blocks' scores) or over all of g's blocks (`truncated`). With 'uniform', every
+ * kept block counts 1 (a plain truncated dot product: the "unweighted" ablation). Item-index order.
  */
 export function effectiveTable(
   m: PeelModel,
@@ -51,7 +53,8 @@ export function effectiveTable(
   const { order, groups } = m.itemGroups;
   groups.forEach((g, gi) => {
     const kept = byItemGroup[gi]!;
-    const total = scoreWeights === 'uniform' ? 1 : kept.reduce((sum, b) => sum + scoreWeights[gi * B + b]!, 0);
+    const over = m.scoring?.[userGroup] === 'truncated' ? Array.from({ length: B }, (_, b) => b) : kept;
+    const total = scoreWeights === 'uniform' ? 1 : over.reduce((sum, b) => sum + scoreWeights[gi * B + b]!, 0);
     for (const b of kept) {
       const w = scoreWeights === 'uniform' ? 1 : scoreWeights[gi * B + b]! / total;
       for (let p = g.start; p < g.start + g.count; p++) {
@@ -95,7 +98,7 @@ export function selectionManifest(m: PeelModel, dtypes: readonly Dtype[], weight
     layout: 'dim-major',
     items: { count: m.nItems, ids: { url: 'items.json', byteLength: 0, sha256: zero } },
     itemGroups: m.itemGroups.groups.map((g) => ({ start: g.start, count: g.count })),
-    userGroups: { count: weights.length, centroids: m.centroids.slice(0, weights.length) },
+    userGroups: { count: weights.length, centroids: m.centroids.slice(0, weights.length), ...(m.scoring ? { scoring: m.scoring.slice(0, weights.length) } : {}) },
     users: { count: 0, shards: [] },
     blockTables: weights.map((_, c) => ({ url: `selection/${c}.json`, byteLength: 0, sha256: zero })),
     blocks,

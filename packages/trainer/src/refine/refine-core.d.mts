@@ -31,6 +31,8 @@ export interface RefineTask {
   hidden: number;
   /** Score kept blocks with weights renormalised over each item group's kept blocks. */
   renormalize: boolean;
+  /** Outer (controller) steps score through a relaxed keep-mask, so selection itself gets a gradient. */
+  softSelection: boolean;
   seed: number;
 }
 export interface RefineResult {
@@ -41,8 +43,14 @@ export interface RefineResult {
   temperature: number;
   valLossBefore: number;
   valLossAfter: number;
-  /** Validation Recall@20 (sampled users, mean over the elastic budgets) with the chosen temperature; 0 when no epoch beat the backbone (no search ran). */
+  /** Validation Recall@20 (sampled users, mean over the elastic budgets) of the shipped table, weights and scoring rule; 0 without validation edges. */
   valRecallAfter: number;
+  /** Validation Recall@20 of the untrained controller's weights (first-k selection) on the shipped table, trained-for scoring rule. */
+  valRecallStart: number;
+  /** Whether the learned weights beat the untrained controller's on validation Recall@20 and were kept. */
+  learnedWeights: boolean;
+  /** The scoring rule chosen on validation Recall@20 (see @peelrec/format's README, "Scoring"). */
+  scoring: 'mean' | 'truncated';
   weights: number[];
   edges: number;
   valEdges: number;
@@ -51,6 +59,9 @@ export type GemmFn = (a: number, sai: number, sap: number, b: number, ldb: numbe
 export function makeRandom(seed: number): () => number;
 export function sharpen(w: Float64Array, G: number, B: number, T: number): Float64Array;
 export function keepMask(w: Float64Array, G: number, B: number, keep: number): Uint8Array;
+export function softKeep(w: Float64Array, G: number, B: number, keep: number, kappa?: number): { m: Float64Array; s: Float64Array; kappa: number };
+export function effectiveFactors(w: Float64Array, m: Float64Array | Uint8Array, G: number, B: number, renormalize: boolean, out?: Float64Array): Float64Array;
+export function effectiveBackward(w: Float64Array, m: Float64Array | Uint8Array, soft: { s: Float64Array } | null, dEff: Float64Array, G: number, B: number, renormalize: boolean, out?: Float64Array): Float64Array;
 export function refineGroup(t: RefineTask, buf: ArrayBuffer | SharedArrayBuffer, gemm: GemmFn, tick?: (rows: number) => void): RefineResult;
 export interface ControllerForward {
   /** Softmax weights [G*B], non-increasing in the block index within each item group. */

@@ -13,10 +13,10 @@
  *   out: number, weightsOut: number,
  *   scratch: { work: number, gradAcc: number, adamM: number, adamV: number, up: number, vnT: number, s: number, dvnT: number },
  *   batch: number, negatives: number, epochs: number, patience: number, lr: number, controllerLr: number,
- *   outerEvery: number, elastic: number[], hidden: number, seed: number
+ *   outerEvery: number, elastic: number[], hidden: number, renormalize: boolean, softSelection: boolean, seed: number
  * }} RefineTask
  * @typedef {{ epochsRun: number, bestEpoch: number, alpha: number, temperature: number, valLossBefore: number, valLossAfter: number,
- *   valRecallAfter: number, weights: number[], edges: number, valEdges: number }} RefineResult
+ *   valRecallAfter: number, valRecallStart: number, learnedWeights: boolean, scoring: 'mean' | 'truncated', weights: number[], edges: number, valEdges: number }} RefineResult
  * @typedef {(a: number, sai: number, sap: number, b: number, ldb: number, c: number, ldc: number,
  *   m: number, n: number, k: number, acc: number) => void} GemmFn
  */
@@ -63,7 +63,10 @@ export class Controller {
     this.params = new Float64Array(hidden * FEATURES + hidden + hidden);
     const s1 = 1 / Math.sqrt(FEATURES);
     for (let k = 0; k < hidden * FEATURES; k++) this.params[k] = (rand() * 2 - 1) * s1;
-    for (let k = 0; k < hidden; k++) this.params[hidden * FEATURES + hidden + k] = (rand() * 2 - 1) * 0.01;
+    // Output weights start at 0: z = 0 everywhere, so every item group starts with the same weights and a
+    // budget keeps the same number of blocks of each (first-k). Any random start would not be neutral:
+    // within-group softmax makes a steeper group's first blocks heavier, so it would keep more of them.
+    // (The output weights get gradient at once, the hidden layer after them.)
     this.m = new Float64Array(this.params.length);
     this.v = new Float64Array(this.params.length);
     this.t = 0;
@@ -202,6 +205,106 @@ export function keepMask(w, G, B, keep) {
   return mask;
 }
 
+/** Width of the relaxed mask's sigmoid, as a share of the spread (std) of the log-weights it ranks. */
+const SOFT_WIDTH = 0.25;
+
+/**
+ * The relaxed keepMask the controller's outer step trains through: as in keepMask, each item group's top block
+ * is kept (m = 1); every other block gets m = σ((log w − θ)/κ), with θ set (by bisection) so that the masks sum
+ * to keep − G. A hard mask gives the controller no gradient for *which* blocks a budget keeps, only for how the
+ * kept ones are weighed; this one does.
+ * @param {Float64Array} w @param {number} G @param {number} B @param {number} keep
+ * @param {number} [kappa] sigmoid width in log-weight units (default SOFT_WIDTH·std of the ranked log-weights)
+ * @returns {{ m: Float64Array, s: Float64Array, kappa: number }} masks and ∂m/∂log w at fixed θ (0 where forced)
+ */
+export function softKeep(w, G, B, keep, kappa) {
+  const m = new Float64Array(G * B);
+  const s = new Float64Array(G * B);
+  /** @type {number[]} */
+  const free = [];
+  for (let g = 0; g < G; g++) {
+    let top = g * B;
+    for (let b = 1; b < B; b++) if (w[g * B + b] > w[top]) top = g * B + b;
+    m[top] = 1;
+    for (let b = 0; b < B; b++) if (g * B + b !== top) free.push(g * B + b);
+  }
+  const target = Math.min(Math.max(keep - G, 0), free.length);
+  const l = free.map((k) => Math.log(w[k]));
+  if (kappa === undefined) {
+    const mean = l.reduce((a, v) => a + v, 0) / (l.length || 1);
+    kappa = SOFT_WIDTH * Math.sqrt(l.reduce((a, v) => a + (v - mean) ** 2, 0) / (l.length || 1)) || 1e-3;
+  }
+  const k = kappa;
+  const sig = (/** @type {number} */ v) => 1 / (1 + Math.exp(-v));
+  let lo = Math.min(...l, 0) - 40 * k;
+  let hi = Math.max(...l, 0) + 40 * k;
+  for (let it = 0; it < 200 && hi - lo > 1e-15 * Math.max(1, Math.abs(lo)); it++) {
+    const th = (lo + hi) / 2;
+    let sum = 0;
+    for (const v of l) sum += sig((v - th) / k);
+    if (sum > target) lo = th;
+    else hi = th;
+  }
+  const theta = (lo + hi) / 2;
+  free.forEach((idx, j) => {
+    const mj = sig((l[j] - theta) / k);
+    m[idx] = mj;
+    s[idx] = (mj * (1 - mj)) / k;
+  });
+  return { m, s, kappa: k };
+}
+
+/**
+ * The factors each (item group, block) of the scores is scaled by: eff = B·w·m / S_g, with S_g = Σ_b w·m over
+ * the group (the weighted mean over kept blocks) when renormalising, else 1.
+ * @param {Float64Array} w @param {Float64Array | Uint8Array} m @param {number} G @param {number} B
+ * @param {boolean} renormalize @param {Float64Array} [out]
+ */
+export function effectiveFactors(w, m, G, B, renormalize, out = new Float64Array(G * B)) {
+  for (let g = 0; g < G; g++) {
+    let S = 0;
+    for (let b = 0; b < B; b++) S += w[g * B + b] * m[g * B + b];
+    if (!renormalize || S <= 0) S = 1;
+    for (let b = 0; b < B; b++) out[g * B + b] = (B * w[g * B + b] * m[g * B + b]) / S;
+  }
+  return out;
+}
+
+/**
+ * dL/dw from dL/deff (see effectiveFactors). With a relaxed mask (`soft`), also through the masks: m moves
+ * with log w at fixed θ, and θ moves with every log w so that Σ m stays on budget.
+ * @param {Float64Array} w @param {Float64Array | Uint8Array} m @param {{ s: Float64Array } | null} soft
+ * @param {Float64Array} dEff @param {number} G @param {number} B @param {boolean} renormalize
+ * @param {Float64Array} [out]
+ */
+export function effectiveBackward(w, m, soft, dEff, G, B, renormalize, out = new Float64Array(G * B)) {
+  const dM = soft ? new Float64Array(G * B) : null;
+  for (let g = 0; g < G; g++) {
+    let S = 0;
+    for (let b = 0; b < B; b++) S += w[g * B + b] * m[g * B + b];
+    let dot = 0;
+    if (!renormalize || S <= 0) S = 1;
+    else for (let b = 0; b < B; b++) dot += (dEff[g * B + b] * w[g * B + b] * m[g * B + b]) / S;
+    for (let b = 0; b < B; b++) {
+      const k = g * B + b;
+      const dA = (B / S) * (dEff[k] - dot); // dL/d(w·m)
+      out[k] = dA * m[k];
+      if (dM) dM[k] = dA * w[k];
+    }
+  }
+  if (soft && dM) {
+    let ss = 0;
+    let sd = 0;
+    for (let k = 0; k < G * B; k++) {
+      ss += soft.s[k];
+      sd += soft.s[k] * dM[k];
+    }
+    const shift = ss > 0 ? sd / ss : 0;
+    for (let k = 0; k < G * B; k++) out[k] += (soft.s[k] * (dM[k] - shift)) / w[k];
+  }
+  return out;
+}
+
 /**
  * Refines one user group. Writes the refined item table (best epoch by validation loss) to `task.out`
  * and the controller's weights [G][B] to `task.weightsOut`.
@@ -288,10 +391,14 @@ export function refineGroup(t, buf, gemm, tick) {
 
   const negItems = new Uint32Array(N);
   const eff = new Float64Array(G * B); // B·w·mask: the factor each block of each item group is scaled by
+  /** @type {Uint8Array | Float64Array} */
   let curMask = new Uint8Array(G * B).fill(1);
-  /** The weights and per-group kept-weight sums behind `eff` (sums are 1 without renormalisation). */
+  /** @type {{ m: Float64Array, s: Float64Array } | null} */
+  let curSoft = null;
+  /** The weights behind `eff`. */
   let curW = new Float64Array(G * B).fill(1 / B);
-  const curS = new Float64Array(G).fill(1);
+  /** Scoring rule of `eff`: the mean over kept blocks (renormalised) or the truncated full-table score. */
+  let renorm = t.renormalize;
   const dwAcc = new Float64Array(G * B);
   const contribBatch = new Float64Array(G * B);
   const contribCount = new Float64Array(G);
@@ -385,19 +492,8 @@ export function refineGroup(t, buf, gemm, tick) {
         contribBatch[k] += u * v;
       }
     }
-    if (t.renormalize) {
-      // eff = B·w·mask / S_g with S_g = Σ_b w·mask over the group's kept blocks:
-      // dL/dw_j = (B·mask_j / S_g) · (dL/deff_j − Σ_k dL/deff_k · w_k·mask_k / S_g).
-      for (let g = 0; g < G; g++) {
-        const S = curS[g];
-        let dot = 0;
-        for (let b = 0; b < B; b++) dot += (dwAcc[g * B + b] * curW[g * B + b] * curMask[g * B + b]) / S;
-        for (let b = 0; b < B; b++) dwAcc[g * B + b] = ((B * curMask[g * B + b]) / S) * (dwAcc[g * B + b] - dot);
-      }
-    } else {
-      // d(eff)/dw = B where the block is kept, 0 where the budget dropped it.
-      for (let k = 0; k < G * B; k++) dwAcc[k] *= B * curMask[k];
-    }
+    // dL/deff → dL/dw (through the relaxed mask too when the outer step uses one).
+    effectiveBackward(curW, curMask, curSoft, dwAcc.slice(), G, B, renorm, dwAcc);
     return loss / rows;
   };
 
@@ -421,15 +517,13 @@ export function refineGroup(t, buf, gemm, tick) {
     touched = [];
   };
 
-  const setEff = (/** @type {Float64Array} */ w, /** @type {number} */ fraction) => {
-    curMask = keepMask(w, G, B, Math.max(G, Math.round(fraction * G * B)));
+  /** Scores at a budget keeping `fraction` of the blocks: the hard mask selectBlocks applies, or its relaxation. */
+  const setEff = (/** @type {Float64Array} */ w, /** @type {number} */ fraction, soft = false) => {
+    const keep = Math.max(G, Math.round(fraction * G * B));
+    curSoft = soft && keep < G * B ? softKeep(w, G, B, keep) : null;
+    curMask = curSoft ? curSoft.m : keepMask(w, G, B, keep);
     curW = w;
-    for (let g = 0; g < G; g++) {
-      let S = 0;
-      for (let b = 0; b < B; b++) S += w[g * B + b] * curMask[g * B + b];
-      curS[g] = t.renormalize ? S : 1;
-      for (let b = 0; b < B; b++) eff[g * B + b] = (B * w[g * B + b] * curMask[g * B + b]) / curS[g];
-    }
+    effectiveFactors(w, curMask, G, B, renorm, eff);
   };
 
   // Validation loss averaged over the elastic budgets, on fixed negatives (same seed every time).
@@ -551,10 +645,13 @@ export function refineGroup(t, buf, gemm, tick) {
 
   refreshFeatures();
   let fwd = controller.forward(x, G, B);
-  const valBefore = valLoss(uniform, alpha);
+  // The untrained controller's weights are the fallback: near-uniform and falling with the block index, so
+  // if no epoch beats them on validation every item group keeps (nearly) the same number of blocks: first-k.
+  const valBefore = valLoss(fwd.w, alpha);
   let bestVal = valBefore;
   let bestEpoch = 0;
-  let bestWeights = uniform.slice();
+  const startWeights = fwd.w.slice();
+  let bestWeights = startWeights.slice();
   let epochsRun = 0;
   const order = Uint32Array.from({ length: nEdges }, (_, k) => k);
   const bU = new Uint32Array(P);
@@ -595,7 +692,8 @@ export function refineGroup(t, buf, gemm, tick) {
           vU[p] = valU[k];
           vI[p] = valI[k];
         }
-        setEff(fwd.w, t.elastic[Math.floor(rand() * t.elastic.length)]);
+        // Relaxed mask: the controller learns which blocks each budget keeps, not only their weighting.
+        setEff(fwd.w, t.elastic[Math.floor(rand() * t.elastic.length)], t.softSelection);
         batchLoss(vU, vI, 0, vr, alpha, true, rand);
         // Discard the item gradients of the validation batch: validation data never trains embeddings.
         for (const it of touched) {
@@ -627,18 +725,38 @@ export function refineGroup(t, buf, gemm, tick) {
   // rank worse across item groups.
   let temperature = 1;
   let valRecallAfter = 0;
-  if (bestEpoch > 0 && t.valCount > 0) {
-    V.set(best);
-    let bestR = -Infinity;
-    for (const T of TEMPERATURES) {
-      const r = valRecall(sharpen(bestWeights, G, B, T));
-      if (r > bestR) {
-        bestR = r;
-        temperature = T;
+  let valRecallStart = 0;
+  let learned = false;
+  /** @type {'mean' | 'truncated'} */
+  let scoring = t.renormalize ? 'mean' : 'truncated';
+  V.set(best);
+  if (t.valCount > 0) {
+    valRecallStart = valRecall(startWeights);
+    valRecallAfter = valRecallStart;
+    if (bestEpoch > 0) {
+      let bestR = -Infinity;
+      for (const T of TEMPERATURES) {
+        const r = valRecall(sharpen(bestWeights, G, B, T));
+        if (r > bestR) {
+          bestR = r;
+          temperature = T;
+        }
       }
+      // The learned weights must also beat the untrained controller's (first-k selection) on the refined
+      // table, by the same validation recall; otherwise the group keeps the refined table with those.
+      learned = bestR > valRecallStart;
+      valRecallAfter = Math.max(bestR, valRecallStart);
     }
-    bestWeights = sharpen(bestWeights, G, B, temperature);
-    valRecallAfter = bestR;
+    bestWeights = learned ? sharpen(bestWeights, G, B, temperature) : startWeights;
+    if (!learned) temperature = 1;
+    // The scoring rule too is chosen on validation: the other rule replaces the trained-for one if it ranks better.
+    renorm = !t.renormalize;
+    const other = valRecall(bestWeights);
+    renorm = t.renormalize;
+    if (other > valRecallAfter) {
+      scoring = renorm ? 'truncated' : 'mean';
+      valRecallAfter = other;
+    }
   }
   for (let k = 0; k < G * B; k++) weightsOut[k] = bestWeights[k];
   return {
@@ -649,6 +767,9 @@ export function refineGroup(t, buf, gemm, tick) {
     valLossBefore: valBefore,
     valLossAfter: bestVal,
     valRecallAfter,
+    valRecallStart,
+    learnedWeights: learned,
+    scoring,
     weights: Array.from(bestWeights),
     edges: nEdges,
     valEdges: t.valCount,

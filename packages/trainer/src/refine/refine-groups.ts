@@ -1,3 +1,4 @@
+import type { Scoring } from '@peelrec/format';
 import { rowCount } from '../data/csr.js';
 import { Random } from '../data/random.js';
 import type { CSR } from '../data/types.js';
@@ -30,8 +31,18 @@ export interface RefineOptions {
    * for it. False: the plain weighted sum.
    */
   renormalize: boolean;
-  /** Share of each user's training items held out as the controller's validation set. */
+  /**
+   * Train the controller through a relaxed (sigmoid) version of the budget's keep-mask, so its outer step
+   * learns which blocks each budget keeps. False: through the hard mask (only the kept blocks' weighting).
+   */
+  softSelection: boolean;
+  /** Share of a validation user's training items held out (at least one). */
   valFraction: number;
+  /**
+   * Share of the users (with ≥ 3 training items) who give validation items. The validation edges are
+   * carved out before pretraining, so every one costs the backbone a training edge: few users, one item each.
+   */
+  valUserFraction: number;
   seed: number;
   threads: number;
 }
@@ -47,7 +58,9 @@ export const REFINE_DEFAULTS: RefineOptions = {
   elastic: [1, 0.4, 0.2, 0.1],
   hidden: 16,
   renormalize: true,
-  valFraction: 0.1,
+  softSelection: true,
+  valFraction: 0.05,
+  valUserFraction: 0.3,
   seed: 1,
   threads: 2,
 };
@@ -57,6 +70,8 @@ export interface RefinedGroups {
   tables: Float32Array[];
   /** Per user group: controller weights [itemGroup][block], softmax over blocks. */
   weights: Float32Array[];
+  /** Per user group: the scoring rule chosen on validation. */
+  scoring: Scoring[];
   stats: (RefineResult & { id: number })[];
 }
 
@@ -73,24 +88,42 @@ export interface RefineInput {
   groupCount: number;
   itemGroups: ItemGroups;
   options: RefineOptions;
+  /**
+   * The inner/validation split of `train` (see carveValidation). Pass the split the backbone was pretrained
+   * on (its `inner` part), so the validation edges are unseen by every table the controller is judged on.
+   * Default: carved here from `train` with `options.valFraction` and `options.seed`.
+   */
+  validation?: ValidationSplit;
   onProgress?: (done: number, total: number) => void;
 }
 
+export interface ValidationSplit {
+  inner: CSR;
+  valUsers: Uint32Array;
+  valItems: Uint32Array;
+}
+
 /**
- * Splits each user's training items into an inner part (refinement) and a
- * validation part (controller, early stopping): for users with ≥ 3 items,
- * a seeded max(1, round(f·n)) of them. The test split is never touched.
+ * Splits each user's training items into an inner part (pretraining, refinement) and a
+ * validation part (controller, early stopping, the choices made on validation): for a seeded
+ * `userFraction` share of the users with ≥ 3 items, a seeded max(1, round(f·n)) of their items.
+ * The test split is never touched.
  */
-export function carveValidation(train: CSR, fraction: number, seed: number): { inner: CSR; valUsers: Uint32Array; valItems: Uint32Array } {
+export function carveValidation(train: CSR, fraction: number, seed: number, userFraction = 1): ValidationSplit {
+  if (!(fraction >= 0 && fraction < 1)) throw new RangeError(`validation fraction must be in [0, 1), got ${fraction}`);
+  if (!(userFraction >= 0 && userFraction <= 1)) throw new RangeError(`validation user fraction must be in [0, 1], got ${userFraction}`);
   const n = rowCount(train);
   const rng = new Random(seed);
+  const pick = new Random(seed ^ 0x5f3759df);
   const indptr = new Uint32Array(n + 1);
   const inner: number[] = [];
   const vu: number[] = [];
   const vi: number[] = [];
   for (let u = 0; u < n; u++) {
     const row = Array.from(train.indices.subarray(train.indptr[u]!, train.indptr[u + 1]!));
-    if (row.length >= 3 && fraction > 0) {
+    // drawn for every user, so the users picked do not depend on the others' row lengths
+    const picked = pick.next() < userFraction;
+    if (row.length >= 3 && fraction > 0 && picked) {
       const held = new Set(rng.shuffle(row.slice()).slice(0, Math.max(1, Math.round(fraction * row.length))));
       for (const i of row) {
         if (held.has(i)) {
@@ -111,7 +144,7 @@ export async function refineUserGroups(input: RefineInput): Promise<RefinedGroup
   if (o.negatives % 8 !== 0) throw new RangeError(`negatives must be a multiple of 8, got ${o.negatives}`);
   const B = D / blockDim;
   const G = itemGroups.groups.length;
-  const { inner, valUsers, valItems } = carveValidation(input.train, o.valFraction, o.seed);
+  const { inner, valUsers, valItems } = input.validation ?? carveValidation(input.train, o.valFraction, o.seed, o.valUserFraction);
 
   const members: number[][] = Array.from({ length: C }, () => []);
   for (let u = 0; u < nUsers; u++) members[input.assignment[u]!]!.push(u);
@@ -163,6 +196,7 @@ export async function refineUserGroups(input: RefineInput): Promise<RefinedGroup
     elastic: o.elastic,
     hidden: o.hidden,
     renormalize: o.renormalize,
+    softSelection: o.softSelection,
   };
   const membersPtr = heap.putU32(members.flat());
   const valUPtr = heap.putU32(vals.flatMap((v) => v.u));
@@ -222,6 +256,7 @@ export async function refineUserGroups(input: RefineInput): Promise<RefinedGroup
   return {
     tables: groups.map((g) => heap.f32(g.out!, table).slice()),
     weights: groups.map((_, c) => heap.f32(weightsPtr + 4 * c * G * B, G * B).slice()),
+    scoring: stats.map((s) => s.scoring),
     stats,
   };
 }

@@ -105,17 +105,23 @@ async function warmLoad(page: Page, url: string, user: string) {
   );
 }
 
+/** A first (network) load, once its blocks are in IndexedDB, then a reload of the page: the setting of a warm start. */
+async function loadStoredThenReload(page: Page, url: string, user: string) {
+  await openHarness(page);
+  const cold = await warmLoad(page, url, user);
+  await page.evaluate(async () => (window as unknown as { held: { persisted(): Promise<unknown> } }).held.persisted());
+  await page.reload();
+  await page.waitForFunction(() => typeof window.peel === 'object');
+  return cold;
+}
+
 test('cache-first: a warm start is ready from IndexedDB while the manifest request is held back', async ({ page, context }) => {
   const fx = fixture('small');
   const server = await deployable(context, 'warm', fx);
   const url = '/models/warm/manifest.json';
   const user = fx.userIds[0]!;
-  await openHarness(page);
-  const cold = await warmLoad(page, url, user);
+  const cold = await loadStoredThenReload(page, url, user);
   expect(cold.source).toBe('network');
-  await page.evaluate(async () => (window as unknown as { held: { persisted(): Promise<unknown> } }).held.persisted());
-  await page.reload();
-  await page.waitForFunction(() => typeof window.peel === 'object');
 
   let release = () => {};
   server.hold = new Promise((r) => (release = r));
@@ -139,11 +145,7 @@ test('cache-first: a deploy is served from the next load on: the old version fir
   const server = await deployable(context, 'swr', v1);
   const url = '/models/swr/manifest.json';
   const user = v1.userIds[0]!;
-  await openHarness(page);
-  const first = await warmLoad(page, url, user);
-  await page.evaluate(async () => (window as unknown as { held: { persisted(): Promise<unknown> } }).held.persisted());
-  await page.reload();
-  await page.waitForFunction(() => typeof window.peel === 'object');
+  const first = await loadStoredThenReload(page, url, user);
 
   server.current = v2;
   const served = await warmLoad(page, url, user);

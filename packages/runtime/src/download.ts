@@ -162,6 +162,13 @@ export async function downloadFiles(
   if (failed !== undefined) throw failed;
 }
 
+/** What the requests of one task report back: bytes received per ref, refs verified (to hand on), refs that failed their check (this attempt). */
+interface Ledger {
+  readonly received: Map<FileRef, number>;
+  readonly verified: { ref: FileRef; bytes: Uint8Array }[];
+  corrupt: { ref: FileRef; actual: string }[];
+}
+
 /** One file, verified, with retries. */
 export async function downloadVerified(ref: FileRef, options: DownloadOptions): Promise<Uint8Array> {
   let out: Uint8Array | undefined;
@@ -172,9 +179,9 @@ export async function downloadVerified(ref: FileRef, options: DownloadOptions): 
 /** The refs of one task, with retries: transient failures back off and refetch what is missing; a ref that fails its check is refetched once bypassing the cache. */
 async function runTask(task: Task, shared: Shared, options: DownloadOptions, onFile: (ref: FileRef, bytes: Uint8Array) => void | Promise<void>): Promise<void> {
   const base = options.retryDelayMs ?? RETRY_BASE_MS;
-  const verified: { ref: FileRef; bytes: Uint8Array }[] = [];
+  const ledger: Ledger = { received: new Map(), verified: [], corrupt: [] };
+  const { received, verified } = ledger;
   const refetched = new Set<FileRef>();
-  const received = new Map<FileRef, number>();
   const hand = async () => {
     while (verified.length) {
       const v = verified.shift()!;
@@ -189,11 +196,11 @@ async function runTask(task: Task, shared: Shared, options: DownloadOptions, onF
     pending = pending.filter((r) => !shared.verified.has(r));
     if (!pending.length) break;
     throwIfAborted(options.signal);
-    const corrupt: { ref: FileRef; actual: string }[] = [];
+    const corrupt: Ledger['corrupt'] = (ledger.corrupt = []);
     try {
       for (const run of task.ranged ? adjacentRuns(pending) : pending.map((r) => [r])) {
         const bypassCache = run.some((r) => refetched.has(r));
-        await fetchRun(task, run, shared, bypassCache, options, received, verified, corrupt);
+        await fetchRun(task, run, shared, bypassCache, options, ledger);
         await hand();
       }
     } catch (e) {
@@ -247,8 +254,8 @@ function adjacentRuns(refs: readonly FileRef[]): FileRef[][] {
 /**
  * One request: a whole file, or the byte range spanning `run`. Streams the
  * body into one buffer per ref; each ref is hashed the moment it is complete,
- * concurrently with the rest of the stream. Verified refs go to `verified`,
- * failed ones to `corrupt`. When the server ignores Range (200, the whole
+ * concurrently with the rest of the stream. Verified refs go to the ledger's
+ * `verified`, failed ones to its `corrupt`. When the server ignores Range (200, the whole
  * file), the first such answer serves every range of that file not yet
  * delivered, and the file's other requests drop their bodies and wait for it.
  */
@@ -258,9 +265,7 @@ async function fetchRun(
   shared: Shared,
   bypassCache: boolean,
   options: DownloadOptions,
-  received: Map<FileRef, number>,
-  verified: { ref: FileRef; bytes: Uint8Array }[],
-  corrupt: { ref: FileRef; actual: string }[],
+  ledger: Ledger,
 ): Promise<void> {
   const url = new URL(task.url, options.baseUrl);
   const start = task.ranged ? run[0]!.offset! : 0;
@@ -283,7 +288,7 @@ async function fetchRun(
     shared.wholeReaders.set(task.url, new Promise((r) => (finishWhole = r)));
   }
   try {
-    await readBody(task, run, res, whole ? shared.refsOf.get(task.url)!.filter((r) => !shared.verified.has(r)) : run, start, end, partial, shared, options, received, verified, corrupt);
+    await readBody(task, run, res, whole ? shared.refsOf.get(task.url)!.filter((r) => !shared.verified.has(r)) : run, start, end, partial, shared, options, ledger);
   } finally {
     if (finishWhole) {
       shared.wholeReaders.delete(task.url);
@@ -303,10 +308,9 @@ async function readBody(
   partial: boolean,
   shared: Shared,
   options: DownloadOptions,
-  received: Map<FileRef, number>,
-  verified: { ref: FileRef; bytes: Uint8Array }[],
-  corrupt: { ref: FileRef; actual: string }[],
+  ledger: Ledger,
 ): Promise<void> {
+  const { received, verified, corrupt } = ledger;
   const whole = task.ranged && !partial;
   // Where the body starts in the file. A Content-Range the page may read must agree with what was asked.
   const contentRange = partial ? /^bytes (\d+)-/.exec(res.headers.get('Content-Range') ?? '') : null;

@@ -21,7 +21,7 @@ import {
   type Metric,
 } from './quality/budgets.js';
 import { selectionManifest, type PeelModel } from './quality/peel-model.js';
-import { REFINE_DEFAULTS, carveValidation, refineUserGroups, type RefineOptions } from './refine/index.js';
+import { REFINE_DEFAULTS, carveValidation, refineUserGroups, type RefineOptions, type ValidationSplit } from './refine/index.js';
 
 export const TRAINER_NAME = '@peelrec/trainer';
 export const TRAINER_VERSION = '0.1.0';
@@ -192,6 +192,8 @@ interface PeelParts {
   itemGroups: ItemGroups;
   model: PeelModel;
   refineStats: Awaited<ReturnType<typeof refineUserGroups>>['stats'];
+  /** The inner/validation split the backbone and refinement used (the ablations reuse it). */
+  validation: ValidationSplit;
   seconds: { pretrain: number; cluster: number; refine: number };
 }
 
@@ -199,12 +201,12 @@ interface PeelParts {
 async function buildPeel(
   d: Dataset,
   cfg: TrainConfig,
-  opts: { diversity?: number; userGroups?: number; backbone?: Embeddings; stage: string; onProgress?: TrainOptions['onProgress'] },
+  opts: { diversity?: number; userGroups?: number; backbone?: Embeddings; validation?: ValidationSplit; stage: string; onProgress?: TrainOptions['onProgress'] },
 ): Promise<PeelParts> {
   let t = now();
   // The controller's validation edges are carved out before pretraining, so no table it is trained or
   // judged on has seen them (carved after, the backbone had fit them and validation measured memory).
-  const validation = carveValidation(d.train, cfg.refine.valFraction, cfg.seed, cfg.refine.valUserFraction);
+  const validation = opts.validation ?? carveValidation(d.train, cfg.refine.valFraction, cfg.seed, cfg.refine.valUserFraction);
   const backbone =
     opts.backbone ??
     (await trainBackbone(validation.inner, d.nUsers, d.nItems, {
@@ -255,7 +257,7 @@ async function buildPeel(
     weights: refined.weights,
     scoring: refined.scoring,
   };
-  return { backbone, itemGroups, model, refineStats: refined.stats, seconds: { pretrain, cluster, refine } };
+  return { backbone, itemGroups, model, refineStats: refined.stats, validation, seconds: { pretrain, cluster, refine } };
 }
 
 function meanRow(rows: Float32Array, dim: number): number[] {
@@ -463,7 +465,7 @@ async function runAblations(
   ctx.log(`unweighted: ${budgets.map((b) => b.unweighted!.recall20.toFixed(4)).join(' / ')}`);
   await ctx.checkpoint();
   // (d) without user groups: one refined table and controller for everyone.
-  const noGroups = await buildPeel(d, cfg, { userGroups: 1, backbone: main.backbone, stage: 'noGroups:', onProgress: ctx.progress });
+  const noGroups = await buildPeel(d, cfg, { userGroups: 1, backbone: main.backbone, validation: main.validation, stage: 'noGroups:', onProgress: ctx.progress });
   await evaluateAtBudgets(noGroups.model, 'noGroups');
   await ctx.checkpoint();
   // (b) a plain model retrained at the largest dimension that fits each budget (in the dtype PEEL chose),
@@ -500,7 +502,7 @@ async function runAblations(
     ctx.notes.push('noDiversity equals PEEL: the main backbone was already trained without the diversity term');
     for (const b of budgets) b.noDiversity = b.peel;
   } else {
-    const nd = await buildPeel(d, cfg, { diversity: 0, stage: 'noDiversity:', onProgress: ctx.progress });
+    const nd = await buildPeel(d, cfg, { diversity: 0, validation: main.validation, stage: 'noDiversity:', onProgress: ctx.progress });
     await evaluateAtBudgets(nd.model, 'noDiversity');
   }
   await ctx.checkpoint();

@@ -183,6 +183,23 @@ export function sharpen(w, G, B, T) {
 }
 
 /**
+ * Sets `mask` to 1 at each item group's highest-weight block (selection keeps it at any budget) and returns
+ * the indices (g·B + b) of every other block, in index order.
+ * @param {Float64Array} w @param {number} G @param {number} B @param {Uint8Array | Float64Array} mask
+ * @returns {number[]}
+ */
+function keepTops(w, G, B, mask) {
+  const rest = [];
+  for (let g = 0; g < G; g++) {
+    let top = g * B;
+    for (let b = 1; b < B; b++) if (w[g * B + b] > w[top]) top = g * B + b;
+    mask[top] = 1;
+    for (let b = 0; b < B; b++) if (g * B + b !== top) rest.push(g * B + b);
+  }
+  return rest;
+}
+
+/**
  * Which blocks a budget keeping `keep` of the G·B blocks retains, by the rule of selectBlocks in
  * @peelrec/format (item groups are near-equal in size, so every block costs the same): each item group's
  * highest-weight block first, then the rest by descending weight, ties by (itemGroup, block).
@@ -192,14 +209,7 @@ export function sharpen(w, G, B, T) {
 export function keepMask(w, G, B, keep) {
   const mask = new Uint8Array(G * B);
   if (keep >= G * B) return mask.fill(1);
-  /** @type {number[]} */
-  const rest = [];
-  for (let g = 0; g < G; g++) {
-    let top = g * B;
-    for (let b = 1; b < B; b++) if (w[g * B + b] > w[top]) top = g * B + b;
-    mask[top] = 1;
-    for (let b = 0; b < B; b++) if (g * B + b !== top) rest.push(g * B + b);
-  }
+  const rest = keepTops(w, G, B, mask);
   rest.sort((a, c) => w[c] - w[a] || a - c);
   for (let k = 0; k < keep - G && k < rest.length; k++) mask[rest[k]] = 1;
   return mask;
@@ -220,14 +230,7 @@ const SOFT_WIDTH = 0.25;
 export function softKeep(w, G, B, keep, kappa) {
   const m = new Float64Array(G * B);
   const s = new Float64Array(G * B);
-  /** @type {number[]} */
-  const free = [];
-  for (let g = 0; g < G; g++) {
-    let top = g * B;
-    for (let b = 1; b < B; b++) if (w[g * B + b] > w[top]) top = g * B + b;
-    m[top] = 1;
-    for (let b = 0; b < B; b++) if (g * B + b !== top) free.push(g * B + b);
-  }
+  const free = keepTops(w, G, B, m);
   const target = Math.min(Math.max(keep - G, 0), free.length);
   const l = free.map((k) => Math.log(w[k]));
   if (kappa === undefined) {
@@ -397,8 +400,8 @@ export function refineGroup(t, buf, gemm, tick) {
   let curSoft = null;
   /** The weights behind `eff`. */
   let curW = new Float64Array(G * B).fill(1 / B);
-  /** Scoring rule of `eff`: the mean over kept blocks (renormalised) or the truncated full-table score. */
-  let renorm = t.renormalize;
+  /** Scoring rule behind `eff`: the mean over kept blocks (renormalised) or the truncated full-table score. */
+  let curRenorm = t.renormalize;
   const dwAcc = new Float64Array(G * B);
   const contribBatch = new Float64Array(G * B);
   const contribCount = new Float64Array(G);
@@ -493,7 +496,7 @@ export function refineGroup(t, buf, gemm, tick) {
       }
     }
     // dL/deff → dL/dw (through the relaxed mask too when the outer step uses one).
-    effectiveBackward(curW, curMask, curSoft, dwAcc.slice(), G, B, renorm, dwAcc);
+    effectiveBackward(curW, curMask, curSoft, dwAcc.slice(), G, B, curRenorm, dwAcc);
     return loss / rows;
   };
 
@@ -517,13 +520,17 @@ export function refineGroup(t, buf, gemm, tick) {
     touched = [];
   };
 
-  /** Scores at a budget keeping `fraction` of the blocks: the hard mask selectBlocks applies, or its relaxation. */
-  const setEff = (/** @type {Float64Array} */ w, /** @type {number} */ fraction, soft = false) => {
+  /**
+   * Scores at a budget keeping `fraction` of the blocks: the hard mask selectBlocks applies, or its relaxation;
+   * with the scoring rule refinement trains for unless `renormalize` says otherwise.
+   */
+  const setEff = (/** @type {Float64Array} */ w, /** @type {number} */ fraction, soft = false, renormalize = t.renormalize) => {
     const keep = Math.max(G, Math.round(fraction * G * B));
     curSoft = soft && keep < G * B ? softKeep(w, G, B, keep) : null;
     curMask = curSoft ? curSoft.m : keepMask(w, G, B, keep);
     curW = w;
-    effectiveFactors(w, curMask, G, B, renorm, eff);
+    curRenorm = renormalize;
+    effectiveFactors(w, curMask, G, B, renormalize, eff);
   };
 
   // Validation loss averaged over the elastic budgets, on fixed negatives (same seed every time).
@@ -617,10 +624,10 @@ export function refineGroup(t, buf, gemm, tick) {
     return total / rows;
   };
   /** Validation Recall@20 averaged over the elastic budgets. */
-  const valRecall = (/** @type {Float64Array} */ w) => {
+  const valRecall = (/** @type {Float64Array} */ w, renormalize = t.renormalize) => {
     let total = 0;
     for (const f of t.elastic) {
-      setEff(w, f);
+      setEff(w, f, false, renormalize);
       total += rankRecall();
     }
     return total / t.elastic.length;
@@ -750,11 +757,9 @@ export function refineGroup(t, buf, gemm, tick) {
     bestWeights = learned ? sharpen(bestWeights, G, B, temperature) : startWeights;
     if (!learned) temperature = 1;
     // The scoring rule too is chosen on validation: the other rule replaces the trained-for one if it ranks better.
-    renorm = !t.renormalize;
-    const other = valRecall(bestWeights);
-    renorm = t.renormalize;
+    const other = valRecall(bestWeights, !t.renormalize);
     if (other > valRecallAfter) {
-      scoring = renorm ? 'truncated' : 'mean';
+      scoring = t.renormalize ? 'truncated' : 'mean';
       valRecallAfter = other;
     }
   }

@@ -41,6 +41,7 @@ export class PersistQueue {
   private released: Promise<void> = Promise.resolve();
   private release_: () => void = () => {};
   private stopped: string | undefined;
+  private discarded = false;
   /** sha256 → byteLength of files committed for this model. */
   readonly committed = new Map<string, number>();
 
@@ -70,7 +71,7 @@ export class PersistQueue {
 
   /** Queues a verified file; `file` names it in events. */
   enqueue(sha256: string, file: string, bytes: Uint8Array, weight: number): void {
-    if (this.store.mode === 'memory' || this.stopped || this.committed.has(sha256) || this.queuedBytes.has(sha256)) return;
+    if (this.store.mode === 'memory' || this.stopped || this.discarded || this.committed.has(sha256) || this.queuedBytes.has(sha256)) return;
     this.pending++;
     this.queued.push({ sha256, file, bytes, weight });
     this.queuedBytes.set(sha256, bytes);
@@ -82,8 +83,12 @@ export class PersistQueue {
     return this.writing.get(sha256) ?? this.queuedBytes.get(sha256);
   }
 
-  /** Drops the writes not started yet (their files belong to a load that turned out invalid). */
+  /**
+   * Drops the writes not started yet, and every later arrival: they belong to a load that turned out invalid,
+   * whose requests still in flight may verify and arrive after this.
+   */
   discard(): void {
+    this.discarded = true;
     this.pending -= this.queued.length;
     this.queued = [];
     this.queuedBytes.clear();

@@ -110,6 +110,8 @@ describe('PersistQueue', () => {
     q.hold();
     q.enqueue('a', 'file-a', bytes(1), 1);
     q.discard();
+    // a request of the invalid load that was still in flight verifies after the discard
+    q.enqueue('b', 'file-b', bytes(2), 1);
     q.release();
     await q.idle();
     expect(store.batches).toEqual([]);

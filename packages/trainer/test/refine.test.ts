@@ -5,7 +5,7 @@ import { groupItems } from '../src/groups/item-groups.js';
 import { generateSynthetic } from '../src/synthetic/generate.js';
 import { trainBackbone } from '../src/backbone/index.js';
 import { carveValidation, refineUserGroups, REFINE_DEFAULTS, type RefineInput } from '../src/refine/index.js';
-import { Controller, effectiveBackward, effectiveFactors, keepMask, makeRandom, softKeep } from '../src/refine/refine-core.mjs';
+import { chooseWeights, Controller, effectiveBackward, effectiveFactors, keepMask, makeRandom, softKeep } from '../src/refine/refine-core.mjs';
 
 const d = generateSynthetic({ users: 200, items: 240, seed: 9, meanInteractions: 20 });
 const D = 16;
@@ -101,6 +101,20 @@ describe('refineUserGroups', () => {
     for (let g = 1; g < 4; g++) expect(w.slice(g * 4, g * 4 + 4)).toEqual(w.slice(0, 4));
     const mask = keepMask(Float64Array.from(w), 4, 4, 9);
     expect([0, 1, 2, 3].map((g) => mask.slice(g * 4, g * 4 + 4).reduce((a, v) => a + v, 0))).toEqual([3, 2, 2, 2]);
+  });
+});
+
+describe('chooseWeights', () => {
+  it('takes the best mean among candidates that lose at no budget, and only above the start', () => {
+    const start = [0.2, 0.15, 0.1];
+    // 0: better mean but worse at the smallest budget; 1: better everywhere; 2: better still everywhere.
+    expect(chooseWeights(start, [[0.3, 0.2, 0.09], [0.21, 0.15, 0.1], [0.22, 0.16, 0.11]])).toBe(2);
+    expect(chooseWeights(start, [[0.3, 0.2, 0.09], [0.21, 0.15, 0.1]])).toBe(1);
+    // A large gain at the full table does not buy a collapse at a small budget.
+    expect(chooseWeights(start, [[0.4, 0.3, 0.05]])).toBe(-1);
+    // Equal is not better.
+    expect(chooseWeights(start, [[...start]])).toBe(-1);
+    expect(() => chooseWeights(start, [[0.3, 0.2]])).toThrow(/candidate 0 has 2 budgets, expected 3/);
   });
 });
 

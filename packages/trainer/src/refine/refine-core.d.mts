@@ -58,6 +58,8 @@ export interface RefineResult {
 export type GemmFn = (a: number, sai: number, sap: number, b: number, ldb: number, c: number, ldc: number, m: number, n: number, k: number, acc: number) => void;
 export function makeRandom(seed: number): () => number;
 export function sharpen(w: Float64Array, G: number, B: number, T: number): Float64Array;
+/** Index of the candidate (validation recall per budget) that replaces the start weights, or −1: best mean, never below the start at any budget. */
+export function chooseWeights(start: readonly number[], candidates: readonly (readonly number[])[]): number;
 export function keepMask(w: Float64Array, G: number, B: number, keep: number): Uint8Array;
 export function softKeep(w: Float64Array, G: number, B: number, keep: number, kappa?: number): { m: Float64Array; s: Float64Array; kappa: number };
 export function effectiveFactors(w: Float64Array, m: Float64Array | Uint8Array, G: number, B: number, renormalize: boolean, out?: Float64Array): Float64Array;

@@ -182,6 +182,35 @@ export function sharpen(w, G, B, T) {
   return out;
 }
 
+function mean(/** @type {number[]} */ xs) {
+  return xs.reduce((a, v) => a + v, 0) / xs.length;
+}
+
+/**
+ * Which candidate weights replace the start (first-k) weights, by validation Recall@20 per elastic budget:
+ * the best mean among the candidates that rank no worse than the start weights at *any* budget, and only
+ * if that mean beats the start's. One artifact serves every budget, so a gain at one budget may not be
+ * bought with a loss at another: weights that differ across item groups change how many blocks each item
+ * group keeps, and an allocation that wins at the full table can collapse at a small budget.
+ * @param {readonly number[]} start recall of the start weights at each budget
+ * @param {readonly (readonly number[])[]} candidates the same for each candidate
+ * @returns {number} the chosen candidate's index, or −1 (keep the start weights)
+ */
+export function chooseWeights(start, candidates) {
+  let best = -1;
+  let bestMean = mean([...start]);
+  candidates.forEach((r, k) => {
+    if (r.length !== start.length) throw new RangeError(`chooseWeights: candidate ${k} has ${r.length} budgets, expected ${start.length}`);
+    if (r.some((v, b) => v < start[b])) return;
+    const m = mean([...r]);
+    if (m > bestMean) {
+      best = k;
+      bestMean = m;
+    }
+  });
+  return best;
+}
+
 /**
  * Sets `mask` to 1 at each item group's highest-weight block (selection keeps it at any budget) and returns
  * the indices (g·B + b) of every other block, in index order.
@@ -623,15 +652,12 @@ export function refineGroup(t, buf, gemm, tick) {
     }
     return total / rows;
   };
-  /** Validation Recall@20 averaged over the elastic budgets. */
-  const valRecall = (/** @type {Float64Array} */ w, renormalize = t.renormalize) => {
-    let total = 0;
-    for (const f of t.elastic) {
+  /** Validation Recall@20 at each elastic budget. */
+  const valRecalls = (/** @type {Float64Array} */ w, renormalize = t.renormalize) =>
+    t.elastic.map((f) => {
       setEff(w, f, false, renormalize);
-      total += rankRecall();
-    }
-    return total / t.elastic.length;
-  };
+      return rankRecall();
+    });
 
   // Logit scale: the α that best fits the backbone's scores, by a coarse line search on training edges.
   const uniform = new Float64Array(G * B).fill(1 / B);
@@ -726,8 +752,10 @@ export function refineGroup(t, buf, gemm, tick) {
       break;
     }
   }
-  // Sharpness of the weights, chosen on validation: w_T ∝ w^(1/T) keeps their order, so the same blocks are
-  // selected at every budget, and only changes how strongly kept blocks are weighed in the score.
+  // Sharpness of the weights, chosen on validation: w_T ∝ w^(1/T) keeps the order of an item group's blocks
+  // but, renormalised per item group, not the order across item groups, so T changes how many blocks each
+  // item group keeps as well as how kept blocks are weighed (large T: nearly equal weights, so the item
+  // groups whose weights fall slowest keep nearly all their blocks first).
   // Chosen by validation Recall@20 rather than loss: the sampled-softmax loss rewards sharper weights that
   // rank worse across item groups.
   let temperature = 1;
@@ -738,26 +766,26 @@ export function refineGroup(t, buf, gemm, tick) {
   let scoring = t.renormalize ? 'mean' : 'truncated';
   V.set(best);
   if (t.valCount > 0) {
-    valRecallStart = valRecall(startWeights);
+    const start = valRecalls(startWeights);
+    valRecallStart = mean(start);
     valRecallAfter = valRecallStart;
     if (bestEpoch > 0) {
-      let bestR = -Infinity;
-      for (const T of TEMPERATURES) {
-        const r = valRecall(sharpen(bestWeights, G, B, T));
-        if (r > bestR) {
-          bestR = r;
-          temperature = T;
-        }
+      const candidates = TEMPERATURES.map((T) => sharpen(bestWeights, G, B, T));
+      const recalls = candidates.map((w) => valRecalls(w));
+      // The learned weights must beat the untrained controller's (first-k selection) on the refined table;
+      // otherwise the group keeps the refined table with those.
+      const k = chooseWeights(start, recalls);
+      learned = k >= 0;
+      if (learned) {
+        temperature = TEMPERATURES[k];
+        bestWeights = candidates[k];
+        valRecallAfter = mean(recalls[k]);
       }
-      // The learned weights must also beat the untrained controller's (first-k selection) on the refined
-      // table, by the same validation recall; otherwise the group keeps the refined table with those.
-      learned = bestR > valRecallStart;
-      valRecallAfter = Math.max(bestR, valRecallStart);
     }
-    bestWeights = learned ? sharpen(bestWeights, G, B, temperature) : startWeights;
-    if (!learned) temperature = 1;
-    // The scoring rule too is chosen on validation: the other rule replaces the trained-for one if it ranks better.
-    const other = valRecall(bestWeights, !t.renormalize);
+    if (!learned) bestWeights = startWeights;
+    // The scoring rule too is chosen on validation: the other rule replaces the trained-for one if it ranks
+    // better on average (it only rescales the kept blocks' scores; it never changes which blocks are kept).
+    const other = mean(valRecalls(bestWeights, !t.renormalize));
     if (other > valRecallAfter) {
       scoring = t.renormalize ? 'truncated' : 'mean';
       valRecallAfter = other;

@@ -52,6 +52,9 @@ export const blockPackUrl = (userGroup: number, dtype: Dtype) => `blocks/u${user
 
 /** Writes payload files, returning their refs, then the block tables and the manifest last (so a reader never sees a manifest without its files). */
 export class ArtifactWriter {
+  /** Packs written so far, by the SHA-256 of their bytes: a byte-identical pack is referenced, not written again. */
+  private readonly packs = new Map<string, string>();
+
   constructor(private readonly sink: ArtifactSink) {}
 
   async file(url: string, bytes: Uint8Array): Promise<FileRef> {
@@ -69,6 +72,11 @@ export class ArtifactWriter {
    * that a device's selection at any budget is one or a few contiguous byte
    * ranges: a few HTTP Range requests instead of one request per block.
    * Returns the group's entries, each file a byte range of its pack.
+   *
+   * A pack byte-identical to one already written (user groups with the same
+   * table and weights, e.g. every group whose refinement kept the shared
+   * backbone) is not written again: the entries reference the earlier pack's
+   * URL, so an artifact stores a shared table once.
    */
   async blockPack(userGroup: number, blocks: readonly BlockPayload[], dtypes: readonly Dtype[], url: (dtype: Dtype) => string = (d) => blockPackUrl(userGroup, d)): Promise<BlockEntry[]> {
     if (dtypes.length === 0) throw new RangeError('at least one block dtype must be exported');
@@ -83,14 +91,23 @@ export class ArtifactWriter {
     for (const dtype of dtypes) {
       const encoded = order.map((b) => encodeBlock(b.values, dtype));
       const pack = new Uint8Array(encoded.reduce((n, e) => n + e.byteLength, 0));
-      const path = url(dtype);
       let offset = 0;
-      for (const [i, bytes] of encoded.entries()) {
+      for (const bytes of encoded) {
         pack.set(bytes, offset);
+        offset += bytes.byteLength;
+      }
+      const digest = await sha256Hex(pack);
+      const earlier = this.packs.get(digest);
+      const path = earlier ?? url(dtype);
+      offset = 0;
+      for (const [i, bytes] of encoded.entries()) {
         files.get(order[i]!)!.push({ dtype, url: path, offset, byteLength: bytes.byteLength, sha256: await sha256Hex(bytes) });
         offset += bytes.byteLength;
       }
-      await this.sink.write(path, pack);
+      if (earlier === undefined) {
+        await this.sink.write(path, pack);
+        this.packs.set(digest, path);
+      }
     }
     return [...blocks]
       .sort((a, b) => a.itemGroup - b.itemGroup || a.block - b.block)

@@ -47,6 +47,8 @@ export interface FixtureShape {
   seed: number;
   /** One packed file per (user group, dtype) with byte-range refs (the writer's default), or one file per block. */
   packed?: boolean;
+  /** Every user group gets user group 0's table and weights (as groups that all keep a shared backbone do). */
+  identicalGroups?: boolean;
 }
 
 export const SMALL: FixtureShape = { items: 50, itemGroups: 4, userGroups: 2, users: 6, blockDim: 2, blocksPerItem: 4, dtypes: ['f32', 'f16'], seed: 1 };
@@ -71,9 +73,14 @@ export async function writeFixture(store: ArtifactSink, shape: FixtureShape = SM
   });
   const ids = await w.json('items/ids.json', Array.from({ length: shape.items }, (_, i) => `item-${i}`));
   const blocks: Manifest['blocks'] = [];
+  let payloads: BlockPayload[] = [];
   for (let c = 0; c < shape.userGroups; c++) {
+    if (c > 0 && shape.identicalGroups) {
+      blocks.push(...(await w.blockPack(c, payloads, shape.dtypes)));
+      continue;
+    }
     const rows = Float32Array.from({ length: shape.items * fullDim }, () => r() * 2 - 1);
-    const payloads: BlockPayload[] = [];
+    payloads = [];
     for (let g = 0; g < shape.itemGroups; g++) {
       const raw = Array.from({ length: shape.blocksPerItem }, () => r());
       const sum = raw.reduce((a, b) => a + b, 0);

@@ -187,6 +187,25 @@ describe('packed blocks', () => {
     expect(f32.byteLength).toBe(manifest.blocks.filter((b) => b.userGroup === 1).reduce((n, b) => n + b.files[0]!.byteLength, 0));
   });
 
+  it('writes a pack byte-identical to an earlier one once: both user groups reference it', async () => {
+    const store = new MemoryStore();
+    const manifest = await writeFixture(store, { ...SMALL, userGroups: 3, identicalGroups: true });
+    expect([...store.files.keys()].filter((p) => p.endsWith('.bin') && p.startsWith('blocks/')).sort()).toEqual(['blocks/u0.f16.bin', 'blocks/u0.f32.bin']);
+    const of = (c: number) => manifest.blocks.filter((b) => b.userGroup === c).map((b) => b.files);
+    expect(of(1)).toEqual(of(0));
+    expect(of(2)).toEqual(of(0));
+    // Every group's table still validates and every referenced byte verifies.
+    const verified = await verifyArtifact(store);
+    expect(verified.manifest.blocks).toHaveLength(3 * SMALL.itemGroups * SMALL.blocksPerItem);
+    const s = selectBlocks(manifest, 2, 200, { dtype: 'f16' });
+    expect(s.blocks.length).toBeGreaterThan(0);
+    for (const b of s.blocks) expect(b.file.url).toBe('blocks/u0.f16.bin');
+    // Different tables still get a pack each.
+    const other = new MemoryStore();
+    await writeFixture(other, { ...SMALL, userGroups: 3 });
+    expect([...other.files.keys()].filter((p) => p.endsWith('.bin') && p.startsWith('blocks/'))).toHaveLength(6);
+  });
+
   it('reads a byte range verified, with or without readRange on the source', async () => {
     const { store, manifest } = await fixture();
     const ref = manifest.blocks[5]!.files[0]!;

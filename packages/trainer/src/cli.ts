@@ -210,7 +210,7 @@ addDataOptions(
     .option('--item-groups <G>', 'popularity item groups (default 20)', int('item groups'))
     .option('--full-dim <d>', 'embedding dimension (default 128)', int('full dim'))
     .option('--block-dim <d>', 'dimensions per block (default 8)', int('block dim'))
-    .option('--epochs <n>', 'backbone sampled-softmax epochs (default 40; synthetic 30)', int('epochs'))
+    .option('--epochs <n>', 'backbone sampled-softmax epochs (default 60; synthetic 30)', int('epochs'))
     .option('--refine-epochs <n>', 'maximum refinement epochs per user group (default 8)', int('refine epochs'))
     .option('--diversity <lambda>', 'weight of the block diversity regularizer (0 disables)', num('diversity'))
     .option('--nested <widths>', 'prefix widths trained alongside the full width, e.g. 8,16,32,64 (default), or "none"', widths)

@@ -57,7 +57,7 @@ interface PageSetup {
   noGpu?: boolean;
 }
 
-async function openPage(browser: Browser, setup: PageSetup = {}): Promise<Page> {
+async function openPage(browser: Browser, setup: PageSetup = {}, url = server.url): Promise<Page> {
   const context = await browser.newContext();
   await context.addInitScript(({ deviceMemory, noGpu }) => {
     if (deviceMemory === null) delete (Navigator.prototype as { deviceMemory?: number }).deviceMemory;
@@ -66,7 +66,7 @@ async function openPage(browser: Browser, setup: PageSetup = {}): Promise<Page> 
   }, setup);
   const page = await context.newPage();
   page.on('pageerror', (e) => console.error('[page error]', e.message));
-  await page.goto(server.url);
+  await page.goto(url);
   await page.waitForFunction(() => document.title === 'ready');
   return page;
 }
@@ -150,6 +150,36 @@ describe('WebGPU off', () => {
     const events: { type: string }[] = await page.evaluate(() => window.driver.events());
     expect(events.filter((e) => e.type === 'fallback')).toHaveLength(1);
     await page.context().close();
+  });
+
+  it('WASM kernel: a switch to a user group that shares the resident pack but scores by another rule downloads nothing and agrees', async () => {
+    const shared = await buildFixture({ seed: 6, items: 300, blockDim: 8, blocksPerItem: 4, itemGroupSizes: [30, 90, 180], userGroups: 2, users: 8, usersPerShard: 8, sharedTable: true, scoring: ['mean', 'truncated'] });
+    const sharedServer = await startServer(outDir, shared.files);
+    try {
+      const page = await openPage(browser, { noGpu: true }, sharedServer.url);
+      // Part of each item group's blocks (f16 files: 9,600 B hold 2 of 4), so the two rules weigh them differently.
+      const first = await open(page, { backend: 'wasm', budget: 10_000, storage: 'memory', userGroup: 0 });
+      expect(first.selection.blocks.length).toBeLessThan(12);
+      expect(first.userGroup).toBe(0);
+      const before = sharedServer.modelRequests.filter((p) => p.endsWith('.bin') && p.startsWith('blocks/')).length;
+      expect(before).toBeGreaterThan(0);
+      const u = 1; // user 1 is in group 1
+      const vector = Array.from(shared.userVectors.subarray(u * DIMS, (u + 1) * DIMS));
+      const [got] = await recommendMany(page, [{ user: { vector, group: 1 }, k: 20 }]);
+      const info: RecommenderInfo = await page.evaluate(() => window.driver.info());
+      expect(info.userGroup).toBe(1);
+      expect(info.selection.scoring).toBe('truncated');
+      expect(sharedServer.modelRequests.filter((p) => p.endsWith('.bin') && p.startsWith('blocks/'))).toHaveLength(before);
+      const byKey = new Map(info.selection.blocks.map((b) => [`${b.itemGroup}/${b.block}`, b]));
+      const want = scoreReference({ manifest: shared.manifest, selection: info.selection, vector: shared.userVectors.subarray(u * DIMS, (u + 1) * DIMS), k: 20, block: (g, b) => {
+        const f = byKey.get(`${g}/${b}`)!.file;
+        return decodeBlock(bytesOf(shared.files, f), f.dtype);
+      } });
+      expectAgreement(got!, want);
+      await page.context().close();
+    } finally {
+      await sharedServer.close();
+    }
   });
 
   it('keeps f16 blocks as f16 on WASM: a budget below one f32 block per item group is served there, and refused on cpu (f32 resident)', async () => {

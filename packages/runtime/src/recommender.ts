@@ -512,7 +512,7 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
     const jobs: FileJob[] = [...extra];
     // Heaviest blocks first: they matter most if the load is cut short or storage runs out.
     for (const b of [...selection.blocks].sort((x, y) => y.weight - x.weight)) {
-      if (this.scorer.has(selection.userGroup, b.itemGroup, b.block, selection.dtype)) continue;
+      if (this.scorer.has(selection, b.itemGroup, b.block)) continue;
       jobs.push({ ref: b.file, weight: b.weight, use: (bytes) => payloads.set(`${b.itemGroup}/${b.block}`, bytes) });
     }
     await this.fetchFiles(jobs, signal);

@@ -96,9 +96,25 @@ export class Scorer {
     return selection.bytes === (this.kernel() ? selection.fileBytes : elements * 4);
   }
 
-  /** Whether block (itemGroup, block) of `userGroup`, decoded from its `dtype` file, is resident. */
-  has(userGroup: number, itemGroup: number, block: number, dtype: Dtype): boolean {
-    return userGroup === this.userGroup && dtype === this.selection?.dtype && (this.selection.byItemGroup[itemGroup]?.includes(block) ?? false);
+  /**
+   * Whether block (itemGroup, block) of `selection` is resident and `apply(selection)` reuses it, so its bytes
+   * need not be fetched.
+   */
+  has(selection: Selection, itemGroup: number, block: number): boolean {
+    return this.reusableFor(selection) && (this.selection!.byItemGroup[itemGroup]?.includes(block) ?? false);
+  }
+
+  /**
+   * Whether resident blocks can serve `selection`: the same dtype, and the same user group or another whose
+   * blocks held here are byte-identical (the same file SHA-256: writers share one pack between user groups
+   * with the same table and weights).
+   */
+  private reusableFor(selection: Selection): boolean {
+    const held = this.selection;
+    if (!held || selection.dtype !== held.dtype) return false;
+    if (selection.userGroup === this.userGroup) return true;
+    const sha = new Map(held.blocks.map((b) => [`${b.itemGroup}/${b.block}`, b.file.sha256]));
+    return selection.blocks.every((b) => (sha.get(`${b.itemGroup}/${b.block}`) ?? b.file.sha256) === b.file.sha256);
   }
 
   /**
@@ -107,7 +123,7 @@ export class Scorer {
    */
   apply(selection: Selection, fresh: (itemGroup: number, block: number) => Uint8Array): void {
     const old = this.segments;
-    const reusable = selection.userGroup === this.userGroup && selection.dtype === this.selection?.dtype;
+    const reusable = this.reusableFor(selection);
     const kernel = this.kernel();
     const next: Segment[] = [];
     let plan: ScanPlan | undefined;
@@ -249,7 +265,9 @@ export class Scorer {
     selection.byItemGroup.forEach((blocks, g) => {
       const { start, count: n } = this.manifest.itemGroups[g]!;
       const prev = old.find((s): s is PackedSegment => s.kind === 'packed' && s.itemGroup === g);
-      if (prev && sameList(prev.blocks, blocks)) {
+      // Reused whole only when weighted alike too (another user group sharing these bytes may score them with
+      // other weights or another scoring rule); otherwise its bands are copied below and weighted afresh.
+      if (prev && sameList(prev.blocks, blocks) && blocks.every((b, k) => prev.rowWeights[k * blockDim] === Math.fround(weight.get(`${g}/${b}`)!))) {
         next.push(prev);
         return;
       }
@@ -262,7 +280,7 @@ export class Scorer {
       blocks.forEach((b, k) => {
         const j = prev ? prev.blocks.indexOf(b) : -1;
         if (prev && j >= 0) {
-          // Still resident: copy the band out of the old matrix (same dtype, same user group).
+          // Still resident: copy the band out of the old matrix (same dtype, same bytes).
           const buffer = kernel.view();
           const offset = kernel.offsetOf(prev.matrix);
           const src = dtype === 'f16' ? new Uint16Array(buffer, offset, prev.rows * n) : new Float32Array(buffer, offset, prev.rows * n);

@@ -237,12 +237,12 @@ describe('users', () => {
     expect(got.map((r) => r.position)).toEqual(reference(rec, h.fixture.files, vector, 10).map((r) => r.position));
   });
 
-  it('a user group whose blocks are byte-identical to the resident group’s switches without downloading them again', async () => {
-    // Files are stored by SHA-256, and the writer packs identical user groups once: a switch finds every block
-    // already verified (in the store, or still queued for it).
+  it.each(['indexeddb', 'memory'] as const)('storage %s: a user group whose blocks are byte-identical to the resident group’s switches without downloading them', async (storage) => {
+    // The writer packs identical user groups once, and the scorer reuses resident blocks whose files have the
+    // same SHA-256 (with IndexedDB the stored files would serve them too).
     const h = await harness({ sharedTable: true });
     expect(new Set(h.fixture.manifest.blocks.flatMap((b) => b.files.map((f) => f.url)))).toEqual(new Set(['blocks/u0.f32.bin', 'blocks/u0.f16.bin']));
-    const rec = track(await h.open({ budget: 2000, userGroup: 0 }));
+    const rec = track(await h.open({ budget: 2000, userGroup: 0, storage }));
     expect(blockTraffic(h.server)).toHaveLength(1);
     const before = h.server.log.length;
     const vector = h.fixture.userVectors.subarray(16, 32); // user 1 is in group 1

@@ -72,8 +72,8 @@ describe('Scorer', () => {
     expect(fetched.every((f) => f.endsWith('.f32'))).toBe(true);
     const f16 = selectBlocks(fixture.manifest, 0, FULL_F32(), { dtype: 'f16', residentDtype: 'f32' });
     expect(f16.blocks.map((b) => `${b.itemGroup}/${b.block}`)).toEqual(f32.blocks.map((b) => `${b.itemGroup}/${b.block}`));
-    for (const b of f16.blocks) expect(scorer.has(0, b.itemGroup, b.block, 'f16')).toBe(false);
-    for (const b of f16.blocks) expect(scorer.has(0, b.itemGroup, b.block, 'f32')).toBe(true);
+    for (const b of f16.blocks) expect(scorer.has(f16, b.itemGroup, b.block)).toBe(false);
+    for (const b of f32.blocks) expect(scorer.has(f32, b.itemGroup, b.block)).toBe(true);
     fetched.length = 0;
     load(scorer, f16, fetched);
     expect(fetched).toHaveLength(f16.blocks.length);
@@ -82,6 +82,41 @@ describe('Scorer', () => {
     const dims = fixture.manifest.dims.fullDim;
     const got = await scorer.top(fixture.userVectors.subarray(0, dims), 10, new Set());
     const want = reference(f16, 0, 10);
+    expect(got.map((r) => r.position)).toEqual(want.map((r) => r.position));
+    got.forEach((r, i) => expect(r.score).toBeCloseTo(want[i]!.score, 5));
+    scorer.dispose();
+    expect(tf.memory().numTensors).toBe(0);
+  });
+
+  it('reuses held blocks for another user group only where their files are byte-identical, weighted by that group', async () => {
+    const budget = Math.floor(FULL_F32() * 0.4);
+    const at = (m: typeof fixture.manifest, c: number) => selectBlocks(m, c, budget, { dtype: 'f32', residentDtype: 'f32' });
+    // Distinct tables: nothing of group 0 serves group 1.
+    const distinct = new Scorer(fixture.manifest);
+    await distinct.prepare();
+    load(distinct, at(fixture.manifest, 0), []);
+    const other = at(fixture.manifest, 1);
+    expect(other.blocks.some((b) => distinct.has(other, b.itemGroup, b.block))).toBe(false);
+    distinct.dispose();
+    // One shared pack, scored with another rule by group 1: every block is reused, rescaled.
+    const shared = await buildFixture({ seed: 8, items: 90, blockDim: 4, blocksPerItem: 4, sharedTable: true });
+    const m = { ...shared.manifest, userGroups: { ...shared.manifest.userGroups, scoring: ['mean' as const, 'truncated' as const] } };
+    const scorer = new Scorer(m);
+    await scorer.prepare();
+    const g0 = at(m, 0);
+    scorer.apply(g0, (g, b) => bytesOf(shared.files, g0.blocks.find((x) => x.itemGroup === g && x.block === b)!.file));
+    const g1 = at(m, 1);
+    expect(g1.blocks.every((b) => scorer.has(g1, b.itemGroup, b.block))).toBe(true);
+    scorer.apply(g1, () => {
+      throw new Error('a reusable block was asked for');
+    });
+    const dims = m.dims.fullDim;
+    const vector = shared.userVectors.subarray(dims, 2 * dims);
+    const want = scoreReference({ manifest: m, selection: g1, vector, k: 10, block: (g, b) => {
+      const file = g1.blocks.find((x) => x.itemGroup === g && x.block === b)!.file;
+      return decodeBlock(bytesOf(shared.files, file), file.dtype);
+    } });
+    const got = await scorer.top(vector, 10, new Set());
     expect(got.map((r) => r.position)).toEqual(want.map((r) => r.position));
     got.forEach((r, i) => expect(r.score).toBeCloseTo(want[i]!.score, 5));
     scorer.dispose();

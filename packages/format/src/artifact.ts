@@ -52,8 +52,8 @@ export const blockPackUrl = (userGroup: number, dtype: Dtype) => `blocks/u${user
 
 /** Writes payload files, returning their refs, then the block tables and the manifest last (so a reader never sees a manifest without its files). */
 export class ArtifactWriter {
-  /** Packs written so far, by the SHA-256 of their bytes: a byte-identical pack is referenced, not written again. */
-  private readonly packs = new Map<string, string>();
+  /** Packs written so far (URL and block hashes), by the SHA-256 of their bytes: a byte-identical pack is referenced, not written again. */
+  private readonly packs = new Map<string, { path: string; blockSha256: string[] }>();
 
   constructor(private readonly sink: ArtifactSink) {}
 
@@ -98,15 +98,16 @@ export class ArtifactWriter {
       }
       const digest = await sha256Hex(pack);
       const earlier = this.packs.get(digest);
-      const path = earlier ?? url(dtype);
+      const path = earlier?.path ?? url(dtype);
+      const blockSha256 = earlier?.blockSha256 ?? (await Promise.all(encoded.map((bytes) => sha256Hex(bytes))));
       offset = 0;
       for (const [i, bytes] of encoded.entries()) {
-        files.get(order[i]!)!.push({ dtype, url: path, offset, byteLength: bytes.byteLength, sha256: await sha256Hex(bytes) });
+        files.get(order[i]!)!.push({ dtype, url: path, offset, byteLength: bytes.byteLength, sha256: blockSha256[i]! });
         offset += bytes.byteLength;
       }
       if (earlier === undefined) {
         await this.sink.write(path, pack);
-        this.packs.set(digest, path);
+        this.packs.set(digest, { path, blockSha256 });
       }
     }
     return [...blocks]

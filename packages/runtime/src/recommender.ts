@@ -511,8 +511,9 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
     const payloads = new Map<string, Uint8Array>();
     const jobs: FileJob[] = [...extra];
     // Heaviest blocks first: they matter most if the load is cut short or storage runs out.
+    const held = this.scorer.held(selection);
     for (const b of [...selection.blocks].sort((x, y) => y.weight - x.weight)) {
-      if (this.scorer.has(selection, b.itemGroup, b.block)) continue;
+      if (held.has(`${b.itemGroup}/${b.block}`)) continue;
       jobs.push({ ref: b.file, weight: b.weight, use: (bytes) => payloads.set(`${b.itemGroup}/${b.block}`, bytes) });
     }
     await this.fetchFiles(jobs, signal);

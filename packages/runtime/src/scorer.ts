@@ -97,11 +97,13 @@ export class Scorer {
   }
 
   /**
-   * Whether block (itemGroup, block) of `selection` is resident and `apply(selection)` reuses it, so its bytes
-   * need not be fetched.
+   * The blocks of `selection` (keys `itemGroup/block`) that are resident and that `apply(selection)` reuses,
+   * so their bytes need not be fetched.
    */
-  has(selection: Selection, itemGroup: number, block: number): boolean {
-    return this.reusableFor(selection) && (this.selection!.byItemGroup[itemGroup]?.includes(block) ?? false);
+  held(selection: Selection): ReadonlySet<string> {
+    if (!this.reusableFor(selection)) return new Set();
+    const resident = this.selection!.byItemGroup;
+    return new Set(selection.blocks.filter((b) => resident[b.itemGroup]?.includes(b.block)).map((b) => `${b.itemGroup}/${b.block}`));
   }
 
   /**

@@ -72,8 +72,8 @@ describe('Scorer', () => {
     expect(fetched.every((f) => f.endsWith('.f32'))).toBe(true);
     const f16 = selectBlocks(fixture.manifest, 0, FULL_F32(), { dtype: 'f16', residentDtype: 'f32' });
     expect(f16.blocks.map((b) => `${b.itemGroup}/${b.block}`)).toEqual(f32.blocks.map((b) => `${b.itemGroup}/${b.block}`));
-    for (const b of f16.blocks) expect(scorer.has(f16, b.itemGroup, b.block)).toBe(false);
-    for (const b of f32.blocks) expect(scorer.has(f32, b.itemGroup, b.block)).toBe(true);
+    for (const b of f16.blocks) expect(scorer.held(f16).has(`${b.itemGroup}/${b.block}`)).toBe(false);
+    for (const b of f32.blocks) expect(scorer.held(f32).has(`${b.itemGroup}/${b.block}`)).toBe(true);
     fetched.length = 0;
     load(scorer, f16, fetched);
     expect(fetched).toHaveLength(f16.blocks.length);
@@ -96,7 +96,7 @@ describe('Scorer', () => {
     await distinct.prepare();
     load(distinct, at(fixture.manifest, 0), []);
     const other = at(fixture.manifest, 1);
-    expect(other.blocks.some((b) => distinct.has(other, b.itemGroup, b.block))).toBe(false);
+    expect(other.blocks.some((b) => distinct.held(other).has(`${b.itemGroup}/${b.block}`))).toBe(false);
     distinct.dispose();
     // One shared pack, scored with another rule by group 1: every block is reused, rescaled.
     const shared = await buildFixture({ seed: 8, items: 90, blockDim: 4, blocksPerItem: 4, sharedTable: true });
@@ -106,7 +106,7 @@ describe('Scorer', () => {
     const g0 = at(m, 0);
     scorer.apply(g0, (g, b) => bytesOf(shared.files, g0.blocks.find((x) => x.itemGroup === g && x.block === b)!.file));
     const g1 = at(m, 1);
-    expect(g1.blocks.every((b) => scorer.has(g1, b.itemGroup, b.block))).toBe(true);
+    expect(g1.blocks.every((b) => scorer.held(g1).has(`${b.itemGroup}/${b.block}`))).toBe(true);
     scorer.apply(g1, () => {
       throw new Error('a reusable block was asked for');
     });

@@ -182,7 +182,7 @@ export function sharpen(w, G, B, T) {
   return out;
 }
 
-function mean(/** @type {number[]} */ xs) {
+function mean(/** @type {readonly number[]} */ xs) {
   return xs.reduce((a, v) => a + v, 0) / xs.length;
 }
 
@@ -198,11 +198,11 @@ function mean(/** @type {number[]} */ xs) {
  */
 export function chooseWeights(start, candidates) {
   let best = -1;
-  let bestMean = mean([...start]);
+  let bestMean = mean(start);
   candidates.forEach((r, k) => {
     if (r.length !== start.length) throw new RangeError(`chooseWeights: candidate ${k} has ${r.length} budgets, expected ${start.length}`);
     if (r.some((v, b) => v < start[b])) return;
-    const m = mean([...r]);
+    const m = mean(r);
     if (m > bestMean) {
       best = k;
       bestMean = m;

@@ -30,7 +30,8 @@ export { refineUserGroups, carveValidation, keepMask, REFINE_DEFAULTS, type Refi
 export { exportModel, writePayloads, type ArtifactInfo } from './export/write-artifact.js';
 export { readArtifact, alignToDataset, type LoadedArtifact } from './export/read-artifact.js';
 export { directorySink, directorySource, prepareOutputDir } from './export/fs-sink.js';
-export { budgetBytes, evaluateFull, evaluateSelected, evaluateUnweighted, evaluatePlain, uniformDim, type Metric } from './quality/budgets.js';
+export { budgetBytes, evaluateFull, evaluateSelected, evaluateUnweighted, evaluatePlain, uniformDim, type Metric, type UserMetric } from './quality/budgets.js';
+export { pairedGain, type PairedGain, type PairedDiff } from './quality/paired.js';
 export { effectiveTable, selectionManifest, type PeelModel } from './quality/peel-model.js';
 export { trainBackbone, type BackboneOptions, type Embeddings } from './backbone/index.js';
 export { evaluateRanking, type RankingMetrics } from './eval/index.js';

@@ -19,7 +19,9 @@ import {
   uniformDim,
   type EvalData,
   type Metric,
+  type UserMetric,
 } from './quality/budgets.js';
+import { pairedGain, type PairedGain } from './quality/paired.js';
 import { selectionManifest, type PeelModel } from './quality/peel-model.js';
 import { REFINE_DEFAULTS, carveValidation, refineUserGroups, type RefineOptions, type ValidationSplit } from './refine/index.js';
 
@@ -96,12 +98,19 @@ export interface BudgetQuality {
   dtype: Dtype;
   peel: Metric;
   /** PEEL restricted to f32 blocks, where the budget allows f32 (to show what f16 costs). */
-  peelF32?: Metric | null;
+  peelF32?: (Metric & { dtype: Dtype }) | null;
   uniform: (Metric & { dim: number; dtype: Dtype }) | null;
   unweighted: Metric | null;
   noGroups: Metric | null;
   noDiversity: Metric | null;
+  /**
+   * PEEL minus each ablation on the same test users (positive: PEEL ahead), with the standard error of the
+   * difference. It covers the test users' sampling noise, not the training seed's.
+   */
+  peelGain: Partial<Record<Ablation, PairedGain>>;
 }
+
+export type Ablation = 'uniform' | 'unweighted' | 'noGroups' | 'noDiversity';
 
 export interface QualityReport {
   dataset: string;
@@ -120,9 +129,28 @@ export interface QualityReport {
   fullF16: Metric;
   /** The pretrained global table before user groups and refinement. */
   backbone: Metric;
+  /** The full PEEL table minus the backbone on the same test users: what user groups and refinement add. */
+  fullGain: PairedGain;
   budgets: BudgetQuality[];
   seconds: { load: number; pretrain: number; cluster: number; refine: number; evaluate: number; export: number; total: number; ablations: number };
-  refine: { userGroup: number; users: number; edges: number; valEdges: number; epochs: number; bestEpoch: number; temperature: number; valLossBefore: number; valLossAfter: number; valRecallAfter: number; valRecallStart: number; learnedWeights: boolean; scoring: Scoring }[];
+  refine: {
+    userGroup: number;
+    users: number;
+    edges: number;
+    valEdges: number;
+    epochs: number;
+    bestEpoch: number;
+    temperature: number;
+    valLossBefore: number;
+    valLossAfter: number;
+    valRecallAfter: number;
+    valRecallStart: number;
+    learnedWeights: boolean;
+    scoring: Scoring;
+    /** Validation users ranked, and their Recall@20 under each scoring rule (mean over the budget fractions). */
+    rankedUsers: number;
+    ruleRecall: { mean: number; truncated: number };
+  }[];
   config: TrainConfig;
   loadReport?: LoadReport;
   notes: string[];
@@ -326,9 +354,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const manifestForSelection = draftAsManifest(draft);
   const notes: string[] = [];
   const budgets: BudgetQuality[] = [];
+  const peelByUser = new Map<BudgetQuality, UserMetric>();
   for (const fraction of cfg.budgets) {
     const bytes = budgetBytes(main.model, fraction);
-    let peel: Metric & { dtype: Dtype };
+    let peel: UserMetric & { dtype: Dtype };
     try {
       peel = await evaluateSelected(main.model, manifestForSelection, bytes, data, { threads: cfg.threads });
     } catch (e) {
@@ -345,7 +374,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         peelF32 = null; // the budget cannot hold one f32 block per item group
       }
     }
-    budgets.push({ fraction, bytes, dtype: peel.dtype, peel: pick(peel), peelF32, uniform: null, unweighted: null, noGroups: null, noDiversity: null });
+    const entry: BudgetQuality = { fraction, bytes, dtype: peel.dtype, peel: pick(peel), peelF32: peelF32 && { ...pick(peelF32), dtype: 'f32' as const }, uniform: null, unweighted: null, noGroups: null, noDiversity: null, peelGain: {} };
+    budgets.push(entry);
+    peelByUser.set(entry, peel);
     log(`budget ${(fraction * 100).toFixed(0)}% (${bytes} B, ${peel.dtype}): PEEL recall@20 ${peel.recall20.toFixed(4)}, ndcg@20 ${peel.ndcg20.toFixed(4)}`);
   }
   const secondsEvaluate = now() - t;
@@ -354,7 +385,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const metrics = {
     dataset: d.name,
     split: loaded.split,
-    full,
+    full: pick(full),
     budgets: budgets.map((b): BudgetMetric => ({ fraction: b.fraction, bytes: b.bytes, dtype: b.dtype, ...b.peel })),
   };
   const manifest = await writer.finish({ ...draft, metrics });
@@ -373,9 +404,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     items: d.nItems,
     trainInteractions: d.train.indices.length,
     testInteractions: d.test.indices.length,
-    full,
-    fullF16,
-    backbone: backboneMetric,
+    full: pick(full),
+    fullF16: pick(fullF16),
+    backbone: pick(backboneMetric),
+    fullGain: pairedGain(full, backboneMetric),
     budgets,
     seconds: {
       load: round(secondsLoad),
@@ -401,6 +433,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       valRecallStart: round(s.valRecallStart, 4),
       learnedWeights: s.learnedWeights,
       scoring: s.scoring,
+      rankedUsers: s.rankedUsers,
+      ruleRecall: { mean: round(average(s.ruleRecalls.mean), 4), truncated: round(average(s.ruleRecalls.truncated), 4) },
     })),
     config: cfg,
     loadReport: loaded.report,
@@ -420,7 +454,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   if (cfg.ablations && budgets.length) {
     quality.notes.push('ablations running: null entries are not measured yet');
     await persist();
-    await runAblations(d, cfg, main, budgets, data, {
+    await runAblations(d, cfg, main, budgets, peelByUser, data, {
       progress,
       log,
       tick,
@@ -444,14 +478,20 @@ async function runAblations(
   cfg: TrainConfig,
   main: PeelParts,
   budgets: BudgetQuality[],
+  peelByUser: ReadonlyMap<BudgetQuality, UserMetric>,
   data: EvalData,
   ctx: { progress: TrainOptions['onProgress']; log: (l: string) => void; tick: () => void; notes: string[]; checkpoint: () => Promise<void> },
 ): Promise<void> {
+  /** Records an ablation's means and its paired difference from PEEL at one budget. */
+  const record = (b: BudgetQuality, key: Exclude<Ablation, 'uniform'>, m: UserMetric) => {
+    b[key] = pick(m);
+    b.peelGain[key] = pairedGain(peelByUser.get(b)!, m);
+  };
   /** Selects and scores a variant model at every budget, as the device would. */
   const evaluateAtBudgets = async (model: Parameters<typeof selectionManifest>[0], key: 'noGroups' | 'noDiversity') => {
     const manifest = selectionManifest(model, cfg.dtypes);
     for (const b of budgets) {
-      b[key] = pick(await evaluateSelected(model, manifest, b.bytes, data, { threads: cfg.threads }));
+      record(b, key, await evaluateSelected(model, manifest, b.bytes, data, { threads: cfg.threads }));
       ctx.tick();
     }
     ctx.log(`${key}: ${budgets.map((b) => b[key]!.recall20.toFixed(4)).join(' / ')}`);
@@ -459,7 +499,7 @@ async function runAblations(
   // Cheapest first, so that a stopped run has as many as possible.
   // (c) without the learned weights: first-k blocks of the same refined tables, equal weights.
   for (const b of budgets) {
-    b.unweighted = pick(await evaluateUnweighted(main.model, b.bytes, data, cfg.dtypes, cfg.threads));
+    record(b, 'unweighted', await evaluateUnweighted(main.model, b.bytes, data, cfg.dtypes, cfg.threads));
     ctx.tick();
   }
   ctx.log(`unweighted: ${budgets.map((b) => b.unweighted!.recall20.toFixed(4)).join(' / ')}`);
@@ -492,7 +532,9 @@ async function runAblations(
       });
       cache.set(dim, e);
     }
-    b.uniform = { ...(await evaluatePlain(e, data, b.dtype, cfg.threads)), dim, dtype: b.dtype };
+    const u = await evaluatePlain(e, data, b.dtype, cfg.threads);
+    b.uniform = { ...pick(u), dim, dtype: b.dtype };
+    b.peelGain.uniform = pairedGain(peelByUser.get(b)!, u);
     ctx.tick();
     ctx.log(`budget ${(b.fraction * 100).toFixed(0)}%: uniform d=${dim} (${b.dtype}) recall@20 ${b.uniform.recall20.toFixed(4)}, ndcg@20 ${b.uniform.ndcg20.toFixed(4)}`);
     await ctx.checkpoint();
@@ -500,7 +542,7 @@ async function runAblations(
   // (e) without the diversity term: the whole PEEL pipeline on a backbone pretrained with λ = 0.
   if (!cfg.backbone.diversity) {
     ctx.notes.push('noDiversity equals PEEL: the main backbone was already trained without the diversity term');
-    for (const b of budgets) b.noDiversity = b.peel;
+    for (const b of budgets) record(b, 'noDiversity', peelByUser.get(b)!);
   } else {
     const nd = await buildPeel(d, cfg, { diversity: 0, validation: main.validation, stage: 'noDiversity:', onProgress: ctx.progress });
     await evaluateAtBudgets(nd.model, 'noDiversity');
@@ -510,6 +552,10 @@ async function runAblations(
 
 function pick(m: Metric): Metric {
   return { recall20: m.recall20, ndcg20: m.ndcg20 };
+}
+
+function average(xs: readonly number[]): number {
+  return xs.length ? xs.reduce((a, v) => a + v, 0) / xs.length : 0;
 }
 
 function round(x: number, digits = 1): number {

@@ -29,12 +29,16 @@ describe('evaluateRanking', () => {
     expect(m.users).toBe(2);
     expect(m.recall20).toBeCloseTo((0.5 + 1) / 2, 6);
     expect(m.ndcg20).toBeCloseTo((ndcg0 + 1) / 2, 6);
+    // each evaluated user's own values (user 1 has no test items)
+    expect(Array.from(m.perUser.users)).toEqual([0, 2]);
+    expect(Array.from(m.perUser.recall20)).toEqual([0.5, 1]);
+    expect(m.perUser.ndcg20[0]).toBeCloseTo(ndcg0, 6);
   });
 
   it('excludes training items from the ranking', async () => {
     // user 0 with item 2 also in train: top 3 = [1, 3, 4], no hit on 2, and 5 is still out of reach
     const m = await evaluateRanking({ users, items, dim, train: csr([[0, 2], [1], []]), test, k: 3, userSubset: Uint32Array.of(0) });
-    expect(m).toEqual({ recall20: 0, ndcg20: 0, users: 1 });
+    expect(m).toMatchObject({ recall20: 0, ndcg20: 0, users: 1 });
     const m4 = await evaluateRanking({ users, items, dim, train: csr([[0, 2], [1], []]), test, k: 4, userSubset: Uint32Array.of(0) });
     expect(m4.recall20).toBeCloseTo(0.5, 6);
     expect(m4.ndcg20).toBeCloseTo(1 / Math.log2(5) / (1 + 1 / Math.log2(3)), 6);

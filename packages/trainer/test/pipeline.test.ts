@@ -55,7 +55,19 @@ describe('train (tiny synthetic)', () => {
       expect(b.unweighted.recall20).toBeGreaterThan(0);
       expect(b.noGroups.recall20).toBeGreaterThan(0);
       expect(b.noDiversity.recall20).toBeGreaterThan(0);
+      // Each ablation's paired difference is PEEL's mean minus its own, over the same test users.
+      for (const k of ['uniform', 'unweighted', 'noGroups', 'noDiversity']) {
+        for (const m of ['recall20', 'ndcg20']) {
+          expect(b.peelGain[k][m].mean).toBeCloseTo(b.peel[m] - b[k][m], 6);
+          expect(b.peelGain[k][m].se).toBeGreaterThanOrEqual(0);
+        }
+        expect(b.peelGain[k].users).toBe(q.budgets[0].peelGain.unweighted.users);
+      }
     }
+    expect(q.fullGain.recall20.mean).toBeCloseTo(q.full.recall20 - q.backbone.recall20, 6);
+    // the scoring rule is one pooled choice, reported with each group's validation figures
+    expect(new Set(q.refine.map((r: { scoring: string }) => r.scoring)).size).toBe(1);
+    for (const r of q.refine) expect(r.rankedUsers).toBeGreaterThan(0);
     // 50 % in f16 holds the full table: the uniform baseline there is the full-dimension backbone.
     expect(q.budgets[0].dtype).toBe('f16');
     expect(q.budgets[0].uniform.dim).toBe(32);

@@ -5,7 +5,7 @@ import { groupItems } from '../src/groups/item-groups.js';
 import { generateSynthetic } from '../src/synthetic/generate.js';
 import { trainBackbone } from '../src/backbone/index.js';
 import { carveValidation, refineUserGroups, REFINE_DEFAULTS, type RefineInput } from '../src/refine/index.js';
-import { chooseWeights, Controller, effectiveBackward, effectiveFactors, keepMask, makeRandom, softKeep } from '../src/refine/refine-core.mjs';
+import { chooseScoring, chooseWeights, Controller, effectiveBackward, effectiveFactors, keepMask, makeRandom, softKeep } from '../src/refine/refine-core.mjs';
 
 const d = generateSynthetic({ users: 200, items: 240, seed: 9, meanInteractions: 20 });
 const D = 16;
@@ -60,9 +60,19 @@ describe('refineUserGroups', () => {
     expect(r.stats.some((s) => s.bestEpoch > 0)).toBe(true);
     // the scoring rule and the learned-vs-first-k choice are made on validation recall, and reported
     expect(r.scoring).toEqual(r.stats.map((s) => s.scoring));
+    expect(new Set(r.scoring).size).toBe(1); // pooled over the groups
+    const pooled = chooseScoring(r.stats, 'mean');
+    expect(r.scoring[0]).toBe(pooled.scoring);
+    expect(pooled[pooled.scoring]).toBeGreaterThanOrEqual(pooled[pooled.scoring === 'mean' ? 'truncated' : 'mean']);
+    const avg = (xs: number[]) => xs.reduce((a, v) => a + v, 0) / xs.length;
     for (const s of r.stats) {
-      expect(['mean', 'truncated']).toContain(s.scoring);
-      expect(s.valRecallAfter).toBeGreaterThanOrEqual(s.valRecallStart);
+      expect(s.rankedUsers).toBeGreaterThan(0);
+      expect(s.ruleRecalls.mean).toHaveLength(REFINE_DEFAULTS.elastic.length);
+      // the full budget keeps every block: both rules rank identically there
+      expect(s.ruleRecalls.mean[0]).toBe(s.ruleRecalls.truncated[0]);
+      // learned weights never lose to first-k under the trained-for rule; the reported figure follows the chosen rule
+      expect(avg(s.ruleRecalls.mean)).toBeGreaterThanOrEqual(s.valRecallStart);
+      expect(s.valRecallAfter).toBe(avg(s.ruleRecalls[s.scoring]));
       if (!s.learnedWeights) expect(s.temperature).toBe(1);
     }
     for (const w of r.weights) {
@@ -115,6 +125,25 @@ describe('chooseWeights', () => {
     // Equal is not better.
     expect(chooseWeights(start, [[...start]])).toBe(-1);
     expect(() => chooseWeights(start, [[0.3, 0.2]])).toThrow(/candidate 0 has 2 budgets, expected 3/);
+  });
+});
+
+describe('chooseScoring', () => {
+  const g = (users: number, mean: number[], truncated: number[]) => ({ rankedUsers: users, ruleRecalls: { mean, truncated } });
+  it('pools the groups by ranked users, so a large group outweighs a small one that disagrees', () => {
+    // small group: truncated ahead by 0.05; large group: mean ahead by 0.01 → pooled mean ahead
+    const r = chooseScoring([g(100, [0.2, 0.1], [0.25, 0.15]), g(1000, [0.3, 0.2], [0.29, 0.19])], 'truncated');
+    expect(r.scoring).toBe('mean');
+    expect(r.mean).toBeCloseTo((100 * 0.15 + 1000 * 0.25) / 1100, 12);
+    expect(r.truncated).toBeCloseTo((100 * 0.2 + 1000 * 0.24) / 1100, 12);
+    // the same groups with equal weights would have chosen truncated
+    expect(chooseScoring([g(100, [0.2, 0.1], [0.25, 0.15]), g(100, [0.3, 0.2], [0.29, 0.19])], 'mean').scoring).toBe('truncated');
+  });
+  it('keeps the trained-for rule on a tie and without validation users, and rejects missing recalls', () => {
+    expect(chooseScoring([g(50, [0.2, 0.1], [0.1, 0.2])], 'mean').scoring).toBe('mean');
+    expect(chooseScoring([g(50, [0.2, 0.1], [0.1, 0.2])], 'truncated').scoring).toBe('truncated');
+    expect(chooseScoring([g(0, [], [])], 'mean')).toEqual({ scoring: 'mean', mean: 0, truncated: 0 });
+    expect(() => chooseScoring([g(10, [0.1], [])], 'mean')).toThrow(/10 ranked users has no 'truncated' recalls/);
   });
 });
 

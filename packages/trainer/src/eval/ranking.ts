@@ -8,6 +8,8 @@ export interface RankingMetrics {
   ndcg20: number;
   /** Users averaged over (those with a non-empty test row, within userSubset if given). */
   users: number;
+  /** Each averaged user's own values, in evaluation order: for paired comparisons between models. */
+  perUser: { users: Uint32Array; recall20: Float32Array; ndcg20: Float32Array };
 }
 
 export interface RankingInput {
@@ -62,7 +64,7 @@ export async function evaluateRanking(input: RankingInput): Promise<RankingMetri
     seen[u] = 1;
     if (test.indptr[u + 1] > test.indptr[u]) evalList.push(u);
   }
-  if (evalList.length === 0) return { recall20: 0, ndcg20: 0, users: 0 };
+  if (evalList.length === 0) return { recall20: 0, ndcg20: 0, users: 0, perUser: { users: new Uint32Array(0), recall20: new Float32Array(0), ndcg20: new Float32Array(0) } };
 
   const threads = Math.max(1, Math.min(input.threads ?? defaultThreads(), evalList.length));
   const nPad = Math.ceil(nItems / 8) * 8;
@@ -106,11 +108,12 @@ export async function evaluateRanking(input: RankingInput): Promise<RankingMetri
     await pool.close();
   }
   const out = heap.f32(task.out, 2 * evalList.length);
+  const perUser = { users: Uint32Array.from(evalList), recall20: new Float32Array(evalList.length), ndcg20: new Float32Array(evalList.length) };
   let recall = 0;
   let ndcg = 0;
   for (let e = 0; e < evalList.length; e++) {
-    recall += out[2 * e];
-    ndcg += out[2 * e + 1];
+    recall += perUser.recall20[e] = out[2 * e];
+    ndcg += perUser.ndcg20[e] = out[2 * e + 1];
   }
-  return { recall20: recall / evalList.length, ndcg20: ndcg / evalList.length, users: evalList.length };
+  return { recall20: recall / evalList.length, ndcg20: ndcg / evalList.length, users: evalList.length, perUser };
 }

@@ -1,11 +1,32 @@
 import { BYTES_PER_ELEMENT, selectBlocks, type Dtype, type Manifest } from '@peelrec/format';
 import type { CSR } from '../data/types.js';
-import { evaluateRanking } from '../eval/index.js';
+import { evaluateRanking, type RankingMetrics } from '../eval/index.js';
 import { asStored, blocksPerItem, effectiveTable, selectionManifest, type PeelModel } from './peel-model.js';
 
 export interface Metric {
   recall20: number;
   ndcg20: number;
+}
+
+/**
+ * A metric with each test user's own values, indexed by user (NaN for users without test items), so two
+ * models can be compared user by user (see pairedGain). Not serialised: `pick` the means for reports.
+ */
+export interface UserMetric extends Metric {
+  perUser: { recall20: Float32Array; ndcg20: Float32Array };
+}
+
+/** Spreads evaluateRanking's per-user values over a user-indexed pair of arrays (NaN elsewhere). */
+function scatter(nUsers: number, parts: readonly RankingMetrics['perUser'][]): UserMetric['perUser'] {
+  const recall20 = new Float32Array(nUsers).fill(NaN);
+  const ndcg20 = new Float32Array(nUsers).fill(NaN);
+  for (const p of parts) {
+    p.users.forEach((u, e) => {
+      recall20[u] = p.recall20[e]!;
+      ndcg20[u] = p.ndcg20[e]!;
+    });
+  }
+  return { recall20, ndcg20 };
 }
 
 export interface EvalData {
@@ -43,7 +64,7 @@ export function groupMembers(assignment: Uint16Array, count: number): Uint32Arra
  * Joint costs C× the arithmetic but one thread-pool start instead of C:
  * it wins on small catalogs (the demo), per group wins on Gowalla.
  */
-export async function evaluateGroups(m: PeelModel, data: EvalData, view: (userGroup: number) => GroupView, threads?: number): Promise<Metric> {
+export async function evaluateGroups(m: PeelModel, data: EvalData, view: (userGroup: number) => GroupView, threads?: number): Promise<UserMetric> {
   const C = m.tables.length;
   const members = groupMembers(m.assignment, C);
   const views = Array.from({ length: C }, (_, c) => (members[c]!.length ? view(c) : undefined));
@@ -62,23 +83,26 @@ export async function evaluateGroups(m: PeelModel, data: EvalData, view: (userGr
       for (let i = 0; i < m.nItems; i++) items.set(t.subarray(i * D, i * D + D), i * JD + c * D);
     });
     const r = await evaluateRanking({ users, items, dim: JD, train: data.train, test: data.test, threads });
-    return { recall20: r.recall20, ndcg20: r.ndcg20 };
+    return { recall20: r.recall20, ndcg20: r.ndcg20, perUser: scatter(m.nUsers, [r.perUser]) };
   }
   let recall = 0;
   let ndcg = 0;
   let users = 0;
+  const parts: RankingMetrics['perUser'][] = [];
   for (let c = 0; c < C; c++) {
     if (!tables[c]) continue;
     const r = await evaluateRanking({ users: m.users, items: tables[c]!, dim: D, train: data.train, test: data.test, userSubset: members[c], threads });
     recall += r.recall20 * r.users;
     ndcg += r.ndcg20 * r.users;
     users += r.users;
+    parts.push(r.perUser);
   }
-  return users ? { recall20: recall / users, ndcg20: ndcg / users } : { recall20: 0, ndcg20: 0 };
+  const perUser = scatter(m.nUsers, parts);
+  return users ? { recall20: recall / users, ndcg20: ndcg / users, perUser } : { recall20: 0, ndcg20: 0, perUser };
 }
 
 /** Every block, learned weights: what a device with room for the whole table gets. */
-export function evaluateFull(m: PeelModel, data: EvalData, dtype: Dtype = 'f32', threads?: number): Promise<Metric> {
+export function evaluateFull(m: PeelModel, data: EvalData, dtype: Dtype = 'f32', threads?: number): Promise<UserMetric> {
   const all = m.itemGroups.groups.map(() => Array.from({ length: blocksPerItem(m) }, (_, b) => b));
   return evaluateGroups(m, data, (c) => ({ byItemGroup: all, scoreWeights: m.weights[c]!, dtype }), threads);
 }
@@ -93,7 +117,7 @@ export async function evaluateSelected(
   budget: number,
   data: EvalData,
   opts: { dtype?: Dtype | 'auto'; threads?: number } = {},
-): Promise<Metric & { dtype: Dtype }> {
+): Promise<UserMetric & { dtype: Dtype }> {
   let dtype: Dtype | undefined;
   const metric = await evaluateGroups(
     m,
@@ -113,7 +137,7 @@ export async function evaluateSelected(
  * weights that rank block 0 highest, then block 1, …, so every item group keeps its first k blocks
  * (leftovers to the most popular groups); scores weigh every kept block equally.
  */
-export async function evaluateUnweighted(m: PeelModel, budget: number, data: EvalData, dtypes: readonly Dtype[], threads?: number): Promise<Metric & { dtype: Dtype }> {
+export async function evaluateUnweighted(m: PeelModel, budget: number, data: EvalData, dtypes: readonly Dtype[], threads?: number): Promise<UserMetric & { dtype: Dtype }> {
   const B = blocksPerItem(m);
   const G = m.itemGroups.groups.length;
   const firstK = Float32Array.from({ length: G * B }, (_, k) => (B - (k % B)) / B);
@@ -149,8 +173,8 @@ export async function evaluatePlain(
   data: EvalData,
   dtype: Dtype,
   threads?: number,
-): Promise<Metric> {
+): Promise<UserMetric> {
   const r = await evaluateRanking({ users: e.users, items: asStored(e.items, dtype), dim: e.dim, train: data.train, test: data.test, threads });
-  return { recall20: r.recall20, ndcg20: r.ndcg20 };
+  return { recall20: r.recall20, ndcg20: r.ndcg20, perUser: scatter(e.users.length / e.dim, [r.perUser]) };
 }
 

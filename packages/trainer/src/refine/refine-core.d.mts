@@ -43,14 +43,24 @@ export interface RefineResult {
   temperature: number;
   valLossBefore: number;
   valLossAfter: number;
-  /** Validation Recall@20 (sampled users, mean over the elastic budgets) of the shipped table, weights and scoring rule; 0 without validation edges. */
+  /**
+   * Validation Recall@20 (mean over the elastic budgets) of the shipped table and weights; 0 without validation
+   * edges. refineGroup reports it under the trained-for rule, refineUserGroups under the pooled choice.
+   */
   valRecallAfter: number;
   /** Validation Recall@20 of the untrained controller's weights (first-k selection) on the shipped table, trained-for scoring rule. */
   valRecallStart: number;
   /** Whether the learned weights beat the untrained controller's on validation Recall@20 and were kept. */
   learnedWeights: boolean;
-  /** The scoring rule chosen on validation Recall@20 (see @peelrec/format's README, "Scoring"). */
+  /**
+   * The scoring rule (see @peelrec/format's README, "Scoring"): refineGroup reports the trained-for rule;
+   * refineUserGroups replaces it with the one chosen on validation pooled over the groups (chooseScoring).
+   */
   scoring: 'mean' | 'truncated';
+  /** Validation Recall@20 of the shipped table and weights at each elastic budget, under each scoring rule (empty without validation edges). */
+  ruleRecalls: { mean: number[]; truncated: number[] };
+  /** Validation users ranked for the recalls. */
+  rankedUsers: number;
   weights: number[];
   edges: number;
   valEdges: number;
@@ -60,6 +70,11 @@ export function makeRandom(seed: number): () => number;
 export function sharpen(w: Float64Array, G: number, B: number, T: number): Float64Array;
 /** Index of the candidate (validation recall per budget) that replaces the start weights, or −1: best mean, never below the start at any budget. */
 export function chooseWeights(start: readonly number[], candidates: readonly (readonly number[])[]): number;
+/** The scoring rule for every user group: better pooled validation recall (weighted by ranked users); ties keep `trainedFor`. */
+export function chooseScoring(
+  groups: readonly { ruleRecalls: { mean: readonly number[]; truncated: readonly number[] }; rankedUsers: number }[],
+  trainedFor: 'mean' | 'truncated',
+): { scoring: 'mean' | 'truncated'; mean: number; truncated: number };
 export function keepMask(w: Float64Array, G: number, B: number, keep: number): Uint8Array;
 export function softKeep(w: Float64Array, G: number, B: number, keep: number, kappa?: number): { m: Float64Array; s: Float64Array; kappa: number };
 export function effectiveFactors(w: Float64Array, m: Float64Array | Uint8Array, G: number, B: number, renormalize: boolean, out?: Float64Array): Float64Array;

@@ -5,7 +5,7 @@ import type { CSR } from '../data/types.js';
 import type { ItemGroups } from '../groups/item-groups.js';
 import { SharedHeap, heapBytes } from '../kernels/heap.js';
 import { WorkerPool } from '../kernels/pool.js';
-import type { RefineResult, RefineTask } from './refine-core.mjs';
+import { chooseScoring, type RefineResult, type RefineTask } from './refine-core.mjs';
 
 export interface RefineOptions {
   /** Maximum epochs over each group's inner training edges (early stopping on validation). */
@@ -70,7 +70,7 @@ export interface RefinedGroups {
   tables: Float32Array[];
   /** Per user group: controller weights [itemGroup][block], softmax over blocks. */
   weights: Float32Array[];
-  /** Per user group: the scoring rule chosen on validation. */
+  /** Per user group: the scoring rule, chosen on validation pooled over the groups (the same for all). */
   scoring: Scoring[];
   stats: (RefineResult & { id: number })[];
 }
@@ -253,10 +253,19 @@ export async function refineUserGroups(input: RefineInput): Promise<RefinedGroup
     await pool.close();
   }
   const stats = perThread.flat().sort((a, b) => a.id - b.id);
+  const { scoring } = chooseScoring(stats, o.renormalize ? 'mean' : 'truncated');
+  for (const s of stats) {
+    s.scoring = scoring;
+    if (s.rankedUsers > 0) s.valRecallAfter = mean(s.ruleRecalls[scoring]);
+  }
   return {
     tables: groups.map((g) => heap.f32(g.out!, table).slice()),
     weights: groups.map((_, c) => heap.f32(weightsPtr + 4 * c * G * B, G * B).slice()),
     scoring: stats.map((s) => s.scoring),
     stats,
   };
+}
+
+function mean(xs: readonly number[]): number {
+  return xs.reduce((a, v) => a + v, 0) / xs.length;
 }

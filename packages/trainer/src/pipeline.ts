@@ -24,6 +24,7 @@ import {
 import { pairedGain, type PairedGain } from './quality/paired.js';
 import { selectionManifest, type PeelModel } from './quality/peel-model.js';
 import { REFINE_DEFAULTS, carveValidation, refineUserGroups, type RefineOptions, type ValidationSplit } from './refine/index.js';
+import type { RefineResult } from './refine/refine-core.mjs';
 
 export const TRAINER_NAME = '@peelrec/trainer';
 export const TRAINER_VERSION = '0.1.0';
@@ -133,24 +134,15 @@ export interface QualityReport {
   fullGain: PairedGain;
   budgets: BudgetQuality[];
   seconds: { load: number; pretrain: number; cluster: number; refine: number; evaluate: number; export: number; total: number; ablations: number };
-  refine: {
+  /** Each user group's refinement, as chosen on validation (see the README's "Model selection"). */
+  refine: (Pick<RefineResult, 'edges' | 'valEdges' | 'bestEpoch' | 'temperature' | 'valLossBefore' | 'valLossAfter' | 'valRecallAfter' | 'valRecallStart' | 'learnedWeights' | 'rankedUsers'> & {
     userGroup: number;
     users: number;
-    edges: number;
-    valEdges: number;
     epochs: number;
-    bestEpoch: number;
-    temperature: number;
-    valLossBefore: number;
-    valLossAfter: number;
-    valRecallAfter: number;
-    valRecallStart: number;
-    learnedWeights: boolean;
     scoring: Scoring;
-    /** Validation users ranked, and their Recall@20 under each scoring rule (mean over the budget fractions). */
-    rankedUsers: number;
+    /** Validation Recall@20 under each scoring rule, mean over the budget fractions. */
     ruleRecall: { mean: number; truncated: number };
-  }[];
+  })[];
   config: TrainConfig;
   loadReport?: LoadReport;
   notes: string[];

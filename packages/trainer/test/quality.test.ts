@@ -80,39 +80,43 @@ describe('PEEL evaluation with selectBlocks (hand-computed)', () => {
     expect(r.ndcg20).toBeCloseTo(0.5, 6);
   });
 
-  it('effectiveTable zeroes unselected blocks and scales selected ones by their share of the kept weight', () => {
+  it('effectiveTable zeroes unselected blocks and scales selected ones by selectBlocks’ scoreWeight (mean scoring)', () => {
     const m = handModel([0.3, 0.7, 0.6, 0.4]);
-    // group 0 keeps both blocks (weights 0.3 + 0.7 = 1): 5 · 0.7
-    const both = effectiveTable(m, 0, [[0, 1], [0]], m.weights[0]!, 'f32');
-    expect(both[4]).toBeCloseTo(3.5, 6);
-    // group 1 keeps block 0 alone: its weight over the kept weight is 1, so item 2 scores 2 · 1
-    expect(both[16]).toBeCloseTo(2, 6);
-    expect(both[20]).toBe(0);
-    // group 0 keeps block 1 alone: 5 · 0.7 / 0.7
-    const t = effectiveTable(m, 0, [[1], [0]], m.weights[0]!, 'f32');
+    const manifest = selectionManifest(m, ['f32']);
+    // room for 3 blocks: each group's top block (0: block 1, 1: block 0), then block 1 of group 1 (0.4 > 0.3).
+    // Group 1 keeps both (0.6 + 0.4 = 1): item 2 scores 2 · 0.6; group 0 keeps block 1 alone: 5 · 0.7 / 0.7,
+    // and item 1 (block 0 of group 0) scores nothing
+    const three = effectiveTable(m, 0, selectBlocks(manifest, 0, (3 * ONE_BLOCK_PER_GROUP) / 2, { dtype: 'f32' }).blocks, 'f32');
+    expect(three[16]).toBeCloseTo(1.2, 6);
+    expect(three[4]).toBeCloseTo(5, 6);
+    expect(three[8]).toBe(0);
+    // the minimum budget: group 1 keeps block 0 alone, so item 2 scores 2 · 0.6 / 0.6
+    const t = effectiveTable(m, 0, selectBlocks(manifest, 0, ONE_BLOCK_PER_GROUP, { dtype: 'f32' }).blocks, 'f32');
     expect(Array.from(t.subarray(0, 8))).toEqual([0, 0, 0, 0, 5, 0, 0, 0]);
-    const u = effectiveTable(m, 0, [[0, 1], [0, 1]], 'uniform', 'f32');
-    expect(Array.from(u)).toEqual(Array.from(m.tables[0]!));
+    expect(t[16]).toBeCloseTo(2, 6);
+    // scoreWeight 1 on every block reproduces the table itself
+    const all = [0, 1].flatMap((itemGroup) => [0, 1].map((block) => ({ itemGroup, block, scoreWeight: 1 })));
+    expect(Array.from(effectiveTable(m, 0, all, 'f32'))).toEqual(Array.from(m.tables[0]!));
+    expect(() => effectiveTable(m, 0, [{ itemGroup: 2, block: 0, scoreWeight: 1 }], 'f32')).toThrow(/no block \(2, 0\) in a model of 2 item groups × 2 blocks/);
   });
 
-  it('with truncated scoring, effectiveTable scales kept blocks by their share of all the item group’s weight', () => {
+  it('with truncated scoring, kept blocks are scaled by their share of all the item group’s weight', () => {
     const m: PeelModel = { ...handModel([0.3, 0.7, 0.6, 0.4]), scoring: ['truncated'] };
-    // group 1 keeps block 0 alone: 2 · 0.6 / (0.6 + 0.4), where mean scoring gave 2 · 1
-    const t = effectiveTable(m, 0, [[1], [0]], m.weights[0]!, 'f32');
-    expect(t[16]).toBeCloseTo(1.2, 6);
-    // group 0 keeps block 1 alone: 5 · 0.7 / 1
-    expect(t[4]).toBeCloseTo(3.5, 6);
-    // and the selection manifest carries the rule, so selectBlocks' scoreWeight agrees
+    // the selection manifest carries the rule, and selectBlocks' scoreWeight follows it
     const s = selectBlocks(selectionManifest(m, ['f32']), 0, ONE_BLOCK_PER_GROUP, { dtype: 'f32' });
     expect(s.scoring).toBe('truncated');
     expect(s.blocks.map((b) => [b.itemGroup, b.block])).toEqual([[0, 1], [1, 0]]);
-    s.blocks.forEach((b, i) => expect(b.scoreWeight).toBeCloseTo([0.7, 0.6][i]!, 6));
+    const t = effectiveTable(m, 0, s.blocks, 'f32');
+    // group 1 keeps block 0 alone: 2 · 0.6 / (0.6 + 0.4), where mean scoring gave 2 · 1
+    expect(t[16]).toBeCloseTo(1.2, 6);
+    // group 0 keeps block 1 alone: 5 · 0.7 / 1
+    expect(t[4]).toBeCloseTo(3.5, 6);
   });
 
   it('f16 storage rounds the values as the runtime decodes them', () => {
     const m = handModel([0.5, 0.5, 0.5, 0.5]);
     m.tables[0]![4] = 1 / 3;
-    const t = effectiveTable(m, 0, [[0, 1], [0, 1]], 'uniform', 'f16');
+    const t = effectiveTable(m, 0, [{ itemGroup: 0, block: 1, scoreWeight: 1 }], 'f16');
     expect(t[4]).not.toBe(Math.fround(1 / 3));
     expect(t[4]).toBeCloseTo(1 / 3, 3);
   });

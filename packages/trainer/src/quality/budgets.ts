@@ -1,7 +1,7 @@
 import { BYTES_PER_ELEMENT, selectBlocks, type Dtype, type Manifest } from '@peelrec/format';
 import type { CSR } from '../data/types.js';
 import { evaluateRanking, type RankingMetrics } from '../eval/index.js';
-import { asStored, blocksPerItem, effectiveTable, selectionManifest, type PeelModel } from './peel-model.js';
+import { asStored, blocksPerItem, effectiveTable, selectionManifest, type PeelModel, type ScoredBlock } from './peel-model.js';
 
 export interface Metric {
   recall20: number;
@@ -40,8 +40,7 @@ export function budgetBytes(m: { nItems: number; dim: number }, fraction: number
 }
 
 interface GroupView {
-  byItemGroup: readonly (readonly number[])[];
-  scoreWeights: Float32Array | 'uniform';
+  blocks: readonly ScoredBlock[];
   dtype: Dtype;
 }
 
@@ -68,7 +67,7 @@ export async function evaluateGroups(m: PeelModel, data: EvalData, view: (userGr
   const C = m.tables.length;
   const members = groupMembers(m.assignment, C);
   const views = Array.from({ length: C }, (_, c) => (members[c]!.length ? view(c) : undefined));
-  const tables = views.map((v, c) => (v ? effectiveTable(m, c, v.byItemGroup, v.scoreWeights, v.dtype) : undefined));
+  const tables = views.map((v, c) => (v ? effectiveTable(m, c, v.blocks, v.dtype) : undefined));
   const D = m.dim;
   // ~10 GFMA/s for the kernel on this class of machine, ~0.3 s per pool start: pick the cheaper.
   const jointSeconds = (m.nUsers * m.nItems * C * D) / 1e10;
@@ -103,8 +102,9 @@ export async function evaluateGroups(m: PeelModel, data: EvalData, view: (userGr
 
 /** Every block, learned weights: what a device with room for the whole table gets. */
 export function evaluateFull(m: PeelModel, data: EvalData, dtype: Dtype = 'f32', threads?: number): Promise<UserMetric> {
-  const all = m.itemGroups.groups.map(() => Array.from({ length: blocksPerItem(m) }, (_, b) => b));
-  return evaluateGroups(m, data, (c) => ({ byItemGroup: all, scoreWeights: m.weights[c]!, dtype }), threads);
+  const manifest = selectionManifest(m, [dtype]);
+  const everything = m.nItems * m.dim * BYTES_PER_ELEMENT[dtype];
+  return evaluateGroups(m, data, (c) => ({ blocks: selectBlocks(manifest, c, everything, { dtype }).blocks, dtype }), threads);
 }
 
 /**
@@ -125,7 +125,7 @@ export async function evaluateSelected(
     (c) => {
       const s = selectBlocks(manifest, c, budget, { dtype: opts.dtype ?? 'auto' });
       dtype = s.dtype;
-      return { byItemGroup: s.byItemGroup, scoreWeights: m.weights[c]!, dtype: s.dtype };
+      return { blocks: s.blocks, dtype: s.dtype };
     },
     opts.threads,
   );
@@ -149,7 +149,7 @@ export async function evaluateUnweighted(m: PeelModel, budget: number, data: Eva
     (c) => {
       const s = selectBlocks(manifest, c, budget, { dtype: 'auto' });
       dtype = s.dtype;
-      return { byItemGroup: s.byItemGroup, scoreWeights: 'uniform', dtype: s.dtype };
+      return { blocks: s.blocks.map((b) => ({ ...b, scoreWeight: 1 })), dtype: s.dtype };
     },
     threads,
   );

@@ -1,4 +1,4 @@
-import { FORMAT_MAGIC, FORMAT_VERSION, decodeBlock, encodeBlock, type Dtype, type Manifest, type Scoring } from '@peelrec/format';
+import { FORMAT_MAGIC, FORMAT_VERSION, decodeBlock, encodeBlock, type Dtype, type Manifest, type Scoring, type SelectedBlock } from '@peelrec/format';
 import type { ItemGroups } from '../groups/item-groups.js';
 
 /** A trained PEEL model in memory: what the artifact stores, in the dataset's item-index order. */
@@ -30,39 +30,30 @@ export function asStored(table: Float32Array, dtype: Dtype): Float32Array {
   return dtype === 'f32' ? table : decodeBlock(encodeBlock(table, dtype), dtype);
 }
 
+/** A selected block and the factor its score is multiplied by, as @peelrec/format's `selectBlocks` gives it. */
+export type ScoredBlock = Pick<SelectedBlock, 'itemGroup' | 'block' | 'scoreWeight'>;
+
 /**
- * The item table whose inner product with a user vector is PEEL's score under a selection (the scoring
- * rule of @peelrec/format): row i = concat over blocks b of (selected ? w[g][b] / W_g · v_{i,b} : 0), where
- * g is i's item group and W_g = Σ of w[g][·] over g's selected blocks (the user group's scoring `mean`: the
- * weighted mean of the kept blocks' scores) or over all of g's blocks (`truncated`). With 'uniform', every
- * kept block counts 1 (a plain truncated dot product: the "unweighted" ablation). Item-index order.
+ * The item table whose inner product with a user vector is PEEL's score under a selection: row i = concat
+ * over blocks b of (selected ? scoreWeight · v_{i,b} : 0), for i's item group. The scoring rule (`mean` or
+ * `truncated`) is not applied here but in `selectBlocks`' `scoreWeight`, the browser's code; the
+ * "unweighted" ablation passes scoreWeight 1 (a plain truncated dot product). Item-index order.
  */
-export function effectiveTable(
-  m: PeelModel,
-  userGroup: number,
-  byItemGroup: readonly (readonly number[])[],
-  scoreWeights: Float32Array | 'uniform',
-  dtype: Dtype,
-  stored?: Float32Array,
-): Float32Array {
+export function effectiveTable(m: PeelModel, userGroup: number, blocks: readonly ScoredBlock[], dtype: Dtype, stored?: Float32Array): Float32Array {
   const D = m.dim;
   const bd = m.blockDim;
   const B = blocksPerItem(m);
   const src = stored ?? asStored(m.tables[userGroup]!, dtype);
   const out = new Float32Array(m.nItems * D);
   const { order, groups } = m.itemGroups;
-  groups.forEach((g, gi) => {
-    const kept = byItemGroup[gi]!;
-    const over = m.scoring?.[userGroup] === 'truncated' ? Array.from({ length: B }, (_, b) => b) : kept;
-    const total = scoreWeights === 'uniform' ? 1 : over.reduce((sum, b) => sum + scoreWeights[gi * B + b]!, 0);
-    for (const b of kept) {
-      const w = scoreWeights === 'uniform' ? 1 : scoreWeights[gi * B + b]! / total;
-      for (let p = g.start; p < g.start + g.count; p++) {
-        const row = order[p]! * D;
-        for (let d = b * bd; d < (b + 1) * bd; d++) out[row + d] = w * src[row + d]!;
-      }
+  for (const { itemGroup, block: b, scoreWeight: w } of blocks) {
+    const g = groups[itemGroup];
+    if (!g || !(b >= 0 && b < B)) throw new RangeError(`effectiveTable: no block (${itemGroup}, ${b}) in a model of ${groups.length} item groups × ${B} blocks`);
+    for (let p = g.start; p < g.start + g.count; p++) {
+      const row = order[p]! * D;
+      for (let d = b * bd; d < (b + 1) * bd; d++) out[row + d] = w * src[row + d]!;
     }
-  });
+  }
   return out;
 }
 

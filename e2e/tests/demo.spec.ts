@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { devices, expect, test, type Page } from '@playwright/test';
-import { NetworkLog, fixture, privacyViolations } from './support.js';
+import { NetworkLog, deployable, fixture, privacyViolations } from './support.js';
 
 const artifacts = join(dirname(fileURLToPath(import.meta.url)), '../artifacts');
 mkdirSync(artifacts, { recursive: true });
@@ -163,4 +163,37 @@ test('after the first load the demo works offline: a reload with the network cut
   } finally {
     await context.setOffline(false);
   }
+});
+
+test.describe('a deploy while the demo is open', () => {
+  // The demo's service worker only precaches the page; blocking it keeps every model request visible to the route.
+  test.use({ serviceWorkers: 'block' });
+
+  test('the demo serves the stored version first, then says `updated` and shows the new model with its catalog', async ({ page, context }) => {
+    const v1 = fixture('small');
+    const v2 = fixture('small-v2');
+    const h1 = v1.manifest.model.contentHash.slice(0, 12);
+    const h2 = v2.manifest.model.contentHash.slice(0, 12);
+    expect(h2).not.toBe(h1);
+    const server = await deployable(context, 'demo-swr', v1);
+    const path = '/?model=/models/demo-swr/manifest.json&backend=wasm';
+    await openDemo(page, path);
+    await expect(page.locator('#model-line')).toContainText(h1);
+    await expect(page.locator('#engine-facts dd[data-fact="Offline"]')).toContainText('saved on this device', { timeout: 60_000 });
+
+    // The deploy: the next load starts from IndexedDB (v1), then the background update switches to v2.
+    server.current = v2;
+    await page.reload();
+    await waitReady(page);
+    await expect(page.locator('#model-line')).toContainText(h2, { timeout: 60_000 });
+    await expect(page.locator('#engine-facts')).toContainText(`updated from ${h1} to ${h2}`);
+    await expect(page.locator('body')).toHaveAttribute('data-state', 'ready');
+    // The recommendations and the user picker now come from v2.
+    await expect(page.locator('#recs li')).toHaveCount(20);
+    const shown = await page.locator('#recs li').evaluateAll((els) => els.map((e) => e.getAttribute('data-item-id')!));
+    const v2Items = new Set(v2.itemIds);
+    expect(shown.filter((id) => !v2Items.has(id))).toEqual([]);
+    const users = await page.locator('#user-picker option').evaluateAll((els) => els.map((e) => (e as HTMLOptionElement).value));
+    expect(users.slice(0, 5)).toEqual(v2.userIds.slice(0, 5));
+  });
 });

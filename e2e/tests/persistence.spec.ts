@@ -3,9 +3,8 @@
  * downloads no block, and a recommender created with the network cut still
  * recommends (manifest and blocks from IndexedDB).
  */
-import { join } from 'node:path';
-import { expect, test, type BrowserContext, type Page } from '@playwright/test';
-import { NetworkLog, fixture, manifestUrlOf, openHarness, relativeTo, type FixtureOnDisk } from './support.js';
+import { expect, test, type Page } from '@playwright/test';
+import { NetworkLog, deployable, fixture, manifestUrlOf, openHarness, relativeTo } from './support.js';
 
 const MODEL = 'synthetic';
 
@@ -73,20 +72,6 @@ test('with the network cut, a new recommender still recommends from IndexedDB (m
     await context.setOffline(false);
   }
 });
-
-/** Serves /models/<prefix>/ from whichever fixture is current, as a CDN would after a deploy; `hold` keeps the manifest's answer back. */
-async function deployable(context: BrowserContext, prefix: string, first: FixtureOnDisk) {
-  const state = { current: first, hold: undefined as Promise<void> | undefined, manifestRequests: 0 };
-  await context.route(new RegExp(`/models/${prefix}/.+`), async (route) => {
-    const rel = new URL(route.request().url()).pathname.slice(`/models/${prefix}/`.length);
-    if (rel === 'manifest.json') {
-      state.manifestRequests++;
-      await state.hold;
-    }
-    return route.fulfill({ path: join(state.current.dir, rel), headers: { 'Cache-Control': 'no-store', 'Cross-Origin-Resource-Policy': 'same-origin' } }).catch(() => {});
-  });
-  return state;
-}
 
 /** Creates a recommender in the page (cache-first, the default) and reports what it served and which events came. */
 async function warmLoad(page: Page, url: string, user: string) {

@@ -246,3 +246,17 @@ export function privacyViolations(
   return out;
 }
 
+/** Serves /models/<prefix>/ from whichever fixture is current, as a CDN would after a deploy; `hold` keeps the manifest's answer back. */
+export async function deployable(context: BrowserContext, prefix: string, first: FixtureOnDisk) {
+  const state = { current: first, hold: undefined as Promise<void> | undefined, manifestRequests: 0 };
+  // Matched on the path alone: a page URL may name the manifest in its query (the demo's ?model=).
+  await context.route((url) => url.pathname.startsWith(`/models/${prefix}/`), async (route) => {
+    const rel = new URL(route.request().url()).pathname.slice(`/models/${prefix}/`.length);
+    if (rel === 'manifest.json') {
+      state.manifestRequests++;
+      await state.hold;
+    }
+    return route.fulfill({ path: join(state.current.dir, rel), headers: { 'Cache-Control': 'no-store', 'Cross-Origin-Resource-Policy': 'same-origin' } }).catch(() => {});
+  });
+  return state;
+}

@@ -8,6 +8,7 @@ import {
   createRecommender,
   type BackendPreference,
   type Recommender,
+  type RecommenderEvents,
   type UserInput,
 } from '@peelrec/runtime';
 import { loadCatalog, loadManifest, type Catalog } from './catalog.js';
@@ -74,7 +75,12 @@ async function main(): Promise<void> {
   const first = await loadManifest(manifestUrl);
   let catalog: Catalog = await loadCatalog(manifestUrl, first);
   const firstUserId = catalog.users[0]!;
+  // A background update may end before the page has wired its views: keep its outcome until they are.
+  const early: { updated?: RecommenderEvents['updated']; updatefailed?: RecommenderEvents['updatefailed'] } = {};
+  let onUpdated = (u: RecommenderEvents['updated']) => void (early.updated = u);
+  let onUpdateFailed = (f: RecommenderEvents['updatefailed']) => void (early.updatefailed = f);
   const rec: Recommender = await createRecommender({
+    on: { updated: (u) => onUpdated(u), updatefailed: (f) => onUpdateFailed(f) },
     manifestUrl,
     budget: 'auto',
     backend,
@@ -88,7 +94,7 @@ async function main(): Promise<void> {
       setStatus(`Loading blocks: ${filesDone}/${files} files, ${formatBytes(loaded)} of ${formatBytes(total)}`);
     },
   });
-  const m = rec.manifest;
+  let m = rec.manifest;
   // The runtime may hold another version (its IndexedDB copy when offline): show that one's catalog.
   if (m.model.contentHash !== first.model.contentHash) catalog = await loadCatalog(manifestUrl, m);
   (window as unknown as { peelrecDemo: unknown }).peelrecDemo = { rec }; // for the console and the e2e suite
@@ -186,7 +192,13 @@ async function main(): Promise<void> {
     if ([...picker.options].some((o) => o.value === id)) return;
     picker.add(new Option(`User ${id}`, id));
   };
-  catalog.users.slice(0, 200).forEach(addUserOption);
+  const fillPicker = () => {
+    picker.replaceChildren();
+    catalog.users.slice(0, 200).forEach(addUserOption);
+    addUserOption(userId);
+    picker.value = userId;
+  };
+  fillPicker();
   picker.addEventListener('change', () => {
     userId = picker.value;
     refresh();
@@ -197,7 +209,7 @@ async function main(): Promise<void> {
     picker.value = userId;
     refresh();
   });
-  panel = newUserPanel($('catalog'), $('history'), $<HTMLButtonElement>('more-items'), catalog, toggleHistory);
+  panel = newUserPanel($('catalog'), $('history'), $<HTMLButtonElement>('more-items'), () => catalog, toggleHistory);
   const setMode = (next: 'known' | 'new') => {
     mode = next;
     $('mode-known').setAttribute('aria-selected', String(next === 'known'));
@@ -222,6 +234,34 @@ async function main(): Promise<void> {
       renderEngine($('engine-facts'), rec.info, extras);
     });
   }
+  // Cache-first: a new version was downloaded in the background and now serves every request. Its items
+  // and users may differ, so the page takes its catalog too; a user or history item it lacks is dropped.
+  onUpdated = (u) => {
+    void (async () => {
+      try {
+        const next = await loadCatalog(manifestUrl, rec.manifest);
+        m = rec.manifest;
+        catalog = next;
+      } catch (e) {
+        setStatus(`Model updated to ${u.to.id}, but its catalog did not load: ${(e as Error).message}`, 'error');
+        return;
+      }
+      if (!catalog.users.includes(userId)) userId = catalog.users[0]!;
+      const ids = new Set(catalog.ids);
+      history = history.filter((id) => ids.has(id));
+      fillPicker();
+      panel?.render(history);
+      extras.lastEvent = `updated from ${u.from.contentHash.slice(0, 12)} to ${u.to.contentHash.slice(0, 12)}`;
+      trackSaved();
+      refresh();
+    })();
+  };
+  onUpdateFailed = (f) => {
+    extras.lastEvent = `update failed (${f.stage}): ${f.reason}; still serving ${rec.info.model.contentHash.slice(0, 12)}`;
+    renderEngine($('engine-facts'), rec.info, extras);
+  };
+  if (early.updated) onUpdated(early.updated);
+  if (early.updatefailed) onUpdateFailed(early.updatefailed);
   window.addEventListener('online', renderInfo);
   window.addEventListener('offline', renderInfo);
 

@@ -11,13 +11,15 @@ export function newUserPanel(
   tiles: HTMLElement,
   chips: HTMLElement,
   more: HTMLButtonElement,
-  catalog: Catalog,
+  /** Read on every render: the catalog changes when a new model version starts serving. */
+  currentCatalog: () => Catalog,
   onToggle: (itemId: string) => void,
 ): NewUserPanel {
   let shown = PAGE;
   let last: readonly string[] = [];
   const render = (history: readonly string[]) => {
     last = history;
+    const catalog = currentCatalog();
     const picked = new Set(history);
     tiles.replaceChildren();
     for (let p = 0; p < Math.min(shown, catalog.ids.length); p++) {

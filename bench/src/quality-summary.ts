@@ -18,9 +18,36 @@ interface QualityFile {
   full?: Metric;
   fullF16?: Metric;
   backbone?: Metric;
-  budgets?: { fraction?: number; bytes?: number; dtype?: string; peel?: Metric; uniform?: (Metric & { dim?: number }) | null; unweighted?: Metric | null; noGroups?: Metric | null; noDiversity?: Metric | null }[];
+  fullGain?: Gain;
+  budgets?: {
+    fraction?: number;
+    bytes?: number;
+    dtype?: string;
+    peel?: Metric;
+    uniform?: (Metric & { dim?: number }) | null;
+    unweighted?: Metric | null;
+    noGroups?: Metric | null;
+    noDiversity?: Metric | null;
+    peelGain?: Partial<Record<Ablation, Gain>>;
+  }[];
   seconds?: Record<string, number>;
 }
+
+interface Gain {
+  recall20?: { mean?: number; se?: number | null };
+  users?: number;
+}
+
+type Ablation = 'uniform' | 'unweighted' | 'noGroups' | 'noDiversity';
+const ABLATIONS: Ablation[] = ['uniform', 'unweighted', 'noGroups', 'noDiversity'];
+
+/** "+0.0012 ± 0.0004" (mean difference ± one standard error), "–" when absent. */
+const g = (x?: Gain) => {
+  const r = x?.recall20;
+  if (typeof r?.mean !== 'number') return '–';
+  const sign = r.mean >= 0 ? '+' : '−';
+  return `${sign}${Math.abs(r.mean).toFixed(4)}${typeof r.se === 'number' ? ` ± ${r.se.toFixed(4)}` : ''}`;
+};
 
 const f = (m?: Metric | null, key: keyof Metric = 'recall20') => (m && typeof m[key] === 'number' ? m[key]!.toFixed(4) : '–');
 
@@ -54,6 +81,18 @@ export async function qualityMarkdown(file: string): Promise<string | undefined>
     'Ablation columns are Recall@20.',
     '',
   );
+  if (q.budgets?.some((b) => b.peelGain && Object.keys(b.peelGain).length)) {
+    out.push(
+      'PEEL minus each ablation, Recall@20, user by user on the same test users (± one standard error of the difference; test-user noise only, not the training seed\'s):',
+      '',
+      markdownTable([
+        ['budget', 'uniform', 'unweighted', 'no groups', 'no diversity'],
+        ...(q.budgets ?? []).map((b) => [`${((b.fraction ?? NaN) * 100).toFixed(0)} %`, ...ABLATIONS.map((k) => g(b.peelGain?.[k]))]),
+      ]),
+      '',
+    );
+  }
+  if (q.fullGain) out.push(`Full table minus backbone (what user groups and refinement add), Recall@20: ${g(q.fullGain)}.`, '');
   if (q.seconds) out.push(`Training time (s): ${Object.entries(q.seconds).map(([k, v]) => `${k} ${v}`).join(', ')}.`, '');
   return out.join('\n');
 }

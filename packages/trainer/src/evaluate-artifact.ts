@@ -32,7 +32,9 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
   const model = alignToDataset(artifact, dataset);
   const data = { train: dataset.train, test: dataset.test };
   const m: Manifest = artifact.manifest;
-  const full = await evaluateFull(model, data, artifact.decodedFrom, options.threads);
+  // the means only: per-user values are for paired comparisons inside the trainer, not for a report
+  const { recall20, ndcg20 } = await evaluateFull(model, data, artifact.decodedFrom, options.threads);
+  const full: Metric = { recall20, ndcg20 };
   const fractions = options.budgets ?? (m.metrics?.budgets.length ? m.metrics.budgets.map((b) => b.fraction) : [0.5, 0.2, 0.1, 0.05]);
   const budgets: EvaluateResult['budgets'] = [];
   const skipped: EvaluateResult['skipped'] = [];

@@ -77,6 +77,7 @@ describe('train (tiny synthetic)', () => {
     // evaluate() recomputes the budget metrics from the artifact's bytes: they match what train recorded.
     const e = await evaluate({ artifact: out, data: (await tiny(out, false)).data });
     expect(e.full.recall20).toBeCloseTo(q.full.recall20, 10);
+    expect(Object.keys(e.full).sort()).toEqual(['ndcg20', 'recall20']); // means only, no per-user arrays
     for (const b of e.budgets) {
       const m = v.manifest.metrics!.budgets.find((x) => x.fraction === b.fraction)!;
       expect(b.recall20).toBeCloseTo(m.recall20, 10);

@@ -92,7 +92,7 @@ export async function qualityMarkdown(file: string): Promise<string | undefined>
       '',
     );
   }
-  if (q.fullGain) out.push(`Full table minus backbone (what user groups and refinement add), Recall@20: ${g(q.fullGain)}.`, '');
+  if (q.fullGain) out.push(`Full table minus the plain backbone (the block weights, user groups and refinement together), Recall@20: ${g(q.fullGain)}.`, '');
   if (q.seconds) out.push(`Training time (s): ${Object.entries(q.seconds).map(([k, v]) => `${k} ${v}`).join(', ')}.`, '');
   return out.join('\n');
 }

@@ -28,7 +28,7 @@ describe('qualityMarkdown', () => {
     const md = (await qualityMarkdown(file))!;
     expect(md).toMatch(/\| PEEL +\| 10 % +\| f16 +\| 0\.1500 +\| 0\.1200 +\| – +\| 0\.1503 /);
     expect(md).toMatch(/\| 10 % +\| – +\| −0\.0003 ± 0\.0001 +\| \+0\.0012 +\| – +\|/);
-    expect(md).toContain('Full table minus backbone (what user groups and refinement add), Recall@20: +0.0006 ± 0.0002.');
+    expect(md).toContain('Full table minus the plain backbone (the block weights, user groups and refinement together), Recall@20: +0.0006 ± 0.0002.');
   });
 
   it('is absent without the file, and has no gain table for an old file without paired gains', async () => {

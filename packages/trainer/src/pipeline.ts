@@ -130,7 +130,7 @@ export interface QualityReport {
   fullF16: Metric;
   /** The pretrained global table before user groups and refinement. */
   backbone: Metric;
-  /** The full PEEL table minus the backbone on the same test users: what user groups and refinement add. */
+  /** The full PEEL table minus the backbone on the same test users: the block weights, user groups and refinement together. */
   fullGain: PairedGain;
   budgets: BudgetQuality[];
   seconds: { load: number; pretrain: number; cluster: number; refine: number; evaluate: number; export: number; total: number; ablations: number };

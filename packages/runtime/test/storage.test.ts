@@ -158,6 +158,55 @@ describe('IndexedDB cache', () => {
     await expect(h.open({ budget: 2000 })).rejects.toBeInstanceOf(ManifestError);
   });
 
+  it('a format v1 model left in IndexedDB by an older runtime: offline the load names the version it cannot read, online the v2 version replaces it', async () => {
+    const h = await harness();
+    track(await h.open({ budget: 2000 }));
+    await open[0]!.persisted();
+    await open.pop()!.dispose();
+    // What an older runtime would have left: the current version of this URL is a format v1 model (another content
+    // hash, no check hash), whose files are the same content-addressed bytes.
+    const V1 = 'f'.repeat(64);
+    await new Promise<void>((resolve, reject) => {
+      const req = h.idb.open('peelrec-runtime');
+      req.onerror = () => reject(req.error);
+      req.onsuccess = () => {
+        const db = req.result;
+        const tx = db.transaction(['models', 'current'], 'readwrite');
+        const models = tx.objectStore('models');
+        const get = models.get(h.fixture.manifest.model.contentHash);
+        get.onsuccess = () => {
+          const rec = get.result as { manifest: string; manifestSha256?: string };
+          const { manifestSha256: _checked, ...older } = rec;
+          const text = JSON.parse(rec.manifest);
+          models.delete(h.fixture.manifest.model.contentHash);
+          models.put({ ...older, contentHash: V1, manifest: JSON.stringify({ ...text, formatVersion: 1, model: { ...text.model, contentHash: V1 } }) });
+          tx.objectStore('current').put({ manifestUrl: MANIFEST_URL, contentHash: V1 });
+        };
+        tx.oncomplete = () => (db.close(), resolve());
+        tx.onerror = () => reject(tx.error);
+      };
+    });
+    h.server.offline = true;
+    await expect(h.open({ budget: 2000 })).rejects.toMatchObject({ name: 'UnsupportedVersionError', found: 1 });
+    h.server.offline = false;
+    // Cache-first cannot serve v1, so the load goes to the network and loads the v2 version.
+    const online = track(await h.open({ budget: 2000 }));
+    expect(online.info.model.contentHash).toBe(h.fixture.manifest.model.contentHash);
+    expect(online.info.manifestSource).toBe('network');
+    expect(await online.recommend({ user: { id: '2' }, k: 5 })).toHaveLength(5);
+    await online.persisted();
+    await online.dispose();
+    open.pop();
+    // v2 is now the current version and the v1 record is gone: the next start offline serves v2.
+    const store = await openIndexedDbStore(h.idb);
+    expect([...(await store.versions())]).toEqual([h.fixture.manifest.model.contentHash]);
+    store.close();
+    h.server.offline = true;
+    const offline = track(await h.open({ budget: 2000 }));
+    expect(offline.info).toMatchObject({ manifestSource: 'cache', downloadedBytes: 0 });
+    expect(offline.manifest.formatVersion).toBe(2);
+  });
+
   it('a manifest that fails its full check stores nothing, even what its first requests brought, and reports the check', async () => {
     const h = await harness();
     // Edited without re-hashing: the plain parse that starts the first requests accepts it, the full check does not.

@@ -238,6 +238,12 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
         this.manifestChecked = true;
         // A cached text that passed: the next cache-first start may trust it (records from before the hash was kept).
         if (fromCache && textSha) void this.store.markChecked(fromCache.contentHash, text, textSha).catch(() => {});
+        // A network copy of the stored version whose stored text differs (it failed its check, or this would have
+        // been trusted): the copy that passed replaces it, so an offline start can read this version again.
+        else if (!fromCache && cached?.contentHash === checked.model.contentHash && cached.manifest !== text) {
+          const sha = await manifestTextHash(text);
+          void this.store.repairManifest(cached.contentHash, text, sha).catch(() => {});
+        }
       }
       this.scorer = new Scorer(this.manifestValue);
       const groups = this.manifestFile.userGroups.count;

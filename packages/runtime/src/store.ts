@@ -89,6 +89,12 @@ export interface ModelStore {
   promote(manifestUrl: string, contentHash: string): Promise<{ files: string[]; bytes: number }>;
   /** Records that this version's stored manifest text, hashing to `manifestSha256`, passed the full check. */
   markChecked(contentHash: string, manifest: string, manifestSha256: string): Promise<void>;
+  /**
+   * Replaces the stored manifest text of this version (if it has a record) with `manifest`, a network copy that
+   * passed the full check: a stored text that fails its check (edited, corrupted) would otherwise stay and fail
+   * every later offline start.
+   */
+  repairManifest(contentHash: string, manifest: string, manifestSha256: string): Promise<void>;
   /** Deletes this version's files with weight below `below`, lowest first, until `bytes` are freed. */
   evict(contentHash: string, bytes: number, below: number, keep: ReadonlySet<string>): Promise<{ files: string[]; bytes: number }>;
   close(): void;
@@ -121,6 +127,7 @@ export class MemoryStore implements ModelStore {
     return { files: [], bytes: 0 };
   }
   async markChecked() {}
+  async repairManifest() {}
   close() {}
 }
 
@@ -281,6 +288,18 @@ export class IndexedDbStore implements ModelStore {
     // Only the very text that was checked (a record rewritten meanwhile keeps what it has).
     if (rec && rec.manifest === manifest && rec.manifestSha256 !== manifestSha256) {
       rec.manifestSha256 = manifestSha256;
+      await tx.store.put(rec);
+    }
+    await tx.done;
+  }
+
+  async repairManifest(contentHash: string, manifest: string, manifestSha256: string): Promise<void> {
+    const tx = this.db.transaction('models', 'readwrite');
+    const rec = await tx.store.get(contentHash);
+    if (rec && rec.manifest !== manifest) {
+      rec.manifest = manifest;
+      rec.manifestSha256 = manifestSha256;
+      this.textHashes.set(contentHash, Promise.resolve(manifestSha256));
       await tx.store.put(rec);
     }
     await tx.done;

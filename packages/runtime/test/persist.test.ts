@@ -52,6 +52,7 @@ class GatedStore implements ModelStore {
     return { files: [], bytes: 0 };
   }
   async markChecked() {}
+  async repairManifest() {}
   close() {}
 }
 

@@ -126,7 +126,7 @@ describe('IndexedDB cache', () => {
     store.close();
   });
 
-  it('a cached manifest edited in IndexedDB is not trusted: online the network copy wins, offline the load fails', async () => {
+  it('a cached manifest edited in IndexedDB is not trusted: offline the load fails; online the network copy wins and repairs the stored one', async () => {
     const h = await harness();
     track(await h.open({ budget: 2000 }));
     await open[0]!.persisted();
@@ -150,12 +150,25 @@ describe('IndexedDB cache', () => {
         tx.onerror = () => reject(tx.error);
       };
     });
-    const online = track(await h.open({ budget: 2000 }));
-    expect(online.manifest.userGroups.centroids[0]![0]).toBe(h.fixture.manifest.userGroups.centroids[0]![0]);
-    await online.dispose();
-    open.pop();
     h.server.offline = true;
     await expect(h.open({ budget: 2000 })).rejects.toBeInstanceOf(ManifestError);
+    h.server.offline = false;
+    const online = track(await h.open({ budget: 2000 }));
+    expect(online.manifest.userGroups.centroids[0]![0]).toBe(h.fixture.manifest.userGroups.centroids[0]![0]);
+    const want = await online.recommend({ user: { id: '2' }, k: 10 });
+    await online.persisted();
+    await online.dispose();
+    open.pop();
+    // The copy that passed its check replaced the edited text: offline, the version loads again, unchanged.
+    const store = await openIndexedDbStore(h.idb);
+    const current = await store.current(MANIFEST_URL);
+    store.close();
+    expect(current?.manifest).toBe(new TextDecoder().decode(h.fixture.files.get('manifest.json')!));
+    expect(current?.manifestSha256).toBe(await sha256Hex(h.fixture.files.get('manifest.json')!));
+    h.server.offline = true;
+    const offline = track(await h.open({ budget: 2000 }));
+    expect(offline.info).toMatchObject({ manifestSource: 'cache', downloadedBytes: 0 });
+    expect(await offline.recommend({ user: { id: '2' }, k: 10 })).toEqual(want);
   });
 
   it('a format v1 model left in IndexedDB by an older runtime: offline the load names the version it cannot read, online the v2 version replaces it', async () => {

@@ -109,6 +109,8 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
   private store: ModelStore = new MemoryStore();
   private storageReason: string | undefined;
   private queue!: PersistQueue;
+  /** Files committed by other stored versions than this one (sha256 → byte length); empty in memory mode. */
+  private elsewhere: ReadonlyMap<string, number> = new Map();
   private backend!: ActiveBackend;
   private readonly skip = new Map<BackendName, string>();
   private scorer!: Scorer;
@@ -209,6 +211,9 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
     this.manifestText = text;
     this.manifestChecked = trusted !== undefined;
     const stored = cached?.contentHash === m.model.contentHash ? cached.files : (await versions).has(m.model.contentHash) ? await this.store.storedFiles(m.model.contentHash) : new Map<string, number>();
+    // Files other stored versions committed (the store is content-addressed): a new version reads the ones it shares
+    // from IndexedDB instead of downloading them, and commits them for itself.
+    this.elsewhere = await this.filesOfOtherVersions(m.model.contentHash, cached, await versions);
     this.queue = new PersistQueue(this.store, { contentHash: m.model.contentHash, manifestUrl: this.url.href, manifest: text }, this.events, stored);
     // IndexedDB writes wait until the first selection is resident: recommendations first, persistence right after.
     this.queue.hold();
@@ -539,6 +544,16 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
     this.schedulePromote();
   }
 
+  private async filesOfOtherVersions(own: string, cached: CachedModel | undefined, versions: ReadonlySet<string>): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    for (const v of versions) {
+      if (v === own) continue;
+      const files = cached?.contentHash === v ? cached.files : await this.store.storedFiles(v).catch(() => new Map<string, number>());
+      for (const [sha, n] of files) out.set(sha, n);
+    }
+    return out;
+  }
+
   /** Verified bytes of each job: committed cache entries first, the rest from the network (then queued for storage). */
   private async fetchFiles(jobs: readonly FileJob[], signal: AbortSignal | undefined): Promise<void> {
     if (!jobs.length) return;
@@ -554,16 +569,18 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
     const remote: FileJob[] = [];
     // Bytes still waiting to be written (verified when they arrived) are used as they are, not downloaded again.
     const held = new Map(jobs.map((j) => [j, this.queue.bytesOf(j.ref.sha256)] as const).filter(([, b]) => b !== undefined));
-    const read = (job: FileJob) => (held.has(job) ? Promise.resolve(held.get(job)) : this.queue.committed.has(job.ref.sha256) ? this.store.read(job.ref.sha256) : Promise.resolve(undefined));
+    // In the cache for this version, or committed by another stored version (then stored for this one too, below).
+    const inCache = (sha: string) => this.queue.committed.has(sha) || this.elsewhere.has(sha);
+    const read = (job: FileJob) => (held.has(job) ? Promise.resolve(held.get(job)) : inCache(job.ref.sha256) ? this.store.read(job.ref.sha256) : Promise.resolve(undefined));
     // Committed files in one IndexedDB transaction, their SHA-256 checks concurrently.
     let reads: Promise<Uint8Array | undefined>[] | undefined;
     if (runtimeTuning.batchCacheReads) {
-      const wanted = jobs.filter((j) => !held.has(j) && this.queue.committed.has(j.ref.sha256) && !this.prefetched.has(j.ref.sha256));
+      const wanted = jobs.filter((j) => !held.has(j) && inCache(j.ref.sha256) && !this.prefetched.has(j.ref.sha256));
       const many = this.store.readMany(wanted.map((j) => j.ref.sha256));
       const index = new Map(wanted.map((j, i) => [j, i]));
       reads = jobs.map((j) => {
         if (held.has(j)) return Promise.resolve(held.get(j));
-        const early = this.queue.committed.has(j.ref.sha256) ? this.prefetched.get(j.ref.sha256) : undefined;
+        const early = inCache(j.ref.sha256) ? this.prefetched.get(j.ref.sha256) : undefined;
         if (early) return early;
         const i = index.get(j);
         return i === undefined ? Promise.resolve(undefined) : many.then((all) => all[i]);
@@ -581,6 +598,9 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
       this.cached += bytes.byteLength;
       progress.report('cached', refName(job.ref), bytes.byteLength, bytes.byteLength, bytes.byteLength);
       job.use(bytes);
+      // Another version's file: committed for this one as well (the store keeps one copy), so that promoting this
+      // version keeps it when the other goes.
+      if (!this.queue.committed.has(job.ref.sha256)) this.queue.enqueue(job.ref.sha256, refName(job.ref), bytes, job.weight);
     }
     const byRef = new Map(remote.map((j) => [j.ref, j]));
     await downloadFiles(

@@ -202,10 +202,12 @@ describe('IndexedDB cache', () => {
     h.server.offline = true;
     await expect(h.open({ budget: 2000 })).rejects.toMatchObject({ name: 'UnsupportedVersionError', found: 1 });
     h.server.offline = false;
-    // Cache-first cannot serve v1, so the load goes to the network and loads the v2 version.
+    // Cache-first cannot serve v1, so the load goes to the network and loads the v2 version, reading the files
+    // v1 shares with it from IndexedDB.
     const online = track(await h.open({ budget: 2000 }));
     expect(online.info.model.contentHash).toBe(h.fixture.manifest.model.contentHash);
     expect(online.info.manifestSource).toBe('network');
+    expect(online.info.downloadedBytes).toBe(0);
     expect(await online.recommend({ user: { id: '2' }, k: 5 })).toHaveLength(5);
     await online.persisted();
     await online.dispose();
@@ -305,6 +307,38 @@ describe('cache-first (stale-while-revalidate)', () => {
     for (const [k, v] of v2.files) h.fixture.files.set(k, v);
     return { h, v1: h.fixture.manifest.model.contentHash, v1Recs, v2 };
   }
+
+  it('a new version that shares files with the stored one reads them from IndexedDB: only what changed is downloaded, and the shared files survive the switch', async () => {
+    const h = await harness({ seed: 1, modelId: 'v1' });
+    const first = track(await h.open({ budget: FULL, dtype: 'f32' }));
+    await first.persisted();
+    await open.pop()!.dispose();
+    const v1 = h.fixture.manifest.model.contentHash;
+    // Re-published under another id: a new content hash, every other file byte-identical.
+    const v2 = await buildFixture({ seed: 1, modelId: 'v2' });
+    expect(v2.manifest.model.contentHash).not.toBe(v1);
+    h.fixture.files.clear();
+    for (const [k, v] of v2.files) h.fixture.files.set(k, v);
+    const served = h.server.served;
+    const rec = track(await h.open({ budget: FULL, dtype: 'f32', freshness: 'network-first' }));
+    expect(rec.info.model.contentHash).toBe(v2.manifest.model.contentHash);
+    expect(rec.info.downloadedBytes).toBe(0);
+    expect(h.server.served).toBe(served);
+    expect(rec.info.cachedBytes).toBeGreaterThanOrEqual(rec.info.selection.fileBytes);
+    const user = v2.userVectors.slice(0, v2.manifest.dims.fullDim);
+    const got = await rec.recommend({ user: { vector: user, group: 0 }, k: 5 });
+    expect(got.map((r) => r.position)).toEqual(reference(rec, v2.files, user, 5).map((r) => r.position));
+    // v2 committed the shared files for itself, so promoting it (which drops v1) keeps them: offline, v2 loads whole.
+    await rec.persisted();
+    await open.pop()!.dispose();
+    const store = await openIndexedDbStore(h.idb);
+    expect([...(await store.versions())]).toEqual([v2.manifest.model.contentHash]);
+    store.close();
+    h.server.offline = true;
+    const offline = track(await h.open({ budget: FULL, dtype: 'f32' }));
+    expect(offline.info).toMatchObject({ manifestSource: 'cache', downloadedBytes: 0 });
+    expect(offline.info.model.contentHash).toBe(v2.manifest.model.contentHash);
+  });
 
   it('a warm start is ready from IndexedDB while the manifest request has not answered', async () => {
     const h = await harness();

@@ -196,4 +196,22 @@ test.describe('a deploy while the demo is open', () => {
     const users = await page.locator('#user-picker option').evaluateAll((els) => els.map((e) => (e as HTMLOptionElement).value));
     expect(users.slice(0, 5)).toEqual(v2.userIds.slice(0, 5));
   });
+
+  test('when the update cannot be fetched, the demo says so and keeps serving the stored version', async ({ page, context }) => {
+    const v1 = fixture('small');
+    const h1 = v1.manifest.model.contentHash.slice(0, 12);
+    const server = await deployable(context, 'demo-fail', v1);
+    await openDemo(page, '/?model=/models/demo-fail/manifest.json&backend=wasm');
+    await expect(page.locator('#engine-facts dd[data-fact="Offline"]')).toContainText('saved on this device', { timeout: 60_000 });
+    const before = await page.locator('#recs li').evaluateAll((els) => els.map((e) => e.getAttribute('data-item-id')).join());
+    server.manifestStatus = 404;
+    await page.reload();
+    await waitReady(page);
+    await expect(page.locator('#engine-facts')).toContainText(`update failed (manifest)`, { timeout: 60_000 });
+    await expect(page.locator('#engine-facts')).toContainText(`still serving ${h1}`);
+    await expect(page.locator('#model-line')).toContainText(h1);
+    await expect(page.locator('body')).toHaveAttribute('data-state', 'ready');
+    const after = await page.locator('#recs li').evaluateAll((els) => els.map((e) => e.getAttribute('data-item-id')).join());
+    expect(after).toBe(before);
+  });
 });

@@ -246,15 +246,17 @@ export function privacyViolations(
   return out;
 }
 
-/** Serves /models/<prefix>/ from whichever fixture is current, as a CDN would after a deploy; `hold` keeps the manifest's answer back. */
+/** Serves /models/<prefix>/ from whichever fixture is current, as a CDN would after a deploy; `hold` keeps the manifest's answer back, `manifestStatus` fails it. */
 export async function deployable(context: BrowserContext, prefix: string, first: FixtureOnDisk) {
-  const state = { current: first, hold: undefined as Promise<void> | undefined, manifestRequests: 0 };
+  const state = { current: first, hold: undefined as Promise<void> | undefined, manifestRequests: 0, manifestStatus: undefined as number | undefined };
   // Matched on the path alone: a page URL may name the manifest in its query (the demo's ?model=).
   await context.route((url) => url.pathname.startsWith(`/models/${prefix}/`), async (route) => {
     const rel = new URL(route.request().url()).pathname.slice(`/models/${prefix}/`.length);
     if (rel === 'manifest.json') {
       state.manifestRequests++;
       await state.hold;
+      // A failing origin for the manifest (e.g. 404 after a botched deploy); the other files are still served.
+      if (state.manifestStatus) return route.fulfill({ status: state.manifestStatus, body: 'not here', headers: { 'Cache-Control': 'no-store' } }).catch(() => {});
     }
     return route.fulfill({ path: join(state.current.dir, rel), headers: { 'Cache-Control': 'no-store', 'Cross-Origin-Resource-Policy': 'same-origin' } }).catch(() => {});
   });

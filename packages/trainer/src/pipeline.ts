@@ -24,7 +24,7 @@ import {
 import { pairedGain, type PairedGain } from './quality/paired.js';
 import { selectionManifest, type PeelModel } from './quality/peel-model.js';
 import { REFINE_DEFAULTS, carveValidation, refineUserGroups, type RefineOptions, type ValidationSplit } from './refine/index.js';
-import type { RefineResult } from './refine/refine-core.mjs';
+import { mean, type RefineResult } from './refine/refine-core.mjs';
 
 export const TRAINER_NAME = '@peelrec/trainer';
 export const TRAINER_VERSION = '0.1.0';
@@ -426,7 +426,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       learnedWeights: s.learnedWeights,
       scoring: s.scoring,
       rankedUsers: s.rankedUsers,
-      ruleRecall: { mean: round(average(s.ruleRecalls.mean), 4), truncated: round(average(s.ruleRecalls.truncated), 4) },
+      ruleRecall: { mean: round(mean(s.ruleRecalls.mean), 4), truncated: round(mean(s.ruleRecalls.truncated), 4) },
     })),
     config: cfg,
     loadReport: loaded.report,
@@ -544,10 +544,6 @@ async function runAblations(
 
 function pick(m: Metric): Metric {
   return { recall20: m.recall20, ndcg20: m.ndcg20 };
-}
-
-function average(xs: readonly number[]): number {
-  return xs.length ? xs.reduce((a, v) => a + v, 0) / xs.length : 0;
 }
 
 function round(x: number, digits = 1): number {

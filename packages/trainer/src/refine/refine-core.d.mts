@@ -67,6 +67,8 @@ export interface RefineResult {
 }
 export type GemmFn = (a: number, sai: number, sap: number, b: number, ldb: number, c: number, ldc: number, m: number, n: number, k: number, acc: number) => void;
 export function makeRandom(seed: number): () => number;
+/** Arithmetic mean; 0 for no values. */
+export function mean(xs: readonly number[]): number;
 export function sharpen(w: Float64Array, G: number, B: number, T: number): Float64Array;
 /** Index of the candidate (validation recall per budget) that replaces the start weights, or −1: best mean, never below the start at any budget. */
 export function chooseWeights(start: readonly number[], candidates: readonly (readonly number[])[]): number;

@@ -186,8 +186,9 @@ export function sharpen(w, G, B, T) {
   return out;
 }
 
-function mean(/** @type {readonly number[]} */ xs) {
-  return xs.reduce((a, v) => a + v, 0) / xs.length;
+/** Arithmetic mean; 0 for no values (a group without validation users has no recalls). */
+export function mean(/** @type {readonly number[]} */ xs) {
+  return xs.length ? xs.reduce((a, v) => a + v, 0) / xs.length : 0;
 }
 
 /**

@@ -5,7 +5,7 @@ import type { CSR } from '../data/types.js';
 import type { ItemGroups } from '../groups/item-groups.js';
 import { SharedHeap, heapBytes } from '../kernels/heap.js';
 import { WorkerPool } from '../kernels/pool.js';
-import { chooseScoring, type RefineResult, type RefineTask } from './refine-core.mjs';
+import { chooseScoring, mean, type RefineResult, type RefineTask } from './refine-core.mjs';
 
 export interface RefineOptions {
   /** Maximum epochs over each group's inner training edges (early stopping on validation). */
@@ -256,7 +256,7 @@ export async function refineUserGroups(input: RefineInput): Promise<RefinedGroup
   const { scoring } = chooseScoring(stats, o.renormalize ? 'mean' : 'truncated');
   for (const s of stats) {
     s.scoring = scoring;
-    if (s.rankedUsers > 0) s.valRecallAfter = mean(s.ruleRecalls[scoring]);
+    s.valRecallAfter = mean(s.ruleRecalls[scoring]); // 0 without validation users, as before
   }
   return {
     tables: groups.map((g) => heap.f32(g.out!, table).slice()),
@@ -264,8 +264,4 @@ export async function refineUserGroups(input: RefineInput): Promise<RefinedGroup
     scoring: stats.map((s) => s.scoring),
     stats,
   };
-}
-
-function mean(xs: readonly number[]): number {
-  return xs.reduce((a, v) => a + v, 0) / xs.length;
 }

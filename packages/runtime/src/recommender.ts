@@ -109,8 +109,8 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
   private store: ModelStore = new MemoryStore();
   private storageReason: string | undefined;
   private queue!: PersistQueue;
-  /** Files committed by other stored versions than this one (sha256 → byte length); empty in memory mode. */
-  private elsewhere: ReadonlyMap<string, number> = new Map();
+  /** Files committed by other stored versions than this one (sha256 → byte length), looked up once when first asked; empty in memory mode. */
+  private otherVersionsFiles: () => Promise<ReadonlyMap<string, number>> = () => Promise.resolve(new Map());
   private backend!: ActiveBackend;
   private readonly skip = new Map<BackendName, string>();
   private scorer!: Scorer;
@@ -212,8 +212,10 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
     this.manifestChecked = trusted !== undefined;
     const stored = cached?.contentHash === m.model.contentHash ? cached.files : (await versions).has(m.model.contentHash) ? await this.store.storedFiles(m.model.contentHash) : new Map<string, number>();
     // Files other stored versions committed (the store is content-addressed): a new version reads the ones it shares
-    // from IndexedDB instead of downloading them, and commits them for itself.
-    this.elsewhere = await this.filesOfOtherVersions(m.model.contentHash, cached, await versions);
+    // from IndexedDB instead of downloading them, and commits them for itself. Looked up only when a load lacks a
+    // file, so a warm start of a stored version never waits for it.
+    let others: Promise<ReadonlyMap<string, number>> | undefined;
+    this.otherVersionsFiles = () => (others ??= versions.then((v) => this.filesOfOtherVersions(m.model.contentHash, cached, v)));
     this.queue = new PersistQueue(this.store, { contentHash: m.model.contentHash, manifestUrl: this.url.href, manifest: text }, this.events, stored);
     // IndexedDB writes wait until the first selection is resident: recommendations first, persistence right after.
     this.queue.hold();
@@ -241,14 +243,12 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
         this.manifestFile = checked;
         this.manifestValue = withBlockTables(checked, []);
         this.manifestChecked = true;
-        // A cached text that passed: the next cache-first start may trust it (records from before the hash was kept).
-        if (fromCache && textSha) void this.store.markChecked(fromCache.contentHash, text, textSha).catch(() => {});
-        // A network copy of the stored version whose stored text differs (it failed its check, or this would have
-        // been trusted): the copy that passed replaces it, so an offline start can read this version again.
-        else if (!fromCache && cached?.contentHash === checked.model.contentHash && cached.manifest !== text) {
-          const sha = await manifestTextHash(text);
-          void this.store.repairManifest(cached.contentHash, text, sha).catch(() => {});
-        }
+        // The text that passed is the one the store keeps for this version: a cached text gets its check hash (the
+        // next cache-first start may trust it; records from before the hash was kept), and a network copy replaces
+        // a stored text of the same version that differs (it failed its check, or it would have been trusted), so
+        // an offline start can read this version again.
+        const keep = fromCache ?? (cached?.contentHash === checked.model.contentHash && cached.manifest !== text ? cached : undefined);
+        if (keep) void (textSha ? Promise.resolve(textSha) : manifestTextHash(text)).then((sha) => this.store.markChecked(keep.contentHash, text, sha)).catch(() => {});
       }
       this.scorer = new Scorer(this.manifestValue);
       const groups = this.manifestFile.userGroups.count;
@@ -570,7 +570,9 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
     // Bytes still waiting to be written (verified when they arrived) are used as they are, not downloaded again.
     const held = new Map(jobs.map((j) => [j, this.queue.bytesOf(j.ref.sha256)] as const).filter(([, b]) => b !== undefined));
     // In the cache for this version, or committed by another stored version (then stored for this one too, below).
-    const inCache = (sha: string) => this.queue.committed.has(sha) || this.elsewhere.has(sha);
+    const lacking = jobs.some((j) => !held.has(j) && !this.queue.committed.has(j.ref.sha256));
+    const elsewhere = lacking ? await this.otherVersionsFiles() : undefined;
+    const inCache = (sha: string) => this.queue.committed.has(sha) || (elsewhere?.has(sha) ?? false);
     const read = (job: FileJob) => (held.has(job) ? Promise.resolve(held.get(job)) : inCache(job.ref.sha256) ? this.store.read(job.ref.sha256) : Promise.resolve(undefined));
     // Committed files in one IndexedDB transaction, their SHA-256 checks concurrently.
     let reads: Promise<Uint8Array | undefined>[] | undefined;

@@ -87,14 +87,12 @@ export interface ModelStore {
   writeMany(model: { contentHash: string; manifestUrl: string; manifest: string }, files: readonly StoredFile[]): Promise<void>;
   /** Makes `contentHash` the current version of its URL and deletes other versions of that URL and unreferenced files. Returns the deleted files. */
   promote(manifestUrl: string, contentHash: string): Promise<{ files: string[]; bytes: number }>;
-  /** Records that this version's stored manifest text, hashing to `manifestSha256`, passed the full check. */
-  markChecked(contentHash: string, manifest: string, manifestSha256: string): Promise<void>;
   /**
-   * Replaces the stored manifest text of this version (if it has a record) with `manifest`, a network copy that
-   * passed the full check: a stored text that fails its check (edited, corrupted) would otherwise stay and fail
-   * every later offline start.
+   * Records that `manifest`, hashing to `manifestSha256`, passed the full check as this version's text: the
+   * version's record (if any) keeps it, replacing a stored text that differs (an edited or corrupted one would
+   * otherwise fail every later offline start).
    */
-  repairManifest(contentHash: string, manifest: string, manifestSha256: string): Promise<void>;
+  markChecked(contentHash: string, manifest: string, manifestSha256: string): Promise<void>;
   /** Deletes this version's files with weight below `below`, lowest first, until `bytes` are freed. */
   evict(contentHash: string, bytes: number, below: number, keep: ReadonlySet<string>): Promise<{ files: string[]; bytes: number }>;
   close(): void;
@@ -127,7 +125,6 @@ export class MemoryStore implements ModelStore {
     return { files: [], bytes: 0 };
   }
   async markChecked() {}
-  async repairManifest() {}
   close() {}
 }
 
@@ -285,18 +282,7 @@ export class IndexedDbStore implements ModelStore {
   async markChecked(contentHash: string, manifest: string, manifestSha256: string): Promise<void> {
     const tx = this.db.transaction('models', 'readwrite');
     const rec = await tx.store.get(contentHash);
-    // Only the very text that was checked (a record rewritten meanwhile keeps what it has).
-    if (rec && rec.manifest === manifest && rec.manifestSha256 !== manifestSha256) {
-      rec.manifestSha256 = manifestSha256;
-      await tx.store.put(rec);
-    }
-    await tx.done;
-  }
-
-  async repairManifest(contentHash: string, manifest: string, manifestSha256: string): Promise<void> {
-    const tx = this.db.transaction('models', 'readwrite');
-    const rec = await tx.store.get(contentHash);
-    if (rec && rec.manifest !== manifest) {
+    if (rec && (rec.manifest !== manifest || rec.manifestSha256 !== manifestSha256)) {
       rec.manifest = manifest;
       rec.manifestSha256 = manifestSha256;
       this.textHashes.set(contentHash, Promise.resolve(manifestSha256));

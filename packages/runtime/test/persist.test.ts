@@ -52,7 +52,6 @@ class GatedStore implements ModelStore {
     return { files: [], bytes: 0 };
   }
   async markChecked() {}
-  async repairManifest() {}
   close() {}
 }
 

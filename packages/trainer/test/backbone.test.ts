@@ -84,8 +84,21 @@ describe('trainBackbone', () => {
     await expect(trainBackbone(split.fit, syn.nUsers, syn.nItems, { ...opts, nested: [32] })).rejects.toThrow(/below dim/);
   });
 
+  it('fullTemperature sets the whole-row level only', async () => {
+    const opts: BackboneOptions = { ...base, dim: 32, softmaxEpochs: 2, nested: [8, 16] };
+    const same = (a: { items: Float32Array }, b: { items: Float32Array }) => Buffer.from(a.items.buffer).equals(Buffer.from(b.items.buffer));
+    const nested = await trainBackbone(fit, nUsers, nItems, opts);
+    expect(same(nested, await trainBackbone(fit, nUsers, nItems, { ...opts, fullTemperature: 0.1 }))).toBe(true);
+    expect(same(nested, await trainBackbone(fit, nUsers, nItems, { ...opts, fullTemperature: 0.07 }))).toBe(false);
+    // without nesting the whole row is the only level: fullTemperature is its temperature
+    const plain = { ...base, softmaxEpochs: 2 };
+    expect(same(await trainBackbone(fit, nUsers, nItems, { ...plain, temperature: 0.07 }), await trainBackbone(fit, nUsers, nItems, { ...plain, fullTemperature: 0.07 }))).toBe(true);
+  });
+
   it('rejects bad shapes with clear errors', async () => {
     await expect(trainBackbone(fit, nUsers, nItems, { ...base, dim: 12 })).rejects.toThrow(/multiple of 8/);
+    await expect(trainBackbone(fit, nUsers, nItems, { ...base, fullTemperature: 0 })).rejects.toThrow(/fullTemperature must be a positive number, got 0/);
+    await expect(trainBackbone(fit, nUsers, nItems, { ...base, temperature: Number.NaN })).rejects.toThrow(/temperature must be a positive number/);
     await expect(trainBackbone(fit, nUsers, nItems, { ...base, blockDim: 5 })).rejects.toThrow(/blockDim 5/);
     await expect(trainBackbone(fit, nUsers, 10, base)).rejects.toThrow(/there are 10 items/);
   });

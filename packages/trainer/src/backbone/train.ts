@@ -40,6 +40,8 @@ export interface BackboneOptions {
   negatives?: number;
   /** Softmax temperature on cosine scores. Default 0.1. */
   temperature?: number;
+  /** Temperature of the whole-row level (with `nested`, the prefix levels keep `temperature`). Default: `temperature`. */
+  fullTemperature?: number;
   /** Adam learning rate. Default 2e-3. */
   lr?: number;
   /** Std of the normal initialisation. Default 0.1. */
@@ -76,6 +78,7 @@ function resolved(o: BackboneOptions) {
     batch: o.batch ?? 1024,
     negatives: o.negatives ?? 256,
     temperature: o.temperature ?? 0.1,
+    fullTemperature: o.fullTemperature ?? o.temperature ?? 0.1,
     lr: o.lr ?? 2e-3,
     initStd: o.initStd ?? 0.1,
     smoothing: o.smoothing ?? 0.15,
@@ -118,6 +121,9 @@ export async function trainBackbone(train: CSR, nUsers: number, nItems: number, 
   if (!Number.isInteger(dim) || dim <= 0 || dim % 8 !== 0) throw new RangeError(`trainBackbone: dim must be a positive multiple of 8, got ${dim}`);
   if (!Number.isInteger(blockDim) || blockDim <= 0 || dim % blockDim !== 0) throw new RangeError(`trainBackbone: blockDim ${blockDim} must divide dim ${dim}`);
   if (o.negatives % 8 !== 0 || o.negatives <= 0) throw new RangeError(`trainBackbone: negatives must be a positive multiple of 8, got ${o.negatives}`);
+  for (const [name, t] of [['temperature', o.temperature], ['fullTemperature', o.fullTemperature]] as const) {
+    if (!(t > 0 && Number.isFinite(t))) throw new RangeError(`trainBackbone: ${name} must be a positive number, got ${t}`);
+  }
   if (train.indptr.length !== nUsers + 1) throw new RangeError(`trainBackbone: train has ${train.indptr.length - 1} rows, expected ${nUsers}`);
   const nnz = train.indptr[nUsers];
   if (nnz === 0) throw new RangeError('trainBackbone: no training interactions');
@@ -171,7 +177,7 @@ export async function trainBackbone(train: CSR, nUsers: number, nItems: number, 
     nUsers,
     nItems,
     nBatches,
-    tau: o.temperature,
+    tau: o.fullTemperature,
     shift: Math.log(nItems / K),
     lr: o.lr,
     beta1: 0.9,
@@ -179,7 +185,7 @@ export async function trainBackbone(train: CSR, nUsers: number, nItems: number, 
     eps: 1e-8,
     lambda: o.diversity,
     levels,
-    levelTau: levels.map((w) => (o.temperature * w) / dim),
+    levelTau: levels.map((w) => ((w === dim ? o.fullTemperature : o.temperature) * w) / dim),
     step0: 0,
     U: pU,
     I: pI,

@@ -12,7 +12,7 @@ import type { DataSource } from './data/load.js';
 import type { DelimitedOptions } from './data/delimited.js';
 import type { SplitStrategy } from './data/split.js';
 import { evaluate } from './evaluate-artifact.js';
-import { train, TRAINER_VERSION, type DeepPartial, type TrainConfig } from './pipeline.js';
+import { checkConfigKeys, train, TRAINER_VERSION, type DeepPartial, type TrainConfig } from './pipeline.js';
 import { exportArtifact } from './reexport.js';
 
 /** pnpm runs scripts inside packages/trainer; paths the user typed are relative to where they ran npm. */
@@ -158,8 +158,23 @@ interface TrainFlags extends DataFlags {
   quick?: boolean;
 }
 
+function readConfig(path: string): DeepPartial<TrainConfig> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new RangeError(`${path}: ${e instanceof SyntaxError ? 'not valid JSON: ' : ''}${(e as Error).message}`);
+  }
+  try {
+    checkConfigKeys(parsed);
+  } catch (e) {
+    throw new RangeError(`${path}: ${(e as Error).message}`);
+  }
+  return parsed as DeepPartial<TrainConfig>;
+}
+
 function configFrom(f: TrainFlags): DeepPartial<TrainConfig> {
-  const fromFile = f.config ? (JSON.parse(readFileSync(userPath(f.config), 'utf8')) as DeepPartial<TrainConfig>) : {};
+  const fromFile = f.config ? readConfig(userPath(f.config)) : {};
   const flags: DeepPartial<TrainConfig> = {
     userGroups: f.userGroups,
     itemGroups: f.itemGroups,

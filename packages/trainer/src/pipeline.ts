@@ -157,6 +157,7 @@ export interface TrainResult {
 
 /** Merges a partial config over defaults (objects merge, arrays and scalars replace). */
 export function resolveConfig(partial: DeepPartial<TrainConfig> = {}, source?: DataSource): TrainConfig {
+  checkConfigKeys(partial);
   const preset = !source || source.kind === 'synthetic' ? SYNTHETIC_PRESET : {};
   const merged = merge(merge(DEFAULT_CONFIG, preset), partial) as TrainConfig;
   const { fullDim, blockDim } = merged;
@@ -182,6 +183,40 @@ export function nestedWidths(fullDim: number, blockDim: number): number[] {
   const out: number[] = [];
   for (let w = fullDim / 2; w >= blockDim && Number.isInteger(w); w /= 2) if (w % 8 === 0 && w % blockDim === 0) out.unshift(w);
   return out;
+}
+
+// Every settable key, so that a misspelt key in a config file is an error instead of a silently kept default.
+// Records (not arrays) make the compiler check that these lists match the types exactly.
+const CONFIG_KEYS: Record<keyof TrainConfig, true> = {
+  fullDim: true, blockDim: true, userGroups: true, itemGroups: true, seed: true, threads: true, dtypes: true,
+  usersPerShard: true, budgets: true, ablations: true, backbone: true, refine: true, kmeansIterations: true,
+};
+const NESTED_KEYS: { backbone: Record<keyof BackboneConfig, true>; refine: Record<keyof TrainConfig['refine'], true> } = {
+  backbone: {
+    diversity: true, nested: true, softmaxEpochs: true, batch: true, negatives: true, temperature: true,
+    fullTemperature: true, lr: true, initStd: true, smoothing: true,
+  },
+  refine: {
+    epochs: true, patience: true, batch: true, negatives: true, lr: true, controllerLr: true, outerEvery: true,
+    elastic: true, hidden: true, renormalize: true, softSelection: true, valFraction: true, valUserFraction: true,
+  },
+};
+
+/** Throws a RangeError naming every key of `partial` that is not a TrainConfig setting. */
+export function checkConfigKeys(partial: unknown): void {
+  const unknownKeys = (value: unknown, known: Record<string, true>, prefix: string): string[] => {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new RangeError(`config${prefix ? ` "${prefix.slice(0, -1)}"` : ''} must be an object`);
+    return Object.keys(value).filter((k) => !Object.hasOwn(known, k)).map((k) => prefix + k);
+  };
+  const bad = unknownKeys(partial, CONFIG_KEYS, '');
+  for (const [k, known] of Object.entries(NESTED_KEYS)) {
+    const v = (partial as Record<string, unknown>)[k];
+    if (v !== undefined) bad.push(...unknownKeys(v, known, `${k}.`));
+  }
+  if (bad.length) {
+    const hint = (key: string) => Object.keys(key.includes('.') ? NESTED_KEYS[key.split('.')[0] as keyof typeof NESTED_KEYS] : CONFIG_KEYS).join(', ');
+    throw new RangeError(`unknown config key${bad.length > 1 ? 's' : ''} ${bad.map((k) => `"${k}"`).join(', ')} (known${bad[0]!.includes('.') ? ` under ${bad[0]!.split('.')[0]}` : ''}: ${hint(bad[0]!)})`);
+  }
 }
 
 function merge<T>(base: T, over: unknown): T {

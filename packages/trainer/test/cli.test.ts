@@ -38,6 +38,20 @@ describe('peelrec-train CLI', () => {
     expect(r.err).toContain(join(dir, 'missing-folder', 'train.txt'));
   });
 
+  it('rejects a config file with a misspelt key or bad JSON, naming the file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'peelrec-cli-'));
+    const typo = join(dir, 'typo.json');
+    await writeFile(typo, '{"backbone": {"softmaxEpoch": 5}}');
+    let r = cli(['train', '--config', typo, '--out', join(dir, 'out')]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`peelrec-train: ${typo}: unknown config key "backbone.softmaxEpoch"`);
+    const broken = join(dir, 'broken.json');
+    await writeFile(broken, '{"seed": 2,}');
+    r = cli(['train', '--config', broken, '--out', join(dir, 'out')]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`peelrec-train: ${broken}: not valid JSON`);
+  });
+
   it('rejects bad flag values', () => {
     const r = cli(['train', '--out', '/tmp/x', '--dtypes', 'f8']);
     expect(r.code).not.toBe(0);

@@ -107,6 +107,15 @@ describe('train (tiny synthetic)', () => {
     await expect(train({ out: dir, config: { budgets: [1.5] } })).rejects.toThrow(/budget/);
   });
 
+  it('names misspelt config keys instead of keeping the defaults', () => {
+    expect(() => resolveConfig({ userGroup: 4 } as never)).toThrow(/unknown config key "userGroup" \(known: fullDim, .*userGroups/);
+    expect(() => resolveConfig({ backbone: { temprature: 0.07 }, refine: { epoch: 2 } } as never)).toThrow(
+      /unknown config keys "backbone\.temprature", "refine\.epoch" \(known under backbone: .*temperature/,
+    );
+    expect(() => resolveConfig({ backbone: 3 } as never)).toThrow(/config "backbone" must be an object/);
+    expect(resolveConfig({ backbone: { fullTemperature: 0.07 } }).backbone).toMatchObject({ fullTemperature: 0.07, softmaxEpochs: 30 });
+  });
+
   it('derives the nested widths from the dimensions unless given', () => {
     expect(nestedWidths(128, 8)).toEqual([8, 16, 32, 64]);
     expect(nestedWidths(64, 16)).toEqual([16, 32]);

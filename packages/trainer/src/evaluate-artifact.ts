@@ -1,7 +1,7 @@
 import type { Dtype, Manifest } from '@peelrec/format';
 import { loadData, type DataSource } from './data/load.js';
 import { alignToDataset, readArtifact } from './export/read-artifact.js';
-import { budgetBytes, evaluateFull, evaluateSelected, type Metric } from './quality/budgets.js';
+import { budgetBytes, evaluateFull, evaluateSelected, pick, type Metric } from './quality/budgets.js';
 
 export interface EvaluateOptions {
   /** Artifact folder. */
@@ -32,9 +32,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
   const model = alignToDataset(artifact, dataset);
   const data = { train: dataset.train, test: dataset.test };
   const m: Manifest = artifact.manifest;
-  // the means only: per-user values are for paired comparisons inside the trainer, not for a report
-  const { recall20, ndcg20 } = await evaluateFull(model, data, artifact.decodedFrom, options.threads);
-  const full: Metric = { recall20, ndcg20 };
+  const full = pick(await evaluateFull(model, data, artifact.decodedFrom, options.threads));
   const fractions = options.budgets ?? (m.metrics?.budgets.length ? m.metrics.budgets.map((b) => b.fraction) : [0.5, 0.2, 0.1, 0.05]);
   const budgets: EvaluateResult['budgets'] = [];
   const skipped: EvaluateResult['skipped'] = [];

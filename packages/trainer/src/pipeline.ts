@@ -16,6 +16,7 @@ import {
   evaluatePlain,
   evaluateSelected,
   evaluateUnweighted,
+  pick,
   uniformDim,
   type EvalData,
   type Metric,
@@ -214,8 +215,10 @@ export function checkConfigKeys(partial: unknown): void {
     if (v !== undefined) bad.push(...unknownKeys(v, known, `${k}.`));
   }
   if (bad.length) {
-    const hint = (key: string) => Object.keys(key.includes('.') ? NESTED_KEYS[key.split('.')[0] as keyof typeof NESTED_KEYS] : CONFIG_KEYS).join(', ');
-    throw new RangeError(`unknown config key${bad.length > 1 ? 's' : ''} ${bad.map((k) => `"${k}"`).join(', ')} (known${bad[0]!.includes('.') ? ` under ${bad[0]!.split('.')[0]}` : ''}: ${hint(bad[0]!)})`);
+    // the hint lists the known keys of the first bad key's section
+    const section = bad[0]!.includes('.') ? (bad[0]!.split('.')[0] as keyof typeof NESTED_KEYS) : undefined;
+    const known = Object.keys(section ? NESTED_KEYS[section] : CONFIG_KEYS).join(', ');
+    throw new RangeError(`unknown config key${bad.length > 1 ? 's' : ''} ${bad.map((k) => `"${k}"`).join(', ')} (known${section ? ` under ${section}` : ''}: ${known})`);
   }
 }
 
@@ -575,10 +578,6 @@ async function runAblations(
     await evaluateAtBudgets(nd.model, 'noDiversity');
   }
   await ctx.checkpoint();
-}
-
-function pick(m: Metric): Metric {
-  return { recall20: m.recall20, ndcg20: m.ndcg20 };
 }
 
 function round(x: number, digits = 1): number {

@@ -8,6 +8,11 @@ export interface Metric {
   ndcg20: number;
 }
 
+/** The means only: a `UserMetric`'s per-user values are for paired comparisons, not for reports. */
+export function pick(m: Metric): Metric {
+  return { recall20: m.recall20, ndcg20: m.ndcg20 };
+}
+
 /**
  * A metric with each test user's own values, indexed by user (NaN for users without test items), so two
  * models can be compared user by user (see pairedGain). Not serialised: `pick` the means for reports.

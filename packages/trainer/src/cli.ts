@@ -12,7 +12,8 @@ import type { DataSource } from './data/load.js';
 import type { DelimitedOptions } from './data/delimited.js';
 import type { SplitStrategy } from './data/split.js';
 import { evaluate } from './evaluate-artifact.js';
-import { checkConfigKeys, train, TRAINER_VERSION, type DeepPartial, type TrainConfig } from './pipeline.js';
+import { parseConfig } from './config-schema.js';
+import { train, TRAINER_VERSION, type DeepPartial, type TrainConfig } from './pipeline.js';
 import { exportArtifact } from './reexport.js';
 
 /** pnpm runs scripts inside packages/trainer; paths the user typed are relative to where they ran npm. */
@@ -166,11 +167,10 @@ function readConfig(path: string): DeepPartial<TrainConfig> {
     throw new RangeError(`${path}: ${e instanceof SyntaxError ? 'not valid JSON: ' : ''}${(e as Error).message}`);
   }
   try {
-    checkConfigKeys(parsed);
+    return parseConfig(parsed);
   } catch (e) {
     throw new RangeError(`${path}: ${(e as Error).message}`);
   }
-  return parsed as DeepPartial<TrainConfig>;
 }
 
 function configFrom(f: TrainFlags): DeepPartial<TrainConfig> {

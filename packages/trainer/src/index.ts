@@ -1,5 +1,5 @@
 /**
- * @peelrec/trainer — PEEL (personalized elastic embeddings) from interactions to a format-v1 artifact.
+ * @peelrec/trainer — PEEL (personalized elastic embeddings) from interactions to a format artifact.
  * One entry point: the pipeline (`train`), artifact evaluation and re-export, and the parts they are made of.
  */
 export {
@@ -18,6 +18,7 @@ export {
   type BackboneConfig,
   type DeepPartial,
 } from './pipeline.js';
+export { ConfigError, parseConfig } from './config-schema.js';
 export { evaluate, type EvaluateOptions, type EvaluateResult } from './evaluate-artifact.js';
 export { exportArtifact, type ExportOptions } from './reexport.js';
 export * from './data/index.js';

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { selectBlocks, type BudgetMetric, type Dtype, type Manifest, type Scoring } from '@peelrec/format';
 import { trainBackbone, type BackboneOptions, type Embeddings } from './backbone/index.js';
+import { ConfigError, parseConfig } from './config-schema.js';
 import { loadData, type DataSource, type LoadedData } from './data/load.js';
 import type { LoadReport } from './data/report.js';
 import type { Dataset } from './data/types.js';
@@ -156,21 +157,18 @@ export interface TrainResult {
   qualityPath?: string;
 }
 
-/** Merges a partial config over defaults (objects merge, arrays and scalars replace). */
+/**
+ * Merges a partial config over defaults (objects merge, arrays and scalars replace). A ConfigError names an
+ * unknown key or a bad value (see config-schema.ts).
+ */
 export function resolveConfig(partial: DeepPartial<TrainConfig> = {}, source?: DataSource): TrainConfig {
-  checkConfigKeys(partial);
+  parseConfig(partial);
   const preset = !source || source.kind === 'synthetic' ? SYNTHETIC_PRESET : {};
   const merged = merge(merge(DEFAULT_CONFIG, preset), partial) as TrainConfig;
   const { fullDim, blockDim } = merged;
-  if (!Number.isInteger(blockDim) || blockDim < 1 || !Number.isInteger(fullDim) || fullDim % blockDim !== 0 || fullDim % 8 !== 0) {
-    throw new RangeError(`fullDim (${fullDim}) must be a multiple of 8 and of blockDim (${blockDim})`);
+  if (fullDim % blockDim !== 0 || fullDim % 8 !== 0) {
+    throw new ConfigError('fullDim', `fullDim (${fullDim}) must be a multiple of 8 and of blockDim (${blockDim})`);
   }
-  for (const [k, v] of Object.entries({ userGroups: merged.userGroups, itemGroups: merged.itemGroups, threads: merged.threads, usersPerShard: merged.usersPerShard })) {
-    if (!Number.isInteger(v) || v < 1) throw new RangeError(`${k} must be a positive integer, got ${v}`);
-  }
-  if (merged.userGroups > 65535) throw new RangeError('userGroups must fit a u16');
-  if (!merged.dtypes.length || merged.dtypes.some((d) => d !== 'f32' && d !== 'f16')) throw new RangeError(`dtypes must be a non-empty subset of f32,f16, got ${merged.dtypes}`);
-  for (const f of merged.budgets) if (!(f > 0 && f <= 1)) throw new RangeError(`budget fractions must be in (0, 1], got ${f}`);
   if (merged.backbone.nested === undefined) merged.backbone = { ...merged.backbone, nested: nestedWidths(fullDim, blockDim) };
   return merged;
 }
@@ -184,42 +182,6 @@ export function nestedWidths(fullDim: number, blockDim: number): number[] {
   const out: number[] = [];
   for (let w = fullDim / 2; w >= blockDim && Number.isInteger(w); w /= 2) if (w % 8 === 0 && w % blockDim === 0) out.unshift(w);
   return out;
-}
-
-// Every settable key, so that a misspelt key in a config file is an error instead of a silently kept default.
-// Records (not arrays) make the compiler check that these lists match the types exactly.
-const CONFIG_KEYS: Record<keyof TrainConfig, true> = {
-  fullDim: true, blockDim: true, userGroups: true, itemGroups: true, seed: true, threads: true, dtypes: true,
-  usersPerShard: true, budgets: true, ablations: true, backbone: true, refine: true, kmeansIterations: true,
-};
-const NESTED_KEYS: { backbone: Record<keyof BackboneConfig, true>; refine: Record<keyof TrainConfig['refine'], true> } = {
-  backbone: {
-    diversity: true, nested: true, softmaxEpochs: true, batch: true, negatives: true, temperature: true,
-    fullTemperature: true, lr: true, initStd: true, smoothing: true,
-  },
-  refine: {
-    epochs: true, patience: true, batch: true, negatives: true, lr: true, controllerLr: true, outerEvery: true,
-    elastic: true, hidden: true, renormalize: true, softSelection: true, valFraction: true, valUserFraction: true,
-  },
-};
-
-/** Throws a RangeError naming every key of `partial` that is not a TrainConfig setting. */
-export function checkConfigKeys(partial: unknown): void {
-  const unknownKeys = (value: unknown, known: Record<string, true>, prefix: string): string[] => {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new RangeError(`config${prefix ? ` "${prefix.slice(0, -1)}"` : ''} must be an object`);
-    return Object.keys(value).filter((k) => !Object.hasOwn(known, k)).map((k) => prefix + k);
-  };
-  const bad = unknownKeys(partial, CONFIG_KEYS, '');
-  for (const [k, known] of Object.entries(NESTED_KEYS)) {
-    const v = (partial as Record<string, unknown>)[k];
-    if (v !== undefined) bad.push(...unknownKeys(v, known, `${k}.`));
-  }
-  if (bad.length) {
-    // the hint lists the known keys of the first bad key's section
-    const section = bad[0]!.includes('.') ? (bad[0]!.split('.')[0] as keyof typeof NESTED_KEYS) : undefined;
-    const known = Object.keys(section ? NESTED_KEYS[section] : CONFIG_KEYS).join(', ');
-    throw new RangeError(`unknown config key${bad.length > 1 ? 's' : ''} ${bad.map((k) => `"${k}"`).join(', ')} (known${section ? ` under ${section}` : ''}: ${known})`);
-  }
 }
 
 function merge<T>(base: T, over: unknown): T {

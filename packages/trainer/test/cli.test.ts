@@ -38,7 +38,7 @@ describe('peelrec-train CLI', () => {
     expect(r.err).toContain(join(dir, 'missing-folder', 'train.txt'));
   });
 
-  it('rejects a config file with a misspelt key or bad JSON, naming the file', async () => {
+  it('rejects a config file with a misspelt key, a wrong value or bad JSON, naming the file', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'peelrec-cli-'));
     const typo = join(dir, 'typo.json');
     await writeFile(typo, '{"backbone": {"softmaxEpoch": 5}}');
@@ -50,6 +50,11 @@ describe('peelrec-train CLI', () => {
     r = cli(['train', '--config', broken, '--out', join(dir, 'out')]);
     expect(r.code).toBe(1);
     expect(r.err).toContain(`peelrec-train: ${broken}: not valid JSON`);
+    const wrongType = join(dir, 'wrong-type.json');
+    await writeFile(wrongType, '{"backbone": {"softmaxEpochs": "60"}}');
+    r = cli(['train', '--config', wrongType, '--out', join(dir, 'out')]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`peelrec-train: ${wrongType}: config "backbone.softmaxEpochs" must be a number, got "60"`);
   });
 
   it('rejects bad flag values', () => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { verifyArtifact } from '@peelrec/format';
 import { directorySource } from '../src/export/fs-sink.js';
-import { evaluate, exportArtifact, resolveConfig, train, type TrainOptions } from '../src/index.js';
+import { ConfigError, evaluate, exportArtifact, resolveConfig, train, type TrainOptions } from '../src/index.js';
 import { nestedWidths } from '../src/pipeline.js';
 
 const tiny = async (out: string, ablations: boolean): Promise<TrainOptions> => ({
@@ -114,6 +114,35 @@ describe('train (tiny synthetic)', () => {
     );
     expect(() => resolveConfig({ backbone: 3 } as never)).toThrow(/config "backbone" must be an object/);
     expect(resolveConfig({ backbone: { fullTemperature: 0.07 } }).backbone).toMatchObject({ fullTemperature: 0.07, softmaxEpochs: 30 });
+  });
+
+  it('names config values of the wrong type or range, with the value given', () => {
+    const bad = (config: unknown, key: string, message: RegExp) => {
+      let caught: unknown;
+      try {
+        resolveConfig(config as never);
+      } catch (e) {
+        caught = e;
+      }
+      expect(caught).toBeInstanceOf(ConfigError);
+      expect(caught).toBeInstanceOf(RangeError);
+      expect((caught as ConfigError).key).toBe(key);
+      expect((caught as Error).message).toMatch(message);
+    };
+    // a string where a number belongs used to reach the trainer unchecked
+    bad({ backbone: { softmaxEpochs: '60' } }, 'backbone.softmaxEpochs', /config "backbone\.softmaxEpochs" must be a number, got "60"/);
+    bad({ userGroups: 2.5 }, 'userGroups', /"userGroups" must be .*integer.*, got 2\.5/);
+    bad({ userGroups: 70000 }, 'userGroups', /at most 65535/);
+    bad({ refine: { negatives: 12 } }, 'refine.negatives', /multiple of 8, got 12/);
+    bad({ backbone: { temperature: 0 } }, 'backbone.temperature', /positive number, got 0/);
+    bad({ budgets: [0.2, 1.5] }, 'budgets.1', /in \(0, 1\], got 1\.5/);
+    bad({ dtypes: ['f8'] }, 'dtypes.0', /one of "f32", "f16", got "f8"/);
+    bad({ refine: { softSelection: 'yes' } }, 'refine.softSelection', /must be a boolean, got "yes"/);
+    bad({ fullDim: 32, blockDim: 12 }, 'fullDim', /multiple of 8 and of blockDim \(12\)/);
+    bad([], '', /config must be an object/);
+    // null is how JSON spells "not set" nowhere in this config: an error, not the default
+    bad({ seed: null }, 'seed', /must be a number, got null/);
+    expect(resolveConfig({ seed: undefined, backbone: { lr: 1e-3 } })).toMatchObject({ seed: 1, backbone: { lr: 1e-3 } });
   });
 
   it('derives the nested widths from the dimensions unless given', () => {

@@ -217,7 +217,7 @@ addDataOptions(
   program
     .command('train')
     .description('whole pipeline: pretrain, user/item groups, per-group refinement with the controller, evaluation at budgets, export')
-    .requiredOption('--out <dir>', 'artifact folder (an existing artifact there is replaced)')
+    .requiredOption('--out <dir>', 'artifact folder: new, empty, or an artifact peelrec-train wrote (only its own files are replaced)')
     .option('--config <file>', 'JSON config (any TrainConfig fields, e.g. {"userGroups": 8, "backbone": {"softmaxEpochs": 60}}); flags override it')
     .option('--quality-out <file>', 'quality JSON path (default <repo>/bench/results/quality-<dataset>.json)')
     .option('--no-quality', 'do not write the quality JSON')
@@ -281,7 +281,7 @@ program
   .command('export')
   .description('re-export an artifact without retraining: other block encodings or shard size (the f32 blocks are the checkpoint)')
   .requiredOption('--from <dir>', 'existing artifact folder (verified before use)')
-  .requiredOption('--out <dir>', 'new artifact folder')
+  .requiredOption('--out <dir>', 'new artifact folder: new, empty, or an artifact peelrec-train wrote')
   .option('--dtypes <list>', 'block encodings, e.g. f16 (default: as the source)', dtypes)
   .option('--users-per-shard <n>', 'users per user shard file', int('users per shard'))
   .action(async (f: { from: string; out: string; dtypes?: Dtype[]; usersPerShard?: number }) => {

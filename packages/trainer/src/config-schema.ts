@@ -4,7 +4,7 @@
  * are checked by resolveConfig after the merge with the defaults.
  */
 import { z } from 'zod';
-import type { BackboneConfig, DeepPartial, TrainConfig } from './pipeline.js';
+import type { BackboneConfig, DeepPartial, TrainConfig } from './config.js';
 
 /** A config setting that is unknown or has a wrong value; `key` is its dotted path, e.g. `backbone.lr`. */
 export class ConfigError extends RangeError {

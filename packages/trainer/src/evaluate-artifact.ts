@@ -30,7 +30,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
   const artifact = await readArtifact(options.artifact);
   const { dataset } = await loadData(options.data ?? { kind: 'synthetic' });
   const model = alignToDataset(artifact, dataset);
-  const data = { train: dataset.train, test: dataset.test };
+  const data = { train: dataset.train, test: dataset.test, testUnranked: dataset.testUnranked };
   const m: Manifest = artifact.manifest;
   const full = pick(await evaluateFull(model, data, artifact.decodedFrom, options.threads));
   const fractions = options.budgets ?? (m.metrics?.budgets.length ? m.metrics.budgets.map((b) => b.fraction) : [0.5, 0.2, 0.1, 0.05]);

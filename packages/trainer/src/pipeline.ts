@@ -1,16 +1,14 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { selectBlocks, type BudgetMetric, type Dtype, type Manifest, type Scoring } from '@peelrec/format';
-import { trainBackbone, type BackboneOptions, type Embeddings } from './backbone/index.js';
-import { ConfigError, parseConfig } from './config-schema.js';
+import { selectBlocks, type BudgetMetric, type Dtype, type Manifest } from '@peelrec/format';
+import { trainBackbone, type Embeddings } from './backbone/index.js';
+import { buildPeel, type PeelParts } from './build-peel.js';
+import { resolveConfig, type DeepPartial, type TrainConfig } from './config.js';
 import { loadData, type DataSource, type LoadedData } from './data/load.js';
-import type { LoadReport } from './data/report.js';
 import type { Dataset } from './data/types.js';
-import { directorySink, prepareOutputDir } from './export/fs-sink.js';
+import { checkOutputDir, checkOutputFile, checkOutputFolder, prepareOutputDir } from './export/output-dir.js';
 import { draftAsManifest, writePayloads } from './export/write-artifact.js';
-import { groupItems, type ItemGroups } from './groups/item-groups.js';
-import { clusterUsers } from './groups/user-groups.js';
 import {
   budgetBytes,
   evaluateFull,
@@ -23,70 +21,32 @@ import {
   type Metric,
   type UserMetric,
 } from './quality/budgets.js';
-import { pairedGain, type PairedGain } from './quality/paired.js';
-import { selectionManifest, type PeelModel } from './quality/peel-model.js';
-import { REFINE_DEFAULTS, carveValidation, refineUserGroups, type RefineOptions, type ValidationSplit } from './refine/index.js';
-import { mean, type RefineResult } from './refine/refine-core.mjs';
+import { pairedGain } from './quality/paired.js';
+import { selectionManifest } from './quality/peel-model.js';
+import type { Ablation, BudgetQuality, QualityReport } from './quality/report.js';
+import { mean } from './refine/refine-core.mjs';
 
 export const TRAINER_NAME = '@peelrec/trainer';
 export const TRAINER_VERSION = '0.1.0';
 
-/** Backbone knobs the pipeline passes through (dimensions and seed come from the pipeline). */
-export type BackboneConfig = Omit<BackboneOptions, 'dim' | 'blockDim' | 'seed' | 'threads' | 'onProgress' | 'onEpoch'>;
-
-export interface TrainConfig {
-  fullDim: number;
-  blockDim: number;
-  /** User groups (k-means clusters), C. */
-  userGroups: number;
-  /** Item groups (popularity bands), G. */
-  itemGroups: number;
-  seed: number;
-  threads: number;
-  /** Block encodings to export; f16 is needed for the 5 % budget. */
-  dtypes: Dtype[];
-  usersPerShard: number;
-  /** Budgets as fractions of one user group's full f32 item table. */
-  budgets: number[];
-  /** Run the ablations (b)–(e); the quick path skips them. */
-  ablations: boolean;
-  backbone: BackboneConfig;
-  refine: Omit<RefineOptions, 'seed' | 'threads'>;
-  kmeansIterations: number;
-}
-
-export const DEFAULT_CONFIG: TrainConfig = {
-  fullDim: 128,
-  blockDim: 8,
-  userGroups: 8,
-  itemGroups: 20,
-  seed: 1,
-  threads: 2,
-  dtypes: ['f32', 'f16'],
-  // a known user costs one shard download: 64 × (128 · 4 + 2) B ≈ 33 KB, a few % of a small budget
-  usersPerShard: 64,
-  budgets: [0.5, 0.2, 0.1, 0.05],
-  ablations: true,
-  // nested: left out here, resolveConfig derives it from the dimensions (see nestedWidths)
-  // 60 epochs, chosen on a Gowalla validation split (README, "Results": 40 beat 20 and 60 beat 40 at every
-  // prefix, by 0.7–1.6 %); a nested epoch costs ~1.7× a plain one, and 60 keep the pipeline inside 20 minutes
-  backbone: { softmaxEpochs: 60, diversity: 10 },
-  refine: { ...REFINE_DEFAULTS },
-  kmeansIterations: 50,
-};
-
-/** The embedded demo dataset trains with fewer epochs: it is small, and must train in well under 2 minutes. */
-export const SYNTHETIC_PRESET: DeepPartial<TrainConfig> = {
-  backbone: { softmaxEpochs: 30 },
-  ablations: false,
-};
-
-export type DeepPartial<T> = { [K in keyof T]?: T[K] extends (infer _U)[] ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K] };
+export {
+  DEFAULT_CONFIG,
+  SYNTHETIC_PRESET,
+  nestedWidths,
+  resolveConfig,
+  type BackboneConfig,
+  type DeepPartial,
+  type TrainConfig,
+} from './config.js';
+export type { Ablation, BudgetQuality, QualityReport } from './quality/report.js';
 
 export interface TrainOptions {
   /** Default: the synthetic dataset. */
   data?: DataSource;
-  /** Artifact folder (created; an existing artifact there is replaced). */
+  /**
+   * Artifact folder: created if missing. An artifact that peelrec-train wrote there (it has a `.peelrec-artifact`
+   * marker) is replaced. Any other non-empty folder is refused, and nothing in it is deleted.
+   */
   out: string;
   /** Where to write the quality JSON; default `<repo>/bench/results/quality-<dataset>.json`; null: do not write. */
   qualityOut?: string | null;
@@ -95,104 +55,11 @@ export interface TrainOptions {
   log?: (line: string) => void;
 }
 
-export interface BudgetQuality {
-  fraction: number;
-  bytes: number;
-  dtype: Dtype;
-  peel: Metric;
-  /** PEEL restricted to f32 blocks, where the budget allows f32 (to show what f16 costs). */
-  peelF32?: (Metric & { dtype: Dtype }) | null;
-  uniform: (Metric & { dim: number; dtype: Dtype }) | null;
-  unweighted: Metric | null;
-  noGroups: Metric | null;
-  noDiversity: Metric | null;
-  /**
-   * PEEL minus each ablation on the same test users (positive: PEEL ahead), with the standard error of the
-   * difference. It covers the test users' sampling noise, not the training seed's.
-   */
-  peelGain: Partial<Record<Ablation, PairedGain>>;
-}
-
-export type Ablation = 'uniform' | 'unweighted' | 'noGroups' | 'noDiversity';
-
-export interface QualityReport {
-  dataset: string;
-  split: string;
-  datasetSha256: string;
-  trainer: string;
-  seed: number;
-  generatedAt: string;
-  contentHash: string;
-  users: number;
-  items: number;
-  trainInteractions: number;
-  testInteractions: number;
-  /** PEEL with every block (f32): the full table. */
-  full: Metric;
-  fullF16: Metric;
-  /** The pretrained global table before user groups and refinement. */
-  backbone: Metric;
-  /** The full PEEL table minus the backbone on the same test users: the block weights, user groups and refinement together. */
-  fullGain: PairedGain;
-  budgets: BudgetQuality[];
-  seconds: { load: number; pretrain: number; cluster: number; refine: number; evaluate: number; export: number; total: number; ablations: number };
-  /** Each user group's refinement, as chosen on validation (see the README's "Model selection"). */
-  refine: (Pick<RefineResult, 'edges' | 'valEdges' | 'bestEpoch' | 'temperature' | 'valLossBefore' | 'valLossAfter' | 'valRecallAfter' | 'valRecallStart' | 'learnedWeights' | 'rankedUsers'> & {
-    userGroup: number;
-    users: number;
-    epochs: number;
-    scoring: Scoring;
-    /** Validation Recall@20 under each scoring rule, mean over the budget fractions. */
-    ruleRecall: { mean: number; truncated: number };
-  })[];
-  config: TrainConfig;
-  loadReport?: LoadReport;
-  notes: string[];
-}
-
 export interface TrainResult {
   manifest: Manifest;
   quality: QualityReport;
   outDir: string;
   qualityPath?: string;
-}
-
-/**
- * Merges a partial config over defaults (objects merge, arrays and scalars replace). A ConfigError names an
- * unknown key or a bad value (see config-schema.ts).
- */
-export function resolveConfig(partial: DeepPartial<TrainConfig> = {}, source?: DataSource): TrainConfig {
-  parseConfig(partial);
-  const preset = !source || source.kind === 'synthetic' ? SYNTHETIC_PRESET : {};
-  const merged = merge(merge(DEFAULT_CONFIG, preset), partial) as TrainConfig;
-  const { fullDim, blockDim } = merged;
-  if (fullDim % blockDim !== 0 || fullDim % 8 !== 0) {
-    throw new ConfigError('fullDim', `fullDim (${fullDim}) must be a multiple of 8 and of blockDim (${blockDim})`);
-  }
-  if (merged.backbone.nested === undefined) merged.backbone = { ...merged.backbone, nested: nestedWidths(fullDim, blockDim) };
-  return merged;
-}
-
-/**
- * Default nested widths: fullDim/2, fullDim/4, … down to one block (multiples of 8), ascending; for
- * 128 × 8 that is 8, 16, 32, 64. Budgets keep 5–50 % of the blocks, so each halving is a prefix some
- * device will actually serve.
- */
-export function nestedWidths(fullDim: number, blockDim: number): number[] {
-  const out: number[] = [];
-  for (let w = fullDim / 2; w >= blockDim && Number.isInteger(w); w /= 2) if (w % 8 === 0 && w % blockDim === 0) out.unshift(w);
-  return out;
-}
-
-function merge<T>(base: T, over: unknown): T {
-  if (over === undefined) return base;
-  if (Array.isArray(base) || typeof base !== 'object' || base === null) return over as T;
-  const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
-  for (const [k, v] of Object.entries(over as Record<string, unknown>)) {
-    if (v === undefined) continue;
-    out[k] = k in out && typeof out[k] === 'object' && out[k] !== null && !Array.isArray(out[k]) ? merge(out[k], v) : v;
-  }
-  return out as T;
 }
 
 /** `<repo>/bench/results/quality-<dataset>.json`. */
@@ -204,87 +71,12 @@ const now = () => performance.now() / 1000;
 
 /** Ids of the evaluated data, for evaluation against a dataset. */
 function evalData(d: Dataset): EvalData {
-  return { train: d.train, test: d.test };
+  return { train: d.train, test: d.test, testUnranked: d.testUnranked };
 }
 
-interface PeelParts {
-  backbone: Embeddings;
-  itemGroups: ItemGroups;
-  model: PeelModel;
-  refineStats: Awaited<ReturnType<typeof refineUserGroups>>['stats'];
-  /** The inner/validation split the backbone and refinement used (the ablations reuse it). */
-  validation: ValidationSplit;
-  seconds: { pretrain: number; cluster: number; refine: number };
-}
-
-/** Pretrain → user groups → per-group refinement. Shared by the main model and the ablations. */
-async function buildPeel(
-  d: Dataset,
-  cfg: TrainConfig,
-  opts: { diversity?: number; userGroups?: number; backbone?: Embeddings; validation?: ValidationSplit; stage: string; onProgress?: TrainOptions['onProgress'] },
-): Promise<PeelParts> {
-  let t = now();
-  // The controller's validation edges are carved out before pretraining, so no table it is trained or
-  // judged on has seen them (carved after, the backbone had fit them and validation measured memory).
-  const validation = opts.validation ?? carveValidation(d.train, cfg.refine.valFraction, cfg.seed, cfg.refine.valUserFraction);
-  const backbone =
-    opts.backbone ??
-    (await trainBackbone(validation.inner, d.nUsers, d.nItems, {
-      ...cfg.backbone,
-      ...(opts.diversity === undefined ? {} : { diversity: opts.diversity }),
-      dim: cfg.fullDim,
-      blockDim: cfg.blockDim,
-      seed: cfg.seed,
-      threads: cfg.threads,
-      onProgress: (s, done, total) => opts.onProgress?.(`${opts.stage}${s}`, done, total),
-    }));
-  const pretrain = opts.backbone ? 0 : now() - t;
-  t = now();
-  const C = opts.userGroups ?? cfg.userGroups;
-  const groups =
-    C === 1
-      ? { assignment: new Uint16Array(d.nUsers), centroids: [meanRow(backbone.users, cfg.fullDim)], sizes: [d.nUsers] }
-      : clusterUsers(backbone.users, cfg.fullDim, C, cfg.seed, cfg.kmeansIterations);
-  const itemGroups = groupItems(d.train, d.nItems, cfg.itemGroups);
-  const cluster = now() - t;
-  t = now();
-  const refined = await refineUserGroups({
-    users: backbone.users,
-    items: backbone.items,
-    dim: cfg.fullDim,
-    blockDim: cfg.blockDim,
-    nUsers: d.nUsers,
-    nItems: d.nItems,
-    train: d.train,
-    assignment: groups.assignment,
-    groupCount: C,
-    itemGroups,
-    validation,
-    options: { ...cfg.refine, seed: cfg.seed, threads: cfg.threads },
-    onProgress: (done, total) => opts.onProgress?.(`${opts.stage}refine`, done, total),
-  });
-  const refine = now() - t;
-  const model: PeelModel = {
-    dim: cfg.fullDim,
-    blockDim: cfg.blockDim,
-    nUsers: d.nUsers,
-    nItems: d.nItems,
-    users: backbone.users,
-    assignment: groups.assignment,
-    centroids: groups.centroids,
-    itemGroups,
-    tables: refined.tables,
-    weights: refined.weights,
-    scoring: refined.scoring,
-  };
-  return { backbone, itemGroups, model, refineStats: refined.stats, validation, seconds: { pretrain, cluster, refine } };
-}
-
-function meanRow(rows: Float32Array, dim: number): number[] {
-  const out = new Array<number>(dim).fill(0);
-  const n = rows.length / dim;
-  for (let u = 0; u < n; u++) for (let k = 0; k < dim; k++) out[k]! += rows[u * dim + k]!;
-  return out.map((v) => Math.fround(v / n));
+/** Test interactions, those on items outside the catalog included (they are scored as misses). */
+function testCount(d: Dataset): number {
+  return d.test.indices.length + (d.testUnranked?.reduce((a, b) => a + b, 0) ?? 0);
 }
 
 /**
@@ -298,11 +90,15 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const progress = options.onProgress;
   const source: DataSource = options.data ?? { kind: 'synthetic' };
   const cfg = resolveConfig(options.config, source);
+  // Outputs first: a path that cannot be written fails now, not after an hour of training.
+  await checkOutputDir(options.out);
+  if (options.qualityOut) await checkOutputFile(options.qualityOut, 'the quality report');
+  else if (options.qualityOut === undefined) await checkOutputFolder(dirname(defaultQualityPath('dataset')), 'the quality report');
   const t0 = now();
   const loaded = await loadData(source);
   const d = loaded.dataset;
   const secondsLoad = now() - t0;
-  log(`data: ${d.name}: ${d.nUsers} users, ${d.nItems} items, ${d.train.indices.length} train / ${d.test.indices.length} test interactions`);
+  log(`data: ${d.name}: ${d.nUsers} users, ${d.nItems} items, ${d.train.indices.length} train / ${testCount(d)} test interactions`);
   if (cfg.itemGroups > d.nItems) throw new RangeError(`itemGroups (${cfg.itemGroups}) exceeds the ${d.nItems} items`);
   if (cfg.userGroups > d.nUsers) throw new RangeError(`userGroups (${cfg.userGroups}) exceeds the ${d.nUsers} users`);
 
@@ -311,8 +107,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
   // Export the payloads first: PEEL's budget metrics are computed with selectBlocks on this very manifest.
   let t = now();
-  await prepareOutputDir(options.out);
-  const { writer, draft } = await writePayloads(directorySink(options.out), main.model, {
+  const { writer, draft } = await writePayloads(await prepareOutputDir(options.out), main.model, {
     modelId: `${d.name}-peel-${cfg.fullDim}x${cfg.blockDim}-c${cfg.userGroups}-g${cfg.itemGroups}-s${cfg.seed}`,
     itemIds: d.itemIds,
     itemMeta: d.itemMeta,
@@ -395,7 +190,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     users: d.nUsers,
     items: d.nItems,
     trainInteractions: d.train.indices.length,
-    testInteractions: d.test.indices.length,
+    testInteractions: testCount(d),
     full: pick(full),
     fullF16: pick(fullF16),
     backbone: pick(backboneMetric),

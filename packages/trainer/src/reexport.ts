@@ -1,5 +1,6 @@
+import { resolve } from 'node:path';
 import type { Dtype, Manifest } from '@peelrec/format';
-import { directorySink, prepareOutputDir } from './export/fs-sink.js';
+import { checkOutputDir, OutputDirError, prepareOutputDir } from './export/output-dir.js';
 import { exportModel } from './export/write-artifact.js';
 import { readArtifact } from './export/read-artifact.js';
 import { TRAINER_NAME, TRAINER_VERSION } from './pipeline.js';
@@ -7,7 +8,7 @@ import { TRAINER_NAME, TRAINER_VERSION } from './pipeline.js';
 export interface ExportOptions {
   /** Existing artifact folder to read (fully verified). */
   from: string;
-  /** New artifact folder (must differ from `from`). */
+  /** New artifact folder (must differ from `from`): new, empty, or written by peelrec-train (see output-dir.ts). */
   out: string;
   /** Block encodings of the new artifact. Default: those of the source. */
   dtypes?: Dtype[];
@@ -23,13 +24,14 @@ export interface ExportOptions {
  * longer exported are dropped (they would describe blocks that are not there).
  */
 export async function exportArtifact(options: ExportOptions): Promise<Manifest> {
+  if (resolve(options.from) === resolve(options.out)) throw new OutputDirError(options.out, 'it is the artifact being read (--from); choose another --out');
+  await checkOutputDir(options.out);
   const src = await readArtifact(options.from);
   const m = src.manifest;
   const dtypes = options.dtypes ?? (['f32', 'f16'] as Dtype[]).filter((d) => m.blocks[0]!.files.some((f) => f.dtype === d));
   const shard = options.usersPerShard ?? m.users.shards[0]?.count ?? 1024;
-  await prepareOutputDir(options.out);
   const metrics = m.metrics ? { ...m.metrics, budgets: m.metrics.budgets.filter((b) => dtypes.includes(b.dtype)) } : undefined;
-  return exportModel(directorySink(options.out), src.model, {
+  return exportModel(await prepareOutputDir(options.out), src.model, {
     modelId: m.model.id,
     itemIds: src.itemIds,
     itemMeta: src.itemMeta,

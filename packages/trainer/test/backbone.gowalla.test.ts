@@ -1,18 +1,17 @@
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadLightGCN } from '../src/data/lightgcn.js';
 import { trainBackbone } from '../src/backbone/index.js';
 import { evaluateRanking, holdoutSplit } from '../src/eval/index.js';
 
-// The reference data lives next to the repository (../shared/data/gowalla), never inside it.
-const dir = process.env.PEELREC_GOWALLA ?? resolve(import.meta.dirname, '../../../../shared/data/gowalla');
-const present = existsSync(resolve(dir, 'train.txt'));
-if (!present) console.warn(`backbone.gowalla.test: skipped, no Gowalla data at ${dir} (set PEELREC_GOWALLA)`);
+import { locateGowalla } from './data-locator.js';
 
-describe.skipIf(!present)('backbone on real Gowalla data (smoke)', () => {
+// The reference data lives next to the repository (../shared/data/gowalla), never inside it.
+const { dir, reason } = locateGowalla();
+if (!dir) console.warn(`[backbone.gowalla.test] skipped: ${reason}`);
+
+describe.skipIf(!dir)('backbone on real Gowalla data (smoke)', () => {
   it('two short epochs at d=16 already rank validation items far above chance', async () => {
-    const { dataset } = await loadLightGCN(dir);
+    const { dataset } = await loadLightGCN(dir!);
     const { fit, valid } = holdoutSplit(dataset.train, 0.1, 7);
     const e = await trainBackbone(fit, dataset.nUsers, dataset.nItems, { dim: 16, blockDim: 8, seed: 1, softmaxEpochs: 2, negatives: 64, lr: 5e-3 });
     const subset = Uint32Array.from({ length: 2000 }, (_, x) => x * 13);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const root = join(import.meta.dirname, '..');
+const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 function cli(args: string[], env: Record<string, string> = {}) {
   const r = spawnSync(process.execPath, [join(root, 'bin/peelrec-train.mjs'), ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
   return { code: r.status, out: r.stdout, err: r.stderr };
@@ -29,6 +30,23 @@ describe('peelrec-train CLI', () => {
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/^peelrec-train: .*train\.txt:2: bad token "oops"/);
     expect(r.err).not.toMatch(/\n\s+at /); // no stack trace for a data error
+  });
+
+  it('reports an unwritable --out or --quality-out in one line before reading any data', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'peelrec-cli-'));
+    // Malformed data: if the trainer read it first, the error would be about train.txt.
+    await writeFile(join(dir, 'train.txt'), '0 1 oops\n');
+    await writeFile(join(dir, 'test.txt'), '0 0\n');
+    const file = join(dir, 'a-file');
+    await writeFile(file, 'not a folder');
+    let r = cli(['train', '--data', dir, '--out', join(file, 'out'), '--no-quality']);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(new RegExp(`^peelrec-train: cannot write the artifact to ${esc(join(file, 'out'))}: .*ENOTDIR`));
+    expect(r.err.trim().split('\n')).toHaveLength(1);
+    r = cli(['train', '--data', dir, '--out', join(dir, 'out'), '--quality-out', join(file, 'q.json')]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(new RegExp(`^peelrec-train: cannot write the quality report to ${esc(join(file, 'q.json'))}: .*ENOTDIR`));
+    expect(r.err.trim().split('\n')).toHaveLength(1);
   });
 
   it('resolves relative paths against INIT_CWD (where the user ran npm)', async () => {

@@ -42,18 +42,24 @@ describe('loadDelimited', () => {
     expect(dataset.userIds).toEqual(['1', '2']);
     // user 1 keeps 1193 (t=978300760) and 914 (t=978301968): the later, 914, is the test item.
     const u1 = dataset.userIds.indexOf('1');
-    expect(Array.from(rowOf(dataset.test, u1)).map((i) => dataset.itemIds[i])).toEqual(['914']);
     expect(Array.from(rowOf(dataset.train, u1)).map((i) => dataset.itemIds[i])).toEqual(['1193']);
     const u2 = dataset.userIds.indexOf('2');
-    expect(Array.from(rowOf(dataset.test, u2)).map((i) => dataset.itemIds[i])).toEqual(['661']);
+    expect(Array.from(rowOf(dataset.train, u2)).map((i) => dataset.itemIds[i])).toEqual(['1193']);
+    // 914 and 661 (user 2's latest) occur in no training row: they are not in the catalog, and their
+    // test pairs count as misses.
+    expect(dataset.itemIds).toEqual(['1193']);
+    expect(dataset.test.indices).toHaveLength(0);
+    expect(Array.from(dataset.testUnranked!)).toEqual([1, 1]);
+    expect(report).toMatchObject({ testInteractions: 2, testUnranked: 2, untrainedItems: 2 });
   });
 
   it('loads MovieLens u.data (tab separated)', async () => {
-    const p = await file('u.data', '196\t242\t3\t881250949\n186\t302\t3\t891717742\n196\t302\t5\t881250950\n');
+    // (user 200 rated only 242, so both items occur in train whichever of 196's items is held out)
+    const p = await file('u.data', '196\t242\t3\t881250949\n186\t302\t3\t891717742\n196\t302\t5\t881250950\n200\t242\t4\t881250960\n');
     const { dataset, report } = await loadDelimited(p, { delimiter: '\t', split: { kind: 'random', testFraction: 0.5, seed: 3 } });
-    expect(dataset.nUsers).toBe(2);
+    expect(dataset.nUsers).toBe(3);
     expect(dataset.nItems).toBe(2);
-    expect(report.trainInteractions + report.testInteractions).toBe(3);
+    expect(report.trainInteractions + report.testInteractions).toBe(4);
     // user 196 has 2 interactions: one goes to test; user 186 has 1: it stays in train.
     expect(rowOf(dataset.test, dataset.userIds.indexOf('196'))).toHaveLength(1);
     expect(rowOf(dataset.test, dataset.userIds.indexOf('186'))).toHaveLength(0);
@@ -88,6 +94,19 @@ describe('loadDelimited', () => {
     expect(Array.from(rowOf(dataset.test, dataset.userIds.indexOf('b'))).map((i) => dataset.itemIds[i])).toEqual(['y']);
     const bad = await file('bad.csv', 'a,x\nz,y\n');
     await expect(loadDelimited(train, { testFile: bad })).rejects.toThrow(/bad\.csv:2: user "z" out of range/);
+  });
+
+  it('leaves items whose every interaction fell into the test split out of the catalog, counting those pairs as misses', async () => {
+    // leave-last-out: a's latest is y, b's latest is z; neither y nor z is ever trained
+    const p = await file('l.csv', 'a,x,1,1\na,y,1,2\nb,x,1,1\nb,w,1,2\nb,z,1,3\n');
+    const { dataset, report } = await loadDelimited(p, { split: { kind: 'leave-last-out' } });
+    expect(dataset.itemIds).toEqual(['x', 'w']);
+    expect(dataset.nItems).toBe(2);
+    expect(dataset.test.indices).toHaveLength(0);
+    expect(Array.from(dataset.testUnranked!)).toEqual([1, 1]);
+    expect(report.testUnranked).toBe(2);
+    expect(report.testInteractions).toBe(2);
+    expect(Array.from(rowOf(dataset.train, dataset.userIds.indexOf('b'))).map((i) => dataset.itemIds[i])).toEqual(['x', 'w']);
   });
 
   it('names file and line of each malformed row', async () => {

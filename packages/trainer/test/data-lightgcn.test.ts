@@ -57,6 +57,39 @@ describe('loadLightGCN', () => {
     expect(report.skippedLines).toBe(1);
   });
 
+  it('maps ids with gaps densely, keeping the original ids: no never-seen id enters the catalog', async () => {
+    // items 0, 5, 900 and users 0, 3, 7 (user 7 is named but has no items): 901 items before, 3 now
+    const dir = await folder('0 0 5\n3 900 5\n7\n', '0 900\n3 0\n');
+    const { dataset, report } = await loadLightGCN(dir);
+    expect(dataset.itemIds).toEqual(['0', '5', '900']);
+    expect(dataset.nItems).toBe(3);
+    expect(dataset.userIds).toEqual(['0', '3', '7']);
+    expect(dataset.nUsers).toBe(3);
+    expect(report.items).toBe(3);
+    const named = (csr: typeof dataset.train, u: number) => Array.from(rowOf(csr, u)).map((i) => dataset.itemIds[i]);
+    expect(named(dataset.train, 0)).toEqual(['0', '5']);
+    expect(named(dataset.train, 1)).toEqual(['5', '900']);
+    expect(rowOf(dataset.train, 2)).toHaveLength(0);
+    expect(named(dataset.test, 0)).toEqual(['900']);
+    expect(named(dataset.test, 1)).toEqual(['0']);
+  });
+
+  it('keeps dense ids as they are (Gowalla and the other LightGCN sets load unchanged)', async () => {
+    const dir = await folder('1 2 0\n0 1\n2 3 1\n', '0 3\n2 0\n');
+    const { dataset } = await loadLightGCN(dir);
+    expect(dataset.userIds).toEqual(['0', '1', '2']);
+    expect(dataset.itemIds).toEqual(['0', '1', '2', '3']);
+    expect(Array.from(rowOf(dataset.train, 1))).toEqual([0, 2]);
+    expect(Array.from(rowOf(dataset.test, 0))).toEqual([3]);
+  });
+
+  it('names the test line whose item falls in a gap of the training ids (never trained)', async () => {
+    const e = await loadError('0 0 5\n1 5\n', '0 5\n1 3\n');
+    expect(e.message).toMatch(/test\.txt:2: item id 3 out of range \(not in train\.txt/);
+    const u = await loadError('0 0\n2 0\n', '1 0\n');
+    expect(u.message).toMatch(/test\.txt:1: user id 1 out of range \(not in train\.txt/);
+  });
+
   it('names file and line of a bad token', async () => {
     const e = await loadError('0 1 2\n1 x 3\n', '0 1\n');
     expect(e.file).toMatch(/train\.txt$/);

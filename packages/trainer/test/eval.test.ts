@@ -35,6 +35,16 @@ describe('evaluateRanking', () => {
     expect(m.perUser.ndcg20[0]).toBeCloseTo(ndcg0, 6);
   });
 
+  it('counts test items outside the catalog (never trained) as misses', async () => {
+    // user 0: one of its two rankable test items hits at k = 3, plus one unrankable test item; user 1 has only an unrankable one
+    const m = await evaluateRanking({ users, items, dim, train, test, k: 3, unranked: Uint32Array.of(1, 1, 0) });
+    expect(Array.from(m.perUser.users)).toEqual([0, 1, 2]);
+    expect(m.perUser.recall20[0]).toBeCloseTo(1 / 3, 6);
+    expect(m.perUser.recall20[1]).toBe(0);
+    expect(m.perUser.ndcg20[0]).toBeCloseTo(1 / Math.log2(3) / (1 + 1 / Math.log2(3) + 1 / Math.log2(4)), 6);
+    expect(m.users).toBe(3);
+  });
+
   it('excludes training items from the ranking', async () => {
     // user 0 with item 2 also in train: top 3 = [1, 3, 4], no hit on 2, and 5 is still out of reach
     const m = await evaluateRanking({ users, items, dim, train: csr([[0, 2], [1], []]), test, k: 3, userSubset: Uint32Array.of(0) });

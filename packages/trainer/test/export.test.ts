@@ -1,10 +1,11 @@
-import { mkdtemp, readFile, writeFile, readdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { IntegrityError, decodeBlock, fileOf, readVerified, refName, selectBlocks, verifyArtifact } from '@peelrec/format';
 import { Random } from '../src/data/random.js';
-import { directorySource, prepareOutputDir } from '../src/export/fs-sink.js';
+import { directorySource } from '../src/export/fs-sink.js';
+import { OUTPUT_MARKER, OutputDirError, exportArtifact, prepareOutputDir } from '../src/index.js';
 import { exportModel, type ArtifactInfo } from '../src/export/write-artifact.js';
 import { readArtifact } from '../src/export/read-artifact.js';
 import { directorySink } from '../src/export/fs-sink.js';
@@ -112,13 +113,91 @@ describe('export round trip', () => {
     expect(other.model.contentHash).not.toBe(ma.model.contentHash);
   });
 
-  it('prepareOutputDir replaces an old artifact but refuses a folder that is not one', async () => {
+});
+
+/** Every file and folder under `dir` with its bytes ('<dir>' for folders), to show nothing changed. */
+async function snapshot(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const e of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    const path = join(e.parentPath, e.name);
+    out[relative(dir, path)] = e.isDirectory() ? '<dir>' : (await readFile(path)).toString('base64');
+  }
+  return out;
+}
+
+describe('output folder ownership: the trainer deletes only files it wrote', () => {
+  const webApp = async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'peelrec-webapp-'));
+    await writeFile(join(dir, 'manifest.json'), '{"name": "My PWA", "icons": [{"src": "icons/192.png"}]}');
+    await writeFile(join(dir, 'index.html'), '<!doctype html><title>app</title>');
+    await mkdir(join(dir, 'icons'));
+    await writeFile(join(dir, 'icons', '192.png'), new Uint8Array([137, 80, 78, 71]));
+    return dir;
+  };
+
+  it("refuses a web app's folder that has its own manifest.json, naming the folder, and deletes nothing", async () => {
+    const dir = await webApp();
+    const before = await snapshot(dir);
+    const err = await prepareOutputDir(dir).catch((e: unknown) => e);
+    expect(await snapshot(dir)).toEqual(before);
+    expect(err).toBeInstanceOf(OutputDirError);
+    expect((err as Error).message).toContain(dir);
+    expect((err as Error).message).toMatch(/not written by peelrec-train \(no \.peelrec-artifact marker\)/);
+  });
+
+  it('refuses an artifact written without a marker (an older trainer), telling the user what to do', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'peelrec-export-'));
     const m = randomModel(7);
     await exportModel(directorySink(dir), m, info(m, 'x'));
+    const before = await snapshot(dir);
+    await expect(prepareOutputDir(dir)).rejects.toThrow(/delete it yourself or choose another --out/);
+    expect(await snapshot(dir)).toEqual(before);
+  });
+
+  it('replaces its own artifact: the marker lists every file written, and only those are deleted', async () => {
+    const dir = join(await mkdtemp(join(tmpdir(), 'peelrec-export-')), 'out');
+    const m = randomModel(7);
+    const first = await exportModel(await prepareOutputDir(dir), m, info(m, 'x'));
+    // The marker is an extra file the manifest does not name: the artifact still verifies.
+    expect((await verifyArtifact(directorySource(dir))).manifest.model.contentHash).toBe(first.model.contentHash);
+    const files = Object.entries(await snapshot(dir)).filter(([, v]) => v !== '<dir>').map(([k]) => k);
+    const recorded = (await readFile(join(dir, OUTPUT_MARKER), 'utf8')).split('\n').filter((l) => l && !l.startsWith('#'));
+    expect([...recorded, OUTPUT_MARKER].sort()).toEqual(files.sort());
+    expect(recorded).toContain('manifest.json');
+
     await prepareOutputDir(dir);
-    expect(await readdir(dir)).toEqual([]);
-    await writeFile(join(dir, 'notes.txt'), 'mine');
-    await expect(prepareOutputDir(dir)).rejects.toThrow(/refusing to overwrite/);
+    expect(await readdir(dir)).toEqual([OUTPUT_MARKER]);
+    const second = await exportModel(await prepareOutputDir(dir), m, info(m, 'y'));
+    expect((await verifyArtifact(directorySource(dir))).manifest.model.contentHash).toBe(second.model.contentHash);
+  });
+
+  it('refuses its own artifact once someone added a file to it, and deletes nothing', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'peelrec-export-'));
+    const m = randomModel(8);
+    await exportModel(await prepareOutputDir(dir), m, info(m, 'x'));
+    await writeFile(join(dir, 'blocks', 'notes.txt'), 'mine');
+    const before = await snapshot(dir);
+    await expect(prepareOutputDir(dir)).rejects.toThrow(/blocks\/notes\.txt/);
+    expect(await snapshot(dir)).toEqual(before);
+  });
+
+  it('a marker naming a path outside the folder deletes nothing there', async () => {
+    const parent = await mkdtemp(join(tmpdir(), 'peelrec-export-'));
+    const dir = join(parent, 'out');
+    await prepareOutputDir(dir);
+    await writeFile(join(parent, 'victim.txt'), 'keep me');
+    await writeFile(join(dir, OUTPUT_MARKER), `${await readFile(join(dir, OUTPUT_MARKER), 'utf8')}../victim.txt\n`);
+    await expect(prepareOutputDir(dir)).rejects.toThrow(/outside/);
+    expect(await readFile(join(parent, 'victim.txt'), 'utf8')).toBe('keep me');
+  });
+
+  it('export (re-export) refuses a foreign folder too, deleting nothing', async () => {
+    const from = await mkdtemp(join(tmpdir(), 'peelrec-export-'));
+    const m = randomModel(9);
+    await exportModel(directorySink(from), m, info(m, 'x'));
+    const dir = await webApp();
+    const before = await snapshot(dir);
+    await expect(exportArtifact({ from, out: dir })).rejects.toBeInstanceOf(OutputDirError);
+    expect(await snapshot(dir)).toEqual(before);
   });
 });

@@ -1,11 +1,15 @@
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { verifyArtifact } from '@peelrec/format';
 import { directorySource } from '../src/export/fs-sink.js';
-import { ConfigError, evaluate, exportArtifact, resolveConfig, train, type TrainOptions } from '../src/index.js';
+import { ConfigError, OutputDirError, evaluate, exportArtifact, resolveConfig, train, type TrainOptions } from '../src/index.js';
 import { nestedWidths } from '../src/pipeline.js';
+import { rowOf } from '../src/data/csr.js';
+import type { CSR } from '../src/data/types.js';
+import { generateSynthetic } from '../src/synthetic/generate.js';
+import { readArtifact } from '../src/export/read-artifact.js';
 
 const tiny = async (out: string, ablations: boolean): Promise<TrainOptions> => ({
   data: { kind: 'synthetic', options: { users: 240, items: 300, seed: 5, meanInteractions: 20 } },
@@ -98,6 +102,64 @@ describe('train (tiny synthetic)', () => {
     expect(b.manifest.model.contentHash).toBe(a.manifest.model.contentHash);
     expect(b.manifest.provenance.createdAt >= a.manifest.provenance.createdAt).toBe(true);
     expect({ ...b.manifest, provenance: null }).toEqual({ ...a.manifest, provenance: null });
+  }, 120_000);
+
+  it('checks that --out and the quality file can be written before loading data or training', async () => {
+    const dir = await tmp();
+    // A path under a regular file cannot be created, even by root (chmod-based read-only folders can).
+    const file = join(dir, 'a-file');
+    await writeFile(file, 'not a folder');
+    const stages: string[] = [];
+    const onProgress = (s: string) => stages.push(s);
+    const badOut = join(file, 'artifact');
+    const err = await train({ ...(await tiny(badOut, false)), qualityOut: null, onProgress }).catch((e: unknown) => e);
+    // Nothing was trained: no stage reported progress.
+    expect(stages).toEqual([]);
+    expect(err).toBeInstanceOf(OutputDirError);
+    expect((err as OutputDirError).path).toBe(badOut);
+    expect((err as Error).message).toMatch(/ENOTDIR/);
+    const badQuality = join(file, 'quality.json');
+    const err2 = await train({ ...(await tiny(join(dir, 'artifact'), false)), qualityOut: badQuality, onProgress }).catch((e: unknown) => e);
+    expect(err2).toBeInstanceOf(OutputDirError);
+    expect((err2 as OutputDirError).path).toBe(badQuality);
+    expect(stages).toEqual([]);
+  });
+
+  it('ids with gaps: the artifact holds exactly the items seen in training, under their own ids', async () => {
+    // A LightGCN-layout dataset whose ids are sparse (items 3, 10, 17, …; users 2, 7, 12, …).
+    const d = generateSynthetic({ users: 240, items: 300, seed: 5, meanInteractions: 20 });
+    const itemId = (i: number) => 3 + 7 * i;
+    const userId = (u: number) => 2 + 5 * u;
+    const lines = (csr: CSR, keep: (i: number) => boolean) =>
+      Array.from({ length: d.nUsers }, (_, u) => [userId(u), ...Array.from(rowOf(csr, u)).filter(keep).map(itemId)].join(' ')).join('\n') + '\n';
+    const seen = new Set(d.train.indices);
+    const dir = await tmp();
+    await writeFile(join(dir, 'train.txt'), lines(d.train, () => true));
+    await writeFile(join(dir, 'test.txt'), lines(d.test, (i) => seen.has(i)));
+    const out = join(dir, 'artifact');
+    const options = { ...(await tiny(out, false)), data: { kind: 'lightgcn' as const, dir }, qualityOut: null };
+    await train(options);
+
+    const a = await readArtifact(out);
+    const trainedIds = [...seen].map((i) => String(itemId(i)));
+    expect(a.manifest.items.count).toBe(seen.size);
+    expect([...a.itemIds].sort()).toEqual(trainedIds.sort());
+    expect(a.userIds).toEqual(Array.from({ length: d.nUsers }, (_, u) => String(userId(u))));
+    // Every user's top 20 over the full table names only items it was trained on.
+    const D = a.model.dim;
+    const trained = new Set(trainedIds);
+    for (let u = 0; u < a.model.nUsers; u++) {
+      const t = a.model.tables[a.model.assignment[u]!]!;
+      const scores = Array.from({ length: a.model.nItems }, (_, p) => {
+        let s = 0;
+        for (let k = 0; k < D; k++) s += a.model.users[u * D + k]! * t[p * D + k]!;
+        return { p, s };
+      });
+      for (const { p } of scores.sort((x, y) => y.s - x.s).slice(0, 20)) expect(trained.has(a.itemIds[p]!)).toBe(true);
+    }
+    // The artifact evaluates against the same data: its catalog is the dataset's.
+    const e = await evaluate({ artifact: out, data: options.data });
+    expect(e.full.recall20).toBeGreaterThan(0);
   }, 120_000);
 
   it('rejects impossible configurations before training', async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { columnCounts, rowOf } from '../src/data/csr.js';
 import { generateSynthetic } from '../src/synthetic/generate.js';
+import { loadData } from '../src/data/load.js';
 
 describe('generateSynthetic', () => {
   const opts = { users: 400, items: 500, seed: 3 };
@@ -58,5 +59,20 @@ describe('generateSynthetic', () => {
       const train = new Set(rowOf(d.train, u));
       for (const i of rowOf(d.test, u)) expect(train.has(i)).toBe(false);
     }
+  });
+
+  it('loadData keeps only items that occur in train: cold items never enter the catalog', async () => {
+    const raw = generateSynthetic();
+    const { dataset, report } = await loadData({ kind: 'synthetic' });
+    const rawCounts = columnCounts(raw.train, raw.nItems);
+    const trained = raw.itemIds.filter((_, i) => rawCounts[i]! > 0);
+    expect(trained.length).toBeLessThan(raw.nItems); // the default catalog has a few untrained items
+    expect(dataset.itemIds).toEqual(trained);
+    expect(dataset.itemMeta!.map((m) => m.name)).toEqual(raw.itemMeta!.filter((_, i) => rawCounts[i]! > 0).map((m) => m.name));
+    expect(Math.min(...columnCounts(dataset.train, dataset.nItems))).toBeGreaterThan(0);
+    // every test pair is still counted: rankable, or a miss
+    const unranked = Array.from(dataset.testUnranked ?? []).reduce((a, b) => a + b, 0);
+    expect(dataset.test.indices.length + unranked).toBe(raw.test.indices.length);
+    expect(report?.testUnranked).toBe(unranked);
   });
 });

@@ -1,27 +1,5 @@
 import type { CSR } from './types.js';
 
-/**
- * Accumulates (row, column) pairs and builds a CSR with sorted, unique
- * columns per row, counting the duplicates it collapsed.
- */
-export class PairBuilder {
-  private rows: number[] = [];
-  private cols: number[] = [];
-
-  add(row: number, col: number): void {
-    this.rows.push(row);
-    this.cols.push(col);
-  }
-
-  get size(): number {
-    return this.rows.length;
-  }
-
-  build(nRows: number): { csr: CSR; duplicates: number } {
-    return csrFromPairs(nRows, Uint32Array.from(this.rows), Uint32Array.from(this.cols));
-  }
-}
-
 export function csrFromPairs(nRows: number, rows: Uint32Array, cols: Uint32Array): { csr: CSR; duplicates: number } {
   const counts = new Uint32Array(nRows + 1);
   for (let k = 0; k < rows.length; k++) counts[rows[k]! + 1]!++;

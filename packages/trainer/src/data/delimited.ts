@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { sha256Hex } from '@peelrec/format';
+import { keepTrainedItems } from './catalog.js';
 import { csrFromPairs } from './csr.js';
 import { DataError } from './errors.js';
 import type { LoadReport } from './report.js';
@@ -31,6 +32,7 @@ interface Row extends Interaction {
  * Loads `user<sep>item[<sep>rating][<sep>timestamp]` rows. External ids are
  * strings mapped to dense indices in order of first appearance (deterministic).
  * A repeated (user, item) pair is collapsed to its latest occurrence and counted.
+ * The catalog is the items that occur in train: see keepTrainedItems.
  */
 export async function loadDelimited(file: string, options: DelimitedOptions = {}): Promise<{ dataset: Dataset; report: LoadReport }> {
   const users = new Map<string, number>();
@@ -74,7 +76,8 @@ export async function loadDelimited(file: string, options: DelimitedOptions = {}
   }
   if (train.indices.length === 0) throw new DataError(file, undefined, 'no interactions left to train on');
 
-  const dataset: Dataset = {
+  // A split made here can leave an item only in test: it leaves the catalog, and its test pairs count as misses.
+  const { dataset, untrainedItems, testUnranked } = keepTrainedItems({
     name: options.name ?? basename(file).replace(/\.[^.]+$/, ''),
     nUsers,
     nItems,
@@ -82,13 +85,14 @@ export async function loadDelimited(file: string, options: DelimitedOptions = {}
     test,
     userIds: [...users.keys()],
     itemIds: [...items.keys()],
-  };
+  });
   const report: LoadReport = {
     files,
     users: nUsers,
-    items: nItems,
+    items: dataset.nItems,
     trainInteractions: train.indices.length,
     testInteractions: test.indices.length,
+    ...(untrainedItems ? { untrainedItems, testUnranked } : {}),
     duplicates,
     trainTestOverlap: overlap,
     belowThreshold: options.ratingThreshold === undefined ? undefined : below,

@@ -1,25 +1,37 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sha256Hex } from '@peelrec/format';
-import { PairBuilder, subtract } from './csr.js';
+import { csrFromPairs, subtract } from './csr.js';
 import { DataError } from './errors.js';
 import type { LoadReport } from './report.js';
 import type { Dataset } from './types.js';
 
-/** Ids beyond this are certainly a malformed file, and would make dense arrays of gigabytes. */
+/** Ids beyond this are certainly a malformed file. */
 export const MAX_ID = 50_000_000;
 
 interface Parsed {
-  builder: PairBuilder;
-  maxUser: number;
-  maxItem: number;
+  /** Pairs as read: raw ids from the file, or dense indices when `known` was given. */
+  rows: number[];
+  cols: number[];
+  /** Every user id that heads a line, items or not (raw ids). */
+  users: Set<number>;
   lines: number;
   blank: number;
   sha256: string;
 }
 
-/** Parses `uid iid iid ...` lines (whitespace separated, non-negative integers). */
-async function parseAdjacency(path: string, limits?: { nUsers: number; nItems: number; source: string }): Promise<Parsed> {
+/** The dense index of each id that train.txt names. */
+interface Known {
+  users: Map<number, number>;
+  items: Map<number, number>;
+  source: string;
+}
+
+/**
+ * Parses `uid iid iid ...` lines (whitespace separated, non-negative integers). With `known`, each id must
+ * be one of those, and pairs come back as dense indices.
+ */
+async function parseAdjacency(path: string, known?: Known): Promise<Parsed> {
   let bytes: Uint8Array;
   try {
     bytes = await readFile(path);
@@ -27,9 +39,9 @@ async function parseAdjacency(path: string, limits?: { nUsers: number; nItems: n
     throw new DataError(path, undefined, `cannot read file (${(cause as Error).message})`);
   }
   const text = new TextDecoder().decode(bytes);
-  const builder = new PairBuilder();
-  let maxUser = -1;
-  let maxItem = -1;
+  const rows: number[] = [];
+  const cols: number[] = [];
+  const users = new Set<number>();
   let blank = 0;
   const lines = text.split('\n');
   if (lines.length && lines[lines.length - 1] === '') lines.pop();
@@ -46,41 +58,58 @@ async function parseAdjacency(path: string, limits?: { nUsers: number; nItems: n
       if (v > MAX_ID) throw new DataError(path, ln + 1, `id ${t} out of range (ids must be ≤ ${MAX_ID})`);
       return v;
     });
-    const user = ids[0]!;
-    if (limits) {
-      if (user >= limits.nUsers) {
-        throw new DataError(path, ln + 1, `user id ${user} out of range (${limits.source} has users 0..${limits.nUsers - 1})`);
-      }
-      const bad = ids.slice(1).find((i) => i >= limits.nItems);
-      if (bad !== undefined) {
-        throw new DataError(path, ln + 1, `item id ${bad} out of range (${limits.source} has items 0..${limits.nItems - 1})`);
-      }
+    let user = ids[0]!;
+    users.add(user);
+    if (known) {
+      const u = known.users.get(user);
+      if (u === undefined) throw new DataError(path, ln + 1, `user id ${user} out of range (not in ${known.source}: it was never trained)`);
+      user = u;
     }
-    maxUser = Math.max(maxUser, user);
     for (let k = 1; k < ids.length; k++) {
-      builder.add(user, ids[k]!);
-      maxItem = Math.max(maxItem, ids[k]!);
+      let item = ids[k]!;
+      if (known) {
+        const i = known.items.get(item);
+        if (i === undefined) throw new DataError(path, ln + 1, `item id ${item} out of range (not in ${known.source}: it was never trained, so it cannot be ranked)`);
+        item = i;
+      }
+      rows.push(user);
+      cols.push(item);
     }
   }
-  if (builder.size === 0) throw new DataError(path, undefined, 'no interactions (empty file?)');
-  return { builder, maxUser, maxItem, lines: lines.length, blank, sha256: await sha256Hex(bytes) };
+  if (rows.length === 0) throw new DataError(path, undefined, 'no interactions (empty file?)');
+  return { rows, cols, users, lines: lines.length, blank, sha256: await sha256Hex(bytes) };
+}
+
+/** Ascending ids → dense indices. Ids 0..n-1 with no gap map to themselves. */
+function denseIndex(ids: Iterable<number>): { ids: number[]; index: Map<number, number> } {
+  const sorted = [...new Set(ids)].sort((a, b) => a - b);
+  return { ids: sorted, index: new Map(sorted.map((id, k) => [id, k])) };
 }
 
 /**
- * Loads the LightGCN/NGCF layout: `dir/train.txt` and `dir/test.txt`, each
- * line `uid iid iid ...` with dense 0-based ids. The catalog is defined by
- * train; a test id beyond it is an error (it could never be learned).
+ * Loads the LightGCN/NGCF layout: `dir/train.txt` and `dir/test.txt`, each line `uid iid iid ...`.
+ * The catalog is the item ids that train.txt names, and the users are the ids that head its lines. Both are
+ * numbered densely in ascending order. The original ids are kept as `itemIds`/`userIds`, and the artifact
+ * exports them. Dense ids (Gowalla, Yelp2018, Amazon-book) therefore map to themselves. An id with a gap
+ * below it never becomes a phantom item or user. A test id that is not in train.txt is an error: it could
+ * never be learned.
  */
 export async function loadLightGCN(dir: string, name = dirName(dir)): Promise<{ dataset: Dataset; report: LoadReport }> {
   const trainPath = join(dir, 'train.txt');
   const testPath = join(dir, 'test.txt');
   const train = await parseAdjacency(trainPath);
-  const nUsers = train.maxUser + 1;
-  const nItems = train.maxItem + 1;
-  const test = await parseAdjacency(testPath, { nUsers, nItems, source: 'train.txt' });
+  const users = denseIndex(train.users);
+  const items = denseIndex(train.cols);
+  const nUsers = users.ids.length;
+  const nItems = items.ids.length;
+  const test = await parseAdjacency(testPath, { users: users.index, items: items.index, source: 'train.txt' });
 
-  const trainCsr = train.builder.build(nUsers);
-  const testBuilt = test.builder.build(nUsers);
+  const trainCsr = csrFromPairs(
+    nUsers,
+    Uint32Array.from(train.rows, (u) => users.index.get(u)!),
+    Uint32Array.from(train.cols, (i) => items.index.get(i)!),
+  );
+  const testBuilt = csrFromPairs(nUsers, Uint32Array.from(test.rows), Uint32Array.from(test.cols));
   const testCsr = subtract(testBuilt.csr, trainCsr.csr);
   const dataset: Dataset = {
     name,
@@ -88,8 +117,8 @@ export async function loadLightGCN(dir: string, name = dirName(dir)): Promise<{ 
     nItems,
     train: trainCsr.csr,
     test: testCsr.csr,
-    userIds: Array.from({ length: nUsers }, (_, i) => String(i)),
-    itemIds: Array.from({ length: nItems }, (_, i) => String(i)),
+    userIds: users.ids.map(String),
+    itemIds: items.ids.map(String),
   };
   const report: LoadReport = {
     files: [

@@ -1,5 +1,6 @@
 import { sha256Hex } from '@peelrec/format';
 import { generateSynthetic, type SyntheticOptions } from '../synthetic/generate.js';
+import { keepTrainedItems } from './catalog.js';
 import { loadDelimited, type DelimitedOptions } from './delimited.js';
 import { loadLightGCN } from './lightgcn.js';
 import type { LoadReport } from './report.js';
@@ -22,15 +23,28 @@ export interface LoadedData {
 
 export async function loadData(source: DataSource): Promise<LoadedData> {
   if (source.kind === 'synthetic') {
-    const dataset = generateSynthetic(source.options);
-    const parts = [dataset.train.indptr, dataset.train.indices, dataset.test.indptr, dataset.test.indices];
+    const raw = generateSynthetic(source.options);
+    const parts = [raw.train.indptr, raw.train.indices, raw.test.indptr, raw.test.indices];
     const bytes = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
     let off = 0;
     for (const p of parts) {
       bytes.set(new Uint8Array(p.buffer, p.byteOffset, p.byteLength), off);
       off += p.byteLength;
     }
-    return { dataset, sha256: await sha256Hex(bytes), split: 'synthetic: seeded random 80/20 per user' };
+    // The generator keeps items nobody picked (and some only test picked): they leave the catalog here.
+    const { dataset, untrainedItems, testUnranked } = keepTrainedItems(raw);
+    const report: LoadReport = {
+      files: [],
+      users: dataset.nUsers,
+      items: dataset.nItems,
+      trainInteractions: dataset.train.indices.length,
+      testInteractions: raw.test.indices.length,
+      ...(untrainedItems ? { untrainedItems, testUnranked } : {}),
+      duplicates: 0,
+      trainTestOverlap: 0,
+      skippedLines: 0,
+    };
+    return { dataset, report, sha256: await sha256Hex(bytes), split: 'synthetic: seeded random 80/20 per user' };
   }
   const { dataset, report } =
     source.kind === 'lightgcn' ? await loadLightGCN(source.dir, source.name) : await loadDelimited(source.file, source.options);

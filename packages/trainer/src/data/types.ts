@@ -9,7 +9,10 @@ export interface ItemMeta {
   readonly category: string;
 }
 
-/** Implicit-feedback interactions with dense 0-based ids, split into train and test. */
+/**
+ * Implicit-feedback interactions with dense 0-based indices, split into train and test. The catalog is the
+ * items that occur in train (see catalog.ts): every item index has at least one training interaction.
+ */
 export interface Dataset {
   readonly name: string;
   readonly nUsers: number;
@@ -20,4 +23,10 @@ export interface Dataset {
   readonly userIds: readonly string[];
   readonly itemIds: readonly string[];
   readonly itemMeta?: readonly ItemMeta[];
+  /**
+   * Per user, the test interactions whose item never occurs in train. This happens only when the trainer made
+   * the split itself. Those items are outside the catalog, so they cannot be ranked, and evaluation counts
+   * each one as a miss. Absent when there are none.
+   */
+  readonly testUnranked?: Uint32Array;
 }

@@ -9,7 +9,7 @@ const ITEM_TILE = 1024; // item columns per call: a 128×1024 f32 tile (512 KiB)
 startWorker({
   /**
    * @param {{ users: number, itemsT: number, dim: number, nItems: number, nPad: number,
-   *   trainIndptr: number, trainIndices: number, testIndptr: number, testIndices: number, nUsers: number,
+   *   trainIndptr: number, trainIndices: number, testIndptr: number, testIndices: number, unranked: number, nUsers: number,
    *   evalUsers: number, nEval: number, k: number, scratchA: number[], scratchC: number[], out: number }} t
    * @param {import('../kernels/worker-runtime.mjs').WorkerContext} ctx
    */
@@ -21,6 +21,7 @@ startWorker({
     const trIx = new Uint32Array(buf, t.trainIndices, trIp[t.nUsers]);
     const teIp = new Uint32Array(buf, t.testIndptr, t.nUsers + 1);
     const teIx = new Uint32Array(buf, t.testIndices, teIp[t.nUsers]);
+    const unranked = new Uint32Array(buf, t.unranked, t.nUsers);
     const evalUsers = new Uint32Array(buf, t.evalUsers, t.nEval);
     const pA = t.scratchA[ctx.threadId];
     const pC = t.scratchC[ctx.threadId];
@@ -82,7 +83,8 @@ startWorker({
             dcg += 1 / Math.log2(p + 2);
           }
         }
-        const nTest = tHi - tLo;
+        // Test items outside the catalog cannot be in the top k: they count in |test_u| as misses.
+        const nTest = tHi - tLo + unranked[u];
         out[2 * (b0 + r)] = hits / nTest;
         out[2 * (b0 + r) + 1] = dcg / idcg[Math.min(nTest, k)];
       }

@@ -6,7 +6,7 @@ import { WorkerPool, defaultThreads } from '../kernels/pool.js';
 export interface RankingMetrics {
   recall20: number;
   ndcg20: number;
-  /** Users averaged over (those with a non-empty test row, within userSubset if given). */
+  /** Users averaged over (those with test items, `unranked` ones included, within userSubset if given). */
   users: number;
   /** Each averaged user's own values, in evaluation order: for paired comparisons between models. */
   perUser: { users: Uint32Array; recall20: Float32Array; ndcg20: Float32Array };
@@ -21,6 +21,11 @@ export interface RankingInput {
   /** Items each user trained on: excluded from that user's ranking. */
   train: CSR;
   test: CSR;
+  /**
+   * Per user, test interactions with items outside the catalog (never trained, so never ranked): each counts in
+   * `|test_u|` as a miss, and a user who has only such items is evaluated with 0.
+   */
+  unranked?: Uint32Array;
   /** Cut-off; default 20 (the fields keep their @20 names whatever k is). */
   k?: number;
   /** Evaluate only these users (sorted or not; duplicates are an error). */
@@ -39,9 +44,9 @@ function checkCsr(name: string, csr: CSR, rows: number, cols: number): void {
 /**
  * Standard LightGCN all-item evaluation: for every user with test items, rank all items by the inner product
  * of user and item embeddings with the user's training items removed, take the top k, and average
- *   Recall@k = |top k ∩ test_u| / |test_u|,
+ *   Recall@k = |top k ∩ test_u| / |test_u|   (test_u includes `unranked` items: always misses),
  *   NDCG@k   = Σ_{rank r hit} 1/log2(r+2)  /  Σ_{r < min(|test_u|,k)} 1/log2(r+2)   (binary relevance).
- * Users with an empty test row are skipped. Deterministic: each thread scores a fixed range of users and
+ * Users with no test items at all are skipped. Deterministic: each thread scores a fixed range of users and
  * the per-user values are summed in user order on the calling thread.
  */
 export async function evaluateRanking(input: RankingInput): Promise<RankingMetrics> {
@@ -54,6 +59,8 @@ export async function evaluateRanking(input: RankingInput): Promise<RankingMetri
   if (!Number.isInteger(nUsers) || !Number.isInteger(nItems)) throw new RangeError(`evaluateRanking: embedding tables are not multiples of dim ${dim}`);
   checkCsr('train', train, nUsers, nItems);
   checkCsr('test', test, nUsers, nItems);
+  const unranked = input.unranked ?? new Uint32Array(nUsers);
+  if (unranked.length !== nUsers) throw new RangeError(`evaluateRanking: unranked has ${unranked.length} entries, expected one per user (${nUsers})`);
 
   const candidates = input.userSubset ?? Uint32Array.from({ length: nUsers }, (_, u) => u);
   const seen = new Uint8Array(nUsers);
@@ -62,7 +69,7 @@ export async function evaluateRanking(input: RankingInput): Promise<RankingMetri
     if (u >= nUsers) throw new RangeError(`evaluateRanking: userSubset contains ${u}, but there are ${nUsers} users`);
     if (seen[u]) throw new RangeError(`evaluateRanking: userSubset contains user ${u} twice`);
     seen[u] = 1;
-    if (test.indptr[u + 1] > test.indptr[u]) evalList.push(u);
+    if (test.indptr[u + 1] > test.indptr[u] || unranked[u] > 0) evalList.push(u);
   }
   if (evalList.length === 0) return { recall20: 0, ndcg20: 0, users: 0, perUser: { users: new Uint32Array(0), recall20: new Float32Array(0), ndcg20: new Float32Array(0) } };
 
@@ -71,7 +78,7 @@ export async function evaluateRanking(input: RankingInput): Promise<RankingMetri
   const batch = 64;
   const trainNnz = train.indptr[nUsers];
   const testNnz = test.indptr[nUsers];
-  const counts = [nUsers * dim, dim * nPad, nUsers + 1, trainNnz, nUsers + 1, testNnz, evalList.length, 2 * evalList.length];
+  const counts = [nUsers * dim, dim * nPad, nUsers + 1, trainNnz, nUsers + 1, testNnz, nUsers, evalList.length, 2 * evalList.length];
   for (let t = 0; t < threads; t++) counts.push(batch * dim, batch * nPad);
   const heap = new SharedHeap(heapBytes(counts));
   const pUsers = heap.putF32(users);
@@ -90,6 +97,7 @@ export async function evaluateRanking(input: RankingInput): Promise<RankingMetri
     trainIndices: heap.putU32(train.indices.subarray(0, trainNnz)),
     testIndptr: heap.putU32(test.indptr),
     testIndices: heap.putU32(test.indices.subarray(0, testNnz)),
+    unranked: heap.putU32(unranked),
     evalUsers: heap.putU32(evalList),
     nEval: evalList.length,
     k,

@@ -37,6 +37,8 @@ function scatter(nUsers: number, parts: readonly RankingMetrics['perUser'][]): U
 export interface EvalData {
   train: CSR;
   test: CSR;
+  /** Per user, test items outside the catalog: misses (Dataset.testUnranked). */
+  testUnranked?: Uint32Array;
 }
 
 /** Budget in bytes for a fraction of one user group's full f32 item table. */
@@ -86,7 +88,7 @@ export async function evaluateGroups(m: PeelModel, data: EvalData, view: (userGr
       if (!t) return;
       for (let i = 0; i < m.nItems; i++) items.set(t.subarray(i * D, i * D + D), i * JD + c * D);
     });
-    const r = await evaluateRanking({ users, items, dim: JD, train: data.train, test: data.test, threads });
+    const r = await evaluateRanking({ users, items, dim: JD, train: data.train, test: data.test, unranked: data.testUnranked, threads });
     return { recall20: r.recall20, ndcg20: r.ndcg20, perUser: scatter(m.nUsers, [r.perUser]) };
   }
   let recall = 0;
@@ -95,7 +97,7 @@ export async function evaluateGroups(m: PeelModel, data: EvalData, view: (userGr
   const parts: RankingMetrics['perUser'][] = [];
   for (let c = 0; c < C; c++) {
     if (!tables[c]) continue;
-    const r = await evaluateRanking({ users: m.users, items: tables[c]!, dim: D, train: data.train, test: data.test, userSubset: members[c], threads });
+    const r = await evaluateRanking({ users: m.users, items: tables[c]!, dim: D, train: data.train, test: data.test, unranked: data.testUnranked, userSubset: members[c], threads });
     recall += r.recall20 * r.users;
     ndcg += r.ndcg20 * r.users;
     users += r.users;
@@ -179,7 +181,7 @@ export async function evaluatePlain(
   dtype: Dtype,
   threads?: number,
 ): Promise<UserMetric> {
-  const r = await evaluateRanking({ users: e.users, items: asStored(e.items, dtype), dim: e.dim, train: data.train, test: data.test, threads });
+  const r = await evaluateRanking({ users: e.users, items: asStored(e.items, dtype), dim: e.dim, train: data.train, test: data.test, unranked: data.testUnranked, threads });
   return { recall20: r.recall20, ndcg20: r.ndcg20, perUser: scatter(e.users.length / e.dim, [r.perUser]) };
 }
 

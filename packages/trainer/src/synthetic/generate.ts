@@ -92,7 +92,8 @@ export function generateSynthetic(options: SyntheticOptions = {}): Dataset {
     }
   }
 
-  // Items nobody picked stay in the catalog: cold items are realistic.
+  // Items nobody picked stay in the generated catalog: cold items are realistic. loadData leaves them, and any
+  // item that only test picked, out of the catalog that is trained and exported (data/catalog.ts).
   const { train, test } = splitInteractions(o.users, rows, { kind: 'random', testFraction: o.testFraction, seed: o.seed + 1 });
   return {
     name: 'synthetic',

@@ -5,6 +5,8 @@ import { BlockTableSchema, FORMAT_VERSION, ManifestSchema } from '../src/schema.
 
 for (const [name, schema] of [['manifest', ManifestSchema], ['block-table', BlockTableSchema]] as const) {
   const url = new URL(`../schema/${name}.v${FORMAT_VERSION}.json`, import.meta.url);
-  writeFileSync(url, JSON.stringify(z.toJSONSchema(schema, { target: 'draft-2020-12' }), null, 2) + '\n');
+  // io 'input': the files a reader accepts, unknown members included (README, "Unknown members"); the 'output' schema
+  // describes parsed values, from which zod has stripped them, so it says additionalProperties: false.
+  writeFileSync(url, JSON.stringify(z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'input' }), null, 2) + '\n');
   console.log(`wrote ${url.pathname}`);
 }

@@ -136,7 +136,9 @@ export class ArtifactWriter {
     const file = parseManifest(withPlaceholder);
     tables.forEach((t, c) => parseBlockTable(t, file, c));
     for (const [c, text] of texts.entries()) await this.sink.write(refs[c]!.url, new TextEncoder().encode(text));
-    const manifest: ManifestFile = { ...withPlaceholder, model: { ...draft.model, contentHash: await computeContentHash(withPlaceholder) } };
+    // Hashed from its JSON text, as a reader hashes it: whatever the draft holds beyond the schema is written, so it is covered too.
+    const contentHash = await computeContentHash(JSON.stringify(withPlaceholder));
+    const manifest: ManifestFile = { ...withPlaceholder, model: { ...withPlaceholder.model, contentHash } };
     await this.sink.write(MANIFEST_FILE, new TextEncoder().encode(JSON.stringify(manifest, null, 1)));
     return withBlockTables(manifest, tables);
   }
@@ -182,7 +184,8 @@ export function filesOf(m: ManifestFile | Manifest): FileRef[] {
 export async function readManifest(source: ArtifactSource, options: { userGroups?: readonly number[] } = {}): Promise<Manifest> {
   const text = new TextDecoder().decode(await source.read(MANIFEST_FILE));
   const file = parseManifest(text);
-  const expected = await computeContentHash(file);
+  // The text, not `file`: the hash covers members the schema does not know, which parsing drops.
+  const expected = await computeContentHash(text);
   if (expected !== file.model.contentHash) {
     throw new ManifestError(`model.contentHash is ${file.model.contentHash}, but the manifest hashes to ${expected}`);
   }

@@ -1,4 +1,5 @@
 import canonicalize from 'canonicalize';
+import { ManifestError } from './errors.js';
 import { manifestFileOf, type Manifest, type ManifestFile } from './manifest.js';
 
 /** SHA-256 through WebCrypto, which both Node ≥ 20 and browsers provide as `globalThis.crypto.subtle`. */
@@ -13,16 +14,36 @@ export async function sha256Hex(bytes: Uint8Array | ArrayBuffer): Promise<string
 }
 
 /**
- * The model's content version: SHA-256 of the RFC 8785 canonical JSON of
- * `manifest.json` (block entries of a {@link Manifest} are left out: they are
- * pinned through the tables' hashes) with `model.contentHash` blanked and
- * `provenance` dropped, so two trainings with the same seed and data hash the
- * same even though their timestamps differ. The manifest pins every file and
- * table by hash, and each table every block, so this pins every byte.
+ * The model's content version (README, "Content hash"): SHA-256 (hex) of the
+ * RFC 8785 canonical JSON of `manifest.json` as `JSON.parse` reads it (every
+ * member, unknown ones included, so that they cannot be altered undetected),
+ * with `model.contentHash` set to "" and the top-level `provenance` removed,
+ * so two trainings with the same seed and data hash the same even though
+ * their timestamps differ. The manifest pins every file and table by hash,
+ * and each table every block, so this pins every byte.
+ *
+ * Readers pass the file's text: a parsed {@link ManifestFile} has lost the
+ * members the schema does not know. A writer may pass the value it is about
+ * to serialise; the `blocks` of a {@link Manifest} are dropped, as they are not
+ * part of `manifest.json` (the tables' hashes pin them).
+ *
+ * @throws ManifestError when the text is not a JSON object.
  */
-export async function computeContentHash(manifest: ManifestFile | Manifest): Promise<string> {
-  const { provenance: _dropped, ...rest } = manifestFileOf(manifest);
+export async function computeContentHash(manifest: string | ManifestFile | Manifest): Promise<string> {
+  const json = typeof manifest === 'string' ? jsonObject(manifest) : manifestFileOf(manifest);
+  const { provenance: _dropped, ...rest } = json as Record<string, unknown> & { model?: object };
   const text = canonicalize({ ...rest, model: { ...rest.model, contentHash: '' } });
   if (text === undefined) throw new Error('manifest is not serialisable');
   return sha256Hex(new TextEncoder().encode(text));
+}
+
+function jsonObject(text: string): Record<string, unknown> {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (cause) {
+    throw new ManifestError(`Manifest is not valid JSON (${(cause as Error).message})`, [], { cause });
+  }
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new ManifestError('Manifest must be a JSON object');
+  return json as Record<string, unknown>;
 }

@@ -3,7 +3,10 @@
  * tables it pins. Zod is the single source of truth: the TypeScript types are
  * inferred from it, and `schema/manifest.v2.json` and
  * `schema/block-table.v2.json` (JSON Schema, for exporters in other
- * languages) are generated from it.
+ * languages) are generated from it. Objects are zod's default (strip): a
+ * member the schema does not know is accepted and dropped from the parsed
+ * value, so a v2 reader ignores what a later writer adds (README, "Unknown
+ * members"); the content hash still covers it.
  */
 import { z } from 'zod';
 
@@ -100,7 +103,7 @@ const PeelBlocksManifestSchema = z.object({
   kind: z.literal('peel-blocks'),
   model: z.object({
     id: z.string().min(1),
-    /** SHA-256 of the canonical (RFC 8785) JSON of this manifest with `model.contentHash` = "" and without `provenance`. */
+    /** SHA-256 of the canonical (RFC 8785) JSON of this manifest's text, unknown members included, with `model.contentHash` = "" and without `provenance`. */
     contentHash: sha256Hex,
   }),
   dims: z.object({ fullDim: positive, blockDim: positive, blocksPerItem: positive }),

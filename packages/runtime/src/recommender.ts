@@ -827,7 +827,8 @@ function trustedManifest(text: string, contentHash: string): ManifestFile | unde
 /** The schema, the invariants and the content hash of a manifest text. @throws ManifestError */
 export async function checkManifest(text: string): Promise<ManifestFile> {
   const manifest = parseManifest(text);
-  const hash = await computeContentHash(manifest);
+  // The text, not `manifest`: the hash covers members the schema does not know, which parsing drops (format README).
+  const hash = await computeContentHash(text);
   if (hash !== manifest.model.contentHash) {
     throw new ManifestError(`model.contentHash is ${manifest.model.contentHash}, but the manifest hashes to ${hash} (edited or corrupted manifest)`);
   }

@@ -4,7 +4,7 @@
  * group), so the 4 and 8 MiB budgets of deviceMemory 0.25 and 0.5 select part
  * of it and the larger ones all of it.
  */
-import { expect, test } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import type { FileRef } from '@peelrec/format';
 import { DEVICE_MEMORY_VALUES, countServed, fixture, manifestUrlOf, openHarness, rangesOfRefs, relativeTo, servedBlockRanges, setDeviceMemory } from './support.js';
 
@@ -24,41 +24,42 @@ interface PageResult {
   readonly seenDeviceMemory: number | null;
 }
 
-const pageResults = new Map<string, PageResult>();
-
-test.describe.configure({ mode: 'serial' });
+/** Loads the wide fixture in `page` with deviceMemory `dm` (budget 'auto', IndexedDB) and reports what the runtime decided. */
+async function loadInPage(page: Page, dm: number | undefined): Promise<PageResult> {
+  const fx = fixture(MODEL);
+  await setDeviceMemory(page, dm);
+  await openHarness(page);
+  return page.evaluate(
+    async ({ url, user }) => {
+      // `user` at creation: only that user's group is loaded (without it the runtime loads group 0 first).
+      const rec = await window.peel.createRecommender({ manifestUrl: url, budget: 'auto', backend: 'wasm', storage: 'indexeddb', wasmPaths: window.peel.wasmPaths, user: { id: user } });
+      const recs = await rec.recommend({ user: { id: user }, k: 20 });
+      const i = rec.info;
+      const out = {
+        budgetBytes: i.budget.bytes,
+        decidedBy: i.budget.decidedBy,
+        memorySource: i.budget.limits.memory.source,
+        deviceMemoryGiB: i.budget.limits.memory.deviceMemoryGiB,
+        selectionBytes: i.selection.bytes,
+        fileBytes: i.selection.fileBytes,
+        residentBytes: i.residentBytes,
+        selectedFiles: i.selection.blocks.map((b) => b.file),
+        recs: recs.map((x) => x.itemId),
+        seenDeviceMemory: (navigator as Navigator & { deviceMemory?: number }).deviceMemory ?? null,
+      };
+      await rec.dispose();
+      return out;
+    },
+    { url: manifestUrlOf(MODEL), user: fx.userIds[0]! },
+  );
+}
 
 test.describe('budgets in the page', () => {
   for (const dm of DEVICE_MEMORY_VALUES) {
     test(`deviceMemory=${dm}: budget follows the policy, selection ≤ budget, downloads = selected blocks + listed files, recommendations non-empty`, async ({ page, context }) => {
       const fx = fixture(MODEL);
-      await setDeviceMemory(page, dm);
       const served = await countServed(context, `/models/${MODEL}/`);
-      await openHarness(page);
-      const r: PageResult = await page.evaluate(
-        async ({ url, user }) => {
-          // `user` at creation: only that user's group is loaded (without it the runtime loads group 0 first).
-          const rec = await window.peel.createRecommender({ manifestUrl: url, budget: 'auto', backend: 'wasm', storage: 'indexeddb', wasmPaths: window.peel.wasmPaths, user: { id: user } });
-          const recs = await rec.recommend({ user: { id: user }, k: 20 });
-          const i = rec.info;
-          const out = {
-            budgetBytes: i.budget.bytes,
-            decidedBy: i.budget.decidedBy,
-            memorySource: i.budget.limits.memory.source,
-            deviceMemoryGiB: i.budget.limits.memory.deviceMemoryGiB,
-            selectionBytes: i.selection.bytes,
-            fileBytes: i.selection.fileBytes,
-            residentBytes: i.residentBytes,
-            selectedFiles: i.selection.blocks.map((b) => b.file),
-            recs: recs.map((x) => x.itemId),
-            seenDeviceMemory: (navigator as Navigator & { deviceMemory?: number }).deviceMemory ?? null,
-          };
-          await rec.dispose();
-          return out;
-        },
-        { url: manifestUrlOf(MODEL), user: fx.userIds[0]! },
-      );
-      pageResults.set(String(dm), r);
+      const r = await loadInPage(page, dm);
 
       // The override reached the page, and the policy read it.
       expect(r.seenDeviceMemory).toBe(dm ?? null);
@@ -95,8 +96,17 @@ test.describe('budgets in the page', () => {
     });
   }
 
-  test('selected bytes are monotone in deviceMemory (undefined counts as the 1 GiB default), and the small budgets really cut the table', async () => {
-    test.skip(pageResults.size < DEVICE_MEMORY_VALUES.length, 'needs every per-value test above');
+  test('selected bytes are monotone in deviceMemory (undefined counts as the 1 GiB default), and the small budgets really cut the table', async ({ browser }) => {
+    // Measured here, each value in a fresh context (its own IndexedDB, as each test above has), so the test stands alone.
+    const pageResults = new Map<string, PageResult>();
+    for (const dm of DEVICE_MEMORY_VALUES) {
+      const context = await browser.newContext();
+      try {
+        pageResults.set(String(dm), await loadInPage(await context.newPage(), dm));
+      } finally {
+        await context.close();
+      }
+    }
     const byGiB = [...pageResults.entries()].map(([k, r]) => ({ gib: k === 'undefined' ? 1 : Number(k), r })).sort((a, b) => a.gib - b.gib);
     for (let i = 1; i < byGiB.length; i++) {
       expect(byGiB[i]!.r.budgetBytes).toBeGreaterThanOrEqual(byGiB[i - 1]!.r.budgetBytes);

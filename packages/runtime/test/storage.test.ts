@@ -5,6 +5,7 @@ import { sha256Hex } from '@peelrec/format';
 import { openIndexedDbStore, QuotaError } from '../src/store.js';
 import { buildFixture } from './fixtures/artifact.js';
 import { harness, reference } from './helpers.js';
+import { holdingCommits, until } from './fixtures/held-commits.js';
 import { MANIFEST_URL } from './fixtures/serve.js';
 
 const open: Recommender[] = [];
@@ -62,15 +63,24 @@ describe('IndexedDB cache', () => {
 
   it('counts a file as stored only after its write committed', async () => {
     const h = await harness();
-    const rec = track(await h.open({ budget: FULL }));
-    const early = rec.info.storage;
+    const idb = holdingCommits(h.idb);
+    const rec = track(await h.open({ budget: FULL, indexedDB: idb.factory }));
+    try {
+      // Writes start once the selection is resident; wait for one that the database committed but has not confirmed.
+      await until(() => idb.held() > 0);
+      expect(rec.info.storage.pendingWrites).toBeGreaterThan(0);
+      expect(rec.info.storage.storedBytes).toBe(0);
+      expect(rec.info.cachedBytes).toBe(0);
+    } finally {
+      idb.commit(); // also on failure: dispose would otherwise wait out the store's bound
+    }
     const late = await rec.persisted();
-    expect(late.storedBytes).toBeGreaterThanOrEqual(early.storedBytes);
     expect(late.pendingWrites).toBe(0);
     const store = await openIndexedDbStore(h.idb);
     const files = await store.storedFiles(h.fixture.manifest.model.contentHash);
     store.close();
     for (const b of rec.info.selection.blocks) expect(files.has(b.file.sha256)).toBe(true);
+    expect(late.storedBytes).toBe([...files.values()].reduce((a, b) => a + b, 0));
   });
 
   it('network-first: a new model version is used on the same load, and replaces the old one only once complete', async () => {

@@ -8,6 +8,7 @@
  * and are recorded as fallbacks. The backends load lazily (dynamic import), so
  * an app on the cpu path never downloads the WebGPU or WASM code.
  */
+import { BROWSER_API_MS, within } from './bounded.js';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import type { BackendInfo, BackendName, BackendPreference, RecommenderOptions } from './types.js';
@@ -28,13 +29,13 @@ export interface AdapterProbe {
   readonly unavailable?: string;
 }
 
-/** Asks for a WebGPU adapter without creating a device. */
-export async function probeWebGpu(): Promise<AdapterProbe> {
+/** Asks for a WebGPU adapter without creating a device; a request unanswered within `ms` counts as no WebGPU. */
+export async function probeWebGpu(ms = BROWSER_API_MS): Promise<AdapterProbe> {
   const gpu = (globalThis as { navigator?: { gpu?: GpuLike } }).navigator?.gpu;
   if (!gpu) return { unavailable: 'navigator.gpu is not available (WebGPU unsupported or disabled)' };
   let adapter: AdapterLike | null;
   try {
-    adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+    adapter = await within(gpu.requestAdapter({ powerPreference: 'high-performance' }), ms, 'WebGPU requestAdapter');
   } catch (e) {
     return { unavailable: `requestAdapter failed: ${(e as Error)?.message ?? e}` };
   }
@@ -57,7 +58,7 @@ export interface ActiveBackend {
   readonly lost: Promise<string>;
 }
 
-type Options = Pick<RecommenderOptions, 'wasmPaths'>;
+type Options = Pick<RecommenderOptions, 'wasmPaths' | 'timeouts'>;
 
 const ORDER: readonly BackendName[] = ['webgpu', 'wasm', 'cpu'];
 
@@ -89,7 +90,7 @@ export async function initBackend(
       continue;
     }
     if (name === 'webgpu') {
-      const probe = await probeWebGpu();
+      const probe = await probeWebGpu(options.timeouts?.browserApiMs);
       adapter = probe.adapter;
       if (!probe.adapter) {
         fail(name, probe.unavailable!);

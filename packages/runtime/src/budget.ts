@@ -45,7 +45,7 @@ export interface BudgetInputs {
   readonly maxStorageBufferBindingSize?: number;
 }
 
-export type BudgetSource = 'override' | 'deviceMemory' | 'default' | 'storage' | 'webgpu';
+export type BudgetSource = 'override' | 'deviceMemory' | 'default' | 'storage' | 'webgpu' | 'minimum';
 
 export interface BudgetDecision {
   /** Resident embedding bytes allowed. */
@@ -57,6 +57,8 @@ export interface BudgetDecision {
     readonly memory: { readonly bytes: number; readonly source: 'override' | 'deviceMemory' | 'default'; readonly deviceMemoryGiB?: number };
     readonly storage?: { readonly bytes: number; readonly headroom: number };
     readonly webgpu?: { readonly bytes: number };
+    /** The model's smallest selection, when an automatic budget was raised to it. */
+    readonly minimum?: { readonly bytes: number };
   };
   readonly inputs: BudgetInputs;
   /** One sentence for logs and UIs. */
@@ -108,6 +110,7 @@ export function budgetFromDevice(inputs: BudgetInputs): BudgetDecision {
     default: `1/${1 / DEVICE_MEMORY_SHARE} of an assumed ${DEFAULT_DEVICE_MEMORY_GIB} GiB (navigator.deviceMemory unavailable)`,
     storage: `half the storage headroom of ${mib(storage?.headroom ?? 0)}`,
     webgpu: `WebGPU maxStorageBufferBindingSize ${mib(webgpu?.bytes ?? 0)}`,
+    minimum: '', // only atLeastMinimum decides by it
   };
   return {
     bytes,
@@ -115,5 +118,21 @@ export function budgetFromDevice(inputs: BudgetInputs): BudgetDecision {
     limits: { memory, ...(storage && { storage }), ...(webgpu && { webgpu }) },
     inputs,
     explanation: `${mib(bytes)}: ${why[decidedBy]}`,
+  };
+}
+
+/**
+ * An automatic budget below the model's smallest selection (one block per item group) is raised to it: the
+ * heuristic share of device memory is a preference, and failing to load is worse than exceeding it. An app's
+ * explicit budget is never raised (that is a BudgetTooSmallError).
+ */
+export function atLeastMinimum(decision: BudgetDecision, minimumBytes: number): BudgetDecision {
+  if (decision.inputs.override !== undefined || decision.bytes >= minimumBytes) return decision;
+  return {
+    ...decision,
+    bytes: minimumBytes,
+    decidedBy: 'minimum',
+    limits: { ...decision.limits, minimum: { bytes: minimumBytes } },
+    explanation: `${(minimumBytes / MIB).toFixed(1)} MiB: the model's smallest selection, above the automatic budget (${decision.explanation})`,
   };
 }

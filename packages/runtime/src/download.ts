@@ -17,6 +17,7 @@
  * answer serves every range of that file from the one body.
  */
 import { IntegrityError, refName, sha256Hex, type FileRef } from '@peelrec/format';
+import { StallGuard, STALL_MS } from './bounded.js';
 import { AbortError, DownloadError, throwIfAborted } from './errors.js';
 import type { LoadProgress, RecommenderEvents } from './types.js';
 
@@ -66,6 +67,13 @@ export interface DownloadOptions {
   readonly maxRangeBytes?: number;
   readonly progress?: ProgressTracker;
   readonly onIntegrity?: (e: RecommenderEvents['integrity']) => void;
+  /** A request without a response or new body bytes for this long is cut and retried (default {@link STALL_MS}). */
+  readonly stallMs?: number;
+}
+
+/** An error of the consumer of verified bytes (a parse, a validation): it ends the download as it is, never retried as a network failure. */
+class ConsumerError {
+  constructor(readonly error: unknown) {}
 }
 
 /** HTTP statuses worth retrying: timeouts, rate limits, server errors. */
@@ -151,7 +159,7 @@ export async function downloadFiles(
       try {
         await runTask(task, shared, options, onFile);
       } catch (e) {
-        failed ??= e;
+        failed ??= e instanceof ConsumerError ? e.error : e;
       }
     }
   };
@@ -185,7 +193,11 @@ async function runTask(task: Task, shared: Shared, options: DownloadOptions, onF
   const hand = async () => {
     while (verified.length) {
       const v = verified.shift()!;
-      await onFile(v.ref, v.bytes);
+      try {
+        await onFile(v.ref, v.bytes);
+      } catch (e) {
+        throw new ConsumerError(e);
+      }
     }
   };
   let pending: FileRef[] = [...task.refs];
@@ -204,9 +216,11 @@ async function runTask(task: Task, shared: Shared, options: DownloadOptions, onF
         await hand();
       }
     } catch (e) {
+      if (e instanceof ConsumerError) throw e;
       await hand(); // what verified before the failure is kept
       if (e instanceof IntegrityError || e instanceof AbortError) throw e;
-      if (options.signal?.aborted || (e as Error)?.name === 'AbortError') throw new AbortError(undefined, { cause: options.signal?.reason ?? e });
+      // Only the caller's signal makes an AbortError: a transport failure named so (Firefox, on a dropped connection) is a network failure.
+      if (options.signal?.aborted) throw new AbortError(undefined, { cause: options.signal.reason });
       const status = e instanceof DownloadError ? e.status : undefined;
       const transient = status === undefined || TRANSIENT_STATUS.has(status);
       const missing = pending.filter((r) => !shared.verified.has(r));
@@ -273,7 +287,34 @@ async function fetchRun(
   const end = task.ranged ? last.offset! + last.byteLength : last.byteLength;
   for (const r of run) options.progress?.report('start', refName(r), 0, r.byteLength);
   const headers: Record<string, string> = task.ranged ? { Range: `bytes=${start}-${end - 1}` } : {};
-  const res = await options.fetch(url, { signal: options.signal, cache: bypassCache ? 'reload' : 'default', headers });
+  const stallMs = options.stallMs ?? STALL_MS;
+  const guard = new StallGuard(stallMs, `the request for ${refName(run[0]!)}`, options.signal);
+  try {
+    await guardedRun(task, run, shared, bypassCache, options, ledger, url, headers, start, end, guard);
+  } catch (e) {
+    // A stall is a network failure like a cut (retried), not the caller's abort.
+    if (guard.stalled && !options.signal?.aborted) throw new DownloadError(refName(run[0]!), undefined, `no response or no new bytes for ${stallMs} ms (stalled)`, { cause: guard.stalled });
+    throw e;
+  } finally {
+    guard.done();
+  }
+}
+
+async function guardedRun(
+  task: Task,
+  run: readonly FileRef[],
+  shared: Shared,
+  bypassCache: boolean,
+  options: DownloadOptions,
+  ledger: Ledger,
+  url: URL,
+  headers: Record<string, string>,
+  start: number,
+  end: number,
+  guard: StallGuard,
+): Promise<void> {
+  const res = await guard.race(options.fetch(url, { signal: guard.signal, cache: bypassCache ? 'reload' : 'default', headers }));
+  guard.touch();
   if (!res.ok) throw new DownloadError(refName(run[0]!), res.status, `HTTP ${res.status} ${res.statusText}`.trim());
   const partial = task.ranged && res.status === 206;
   const whole = task.ranged && !partial;
@@ -281,6 +322,7 @@ async function fetchRun(
   if (whole) {
     const reader = shared.wholeReaders.get(task.url);
     if (reader) {
+      guard.done(); // waiting on another request, which has its own guard
       await res.body?.cancel().catch(() => {});
       await reader; // what it could not deliver is fetched again by the caller
       return;
@@ -288,7 +330,7 @@ async function fetchRun(
     shared.wholeReaders.set(task.url, new Promise((r) => (finishWhole = r)));
   }
   try {
-    await readBody(task, run, res, whole ? shared.refsOf.get(task.url)!.filter((r) => !shared.verified.has(r)) : run, start, end, partial, shared, options, ledger);
+    await readBody(task, run, res, whole ? shared.refsOf.get(task.url)!.filter((r) => !shared.verified.has(r)) : run, start, end, partial, shared, options, ledger, guard);
   } finally {
     if (finishWhole) {
       shared.wholeReaders.delete(task.url);
@@ -309,6 +351,7 @@ async function readBody(
   shared: Shared,
   options: DownloadOptions,
   ledger: Ledger,
+  guard: StallGuard,
 ): Promise<void> {
   const { received, verified, corrupt } = ledger;
   const whole = task.ranged && !partial;
@@ -381,7 +424,7 @@ async function readBody(
     };
     try {
       if (!res.body) {
-        take(new Uint8Array(await res.arrayBuffer()));
+        take(new Uint8Array(await guard.race(res.arrayBuffer())));
       } else {
         const reader = res.body.getReader();
         try {
@@ -392,12 +435,17 @@ async function readBody(
               await reader.cancel().catch(() => {});
               break;
             }
-            const { done, value } = await reader.read();
+            const { done, value } = await guard.race(reader.read());
             if (done) break;
+            guard.touch();
             take(value);
           }
         } finally {
-          reader.releaseLock();
+          try {
+            reader.releaseLock();
+          } catch {
+            // Older streams throw while a read is pending (a stalled body): the request is cut either way.
+          }
         }
       }
     } catch (e) {
@@ -438,12 +486,10 @@ export function sleep(ms: number, signal: AbortSignal | undefined): Promise<void
 }
 
 /** The manifest's text from the network (bypassing a stale HTTP cache), transient failures retried with backoff. */
-export async function fetchManifestText(url: URL, fetchFn: typeof fetch, signal: AbortSignal | undefined, retries: number): Promise<string> {
+export async function fetchManifestText(url: URL, fetchFn: typeof fetch, signal: AbortSignal | undefined, retries: number, stallMs = STALL_MS): Promise<string> {
   for (let attempt = 0; ; attempt++) {
     try {
-      const res = await fetchFn(url, { signal, cache: 'no-cache' });
-      if (!res.ok) throw new DownloadError(url.href, res.status, `HTTP ${res.status} ${res.statusText}`.trim());
-      return await res.text();
+      return await fetchTextOnce(url, fetchFn, signal, stallMs);
     } catch (e) {
       if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
       const status = e instanceof DownloadError ? e.status : undefined;
@@ -452,5 +498,21 @@ export async function fetchManifestText(url: URL, fetchFn: typeof fetch, signal:
       }
       await sleep(RETRY_BASE_MS * 2 ** attempt, signal);
     }
+  }
+}
+
+/** One request for a small text (the manifest), cut when it stalls; throws DownloadError for an HTTP error or a stall. */
+export async function fetchTextOnce(url: URL, fetchFn: typeof fetch, signal: AbortSignal | undefined, stallMs = STALL_MS): Promise<string> {
+  const guard = new StallGuard(stallMs, `the request for ${url.href}`, signal);
+  try {
+    const res = await guard.race(fetchFn(url, { signal: guard.signal, cache: 'no-cache' }));
+    guard.touch();
+    if (!res.ok) throw new DownloadError(url.href, res.status, `HTTP ${res.status} ${res.statusText}`.trim());
+    return await guard.race(res.text());
+  } catch (e) {
+    if (guard.stalled && !signal?.aborted) throw new DownloadError(url.href, undefined, `no response for ${stallMs} ms (stalled)`, { cause: guard.stalled });
+    throw e;
+  } finally {
+    guard.done();
   }
 }

@@ -2,6 +2,7 @@
  * Reads the budget inputs from the environment. `globalThis.navigator` is the
  * WorkerNavigator inside workers, which also exposes deviceMemory and storage.
  */
+import { BROWSER_API_MS, within } from './bounded.js';
 import type { BudgetInputs } from './budget.js';
 
 interface NavigatorLike {
@@ -9,16 +10,17 @@ interface NavigatorLike {
   storage?: { estimate?: () => Promise<{ quota?: number; usage?: number }> };
 }
 
-/** deviceMemory and `storage.estimate()` of this page or worker; fields the browser lacks stay undefined. */
-export async function readBudgetInputs(): Promise<Pick<BudgetInputs, 'deviceMemory' | 'storage'>> {
+/** deviceMemory and `storage.estimate()` of this page or worker; fields the browser lacks (or an estimate unanswered within `ms`) stay undefined. */
+export async function readBudgetInputs(ms = BROWSER_API_MS): Promise<Pick<BudgetInputs, 'deviceMemory' | 'storage'>> {
   const nav = (globalThis as { navigator?: NavigatorLike }).navigator;
   const deviceMemory = typeof nav?.deviceMemory === 'number' ? nav.deviceMemory : undefined;
   let storage: BudgetInputs['storage'];
   try {
-    const est = await nav?.storage?.estimate?.();
+    const estimate = nav?.storage?.estimate?.();
+    const est = estimate && (await within(estimate, ms, 'storage.estimate()'));
     if (est) storage = { quota: est.quota, usage: est.usage };
   } catch {
-    // Some browsers reject estimate() in private modes: then there is simply no storage input.
+    // Some browsers reject estimate() in private modes, or never answer: then there is simply no storage input.
   }
   return { deviceMemory, storage };
 }

@@ -52,6 +52,48 @@ export class DisposedError extends PeelrecError {
   }
 }
 
+/**
+ * A public option (or request field) with a wrong type or value: names the option, shows the value and says what
+ * is allowed. Thrown before anything is fetched or changed, so a bad call leaves the recommender as it was.
+ */
+export class OptionError extends PeelrecError {
+  override name = 'OptionError';
+  constructor(
+    /** Dotted path of the option, e.g. `k`, `user.history`, `budgetInputs.storage.quota`. */
+    readonly option: string,
+    readonly value: unknown,
+    /** What the option accepts, in words. */
+    readonly allowed: string,
+  ) {
+    super(`Invalid option ${option}: got ${describeValue(value)}; expected ${allowed}`);
+  }
+}
+
+/** A browser API (IndexedDB, storage.estimate, WebGPU) or a server that did not answer within its bound. */
+export class TimeoutError extends PeelrecError {
+  override name = 'TimeoutError';
+  constructor(
+    /** What was waited for. */
+    readonly what: string,
+    readonly ms: number,
+  ) {
+    super(`${what} did not answer within ${ms} ms`);
+  }
+}
+
+/** A value as a message shows it: its JSON (cut short) and its type, so `"5"` and `5` read differently. */
+export function describeValue(v: unknown): string {
+  if (v === undefined) return 'undefined';
+  if (v === null) return 'null';
+  if (typeof v === 'function') return 'a function';
+  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return `${String(v)} (${typeof v})`;
+  if (typeof v === 'string') return `${JSON.stringify(v.length > 60 ? `${v.slice(0, 60)}…` : v)} (string)`;
+  if (Array.isArray(v)) return `an array of ${v.length}`;
+  if (ArrayBuffer.isView(v)) return `a ${v.constructor.name}`;
+  const name = (v as object).constructor?.name;
+  return name && name !== 'Object' ? `a ${name}` : 'an object';
+}
+
 export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
 }

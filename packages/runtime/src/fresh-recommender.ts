@@ -15,6 +15,7 @@
 import { AbortError } from './errors.js';
 import { fetchManifestText } from './download.js';
 import { RecommenderEventTarget } from './events.js';
+import { checkBudget, checkOptions, checkRequest } from './options.js';
 import { checkManifest, openModel, PeelRecommender } from './recommender.js';
 import type { Manifest } from '@peelrec/format';
 import type {
@@ -31,8 +32,8 @@ import type {
 
 /** Loads a model for this device's budget and returns a ready recommender (warmed up). */
 export async function createRecommender(options: RecommenderOptions): Promise<Recommender> {
+  checkOptions(options); // the app's object is kept as given (a key set to undefined means "absent" in budgetInputs)
   const freshness = options.freshness ?? 'cache-first';
-  if (freshness !== 'cache-first' && freshness !== 'network-first') throw new RangeError(`freshness must be 'cache-first' or 'network-first', got ${String(freshness)}`);
   const events = new RecommenderEventTarget();
   for (const [event, listener] of Object.entries(options.on ?? {})) {
     if (listener) events.on(event as RecommenderEventName, listener as (d: unknown) => void);
@@ -70,11 +71,13 @@ class FreshRecommender implements Recommender {
     return this.model.manifest;
   }
 
-  recommend(request: RecommendRequest): Promise<Recommendation[]> {
-    return this.serial(() => this.model.recommend(request));
+  async recommend(request: RecommendRequest): Promise<Recommendation[]> {
+    const checked = checkRequest(request); // before queueing: a bad request changes nothing
+    return this.serial(() => this.model.recommend(checked));
   }
 
-  setBudget(budget: number | 'auto'): Promise<RecommenderInfo> {
+  async setBudget(budget: number | 'auto'): Promise<RecommenderInfo> {
+    checkBudget(budget);
     return this.serial(async () => {
       const info = await this.model.setBudget(budget);
       this.budgetRequest = budget;
@@ -120,7 +123,7 @@ class FreshRecommender implements Recommender {
     let next: PeelRecommender | undefined;
     try {
       const fetchFn = this.options.fetch ?? globalThis.fetch.bind(globalThis);
-      const text = await fetchManifestText(url, fetchFn, signal, this.options.retries ?? 3);
+      const text = await fetchManifestText(url, fetchFn, signal, this.options.retries ?? 3, this.options.timeouts?.stallMs);
       const from = this.info.model;
       const to = text === this.model.manifestTextLoaded ? from : (await checkManifest(text)).model;
       if (signal.aborted) return;

@@ -33,7 +33,7 @@ export type {
   StorageMode,
   Freshness,
 } from './types.js';
-export { StorageError, BackendUnavailableError, AbortError, DownloadError, UserError, DisposedError } from './errors.js';
+export { StorageError, BackendUnavailableError, AbortError, DownloadError, UserError, DisposedError, OptionError, TimeoutError } from './errors.js';
 export {
   PeelrecError,
   ManifestError,

@@ -94,6 +94,16 @@ export class PersistQueue {
     this.queuedBytes.clear();
   }
 
+  /** Stops persisting for this session, dropping the writes not started: storage cannot hold what this load serves. */
+  stopPersisting(reason: string): void {
+    if (this.stopped) return;
+    this.pending -= this.queued.length;
+    this.queued = [];
+    this.queuedBytes.clear();
+    this.stopped = reason;
+    this.events.emit('storage', { mode: 'memory', reason });
+  }
+
   /** Queued writes wait until every hold is released (a load holds the queue until its selection is resident). */
   hold(): void {
     if (this.holds++ === 0) this.released = new Promise((r) => (this.release_ = r));

@@ -5,6 +5,7 @@
  * so no request ever sees half-swapped tensors.
  */
 import {
+  BudgetTooSmallError,
   computeContentHash,
   FileRefSchema,
   decodeUserShard,
@@ -21,11 +22,13 @@ import {
   type ManifestFile,
   type Selection,
 } from '@peelrec/format';
-import { budgetFromDevice, type BudgetDecision, type BudgetInputs } from './budget.js';
+import { atLeastMinimum, budgetFromDevice, type BudgetDecision, type BudgetInputs } from './budget.js';
 import { initBackend, probeWebGpu, type ActiveBackend } from './backend.js';
-import { DEFAULT_CONCURRENCY, downloadFiles, ProgressTracker, RETRY_BASE_MS, sleep, TRANSIENT_STATUS } from './download.js';
+import { BROWSER_API_MS } from './bounded.js';
+import { BoundedStore } from './bounded-store.js';
+import { DEFAULT_CONCURRENCY, downloadFiles, fetchTextOnce, ProgressTracker, RETRY_BASE_MS, sleep, TRANSIENT_STATUS } from './download.js';
 import { readBudgetInputs } from './environment.js';
-import { AbortError, DisposedError, DownloadError, StorageError, throwIfAborted, UserError } from './errors.js';
+import { AbortError, DisposedError, DownloadError, OptionError, StorageError, throwIfAborted, UserError } from './errors.js';
 import { RecommenderEventTarget } from './events.js';
 import { foldIn, nearestCentroid } from './fold-in.js';
 import { PersistQueue } from './persist.js';
@@ -41,6 +44,7 @@ import type {
   Recommendation,
   RecommendRequest,
   Recommender,
+  RecommenderEvents,
   RecommenderInfo,
   RecommenderOptions,
   StorageInfo,
@@ -180,9 +184,9 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
     const storeOpen = this.options.storage !== 'memory' ? this.openStore() : Promise.resolve();
     const backendReady = runtimeTuning.parallelBackend ? this.startBackend() : undefined;
     backendReady?.catch(() => {}); // awaited below; an earlier failure must not surface as unhandled
-    this.envAtStart = readBudgetInputs();
+    this.envAtStart = readBudgetInputs(this.options.timeouts?.browserApiMs);
     // Whether WebGPU may be chosen (then the budget waits for the backend), asked now so that the answer is ready.
-    const webGpuPossible = mayUseWebGpu(this.options.backend ?? 'auto');
+    const webGpuPossible = mayUseWebGpu(this.options.backend ?? 'auto', this.options.timeouts?.browserApiMs);
     if (!runtimeTuning.parallelBackend) await storeOpen;
     throwIfAborted(signal);
     // The last complete version, read while the network answers: an identical manifest was verified when it was stored,
@@ -254,7 +258,7 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
       const groups = this.manifestFile.userGroups.count;
       const group = prepared ? (await prepared).group : (this.options.userGroup ?? 0);
       if (!Number.isInteger(group) || group < 0 || group >= groups) {
-        throw new RangeError(`userGroup ${group} out of range [0, ${groups})`);
+        throw prepared ? new UserError(`user ${JSON.stringify(this.options.user)} has group ${group}, but the model has ${groups} groups`) : new OptionError('userGroup', group, `an integer in [0, ${groups}) (this model has ${groups} user groups)`);
       }
       await this.loadBlockTable(group, signal);
       // The budget depends on the backend only through WebGPU's binding limit: unless WebGPU may be chosen, the
@@ -263,8 +267,8 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
       backend.catch(() => {}); // awaited below
       if (await webGpuPossible) await backend;
       throwIfAborted(signal);
-      this.decision = await this.decide(this.budgetRequest);
-      const selection = this.select(group, this.decision.bytes);
+      const { decision, selection } = await this.budgeted(this.budgetRequest, group);
+      this.decision = decision;
       const blocks = this.loadSelection(selection, signal, [], backend);
       blocks.catch(() => {}); // awaited below
       await nextTask(); // the block requests reach the network first
@@ -290,8 +294,6 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
 
   recommend(request: RecommendRequest): Promise<Recommendation[]> {
     return this.serial(async () => {
-      const k = request.k ?? 20;
-      if (!Number.isInteger(k) || k < 0) throw new RangeError(`k must be an integer ≥ 0, got ${k}`);
       const user = await this.resolveUser(request.user, undefined);
       if (user.group !== this.selection.userGroup) await this.switchGroup(user.group);
       const exclude = new Set<number>();
@@ -300,6 +302,9 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
         if (p !== undefined) exclude.add(p);
       }
       if (request.excludeHistory !== false) for (const p of user.history ?? []) exclude.add(p);
+      // Capped at what can be ranked: the kernels size their heaps by k, and 2 ** 29 entries overran the WASM heap.
+      const k = Math.min(request.k ?? 20, this.itemIds.length - exclude.size);
+      if (k <= 0) return [];
       return (await this.topFor(user.vector, k, exclude)).map(({ position, score }) => {
         const meta = this.metadata?.[position];
         return { itemId: this.itemIds[position]!, score, position, ...(meta && { meta }) };
@@ -309,12 +314,11 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
 
   setBudget(budget: number | 'auto'): Promise<RecommenderInfo> {
     return this.serial(async () => {
-      const decision = await this.decide(budget);
       // Selecting first means a BudgetTooSmallError leaves everything as it was.
-      const selection = this.select(this.selection.userGroup, decision.bytes);
-      await this.loadSelection(selection, undefined);
+      const { decision, selection } = await this.budgeted(budget, this.selection.userGroup);
+      // The decision becomes `info.budget` together with the selection, before any event about either fires.
+      await this.loadSelection(selection, undefined, [], undefined, decision);
       this.budgetRequest = budget;
-      this.decision = decision;
       this.events.emit('budget', decision);
       this.schedulePromote();
       return this.info;
@@ -349,7 +353,8 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
 
   private async openStore(): Promise<void> {
     try {
-      this.store = await openIndexedDbStore(this.options.indexedDB);
+      const ms = this.options.timeouts?.browserApiMs ?? BROWSER_API_MS;
+      this.store = new BoundedStore(await openIndexedDbStore(this.options.indexedDB, ms), ms);
     } catch (e) {
       this.storageReason = e instanceof StorageError ? e.message : `IndexedDB unavailable: ${(e as Error)?.message ?? e}`;
       this.store = new MemoryStore();
@@ -368,9 +373,7 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
     const retries = this.options.retries ?? 3;
     for (let attempt = 0; text === undefined; attempt++) {
       try {
-        const res = await this.fetchFn(this.url, { signal, cache: 'no-cache' });
-        if (!res.ok) throw new DownloadError(this.url.href, res.status, `HTTP ${res.status} ${res.statusText}`.trim());
-        text = await res.text();
+        text = await fetchTextOnce(this.url, this.fetchFn, signal, this.options.timeouts?.stallMs);
       } catch (e) {
         await storeOpen;
         if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
@@ -444,7 +447,7 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
   private async loadBlockTable(group: number, signal: AbortSignal | undefined): Promise<void> {
     if (this.manifestValue.blocks.some((e) => e.userGroup === group)) return;
     const ref = this.manifestFile.blockTables[group];
-    if (!ref) throw new RangeError(`userGroup ${group} out of range [0, ${this.manifestFile.userGroups.count})`);
+    if (!ref) throw new ManifestError(`the manifest has no block table for user group ${group} (it has ${this.manifestFile.userGroups.count} groups)`);
     let table: BlockTable | undefined;
     // A table committed for this very (trusted) version passed parseBlockTable against this manifest before it was
     // stored, and its bytes were just re-verified by hash: its schema walk is not repeated.
@@ -455,7 +458,13 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
   }
 
   private async startBackend(): Promise<void> {
-    this.backend = await initBackend(this.options.backend ?? 'auto', this.options, (from, to, reason) => this.events.emit('fallback', { from, to, reason }), this.skip);
+    // Fallback events wait until `info.backend` names the backend they fell back to (listeners read info).
+    const fallbacks: RecommenderEvents['fallback'][] = [];
+    try {
+      this.backend = await initBackend(this.options.backend ?? 'auto', this.options, (from, to, reason) => void fallbacks.push({ from, to, reason }), this.skip);
+    } finally {
+      for (const f of fallbacks) this.events.emit('fallback', f);
+    }
     const active = this.backend;
     void active.lost.then((reason) => {
       if (this.disposed || this.backend !== active) return;
@@ -478,10 +487,8 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
     this.scorer.forget();
     await this.startBackend();
     await this.scorer.prepare();
-    const decision = await this.decide(this.budgetRequest);
-    const selection = this.select(this.selection.userGroup, decision.bytes);
-    this.decision = decision;
-    await this.loadSelection(selection, undefined);
+    const { decision, selection } = await this.budgeted(this.budgetRequest, this.selection.userGroup);
+    await this.loadSelection(selection, undefined, [], undefined, decision);
     await this.scorer.warmUp();
   }
 
@@ -497,7 +504,7 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
   }
 
   private async decide(budget: number | 'auto'): Promise<BudgetDecision> {
-    const env = await (this.envAtStart ?? readBudgetInputs());
+    const env = await (this.envAtStart ?? readBudgetInputs(this.options.timeouts?.browserApiMs));
     this.envAtStart = undefined;
     const inputs: BudgetInputs = {
       ...env,
@@ -510,6 +517,33 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
     return budgetFromDevice(inputs);
   }
 
+  /**
+   * The budget decision for `budget` and the selection it allows in `group`. Storage limits what is persisted, not
+   * what can be served: when the storage headroom cannot hold even the smallest selection, this load stops
+   * persisting (memory mode, with the reason in `info.storage`) and the storage limit no longer applies. An
+   * automatic budget below the model's smallest selection serves that selection; only an app's explicit budget
+   * (or WebGPU's binding limit) below it is a BudgetTooSmallError.
+   */
+  private async budgeted(budget: number | 'auto', group: number): Promise<{ decision: BudgetDecision; selection: Selection }> {
+    let decision = await this.decide(budget);
+    for (;;) {
+      try {
+        return { decision, selection: this.select(group, decision.bytes) };
+      } catch (e) {
+        if (!(e instanceof BudgetTooSmallError)) throw e;
+        if (decision.decidedBy === 'storage') {
+          const size = (n: number) => (n < 2 ** 20 ? `${n} bytes` : `${(n / 2 ** 20).toFixed(1)} MiB`);
+          this.queue.stopPersisting(`storage headroom of ${size(decision.limits.storage!.headroom)} cannot hold the smallest selection (${size(e.minimumBytes)}): serving from memory, nothing is stored`);
+          decision = await this.decide(budget);
+        } else if (decision.decidedBy === 'deviceMemory' || decision.decidedBy === 'default') {
+          decision = atLeastMinimum(decision, e.minimumBytes);
+        } else {
+          throw e;
+        }
+      }
+    }
+  }
+
   private select(userGroup: number, bytes: number): Selection {
     // Resident bytes as the scorer holds them: f16 blocks at 2 bytes on the wasm kernel, widened to f32 elsewhere
     // (before the backend is up, as it will hold them on the backend expected: WebGPU is awaited before selecting).
@@ -518,7 +552,7 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
   }
 
   /** Makes `selection` resident, fetching only blocks not resident yet (plus `extra` files in the same progress totals). */
-  private async loadSelection(selection: Selection, signal: AbortSignal | undefined, extra: FileJob[] = [], backendReady?: Promise<void>): Promise<void> {
+  private async loadSelection(selection: Selection, signal: AbortSignal | undefined, extra: FileJob[] = [], backendReady?: Promise<void>, decision?: BudgetDecision): Promise<void> {
     const payloads = new Map<string, Uint8Array>();
     const jobs: FileJob[] = [...extra];
     // Heaviest blocks first: they matter most if the load is cut short or storage runs out.
@@ -531,9 +565,10 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
     await backendReady;
     throwIfAborted(signal);
     // Selected before the backend was up, which then came up holding blocks otherwise (e.g. WASM failed, CPU took over).
-    if (!this.scorer.holdsAsCounted(selection)) return this.loadSelection(this.select(selection.userGroup, selection.budgetBytes), signal);
+    if (!this.scorer.holdsAsCounted(selection)) return this.loadSelection(this.select(selection.userGroup, selection.budgetBytes), signal, [], undefined, decision);
     this.scorer.apply(selection, (g, b) => payloads.get(`${g}/${b}`)!);
     const changed = this.selection !== undefined;
+    if (decision) this.decision = decision;
     this.selection = selection;
     if (changed) this.events.emit('selection', { selection, residentBytes: this.scorer.residentBytes });
   }
@@ -616,6 +651,7 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
         retryDelayMs: RETRY_BASE_MS,
         progress,
         onIntegrity: (e) => this.events.emit('integrity', e),
+        stallMs: this.options.timeouts?.stallMs,
       },
       (ref, bytes) => {
         const job = byRef.get(ref)!;
@@ -796,10 +832,10 @@ function nextTask(): Promise<void> {
 }
 
 /** Whether the backend may end up WebGPU (so the budget must wait for its limits): asked for, or offered a hardware adapter in 'auto'. */
-async function mayUseWebGpu(preference: BackendPreference): Promise<boolean> {
+async function mayUseWebGpu(preference: BackendPreference, ms: number | undefined): Promise<boolean> {
   if (preference === 'webgpu') return true;
   if (preference !== 'auto') return false;
-  const probe = await probeWebGpu();
+  const probe = await probeWebGpu(ms);
   return probe.adapter !== undefined && !probe.adapter.isFallbackAdapter;
 }
 

@@ -161,6 +161,8 @@ export class Scorer {
 
   /** The top `k` items (score descending, ties by position) for a user vector of length fullDim, skipping `exclude` positions. */
   async top(vector: Float32Array, k: number, exclude: ReadonlySet<number>): Promise<ScoredPosition[]> {
+    // Every kernel sizes its heap by k: never more than the catalog, whatever the caller asked.
+    k = Math.min(k, this.manifest.items.count);
     if (this.plan) {
       const kernel = this.kernel();
       if (!kernel) throw new Error('packed segments outlived their kernel'); // forget() drops both together

@@ -15,7 +15,8 @@
  */
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import { sha256Hex } from '@peelrec/format';
-import { StorageError } from './errors.js';
+import { BROWSER_API_MS, within } from './bounded.js';
+import { StorageError, TimeoutError } from './errors.js';
 
 export const DB_NAME = 'peelrec-runtime';
 export const SCHEMA_VERSION = 1;
@@ -128,14 +129,20 @@ export class MemoryStore implements ModelStore {
   close() {}
 }
 
-/** Opens the IndexedDB store; rejects with StorageError when IndexedDB is missing, blocked or broken (callers fall back to memory). */
-export async function openIndexedDbStore(factory: IDBFactory | undefined = globalThis.indexedDB): Promise<IndexedDbStore> {
+/**
+ * Opens the IndexedDB store; rejects with StorageError when IndexedDB is missing, blocked, broken or silent for
+ * `ms` (an open queued behind another tab's blocked upgrade or deletion never answers), and callers fall back to
+ * memory. The connection closes itself when another tab needs to upgrade or delete the database.
+ */
+export async function openIndexedDbStore(factory: IDBFactory | undefined = globalThis.indexedDB, ms = BROWSER_API_MS): Promise<IndexedDbStore> {
   if (!factory) throw new StorageError('IndexedDB is not available in this context');
   // idb's openDB calls the global indexedDB synchronously; an injected factory (tests, workers) is swapped in for that call only.
   const g = globalThis as { indexedDB?: IDBFactory };
   const previous = g.indexedDB;
+  const state: ConnectionState = {};
+  let opening: Promise<IDBPDatabase<CacheSchema>> | undefined;
   try {
-    const db = await new Promise<IDBPDatabase<CacheSchema>>((resolve, reject) => {
+    opening = new Promise<IDBPDatabase<CacheSchema>>((resolve, reject) => {
       const swap = previous !== factory;
       if (swap) g.indexedDB = factory;
       try {
@@ -151,13 +158,25 @@ export async function openIndexedDbStore(factory: IDBFactory | undefined = globa
           blocked() {
             reject(new StorageError('IndexedDB upgrade is blocked by another tab holding an older version open'));
           },
+          // Another tab (a newer runtime, or an app clearing data) must not wait on this one: close, go on in memory.
+          blocking(_current, _blocked, event) {
+            state.closed = 'the database was closed for another tab upgrading or deleting it';
+            (event.target as IDBDatabase).close();
+          },
+          terminated() {
+            state.closed = 'the browser closed the database connection';
+          },
         }).then(resolve, reject);
       } finally {
         if (swap) g.indexedDB = previous;
       }
     });
-    return new IndexedDbStore(db);
+    const db = await within(opening, ms, 'IndexedDB open');
+    return new IndexedDbStore(db, state);
   } catch (e) {
+    // An open that answers after its bound must not stay open: it would block other tabs' upgrades for nothing.
+    opening?.then((db) => db.close(), () => {});
+    if (e instanceof TimeoutError) throw new StorageError(`IndexedDB did not open within ${ms} ms (another tab may be upgrading or deleting the database)`, { cause: e });
     throw e instanceof StorageError ? e : new StorageError(`IndexedDB cannot be opened: ${(e as Error)?.message ?? e}`, { cause: e });
   }
 }
@@ -181,10 +200,23 @@ export function isQuotaLike(e: unknown): boolean {
   return name === 'QuotaExceededError' || name === 'AbortError';
 }
 
+/** Set by the connection's callbacks when it closed under the store. */
+interface ConnectionState {
+  closed?: string;
+}
+
 export class IndexedDbStore implements ModelStore {
   readonly mode = 'indexeddb' as const;
 
-  constructor(private readonly db: IDBPDatabase<CacheSchema>) {}
+  constructor(
+    private readonly db: IDBPDatabase<CacheSchema>,
+    private readonly state: ConnectionState = {},
+  ) {}
+
+  /** Why the connection is closed (another tab's upgrade or deletion, the browser), if it is. */
+  get closedReason(): string | undefined {
+    return this.state.closed;
+  }
 
   async current(manifestUrl: string): Promise<CachedModel | undefined> {
     const tx = this.db.transaction(['current', 'models'], 'readonly');
@@ -348,6 +380,7 @@ export class IndexedDbStore implements ModelStore {
   }
 
   close(): void {
+    this.state.closed ??= 'closed';
     this.db.close();
   }
 }

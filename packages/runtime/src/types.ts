@@ -21,7 +21,7 @@ export type UserInput =
 
 export interface RecommendRequest {
   readonly user: UserInput;
-  /** How many items to return (default 20). */
+  /** How many items to return (default 20): an integer ≥ 1, capped at the items that can be ranked (the catalog less the excluded). */
   readonly k?: number;
   /** External item ids never to return (e.g. already seen). A `history` user's items are excluded too unless `excludeHistory` is false. */
   readonly exclude?: Iterable<string>;
@@ -140,6 +140,13 @@ export interface RecommenderOptions {
    * fetched first, so a new version is used on this very load (the cache serves it only when offline).
    */
   readonly freshness?: Freshness;
+  /**
+   * Upper bounds on waits the runtime does not control, in ms. `stallMs` (default 20 000): a request with no
+   * response, or no new body bytes, for this long is cut and retried like a network error. `browserApiMs` (default
+   * 10 000): IndexedDB (open, reads, writes), `storage.estimate()` and the WebGPU adapter request; past it the load
+   * goes on without that API (memory storage, no storage input, another backend) and says why in `info`.
+   */
+  readonly timeouts?: { readonly stallMs?: number; readonly browserApiMs?: number };
   /** Listeners registered before loading starts, so events of the load itself (fallback, storage) are seen. */
   readonly on?: { readonly [E in RecommenderEventName]?: (detail: RecommenderEvents[E]) => void };
 }

@@ -121,6 +121,24 @@ describe('downloadFiles', () => {
     expect(Date.now() - t0).toBeLessThan(10_000); // the backoff sleep was interrupted, not waited out
   });
 
+  it('a transport failure named AbortError that the caller did not ask for is a network failure: retried, then DownloadError', async () => {
+    const { map, refs } = await files(1);
+    const s = serve(map);
+    // Firefox can fail a body read with a DOMException named AbortError when the connection drops.
+    const dropped = (fails: number): typeof globalThis.fetch => async (input, init) => {
+      const res = await s.fetch(input, init);
+      if (s.requests.length > fails) return res;
+      const body = new ReadableStream<Uint8Array>({ pull: (c) => c.error(new DOMException('The operation was aborted.', 'AbortError')) });
+      return new Response(body, { status: res.status });
+    };
+    const got: Uint8Array[] = [];
+    await downloadFiles(refs, opts(dropped(1)), (_, bytes) => void got.push(bytes));
+    expect(got).toEqual([map.get('f0.bin')]);
+    const err = await downloadFiles(refs, opts(dropped(Infinity), { retries: 1 }), () => {}).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DownloadError);
+    expect(err).toMatchObject({ name: 'DownloadError', url: 'f0.bin', status: undefined, message: 'Download of f0.bin failed: The operation was aborted.' });
+  });
+
   it('reports progress per file with running totals that add up', async () => {
     const { map, refs } = await files(4, 5000);
     const s = serve(map);

@@ -2,6 +2,7 @@ import { IDBFactory } from 'fake-indexeddb';
 import { decodeBlock } from '@peelrec/format';
 import { createRecommender, scoreReference, type Recommender, type RecommenderOptions } from '../src/index.js';
 import { buildFixture, bytesOf, type Fixture, type FixtureOptions } from './fixtures/artifact.js';
+import { recording } from './error-contract.js';
 import { MANIFEST_URL, serve, type ServedFetch } from './fixtures/serve.js';
 
 export interface Harness {
@@ -21,15 +22,31 @@ export async function harness(options: FixtureOptions = {}): Promise<Harness> {
     server,
     idb,
     open: (extra = {}) =>
-      createRecommender({
-        manifestUrl: MANIFEST_URL,
-        backend: 'cpu',
-        fetch: server.fetch,
-        indexedDB: idb,
-        budgetInputs: { deviceMemory: 4, storage: { quota: 1e9, usage: 0 } },
-        ...extra,
-      }),
+      recording(
+        createRecommender({
+          manifestUrl: MANIFEST_URL,
+          backend: 'cpu',
+          fetch: server.fetch,
+          indexedDB: idb,
+          budgetInputs: { deviceMemory: 4, storage: { quota: 1e9, usage: 0 } },
+          ...extra,
+        }),
+      ).then(recorded),
   };
+}
+
+/** The recommender with every rejection of its public calls recorded for the error contract (test/setup.ts). */
+function recorded(rec: Recommender): Recommender {
+  return new Proxy(rec, {
+    get(target, key) {
+      const v = Reflect.get(target, key, target) as unknown;
+      if (typeof v !== 'function') return v;
+      return (...args: unknown[]) => {
+        const out = (v as (...a: unknown[]) => unknown).apply(target, args);
+        return out instanceof Promise ? recording(out) : out;
+      };
+    },
+  });
 }
 
 /** scoreReference over the recommender's own selection, with blocks decoded from the artifact files. */

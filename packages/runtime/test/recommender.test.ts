@@ -80,7 +80,7 @@ describe('scoring agrees with scoreReference (cpu backend)', () => {
     expect(next.map((r) => r.itemId)).not.toContain(all[2]!.itemId);
     expect(next[0]!.itemId).toBe(all[1]!.itemId);
     for (let i = 1; i < next.length; i++) expect(next[i - 1]!.score).toBeGreaterThanOrEqual(next[i]!.score);
-    expect(await rec.recommend({ user: { id: '3' }, k: 0 })).toEqual([]);
+    await expect(rec.recommend({ user: { id: '3' }, k: 0 })).rejects.toMatchObject({ name: 'OptionError', option: 'k', value: 0 });
   });
 
   it('leaks no tensors across 1,000 calls', async () => {
@@ -212,7 +212,9 @@ describe('users', () => {
     await rec.recommend({ user: { id: '6' }, k: 3 });
     expect(h.server.requests.filter((p) => p.startsWith('users/'))).toEqual(['users/shard-1.bin']);
     await expect(rec.recommend({ user: { id: '10' }, k: 3 })).rejects.toBeInstanceOf(UserError);
-    await expect(rec.recommend({ user: { vector: [1, 2], group: 0 }, k: 3 })).rejects.toThrow(/16/);
+    const short = await rec.recommend({ user: { vector: [1, 2], group: 0 }, k: 3 }).catch((e: unknown) => e);
+    expect(short).toBeInstanceOf(UserError);
+    expect(short).toMatchObject({ name: 'UserError', message: 'user vector has 2 dims, expected 16' });
     await expect(rec.recommend({ user: { vector: new Float32Array(16), group: 7 }, k: 3 })).rejects.toThrow(/group 7/);
   });
 

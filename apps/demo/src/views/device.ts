@@ -9,6 +9,7 @@ const SOURCE: Record<RecommenderInfo['budget']['decidedBy'], string> = {
   default: 'assumed memory (none reported)',
   storage: 'free storage',
   webgpu: 'WebGPU buffer limit',
+  minimum: "the model's smallest selection",
 };
 
 export function renderDevice(el: HTMLElement, info: RecommenderInfo): void {
@@ -25,5 +26,6 @@ export function renderDevice(el: HTMLElement, info: RecommenderInfo): void {
     facts.push(['Storage limit', `${formatBytes(budget.limits.storage.bytes)} (half of ${formatBytes(budget.limits.storage.headroom)} free)`]);
   }
   if (budget.limits.webgpu) facts.push(['WebGPU limit', formatBytes(budget.limits.webgpu.bytes)]);
+  if (budget.limits.minimum) facts.push(['Model minimum', `${formatBytes(budget.limits.minimum.bytes)} (above the automatic budget)`, true]);
   renderFacts(el, facts);
 }

@@ -1,6 +1,6 @@
 /**
  * Budgets: navigator.deviceMemory → budget → selection → downloads, in the
- * page and in a worker, on the `wide` fixture (a 9.8 MiB table per user
+ * page and in a worker, on the `wide` fixture (a 9.1 MiB table per user
  * group), so the 4 and 8 MiB budgets of deviceMemory 0.25 and 0.5 select part
  * of it and the larger ones all of it.
  */

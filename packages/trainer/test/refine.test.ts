@@ -5,7 +5,8 @@ import { groupItems } from '../src/groups/item-groups.js';
 import { generateSynthetic } from '../src/synthetic/generate.js';
 import { trainBackbone } from '../src/backbone/index.js';
 import { carveValidation, refineUserGroups, REFINE_DEFAULTS, type RefineInput } from '../src/refine/index.js';
-import { chooseScoring, chooseWeights, Controller, effectiveBackward, effectiveFactors, keepMask, makeRandom, softKeep } from '../src/refine/refine-core.mjs';
+import { mulberry32 } from '../src/data/mulberry32.mjs';
+import { chooseScoring, chooseWeights, Controller, effectiveBackward, effectiveFactors, keepMask, softKeep } from '../src/refine/refine-core.mjs';
 
 const d = generateSynthetic({ users: 200, items: 240, seed: 9, meanInteractions: 20 });
 const D = 16;
@@ -151,7 +152,7 @@ describe('Controller', () => {
   const G = 3;
   const B = 5;
   const make = () => {
-    const c = new Controller(4, makeRandom(3));
+    const c = new Controller(4, mulberry32(3));
     // away from the near-uniform start, so every path of the gradient matters
     for (let k = 0; k < c.params.length; k++) c.params[k] *= 30;
     return c;

@@ -1,22 +1,10 @@
+import { Mulberry32 } from './mulberry32.mjs';
+
 /**
  * Seeded pseudo-random numbers (mulberry32). Everything random in the
  * pipeline draws from one of these so the same seed gives the same artifact.
  */
-export class Random {
-  private state: number;
-
-  constructor(seed: number) {
-    this.state = seed >>> 0 || 0x9e3779b9;
-  }
-
-  /** Uniform in [0, 1). */
-  next(): number {
-    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-
+export class Random extends Mulberry32 {
   /** Uniform integer in [0, n). */
   int(n: number): number {
     return Math.floor(this.next() * n);

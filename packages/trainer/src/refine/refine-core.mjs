@@ -4,6 +4,8 @@
 // All large arrays live in one shared WebAssembly memory so the SIMD GEMM kernel can read them.
 // The method and its formulae are documented in the trainer README ("Refinement").
 
+import { mulberry32 } from '../data/mulberry32.mjs';
+
 /**
  * @typedef {{
  *   nUsers: number, nItems: number, dim: number, blockDim: number, blocks: number, itemGroups: number,
@@ -15,22 +17,29 @@
  *   batch: number, negatives: number, epochs: number, patience: number, lr: number, controllerLr: number,
  *   outerEvery: number, elastic: number[], hidden: number, renormalize: boolean, softSelection: boolean, seed: number
  * }} RefineTask
- * @typedef {{ epochsRun: number, bestEpoch: number, alpha: number, temperature: number, valLossBefore: number, valLossAfter: number,
- *   valRecallAfter: number, valRecallStart: number, learnedWeights: boolean, scoring: 'mean' | 'truncated', weights: number[], edges: number, valEdges: number }} RefineResult
+ * @typedef {object} RefineResult
+ * @property {number} epochsRun
+ * @property {number} bestEpoch
+ * @property {number} alpha
+ * @property {number} temperature Temperature applied to the controller's weights, chosen on validation (1 = as learned).
+ * @property {number} valLossBefore
+ * @property {number} valLossAfter
+ * @property {number} valRecallAfter Validation Recall@20 (mean over the elastic budgets) of the shipped table and weights; 0
+ *   without validation edges. refineGroup reports it under the trained-for rule, refineUserGroups under the pooled choice.
+ * @property {number} valRecallStart Validation Recall@20 of the untrained controller's weights (first-k selection) on the
+ *   shipped table, trained-for scoring rule.
+ * @property {boolean} learnedWeights Whether the learned weights beat the untrained controller's on validation Recall@20 and were kept.
+ * @property {'mean' | 'truncated'} scoring The scoring rule (@peelrec/format README, "Scoring"): refineGroup reports the
+ *   trained-for rule; refineUserGroups replaces it with the one chosen on validation pooled over the groups (chooseScoring).
+ * @property {{ mean: number[], truncated: number[] }} ruleRecalls Validation Recall@20 of the shipped table and weights at each
+ *   elastic budget, under each scoring rule (empty without validation edges).
+ * @property {number} rankedUsers Validation users ranked for the recalls.
+ * @property {number[]} weights
+ * @property {number} edges
+ * @property {number} valEdges
  * @typedef {(a: number, sai: number, sap: number, b: number, ldb: number, c: number, ldc: number,
  *   m: number, n: number, k: number, acc: number) => void} GemmFn
  */
-
-/** mulberry32, the same generator as src/data/random.ts. */
-export function makeRandom(seed) {
-  let state = seed >>> 0 || 0x9e3779b9;
-  return () => {
-    let t = (state = (state + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const FEATURES = 3;
 /**
@@ -382,7 +391,7 @@ export function refineGroup(t, buf, gemm, tick) {
   const { nUsers, nItems, dim: D, blockDim, blocks: B, itemGroups: G } = t;
   const P = t.batch;
   const N = t.negatives;
-  const rand = makeRandom(t.seed);
+  const rand = mulberry32(t.seed);
   const U = new Float32Array(buf, t.users, nUsers * D);
   const V0 = new Float32Array(buf, t.items, nItems * D);
   const ip = new Uint32Array(buf, t.innerIndptr, nUsers + 1);
@@ -461,7 +470,7 @@ export function refineGroup(t, buf, gemm, tick) {
   let curMask = new Uint8Array(G * B).fill(1);
   /** @type {{ m: Float64Array, s: Float64Array } | null} */
   let curSoft = null;
-  /** The weights behind `eff`. */
+  /** @type {Float64Array} The weights behind `eff`. */
   let curW = new Float64Array(G * B).fill(1 / B);
   /** Scoring rule behind `eff`: the mean over kept blocks (renormalised) or the truncated full-table score. */
   let curRenorm = t.renormalize;
@@ -602,7 +611,7 @@ export function refineGroup(t, buf, gemm, tick) {
     let total = 0;
     for (const f of t.elastic) {
       setEff(w, f);
-      const r = makeRandom(t.seed ^ 0x5bd1e995);
+      const r = mulberry32(t.seed ^ 0x5bd1e995);
       let sum = 0;
       for (let off = 0; off < t.valCount; off += P) {
         const rows = Math.min(P, t.valCount - off);
@@ -623,7 +632,7 @@ export function refineGroup(t, buf, gemm, tick) {
   }
   const rankUsers = [...valSets.keys()].sort((a, b) => a - b);
   {
-    const r = makeRandom(t.seed ^ 0x27d4eb2f);
+    const r = mulberry32(t.seed ^ 0x27d4eb2f);
     for (let k = rankUsers.length - 1; k > 0; k--) {
       const j = Math.floor(r() * (k + 1));
       [rankUsers[k], rankUsers[j]] = [rankUsers[j], rankUsers[k]];
@@ -708,7 +717,7 @@ export function refineGroup(t, buf, gemm, tick) {
     setEff(uniform, 1);
     for (let e = -4; e <= 6; e += 0.5) {
       const a = Math.pow(2, e);
-      const l = batchLoss(eU, eI, 0, probeRows, a, false, makeRandom(t.seed + 17));
+      const l = batchLoss(eU, eI, 0, probeRows, a, false, mulberry32(t.seed + 17));
       if (l < bestLoss) {
         bestLoss = l;
         alpha = a;

@@ -287,56 +287,32 @@ async function fetchRun(
   const end = task.ranged ? last.offset! + last.byteLength : last.byteLength;
   for (const r of run) options.progress?.report('start', refName(r), 0, r.byteLength);
   const headers: Record<string, string> = task.ranged ? { Range: `bytes=${start}-${end - 1}` } : {};
-  const stallMs = options.stallMs ?? STALL_MS;
-  const guard = new StallGuard(stallMs, `the request for ${refName(run[0]!)}`, options.signal);
-  try {
-    await guardedRun(task, run, shared, bypassCache, options, ledger, url, headers, start, end, guard);
-  } catch (e) {
-    // A stall is a network failure like a cut (retried), not the caller's abort.
-    if (guard.stalled && !options.signal?.aborted) throw new DownloadError(refName(run[0]!), undefined, `no response or no new bytes for ${stallMs} ms (stalled)`, { cause: guard.stalled });
-    throw e;
-  } finally {
-    guard.done();
-  }
-}
-
-async function guardedRun(
-  task: Task,
-  run: readonly FileRef[],
-  shared: Shared,
-  bypassCache: boolean,
-  options: DownloadOptions,
-  ledger: Ledger,
-  url: URL,
-  headers: Record<string, string>,
-  start: number,
-  end: number,
-  guard: StallGuard,
-): Promise<void> {
-  const res = await guard.race(options.fetch(url, { signal: guard.signal, cache: bypassCache ? 'reload' : 'default', headers }));
-  guard.touch();
-  if (!res.ok) throw new DownloadError(refName(run[0]!), res.status, `HTTP ${res.status} ${res.statusText}`.trim());
-  const partial = task.ranged && res.status === 206;
-  const whole = task.ranged && !partial;
-  let finishWhole: (() => void) | undefined;
-  if (whole) {
-    const reader = shared.wholeReaders.get(task.url);
-    if (reader) {
-      guard.done(); // waiting on another request, which has its own guard
-      await res.body?.cancel().catch(() => {});
-      await reader; // what it could not deliver is fetched again by the caller
-      return;
+  return stallGuarded(refName(run[0]!), 'no response or no new bytes', options, async (guard) => {
+    const res = await guard.race(options.fetch(url, { signal: guard.signal, cache: bypassCache ? 'reload' : 'default', headers }));
+    guard.touch();
+    if (!res.ok) throw new DownloadError(refName(run[0]!), res.status, `HTTP ${res.status} ${res.statusText}`.trim());
+    const partial = task.ranged && res.status === 206;
+    const whole = task.ranged && !partial;
+    let finishWhole: (() => void) | undefined;
+    if (whole) {
+      const reader = shared.wholeReaders.get(task.url);
+      if (reader) {
+        guard.done(); // waiting on another request, which has its own guard
+        await res.body?.cancel().catch(() => {});
+        await reader; // what it could not deliver is fetched again by the caller
+        return;
+      }
+      shared.wholeReaders.set(task.url, new Promise((r) => (finishWhole = r)));
     }
-    shared.wholeReaders.set(task.url, new Promise((r) => (finishWhole = r)));
-  }
-  try {
-    await readBody(task, run, res, whole ? shared.refsOf.get(task.url)!.filter((r) => !shared.verified.has(r)) : run, start, end, partial, shared, options, ledger, guard);
-  } finally {
-    if (finishWhole) {
-      shared.wholeReaders.delete(task.url);
-      finishWhole();
+    try {
+      await readBody(task, run, res, whole ? shared.refsOf.get(task.url)!.filter((r) => !shared.verified.has(r)) : run, start, end, partial, shared, options, ledger, guard);
+    } finally {
+      if (finishWhole) {
+        shared.wholeReaders.delete(task.url);
+        finishWhole();
+      }
     }
-  }
+  });
 }
 
 /** Streams `res` into one buffer per target ref, hashing each as soon as it is complete. */
@@ -502,15 +478,23 @@ export async function fetchManifestText(url: URL, fetchFn: typeof fetch, signal:
 }
 
 /** One request for a small text (the manifest), cut when it stalls; throws DownloadError for an HTTP error or a stall. */
-export async function fetchTextOnce(url: URL, fetchFn: typeof fetch, signal: AbortSignal | undefined, stallMs = STALL_MS): Promise<string> {
-  const guard = new StallGuard(stallMs, `the request for ${url.href}`, signal);
-  try {
+export function fetchTextOnce(url: URL, fetchFn: typeof fetch, signal: AbortSignal | undefined, stallMs = STALL_MS): Promise<string> {
+  return stallGuarded(url.href, 'no response', { signal, stallMs }, async (guard) => {
     const res = await guard.race(fetchFn(url, { signal: guard.signal, cache: 'no-cache' }));
     guard.touch();
     if (!res.ok) throw new DownloadError(url.href, res.status, `HTTP ${res.status} ${res.statusText}`.trim());
-    return await guard.race(res.text());
+    return guard.race(res.text());
+  });
+}
+
+/** Runs one request under a {@link StallGuard}: a stall (not the caller's abort) becomes a DownloadError naming `file`, which callers retry like a cut. */
+async function stallGuarded<T>(file: string, what: string, options: { signal?: AbortSignal; stallMs?: number }, request: (guard: StallGuard) => Promise<T>): Promise<T> {
+  const ms = options.stallMs ?? STALL_MS;
+  const guard = new StallGuard(ms, `the request for ${file}`, options.signal);
+  try {
+    return await request(guard);
   } catch (e) {
-    if (guard.stalled && !signal?.aborted) throw new DownloadError(url.href, undefined, `no response for ${stallMs} ms (stalled)`, { cause: guard.stalled });
+    if (guard.stalled && !options.signal?.aborted) throw new DownloadError(file, undefined, `${what} for ${ms} ms (stalled)`, { cause: guard.stalled });
     throw e;
   } finally {
     guard.done();

@@ -1,11 +1,13 @@
 import { resolve } from 'node:path';
 import { defineConfig } from 'vite';
+import { sourceResolve } from '../scripts/source-condition.mjs';
 import { watPlugin } from './src/wat-plugin.js';
 
 const page = resolve(import.meta.dirname, 'page');
 
 // The benchmark pages, built once per run and served by src/server.ts (COOP/COEP).
 export default defineConfig({
+  ...sourceResolve,
   root: page,
   base: '/',
   logLevel: 'warn',

@@ -3,9 +3,14 @@
  * (playwright-core's own browsers cannot be downloaded here). PEELREC_CHROMIUM
  * selects another executable (the root `npm test` sets it).
  */
+import { register } from 'node:module';
 import { defineConfig } from '@playwright/test';
 import { CHROMIUM_FLAGS, findChromium } from '../scripts/chromium.mjs';
 import { DEMO_PORT, HARNESS_PORT } from './scripts/fixtures.js';
+
+// The specs import the workspace packages: their sources, not a dist/ that a fresh clone has not built
+// (scripts/source-condition.mjs). The runner and each worker load this config, so all of them resolve so.
+register('../scripts/source-hooks.mjs', import.meta.url);
 
 export const chromiumPath = findChromium();
 export const chromiumArgs = [...CHROMIUM_FLAGS];
@@ -36,7 +41,7 @@ export default defineConfig({
     { name: 'demo', testMatch: ['**/demo.spec.ts'], use: { baseURL: `http://localhost:${DEMO_PORT}` } },
   ],
   webServer: {
-    command: 'node --import tsx scripts/serve.ts', // tsx from this package, whatever the PATH
+    command: 'node --conditions=@peelrec/source --import tsx scripts/serve.ts', // tsx from this package, whatever the PATH
     url: `http://localhost:${HARNESS_PORT}/`,
     timeout: 15 * 60_000, // first run trains the fixtures
     reuseExistingServer: !process.env.CI,

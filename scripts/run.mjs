@@ -7,6 +7,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findChromium } from './chromium.mjs';
+import { foreground } from './foreground.mjs';
+import { SOURCE_CONDITION } from './source-condition.mjs';
 import { tally } from './tally.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -63,7 +65,20 @@ switch (command) {
   }
   case 'demo': {
     install();
-    must(pnpm(['--filter', '@peelrec/demo', 'run', 'start', ...rest], { env }), 'demo');
+    // The server runs until Ctrl-C, which is how it stops: started here directly, so that it can exit 0 (see foreground.mjs).
+    const args = [`--conditions=${SOURCE_CONDITION}`, '--import', 'tsx', 'scripts/start.ts', ...rest];
+    env.INIT_CWD ??= process.cwd(); // PEELREC_MODEL_DIR is relative to it (npm sets it; `node scripts/run.mjs` does not)
+    const status = await foreground(process.execPath, args, { cwd: join(root, 'apps/demo'), env });
+    if (status === 130) process.exit(130); // Ctrl-C before the server was up (while building): stopped, not failed
+    must(status, 'demo');
+    break;
+  }
+  case 'pack': {
+    install();
+    // pnpm pack: it builds dist/ (prepack) and writes the version of @peelrec/format where the manifest says workspace:*.
+    const out = join(root, 'dist/packages');
+    must(pnpm(['--filter', '@peelrec/format', '--filter', '@peelrec/runtime', 'pack', '--pack-destination', out]), 'pnpm pack');
+    console.log(`\n[peelrec] tarballs in ${out}: npm install them both (see packages/runtime/README.md, "Quick start")`);
     break;
   }
   case 'bench': {
@@ -78,6 +93,6 @@ switch (command) {
     break;
   }
   default:
-    console.error('usage: node scripts/run.mjs <demo|test|bench|train> [args...]');
+    console.error('usage: node scripts/run.mjs <demo|test|bench|train|pack> [args...]');
     process.exit(2);
 }

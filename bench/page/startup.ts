@@ -25,6 +25,9 @@ export interface StartupResult {
   readonly cachedBytes: number;
   readonly residentBytes: number;
   readonly recommendations: number;
+  /** The user group scored, and whether it was served from the group-blind plan (issue 27). */
+  readonly userGroup: number;
+  readonly groupBlind: boolean;
   /** Where the time went: resource timings (ms from navigation start) and the runtime's progress events. */
   readonly timeline: {
     readonly appCodeLoadedMs: number;
@@ -50,7 +53,11 @@ async function main() {
   const q = new URLSearchParams(location.search);
   const manifestUrl = new URL(q.get('manifest')!, location.href).href;
   const budget = Number(q.get('budget'));
-  const user = { id: q.get('user') ?? '0' };
+  // `history=a,b`: a new user folded in on the device (no user named at creation); otherwise a known user.
+  const history = q.get('history')?.split(',');
+  const user = history ? { history } : { id: q.get('user') ?? '0' };
+  const prepare = history ? {} : { user: { id: q.get('user') ?? '0' } };
+  const groupBlind = q.get('groupBlind') !== 'false';
   const storage = q.get('storage') === 'memory' ? 'memory' : 'indexeddb';
   let firstProgressMs: number | null = null;
   let lastProgressMs: number | null = null;
@@ -59,7 +66,7 @@ async function main() {
     firstProgressMs ??= t;
     lastProgressMs = t;
   };
-  const rec = await createRecommender({ manifestUrl, budget, backend: 'auto', storage, wasmPaths: TFJS_WASM_PATHS, user, metadata: false, onProgress });
+  const rec = await createRecommender({ manifestUrl, budget, backend: 'auto', storage, wasmPaths: TFJS_WASM_PATHS, ...prepare, groupBlind, metadata: false, onProgress });
   const recommenderReadyMs = performance.now();
   const recs = await rec.recommend({ user, k: 20 });
   const firstRecommendationsMs = performance.now();
@@ -102,6 +109,8 @@ async function main() {
     cachedBytes: i.cachedBytes,
     residentBytes: i.residentBytes,
     recommendations: recs.length,
+    userGroup: i.userGroup,
+    groupBlind: i.groupBlind,
   };
   document.title = 'done';
 }

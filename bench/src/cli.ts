@@ -13,6 +13,7 @@ import { build } from 'vite';
 import type { Browser } from 'playwright-core';
 import { launch } from './browser.js';
 import { ensureCatalog, GOWALLA_SHAPE, MILLION_SHAPE, SMALL_SHAPE } from './catalog.js';
+import { groupBlindOptions, trainedGowallaSharing } from './group-blind-cost.js';
 import { describeMachine } from './machine.js';
 import { runMemoryCases } from './memory.js';
 import { profileRuntime } from './profile.js';
@@ -135,8 +136,12 @@ async function main() {
     if (sections.has('startup')) {
       const budget = 5 * MiB;
       log(`start-up: ${GOWALLA_SHAPE.name} at ${budget} B, ${opts.startupRuns} cold+warm pairs`);
-      const runs = await runStartup(plain, server, GOWALLA_SHAPE.name, budget, opts.startupRuns, log);
-      const summary = summariseStartup(GOWALLA_SHAPE.name, budget, runs);
+      // A new user's history (issue 27); these items fold into user group 1, not the blind group (0).
+      const history = ['item-17', 'item-2500', 'item-31000'];
+      const runs = await runStartup(plain, server, GOWALLA_SHAPE.name, budget, opts.startupRuns, history, log);
+      const sharing = await trainedGowallaSharing(join(opts.results, 'quality-gowalla.json'));
+      const options = [...groupBlindOptions(gowalla.manifest, budget), ...(sharing ? groupBlindOptions(gowalla.manifest, budget, sharing) : [])];
+      const summary = summariseStartup(GOWALLA_SHAPE.name, budget, runs, { items: history, options });
       const g = startupGoals(summary);
       goals.push(...g);
       startupOut = summary;

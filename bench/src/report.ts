@@ -106,6 +106,19 @@ export function markdown(opts: {
       ...(['cold', 'warm'] as const).map((k) => [k, t(s[k].timeline.appCodeLoadedMs), t(s[k].timeline.manifestFetchedMs), t(s[k].timeline.firstBlockRequestMs), t(s[k].timeline.lastBlockReceivedMs), t(s[k].timeline.recommenderReadyMs), t(s[k].firstRecommendationsMs)]),
     ]), '');
     out.push(`Selected: ${s.selectedBlocks} blocks, ${s.selectedFileBytes} B of ${s.dtype} files; downloaded / selected = ${s.downloadedOverSelected} on the wire with JSON gzipped (${s.uncompressedOverSelected} uncompressed; blocks only: ${s.blocksOverSelected}). Cold downloads by kind (on the wire): ${Object.entries(s.coldByKind).map(([k, v]) => `${k} ${v} B`).join(', ')}. Backend: ${s.backend}.`, '');
+    const h = s.history;
+    out.push(`A new user's history (${h.items.join(', ')}: user group ${h.groupBlind.userGroup}), cold (issue 27):`, '');
+    out.push(markdownTable([
+      ['', 'first recommendations', 'artifact bytes downloaded', '× a known user\'s cold download', 'of which block tables / blocks'],
+      ...([['group-blind (default)', h.groupBlind, h.groupBlindOverKnownCold], ['groupBlind: false (the group is fetched by name)', h.revealing, h.revealingOverKnownCold]] as const).map(([label, c, x]) => [
+        label,
+        `${ms(c.firstRecommendationsMs)} ms`,
+        `${c.downloadedBytes} B`,
+        `${x}×`,
+        `${c.byKind['block tables'] ?? 0} B / ${c.byKind.blocks ?? 0} B`,
+      ]),
+    ]), '');
+    out.push(markdownTable([['option (block bytes at this budget)', 'block bytes', '× one group', 'the server learns'], ...h.options.map((o) => [o.option, `${o.blockBytes} B`, `${o.overOneGroup}×`, o.serverLearns])]), '');
   }
   if (opts.memory) {
     out.push('## Memory', '');

@@ -1,6 +1,7 @@
 /** Medians over the start-up runs, and the start-up goals. */
+import type { GroupBlindOption } from './group-blind-cost.js';
 import type { Goal } from './report.js';
-import type { StartupRun } from './startup.js';
+import type { ColdRun, StartupRun } from './startup.js';
 
 export interface StartupSide {
   readonly firstRecommendationsMs: number;
@@ -38,6 +39,29 @@ export interface StartupSummary {
   readonly downloadedOverSelected: number;
   readonly uncompressedOverSelected: number;
   readonly blocksOverSelected: number;
+  /** Issue 27: a cold `{ history }` user, group-blind (the default) and with `groupBlind: false`, against `cold` (a known user). */
+  readonly history: HistorySummary;
+}
+
+export interface HistoryCold {
+  readonly firstRecommendationsMs: number;
+  /** Artifact bytes on the wire (medians), and by kind (first run). */
+  readonly downloadedBytes: number;
+  readonly byKind: Record<string, number>;
+  readonly requests: number;
+  readonly userGroup: number;
+  readonly groupBlind: boolean;
+}
+
+export interface HistorySummary {
+  readonly items: readonly string[];
+  readonly groupBlind: HistoryCold;
+  readonly revealing: HistoryCold;
+  /** Group-blind bytes over a known user's cold download (`cold.downloadedBytes`). */
+  readonly groupBlindOverKnownCold: number;
+  readonly revealingOverKnownCold: number;
+  /** The block bytes of every option issue 27 lists, on this catalog and with the trained Gowalla artifact's pack sharing. */
+  readonly options: readonly GroupBlindOption[];
 }
 
 function median(xs: number[]): number {
@@ -51,7 +75,19 @@ function medianOrNull(xs: (number | null)[]): number | null {
   return v.length ? median(v) : null;
 }
 
-export function summariseStartup(catalog: string, budgetBytes: number, runs: readonly StartupRun[]): StartupSummary {
+function historyCold(runs: readonly ColdRun[]): HistoryCold {
+  const first = runs[0]!;
+  return {
+    firstRecommendationsMs: median(runs.map((r) => r.result.firstRecommendationsMs)),
+    downloadedBytes: median(runs.map((r) => r.served.bytes)),
+    byKind: first.served.byKind,
+    requests: median(runs.map((r) => r.served.requests)),
+    userGroup: first.result.userGroup,
+    groupBlind: first.result.groupBlind,
+  };
+}
+
+export function summariseStartup(catalog: string, budgetBytes: number, runs: readonly StartupRun[], history: { items: readonly string[]; options: readonly GroupBlindOption[] }): StartupSummary {
   const side = (pick: 'cold' | 'warm'): StartupSide => ({
     firstRecommendationsMs: median(runs.map((r) => r[pick].firstRecommendationsMs)),
     persistedMs: median(runs.map((r) => r[pick].persistedMs)),
@@ -86,6 +122,20 @@ export function summariseStartup(catalog: string, budgetBytes: number, runs: rea
     downloadedOverSelected: Number((cold.downloadedBytes / selected).toFixed(3)),
     uncompressedOverSelected: Number((cold.uncompressedBytes / selected).toFixed(3)),
     blocksOverSelected: Number((cold.blockBytes / selected).toFixed(3)),
+    history: summariseHistory(runs, cold.downloadedBytes, history),
+  };
+}
+
+function summariseHistory(runs: readonly StartupRun[], knownCold: number, history: { items: readonly string[]; options: readonly GroupBlindOption[] }): HistorySummary {
+  const groupBlind = historyCold(runs.map((r) => r.history.blind));
+  const revealing = historyCold(runs.map((r) => r.history.revealing));
+  return {
+    items: history.items,
+    groupBlind,
+    revealing,
+    groupBlindOverKnownCold: Number((groupBlind.downloadedBytes / knownCold).toFixed(3)),
+    revealingOverKnownCold: Number((revealing.downloadedBytes / knownCold).toFixed(3)),
+    options: history.options,
   };
 }
 
@@ -95,5 +145,10 @@ export function startupGoals(s: StartupSummary): Goal[] {
     { goal: 'warm start ≤ 150 ms (from IndexedDB)', met: s.warm.firstRecommendationsMs <= 150, figure: `${s.warm.firstRecommendationsMs.toFixed(0)} ms` },
     { goal: 'downloaded ≤ 1.05 × selected (every artifact byte, cold)', met: s.downloadedOverSelected <= 1.05, figure: `${s.downloadedOverSelected}× on the wire, JSON gzipped (${s.uncompressedOverSelected}× uncompressed; blocks alone ${s.blocksOverSelected}×)` },
     { goal: 'warm start downloads no blocks', met: s.warm.blockBytes === 0, figure: `${s.warm.blockBytes} B of blocks, ${s.warm.downloadedBytes} B in all` },
+    {
+      goal: 'group-blind history user, cold: downloaded ≤ 1.5 × a known user\'s cold download (issue 27)',
+      met: s.history.groupBlindOverKnownCold <= 1.5,
+      figure: `${s.history.groupBlindOverKnownCold}× (${s.history.groupBlind.downloadedBytes} B vs ${s.cold.downloadedBytes} B); with groupBlind false ${s.history.revealingOverKnownCold}× (group ${s.history.revealing.userGroup})`,
+    },
   ];
 }

@@ -33,6 +33,16 @@ export interface StartupRun {
   readonly coldMemory: StartupResult;
   readonly coldServed: Served;
   readonly warmServed: Served;
+  /**
+   * Cold loads for a `{ history }` user (issue 27), each in a fresh context: `blind` with the default group-blind
+   * plan, `revealing` with `groupBlind: false` (the history's own group fetched: what a history session did before).
+   */
+  readonly history: { readonly blind: ColdRun; readonly revealing: ColdRun };
+}
+
+export interface ColdRun {
+  readonly result: StartupResult;
+  readonly served: Served;
 }
 
 interface Served {
@@ -57,17 +67,33 @@ function snapshot(server: StaticServer): Served {
   return { bytes: server.artifacts.bytes, uncompressedBytes: server.artifacts.uncompressedBytes, requests: server.artifacts.requests, byKind };
 }
 
-async function result(page: Page): Promise<StartupResult> {
+async function resultOf(page: Page): Promise<StartupResult> {
   await page.waitForFunction(() => window.startup || window.startupError, null, { timeout: 120_000 });
   const err = await page.evaluate(() => window.startupError);
   if (err) throw new Error(`start-up page failed: ${err}`);
   return (await page.evaluate(() => window.startup))!;
 }
 
-export async function runStartup(browser: Browser, server: StaticServer, catalog: string, budgetBytes: number, runs: number, log: (s: string) => void): Promise<StartupRun[]> {
+/** A cold load of `url` in a fresh context (empty HTTP cache and IndexedDB), with the bytes the server sent. */
+async function coldRun(browser: Browser, server: StaticServer, url: string): Promise<ColdRun> {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    server.reset();
+    await page.goto(url);
+    const result = await resultOf(page);
+    return { result, served: snapshot(server) };
+  } finally {
+    await context.close();
+  }
+}
+
+export async function runStartup(browser: Browser, server: StaticServer, catalog: string, budgetBytes: number, runs: number, history: readonly string[], log: (s: string) => void): Promise<StartupRun[]> {
   const out: StartupRun[] = [];
   await server.precompress(catalog);
-  const url = `${server.origin}/startup.html?manifest=/artifacts/${catalog}/manifest.json&budget=${budgetBytes}&user=0`;
+  const base = `${server.origin}/startup.html?manifest=/artifacts/${catalog}/manifest.json&budget=${budgetBytes}`;
+  const url = `${base}&user=0`;
+  const historyUrl = `${base}&history=${history.map(encodeURIComponent).join(',')}`;
   for (let i = 0; i < runs; i++) {
     const context = await browser.newContext();
     try {
@@ -76,12 +102,12 @@ export async function runStartup(browser: Browser, server: StaticServer, catalog
       await cdp.send('Performance.enable');
       server.reset();
       await page.goto(url);
-      const cold = await result(page);
+      const cold = await resultOf(page);
       const coldBusy = await busy(cdp);
       const coldServed = snapshot(server);
       server.reset();
       await page.reload();
-      const warm = await result(page);
+      const warm = await resultOf(page);
       const warmBusy = since(coldBusy, await busy(cdp));
       const warmServed = snapshot(server);
       const memContext = await browser.newContext();
@@ -89,12 +115,15 @@ export async function runStartup(browser: Browser, server: StaticServer, catalog
       try {
         const p2 = await memContext.newPage();
         await p2.goto(`${url}&storage=memory`);
-        coldMemory = await result(p2);
+        coldMemory = await resultOf(p2);
       } finally {
         await memContext.close();
       }
+      const blind = await coldRun(browser, server, historyUrl);
+      const revealing = await coldRun(browser, server, `${historyUrl}&groupBlind=false`);
       log(`  start-up run ${i + 1}: cold memory-storage ${coldMemory.firstRecommendationsMs.toFixed(0)} ms, cold ${cold.firstRecommendationsMs.toFixed(0)} ms (${coldServed.bytes} B), warm ${warm.firstRecommendationsMs.toFixed(0)} ms (${warmServed.bytes} B); main-thread tasks ${coldBusy.taskMs.toFixed(0)} / ${warmBusy.taskMs.toFixed(0)} ms`);
-      out.push({ cold, warm, coldMemory, coldServed, warmServed, coldBusy, warmBusy });
+      log(`    history user (group ${blind.result.userGroup}), cold: group-blind ${blind.result.firstRecommendationsMs.toFixed(0)} ms (${blind.served.bytes} B), groupBlind false ${revealing.result.firstRecommendationsMs.toFixed(0)} ms (${revealing.served.bytes} B)`);
+      out.push({ cold, warm, coldMemory, coldServed, warmServed, coldBusy, warmBusy, history: { blind, revealing } });
     } finally {
       await context.close();
     }

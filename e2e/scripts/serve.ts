@@ -11,14 +11,16 @@ import { DEMO_PORT, HARNESS_PORT, ensureFixtures } from './fixtures.js';
 const here = dirname(fileURLToPath(import.meta.url));
 const demoConfig = resolve(here, '../../vite.config.ts');
 const harnessConfig = resolve(here, '../vite.config.ts');
+// The suite's own build of the demo: `npm run demo` (which builds into apps/demo/dist) may run meanwhile.
+const demoBuild = { outDir: resolve(here, '../dist/demo'), emptyOutDir: true };
 
 async function main(): Promise<void> {
   const t0 = Date.now();
   await ensureFixtures();
   delete process.env.PEELREC_MODEL_DIR; // the demo under test serves its embedded default
-  await build({ configFile: demoConfig, logLevel: 'warn' });
+  await build({ configFile: demoConfig, logLevel: 'warn', build: demoBuild });
   await build({ configFile: harnessConfig, logLevel: 'warn' });
-  const demo = await preview({ configFile: demoConfig, preview: { port: DEMO_PORT, strictPort: true } });
+  const demo = await preview({ configFile: demoConfig, build: demoBuild, preview: { port: DEMO_PORT, strictPort: true } });
   const harness = await preview({ configFile: harnessConfig });
   console.log(`[e2e] demo ${demo.resolvedUrls?.local[0]} harness ${harness.resolvedUrls?.local[0]} ready in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 }

@@ -13,6 +13,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import type { BackendInfo, BackendName, BackendPreference, RecommenderOptions } from './types.js';
 import { BackendUnavailableError } from './errors.js';
+import { bundledWasmPaths } from './wasm-assets.js';
 
 interface AdapterLike {
   readonly isFallbackAdapter?: boolean;
@@ -29,25 +30,46 @@ export interface AdapterProbe {
   readonly unavailable?: string;
 }
 
-/** Asks for a WebGPU adapter without creating a device; a request unanswered within `ms` counts as no WebGPU. */
-export async function probeWebGpu(ms = BROWSER_API_MS): Promise<AdapterProbe> {
+/**
+ * The answer for each `navigator.gpu` (one per page or worker): Chromium warns "No available adapters." on
+ * every request that finds none, and a load asks twice (whether the budget must wait for WebGPU, then the
+ * backend), so only the first request is made. Failed or unanswered requests are asked again by the next load.
+ */
+const probes = new WeakMap<GpuLike, Promise<AdapterProbe>>();
+
+/** Asks for a WebGPU adapter without creating a device (once per page); a request unanswered within `ms` counts as no WebGPU. */
+export function probeWebGpu(ms = BROWSER_API_MS): Promise<AdapterProbe> {
   const gpu = (globalThis as { navigator?: { gpu?: GpuLike } }).navigator?.gpu;
-  if (!gpu) return { unavailable: 'navigator.gpu is not available (WebGPU unsupported or disabled)' };
+  if (!gpu) return Promise.resolve({ unavailable: 'navigator.gpu is not available (WebGPU unsupported or disabled)' });
+  let probe = probes.get(gpu);
+  if (!probe) {
+    const asked = requestAdapter(gpu, ms);
+    probe = asked.then(({ probe: p }) => p);
+    probes.set(gpu, probe);
+    void asked.then(({ failed }) => failed && probes.delete(gpu));
+  }
+  return probe;
+}
+
+async function requestAdapter(gpu: GpuLike, ms: number): Promise<{ probe: AdapterProbe; failed?: boolean }> {
   let adapter: AdapterLike | null;
   try {
     adapter = await within(gpu.requestAdapter({ powerPreference: 'high-performance' }), ms, 'WebGPU requestAdapter');
   } catch (e) {
-    return { unavailable: `requestAdapter failed: ${(e as Error)?.message ?? e}` };
+    return { probe: { unavailable: `requestAdapter failed: ${(e as Error)?.message ?? e}` }, failed: true };
   }
-  if (!adapter) return { unavailable: 'requestAdapter returned no adapter' };
-  return {
-    adapter: {
-      isFallbackAdapter: Boolean(adapter.info?.isFallbackAdapter ?? adapter.isFallbackAdapter),
-      vendor: adapter.info?.vendor || undefined,
-      architecture: adapter.info?.architecture || undefined,
-      maxStorageBufferBindingSize: adapter.limits?.maxStorageBufferBindingSize,
-    },
+  if (!adapter) {
+    // Once per page, at debug level: no WebGPU is an ordinary outcome (info.backend.fallbacks says so too).
+    console.debug('[peelrec] WebGPU: requestAdapter returned no adapter; scoring on WASM or CPU');
+    return { probe: { unavailable: 'requestAdapter returned no adapter' } };
+  }
+  const found = {
+    isFallbackAdapter: Boolean(adapter.info?.isFallbackAdapter ?? adapter.isFallbackAdapter),
+    vendor: adapter.info?.vendor || undefined,
+    architecture: adapter.info?.architecture || undefined,
+    maxStorageBufferBindingSize: adapter.limits?.maxStorageBufferBindingSize,
   };
+  return { probe: { adapter: found } };
 }
 
 export interface ActiveBackend {
@@ -114,7 +136,8 @@ export async function initBackend(
         // Threaded tfjs-wasm 4.22.0 hangs setBackend('wasm') in a minified, cross-origin-isolated Vite
         // build (reproduced in Chromium 156: no progress in 120 s, repeated page ErrorEvents), so threads stay off.
         tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-        if (options.wasmPaths) setWasmPathsOnce(mod.setWasmPaths, options.wasmPaths);
+        const paths = options.wasmPaths ?? bundledWasmPaths();
+        if (paths) setWasmPathsOnce(mod.setWasmPaths, paths);
       } catch (e) {
         fail(name, `loading the WASM backend failed: ${(e as Error)?.message ?? e}`);
         continue;

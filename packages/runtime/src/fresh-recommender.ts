@@ -20,6 +20,7 @@ import { checkManifest, openModel, PeelRecommender } from './recommender.js';
 import type { Manifest } from '@peelrec/format';
 import type {
   Freshness,
+  ItemCatalog,
   Recommendation,
   RecommendRequest,
   Recommender,
@@ -69,6 +70,15 @@ class FreshRecommender implements Recommender {
 
   get manifest(): Manifest {
     return this.model.manifest;
+  }
+
+  get items(): ItemCatalog {
+    return this.model.items;
+  }
+
+  /** On the version serving when the call runs (a swap waits for it). */
+  users(): Promise<readonly string[]> {
+    return this.serial(() => this.model.users());
   }
 
   async recommend(request: RecommendRequest): Promise<Recommendation[]> {
@@ -133,8 +143,10 @@ class FreshRecommender implements Recommender {
       // The new version loads for the group and budget serving now; its events of interest reach the app.
       const relay = new RecommenderEventTarget();
       for (const name of FORWARDED) relay.on(name, (d) => this.events.emit(name, d as never));
-      const { user: _user, onProgress: _onProgress, on: _on, ...rest } = this.options;
-      const options: RecommenderOptions = { ...rest, budget: this.budgetRequest, userGroup: this.info.userGroup, signal, freshness: 'network-first' };
+      const { user: _user, onProgress: _onProgress, on: _on, userGroup: _userGroup, ...rest } = this.options;
+      // A group-blind version loads the new one group-blind: naming the group would tell the server (issue 27).
+      const group = this.info.groupBlind ? {} : { userGroup: this.info.userGroup };
+      const options: RecommenderOptions = { ...rest, ...group, budget: this.budgetRequest, signal, freshness: 'network-first' };
       next = await openModel(options, relay, { from: 'text', text });
       // Stored (and promoted to current) before it serves, so that a reload after `updated` starts from it.
       await next.persisted();

@@ -3,6 +3,7 @@
  * See README.md for the API and the budget policy.
  */
 export { createRecommender } from './fresh-recommender.js';
+export { listCachedModels, deleteCachedModel } from './cached-models.js';
 export { scoreReference, referenceScores, topK, type ReferenceInput, type ScoredPosition } from './reference.js';
 export {
   budgetFromDevice,
@@ -24,6 +25,10 @@ export type {
   RecommendRequest,
   Recommendation,
   ItemMeta,
+  ItemCatalog,
+  CacheOptions,
+  CachedModelInfo,
+  CacheDeletion,
   UserInput,
   LoadProgress,
   BackendInfo,

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { OptionError } from './errors.js';
-import type { RecommenderEventName, RecommenderOptions, RecommendRequest, UserInput } from './types.js';
+import type { CacheOptions, RecommenderEventName, RecommenderOptions, RecommendRequest, UserInput } from './types.js';
 
 /** What each option accepts, in words (the schema below enforces it). */
 const ALLOWED = {
@@ -18,6 +18,7 @@ const ALLOWED = {
   onProgress: 'a function',
   wasmPaths: `a URL prefix (string) or { 'tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm' } URLs`,
   userGroup: 'an integer ≥ 0',
+  groupBlind: 'a boolean',
   dtype: `'auto', 'f32' or 'f16'`,
   concurrency: 'an integer in [1, 64]',
   retries: 'an integer in [0, 20]',
@@ -57,6 +58,7 @@ const optionsSchema = z
     wasmPaths: z.union([z.string().min(1), z.object(Object.fromEntries(WASM_FILES.map((f) => [f, z.string().min(1)]))).strict()]).optional(),
     userGroup: integer(0).optional(),
     user: z.unknown().optional(), // its own schema, below (which shape depends on its keys)
+    groupBlind: z.boolean().optional(),
     dtype: z.enum(['auto', 'f32', 'f16']).optional(),
     concurrency: integer(1, 64).optional(),
     retries: integer(0, 20).optional(),
@@ -125,6 +127,22 @@ export function checkRequest(request: unknown): RecommendRequest {
 /** @throws OptionError */
 export function checkBudget(value: unknown): number | 'auto' {
   return parse(budget, value, 'budget') as number | 'auto';
+}
+
+const cacheOptionsSchema = z
+  .object({ indexedDB: optionsSchema.shape.indexedDB, timeouts: z.object({ browserApiMs: integer(1, 600_000).optional() }).strict().optional() })
+  .strict();
+
+/** The options of listCachedModels and deleteCachedModel. @throws OptionError */
+export function checkCacheOptions(options: unknown): CacheOptions {
+  if (options === undefined) return {};
+  if (typeof options !== 'object' || options === null) throw new OptionError('options', options, 'an object { indexedDB?, timeouts?: { browserApiMs? } }');
+  return parse(cacheOptionsSchema, options, '') as CacheOptions;
+}
+
+/** @throws OptionError */
+export function checkManifestUrl(url: unknown): string | URL {
+  return parse(optionsSchema.shape.manifestUrl, url, 'manifestUrl') as string | URL;
 }
 
 /** The shape is chosen by its key, so that a wrong field is named (`user.history`), not "no shape matched". */

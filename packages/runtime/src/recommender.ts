@@ -30,7 +30,9 @@ import { DEFAULT_CONCURRENCY, downloadFiles, fetchTextOnce, ProgressTracker, RET
 import { readBudgetInputs } from './environment.js';
 import { AbortError, DisposedError, DownloadError, OptionError, StorageError, throwIfAborted, UserError } from './errors.js';
 import { RecommenderEventTarget } from './events.js';
+import { itemCatalog, userIdList } from './catalog.js';
 import { foldIn, nearestCentroid } from './fold-in.js';
+import { blindGroup, blindGroupOf, blindSelection, isBlind, isOwnSelection, startsBlind } from './group-blind.js';
 import { PersistQueue } from './persist.js';
 import type { ScoredPosition } from './reference.js';
 import { Scorer } from './scorer.js';
@@ -39,6 +41,7 @@ import { manifestTextHash, MemoryStore, openIndexedDbStore, type CachedModel, ty
 import type {
   BackendName,
   BackendPreference,
+  ItemCatalog,
   ItemMeta,
   LoadProgress,
   Recommendation,
@@ -124,6 +127,8 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
   private itemIds: string[] = [];
   private positionIndex: Map<string, number> | undefined;
   private metadata: ItemMeta[] | undefined;
+  private catalog: ItemCatalog | undefined;
+  private userIds: readonly string[] | undefined;
   private userIndex: Map<string, number> | undefined;
   private readonly shards = new Map<number, { vectors: Float32Array; groups: Uint16Array }>();
   private downloaded = 0;
@@ -162,6 +167,14 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
     return this.manifestValue;
   }
 
+  get items(): ItemCatalog {
+    return (this.catalog ??= itemCatalog(this.itemIds, this.metadata));
+  }
+
+  users(): Promise<readonly string[]> {
+    return this.serial(() => this.knownUserIds(undefined));
+  }
+
   get info(): RecommenderInfo {
     return {
       manifestUrl: this.url.href,
@@ -175,6 +188,7 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
       residentBytes: this.scorer.residentBytes,
       downloadedBytes: this.downloaded,
       cachedBytes: this.cached,
+      groupBlind: isBlind(this.selection),
     };
   }
 
@@ -256,18 +270,22 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
       }
       this.scorer = new Scorer(this.manifestValue);
       const groups = this.manifestFile.userGroups.count;
-      const group = prepared ? (await prepared).group : (this.options.userGroup ?? 0);
+      // No user or group named: the group-blind plan (every table, then the blocks of the most-shared group), so a
+      // { history } user's requests never depend on the history (issue 27).
+      const blindStart = startsBlind(this.options);
+      if (blindStart) await this.loadBlockTables(this.allGroups(), signal);
+      const group = blindStart ? blindGroup(this.manifestValue) : prepared ? (await prepared).group : (this.options.userGroup ?? 0);
       if (!Number.isInteger(group) || group < 0 || group >= groups) {
         throw prepared ? new UserError(`user ${JSON.stringify(this.options.user)} has group ${group}, but the model has ${groups} groups`) : new OptionError('userGroup', group, `an integer in [0, ${groups}) (this model has ${groups} user groups)`);
       }
-      await this.loadBlockTable(group, signal);
+      await this.loadBlockTables([group], signal);
       // The budget depends on the backend only through WebGPU's binding limit: unless WebGPU may be chosen, the
       // blocks download while the backend (WASM fetch, compile, glue code) still initialises.
       const backend = (backendReady ?? this.startBackend()).then(() => this.scorer.prepare());
       backend.catch(() => {}); // awaited below
       if (await webGpuPossible) await backend;
       throwIfAborted(signal);
-      const { decision, selection } = await this.budgeted(this.budgetRequest, group);
+      const { decision, selection } = await this.budgeted(this.budgetRequest, group, blindStart);
       this.decision = decision;
       const blocks = this.loadSelection(selection, signal, [], backend);
       blocks.catch(() => {}); // awaited below
@@ -295,7 +313,13 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
   recommend(request: RecommendRequest): Promise<Recommendation[]> {
     return this.serial(async () => {
       const user = await this.resolveUser(request.user, undefined);
-      if (user.group !== this.selection.userGroup) await this.switchGroup(user.group);
+      // A history user is on the plan resolveUser put in place. A known user is scored with their group's own blocks,
+      // which the group-blind plan stays for when it is exactly those (their group shares the blind group's files).
+      const stay = user.history !== undefined || isOwnSelection(this.selection);
+      if (user.group !== this.selection.userGroup || !stay) {
+        const blindPlan = isBlind(this.selection) && (user.history !== undefined || isOwnSelection(this.select(user.group, this.decision.bytes, true)));
+        await this.switchGroup(user.group, blindPlan);
+      }
       const exclude = new Set<number>();
       for (const id of request.exclude ?? []) {
         const p = this.positionOf().get(id);
@@ -315,7 +339,7 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
   setBudget(budget: number | 'auto'): Promise<RecommenderInfo> {
     return this.serial(async () => {
       // Selecting first means a BudgetTooSmallError leaves everything as it was.
-      const { decision, selection } = await this.budgeted(budget, this.selection.userGroup);
+      const { decision, selection } = await this.budgeted(budget, this.selection.userGroup, isBlind(this.selection));
       // The decision becomes `info.budget` together with the selection, before any event about either fires.
       await this.loadSelection(selection, undefined, [], undefined, decision);
       this.budgetRequest = budget;
@@ -437,24 +461,39 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
       group = decodeUserShard(bytes, m.dims.fullDim, shard.count).groups[index - shard.start]!;
     }
     if (signal?.aborted) return;
+    const entriesOf = (table: Uint8Array) => (JSON.parse(new TextDecoder().decode(table)) as BlockTable).blocks;
+    if (startsBlind(this.options)) {
+      // The group-blind plan: every table, then the blocks of the group the plan takes them from.
+      const tables = await read(m.blockTables ?? []);
+      if (!tables.length || !tables.every((t) => t !== undefined)) return;
+      const entries = tables.map((t) => entriesOf(t!));
+      await read(entries[blindGroupOf(entries)]!.flatMap((e) => e.files));
+      return;
+    }
     const [table] = await read([m.blockTables?.[group]]);
     if (!table) return;
-    const entries = (JSON.parse(new TextDecoder().decode(table)) as { blocks: { files: FileRef[] }[] }).blocks;
-    await read(entries.flatMap((e) => e.files));
+    await read(entriesOf(table).flatMap((e) => e.files));
   }
 
-  /** Fetches (or reads from the cache), verifies and validates the block table of `group`, once per session. */
-  private async loadBlockTable(group: number, signal: AbortSignal | undefined): Promise<void> {
-    if (this.manifestValue.blocks.some((e) => e.userGroup === group)) return;
-    const ref = this.manifestFile.blockTables[group];
-    if (!ref) throw new ManifestError(`the manifest has no block table for user group ${group} (it has ${this.manifestFile.userGroups.count} groups)`);
-    let table: BlockTable | undefined;
-    // A table committed for this very (trusted) version passed parseBlockTable against this manifest before it was
-    // stored, and its bytes were just re-verified by hash: its schema walk is not repeated.
-    const checked = this.trustedFiles.has(ref.sha256);
-    const parse = (b: Uint8Array) => (checked ? (JSON.parse(new TextDecoder().decode(b)) as BlockTable) : parseBlockTable(new TextDecoder().decode(b), this.manifestFile, group));
-    await this.fetchFiles([{ ref, weight: ESSENTIAL, use: (b) => (table = parse(b)) }], signal);
-    this.manifestValue = withBlockTables(this.manifestValue, [table!]);
+  /** Fetches (or reads from the cache), verifies and validates the block tables of `groups` not loaded yet, in one download. */
+  private async loadBlockTables(groups: readonly number[], signal: AbortSignal | undefined): Promise<void> {
+    const missing = groups.filter((g) => !this.manifestValue.blocks.some((e) => e.userGroup === g));
+    const tables: BlockTable[] = [];
+    const jobs = missing.map((group): FileJob => {
+      const ref = this.manifestFile.blockTables[group];
+      if (!ref) throw new ManifestError(`the manifest has no block table for user group ${group} (it has ${this.manifestFile.userGroups.count} groups)`);
+      // A table committed for this very (trusted) version passed parseBlockTable against this manifest before it was
+      // stored, and its bytes were just re-verified by hash: its schema walk is not repeated.
+      const checked = this.trustedFiles.has(ref.sha256);
+      const parse = (b: Uint8Array) => (checked ? (JSON.parse(new TextDecoder().decode(b)) as BlockTable) : parseBlockTable(new TextDecoder().decode(b), this.manifestFile, group));
+      return { ref, weight: ESSENTIAL, use: (b) => void tables.push(parse(b)) };
+    });
+    await this.fetchFiles(jobs, signal);
+    this.manifestValue = withBlockTables(this.manifestValue, tables);
+  }
+
+  private allGroups(): number[] {
+    return Array.from({ length: this.manifestFile.userGroups.count }, (_, g) => g);
   }
 
   private async startBackend(): Promise<void> {
@@ -487,7 +526,7 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
     this.scorer.forget();
     await this.startBackend();
     await this.scorer.prepare();
-    const { decision, selection } = await this.budgeted(this.budgetRequest, this.selection.userGroup);
+    const { decision, selection } = await this.budgeted(this.budgetRequest, this.selection.userGroup, isBlind(this.selection));
     await this.loadSelection(selection, undefined, [], undefined, decision);
     await this.scorer.warmUp();
   }
@@ -524,11 +563,11 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
    * automatic budget below the model's smallest selection serves that selection; only an app's explicit budget
    * (or WebGPU's binding limit) below it is a BudgetTooSmallError.
    */
-  private async budgeted(budget: number | 'auto', group: number): Promise<{ decision: BudgetDecision; selection: Selection }> {
+  private async budgeted(budget: number | 'auto', group: number, blindPlan: boolean): Promise<{ decision: BudgetDecision; selection: Selection }> {
     let decision = await this.decide(budget);
     for (;;) {
       try {
-        return { decision, selection: this.select(group, decision.bytes) };
+        return { decision, selection: this.select(group, decision.bytes, blindPlan) };
       } catch (e) {
         if (!(e instanceof BudgetTooSmallError)) throw e;
         if (decision.decidedBy === 'storage') {
@@ -544,11 +583,13 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
     }
   }
 
-  private select(userGroup: number, bytes: number): Selection {
+  /** The selection of `userGroup` at `bytes`: its own blocks, or the group-blind plan scored as that group. */
+  private select(userGroup: number, bytes: number, blindPlan: boolean): Selection {
     // Resident bytes as the scorer holds them: f16 blocks at 2 bytes on the wasm kernel, widened to f32 elsewhere
     // (before the backend is up, as it will hold them on the backend expected: WebGPU is awaited before selecting).
     const planned = this.backend?.info.name ?? (this.options.backend === 'cpu' ? 'cpu' : 'wasm');
-    return selectBlocks(this.manifestValue, userGroup, bytes, { dtype: this.options.dtype ?? 'auto', residentDtype: this.scorer.residentDtypeFor(planned) });
+    const options = { dtype: this.options.dtype ?? 'auto', residentDtype: this.scorer.residentDtypeFor(planned) };
+    return (blindPlan ? blindSelection : selectBlocks)(this.manifestValue, userGroup, bytes, options);
   }
 
   /** Makes `selection` resident, fetching only blocks not resident yet (plus `extra` files in the same progress totals). */
@@ -565,7 +606,7 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
     await backendReady;
     throwIfAborted(signal);
     // Selected before the backend was up, which then came up holding blocks otherwise (e.g. WASM failed, CPU took over).
-    if (!this.scorer.holdsAsCounted(selection)) return this.loadSelection(this.select(selection.userGroup, selection.budgetBytes), signal, [], undefined, decision);
+    if (!this.scorer.holdsAsCounted(selection)) return this.loadSelection(this.select(selection.userGroup, selection.budgetBytes, isBlind(selection)), signal, [], undefined, decision);
     this.scorer.apply(selection, (g, b) => payloads.get(`${g}/${b}`)!);
     const changed = this.selection !== undefined;
     if (decision) this.decision = decision;
@@ -573,9 +614,10 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
     if (changed) this.events.emit('selection', { selection, residentBytes: this.scorer.residentBytes });
   }
 
-  private async switchGroup(group: number): Promise<void> {
-    await this.loadBlockTable(group, undefined);
-    await this.loadSelection(this.select(group, this.decision.bytes), undefined);
+  /** Makes `group`'s own blocks, or the group-blind plan scored as `group` (every table needed), resident. */
+  private async switchGroup(group: number, blindPlan: boolean): Promise<void> {
+    await this.loadBlockTables(blindPlan ? this.allGroups() : [group], undefined);
+    await this.loadSelection(this.select(group, this.decision.bytes, blindPlan), undefined);
     this.schedulePromote();
   }
 
@@ -665,7 +707,8 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
   /** Once the current selection (and the item files) are all committed, this version becomes the cached one and older ones go. */
   private schedulePromote(): void {
     const m = this.manifestValue;
-    const required = [m.items.ids, ...(this.metadata && m.items.metadata ? [m.items.metadata] : []), m.blockTables[this.selection.userGroup]!, ...this.selection.blocks.map((b) => b.file)].map((r) => r.sha256);
+    const tables = isBlind(this.selection) ? m.blockTables : [m.blockTables[this.selection.userGroup]!];
+    const required = [m.items.ids, ...(this.metadata && m.items.metadata ? [m.items.metadata] : []), ...tables, ...this.selection.blocks.map((b) => b.file)].map((r) => r.sha256);
     this.promoting = this.promoting
       .then(() => this.queue.idle())
       .then(async () => {
@@ -739,11 +782,15 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
       const positionOf = this.positionOf();
       const history = [...new Set(user.history.map((id) => positionOf.get(id)).filter((p): p is number => p !== undefined))];
       if (!history.length) throw new UserError('none of the history items is in the catalog');
+      // Group-blind (the default): the plan is in place before the history is looked at, so the group it folds into
+      // only reweights resident blocks and is never requested.
+      const blindPlan = this.options.groupBlind !== false;
+      if (blindPlan && !isBlind(this.selection)) await this.switchGroup(this.selection.userGroup, true);
       let folded = await this.fold(history);
       const group = nearestCentroid(folded.vector, folded.known, blockDim, m.userGroups.centroids);
       if (group !== this.selection.userGroup) {
-        // The group's own refined item table gives the vector we score with.
-        await this.switchGroup(group);
+        // The group's refined item table (or, group-blind, its weights) gives the vector we score with.
+        await this.switchGroup(group, blindPlan);
         folded = await this.fold(history);
       }
       return { vector: folded.vector, group, history };
@@ -757,14 +804,21 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
     return foldIn(items.vectors, items.known, blockDim, blocksPerItem);
   }
 
+  /** The users' ids (catalog.ts); `users.ids` is fetched once, verified and cached like every file. */
+  private async knownUserIds(signal: AbortSignal | undefined): Promise<readonly string[]> {
+    const ref = this.manifestValue.users.ids;
+    if (!this.userIds) {
+      let values: unknown[] = [];
+      if (ref) await this.fetchFiles([{ ref, weight: DISPOSABLE, use: (b) => (values = parseJsonArray(b, ref.url)) }], signal);
+      this.userIds = userIdList(this.manifestValue.users.count, ref && { url: ref.url, values });
+    }
+    return this.userIds;
+  }
+
   private async userIndexOf(id: string, signal: AbortSignal | undefined): Promise<number> {
     const m = this.manifestValue;
     if (m.users.ids) {
-      if (!this.userIndex) {
-        let ids: unknown[] = [];
-        await this.fetchFiles([{ ref: m.users.ids, weight: DISPOSABLE, use: (b) => (ids = parseJsonArray(b, m.users.ids!.url)) }], signal);
-        this.userIndex = new Map(ids.map((v, i) => [String(v), i]));
-      }
+      this.userIndex ??= new Map((await this.knownUserIds(signal)).map((v, i) => [v, i]));
       const i = this.userIndex.get(id);
       if (i === undefined) throw new UserError(`unknown user id ${JSON.stringify(id)}`);
       return i;

@@ -66,7 +66,6 @@ export class Scorer {
   private segments: Segment[] = [];
   /** The kernel's table of the packed segments (see wasm-scan.ts). */
   private plan: ScanPlan | undefined;
-  private userGroup = -1;
   private selection: Selection | undefined;
   /** The fused kernel and the backend it was bound to (null: not available there). */
   private scan: { backend: tf.KernelBackend; kernel: WasmScan | null } | undefined;
@@ -107,14 +106,13 @@ export class Scorer {
   }
 
   /**
-   * Whether resident blocks can serve `selection`: the same dtype, and the same user group or another whose
-   * blocks held here are byte-identical (the same file SHA-256: writers share one pack between user groups
-   * with the same table and weights).
+   * Whether resident blocks can serve `selection`: the same dtype, and every block held here byte-identical to
+   * the one selected (the same file SHA-256: writers share one pack between user groups with the same table and
+   * weights). Compared even within one user group: its group-blind plan holds another group's files.
    */
   private reusableFor(selection: Selection): boolean {
     const held = this.selection;
     if (!held || selection.dtype !== held.dtype) return false;
-    if (selection.userGroup === this.userGroup) return true;
     const sha = new Map(held.blocks.map((b) => [`${b.itemGroup}/${b.block}`, b.file.sha256]));
     return selection.blocks.every((b) => (sha.get(`${b.itemGroup}/${b.block}`) ?? b.file.sha256) === b.file.sha256);
   }
@@ -145,7 +143,6 @@ export class Scorer {
     for (const s of old) if (!next.includes(s)) s.matrix.dispose();
     this.segments = next;
     this.selection = selection;
-    this.userGroup = selection.userGroup;
   }
 
   /**
@@ -241,7 +238,6 @@ export class Scorer {
     for (const s of this.segments) s.matrix.dispose();
     this.segments = [];
     this.selection = undefined;
-    this.userGroup = -1;
   }
 
   /** Forget tensors that died with their backend (a lost GPU device) without touching them. */
@@ -257,7 +253,6 @@ export class Scorer {
     }
     this.segments = [];
     this.selection = undefined;
-    this.userGroup = -1;
   }
 
   // ---- packed (wasm kernel) ----

@@ -45,7 +45,7 @@ interface CurrentRecord {
   contentHash: string;
 }
 
-interface CacheSchema extends DBSchema {
+export interface CacheSchema extends DBSchema {
   files: { key: string; value: FileRecord };
   models: { key: string; value: ModelRecord; indexes: { byUrl: string } };
   current: { key: string; value: CurrentRecord };
@@ -209,7 +209,8 @@ export class IndexedDbStore implements ModelStore {
   readonly mode = 'indexeddb' as const;
 
   constructor(
-    private readonly db: IDBPDatabase<CacheSchema>,
+    /** Open to cached-models.ts, which lists and deletes whole models in transactions of its own. */
+    readonly db: IDBPDatabase<CacheSchema>,
     private readonly state: ConnectionState = {},
   ) {}
 

@@ -34,6 +34,14 @@ export interface ItemMeta {
   readonly category?: string;
 }
 
+/** The catalog of the model version serving: item ids and metadata by artifact position (0 = most popular). */
+export interface ItemCatalog {
+  /** External item ids: the ids `recommend` returns and a `{ history }` takes. */
+  readonly ids: readonly string[];
+  /** `items.metadata` by position, when the artifact has it and the `metadata` option is not false. */
+  readonly metadata?: readonly ItemMeta[];
+}
+
 export interface Recommendation {
   readonly itemId: string;
   readonly score: number;
@@ -97,6 +105,11 @@ export interface RecommenderInfo {
   readonly downloadedBytes: number;
   /** Bytes read from IndexedDB instead of the network. */
   readonly cachedBytes: number;
+  /**
+   * Whether the resident blocks are the group-blind plan (`groupBlind`): the same files for every user group at
+   * this budget, scored with `userGroup`'s weights. False while a known user's (or a named group's) own blocks are resident.
+   */
+  readonly groupBlind: boolean;
 }
 
 export interface RecommenderOptions {
@@ -115,6 +128,13 @@ export interface RecommenderOptions {
   readonly userGroup?: number;
   /** The user to prepare for: their group's blocks are loaded at creation. (A history user's group is known only after fold-in, on the first request.) */
   readonly user?: Exclude<UserInput, { readonly history: readonly string[] }>;
+  /**
+   * Default true: `{ history }` users are served from the group-blind plan, whose requests do not depend on the
+   * history (every group's block table, and the blocks the most-shared group selects, scored with the user's own
+   * group's weights); a load with neither `user` nor `userGroup` starts on it. `false`: a history user's own
+   * group's blocks are fetched (its exact refined table), so the requests tell the server that group.
+   */
+  readonly groupBlind?: boolean;
   /** Block encoding to download (default `'auto'`: see `selectBlocks`). Resident tensors are always f32. */
   readonly dtype?: Dtype | 'auto';
   /** Parallel requests (default 6, the browsers' per-host limit). Adjacent byte ranges of one file (packed blocks) share a request. */
@@ -189,4 +209,36 @@ export interface Recommender {
   addEventListener<E extends RecommenderEventName>(event: E, listener: (ev: CustomEvent<RecommenderEvents[E]>) => void): void;
   removeEventListener<E extends RecommenderEventName>(event: E, listener: (ev: CustomEvent<RecommenderEvents[E]>) => void): void;
   dispose(): Promise<void>;
+  /** The catalog of the version serving now (held since the load; another one after `updated`). */
+  readonly items: ItemCatalog;
+  /** The training-set users' ids, for `{ id }` requests: `users.ids`, fetched on the first call (verified, cached), or `"0"` … `"count-1"`. */
+  users(): Promise<readonly string[]>;
+}
+
+/** The options of `listCachedModels` and `deleteCachedModel`: the same IndexedDB, and the same bound on its answers, as `createRecommender`'s. */
+export interface CacheOptions {
+  readonly indexedDB?: IDBFactory;
+  readonly timeouts?: { readonly browserApiMs?: number };
+}
+
+/** A model this runtime stored in IndexedDB, by manifest URL (`listCachedModels`). */
+export interface CachedModelInfo {
+  /** The absolute URL of its `manifest.json`, as `info.manifestUrl` gives it. */
+  readonly manifestUrl: string;
+  /** The complete version that a cache-first or offline start serves; absent while only an incomplete version is stored. */
+  readonly current?: { readonly id: string; readonly contentHash: string };
+  /** Versions with stored files: the current one, and one that is still being stored (a new version, before `updated`). */
+  readonly versions: number;
+  /** Files stored for this URL, each counted once (a file that another URL's model shares counts for both). */
+  readonly files: number;
+  readonly bytes: number;
+  /** When a file was last stored for it, in ms since the epoch. */
+  readonly updatedAt: number;
+}
+
+/** What `deleteCachedModel` removed. Files that another URL's model shares are kept, and not counted. */
+export interface CacheDeletion {
+  readonly versions: number;
+  readonly files: number;
+  readonly bytes: number;
 }

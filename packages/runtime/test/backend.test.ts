@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { BackendUnavailableError } from '../src/index.js';
 import { initBackend, probeWebGpu } from '../src/backend.js';
 
@@ -38,6 +38,32 @@ describe('backend selection', () => {
     expect((await probeWebGpu()).unavailable).toMatch(/no adapter/);
     Object.defineProperty(globalThis, 'navigator', { value: { gpu: { requestAdapter: async () => { throw new Error('GPU process crashed'); } } }, configurable: true, writable: true });
     expect((await probeWebGpu()).unavailable).toMatch(/GPU process crashed/);
+  });
+
+  it('asks for an adapter once per page, and says that there is none once, at debug level', async () => {
+    // Chromium warns "No available adapters." on each request that finds none; a load used to ask twice.
+    let requests = 0;
+    Object.defineProperty(globalThis, 'navigator', { value: { gpu: { requestAdapter: async () => (requests++, null) } }, configurable: true, writable: true });
+    const debug = vi.spyOn(console, 'debug').mockImplementation(() => {});
+    try {
+      expect((await probeWebGpu()).unavailable).toMatch(/no adapter/);
+      const active = await initBackend('auto', {}, () => {}, new Map([['wasm', 'disabled for this test']]));
+      expect(active.info.fallbacks[0]).toEqual({ backend: 'webgpu', reason: 'requestAdapter returned no adapter' });
+      await probeWebGpu();
+      expect(requests).toBe(1);
+      expect(debug.mock.calls).toEqual([[expect.stringMatching(/^\[peelrec\] WebGPU: requestAdapter returned no adapter/)]]);
+    } finally {
+      debug.mockRestore();
+    }
+  });
+
+  it('asks again after a request that failed (it may have been transient)', async () => {
+    let requests = 0;
+    Object.defineProperty(globalThis, 'navigator', { value: { gpu: { requestAdapter: async () => { requests++; throw new Error('GPU process crashed'); } } }, configurable: true, writable: true });
+    expect((await probeWebGpu()).unavailable).toMatch(/GPU process crashed/);
+    await new Promise((r) => setTimeout(r, 0));
+    expect((await probeWebGpu()).unavailable).toMatch(/GPU process crashed/);
+    expect(requests).toBe(2);
   });
 
   it('throws BackendUnavailableError listing every attempt when nothing works', async () => {

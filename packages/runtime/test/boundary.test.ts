@@ -53,6 +53,7 @@ describe('options and requests are checked at the boundary', () => {
     ['an unknown storage mode', { storage: 'disk' as never }, 'storage', /got "disk" \(string\); expected 'indexeddb' or 'memory'/],
     ['an unknown backend', { backend: 'gpu' as never }, 'backend', /expected 'auto', 'webgpu', 'wasm' or 'cpu'/],
     ['a fractional userGroup', { userGroup: 0.5 }, 'userGroup', /got 0.5 \(number\); expected an integer ≥ 0/],
+    ['groupBlind given as a string', { groupBlind: 'no' as never }, 'groupBlind', /got "no" \(string\); expected a boolean/],
     ['a misspelt option', { budjet: 5 } as never, 'budjet', /expected a known option: manifestUrl, budget, /],
     ['a string deviceMemory', { budgetInputs: { deviceMemory: '4' as never } }, 'budgetInputs.deviceMemory', /got "4" \(string\)/],
     ['zero concurrency', { concurrency: 0 }, 'concurrency', /an integer in \[1, 64\]/],

@@ -109,8 +109,8 @@ describe('budgets', () => {
     expect(traffic).toHaveLength(1);
     expect(traffic.reduce((n, l) => n + l.bytes, 0)).toBe(rec.info.selection.fileBytes);
     expect(h.server.requests.filter((p) => p.startsWith('users/'))).toEqual([]);
-    // The block table of group 0 only.
-    expect(h.server.requests.filter((p) => p.endsWith('.json') && p.startsWith('blocks/'))).toEqual([h.fixture.manifest.blockTables[0]!.url]);
+    // No user named: the group-blind plan takes every group's block table (and the blocks of one group only).
+    expect(h.server.requests.filter((p) => p.endsWith('.json') && p.startsWith('blocks/'))).toEqual(h.fixture.manifest.blockTables.map((t) => t.url));
 
     const u = await harness({ packed: false });
     const rec2 = track(await u.open({ budget: MIN, storage: 'memory' }));
@@ -254,9 +254,9 @@ describe('users', () => {
     expect(got.map((r) => r.position)).toEqual(reference(rec, h.fixture.files, vector, 10).map((r) => r.position));
   });
 
-  it('folds a { history } user in on the device and assigns the nearest centroid', async () => {
+  it("groupBlind: false folds a { history } user in on the device, assigns the nearest centroid and scores with that group's table", async () => {
     const h = await harness();
-    const rec = track(await h.open({ budget: FULL, storage: 'memory', dtype: 'f32' }));
+    const rec = track(await h.open({ budget: FULL, storage: 'memory', dtype: 'f32', groupBlind: false }));
     const history = ['item-3', 'item-17', 'item-40', 'unknown-item'];
     const requestsBefore = h.server.requests.length;
     const got = await rec.recommend({ user: { history }, k: 10 });

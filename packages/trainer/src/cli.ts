@@ -219,7 +219,7 @@ addDataOptions(
     .description('whole pipeline: pretrain, user/item groups, per-group refinement with the controller, evaluation at budgets, export')
     .requiredOption('--out <dir>', 'artifact folder: new, empty, or an artifact peelrec-train wrote (only its own files are replaced)')
     .option('--config <file>', 'JSON config (any TrainConfig fields, e.g. {"userGroups": 8, "backbone": {"softmaxEpochs": 60}}); flags override it')
-    .option('--quality-out <file>', 'quality JSON path (default <repo>/bench/results/quality-<dataset>.json)')
+    .option('--quality-out <file>', 'quality JSON path (default: quality.json in the --out folder)')
     .option('--no-quality', 'do not write the quality JSON')
     .option('--user-groups <C>', 'k-means user groups (default 8)', int('user groups'))
     .option('--item-groups <G>', 'popularity item groups (default 20)', int('item groups'))

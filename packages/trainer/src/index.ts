@@ -5,7 +5,7 @@
 export {
   train,
   resolveConfig,
-  defaultQualityPath,
+  QUALITY_FILE,
   DEFAULT_CONFIG,
   SYNTHETIC_PRESET,
   TRAINER_NAME,

@@ -1,13 +1,12 @@
 import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
 import { selectBlocks, type BudgetMetric, type Dtype, type Manifest } from '@peelrec/format';
 import { trainBackbone, type Embeddings } from './backbone/index.js';
 import { buildPeel, type PeelParts } from './build-peel.js';
 import { resolveConfig, type DeepPartial, type TrainConfig } from './config.js';
 import { loadData, type DataSource, type LoadedData } from './data/load.js';
 import type { Dataset } from './data/types.js';
-import { checkOutputDir, checkOutputFile, checkOutputFolder, prepareOutputDir } from './export/output-dir.js';
+import { checkOutputDir, checkOutputFile, prepareOutputDir } from './export/output-dir.js';
 import { draftAsManifest, writePayloads } from './export/write-artifact.js';
 import {
   budgetBytes,
@@ -48,7 +47,10 @@ export interface TrainOptions {
    * marker) is replaced. Any other non-empty folder is refused, and nothing in it is deleted.
    */
   out: string;
-  /** Where to write the quality JSON; default `<repo>/bench/results/quality-<dataset>.json`; null: do not write. */
+  /**
+   * Where to write the quality JSON; default {@link QUALITY_FILE} in the artifact folder (its marker names it, so
+   * the next run replaces it); null: do not write. The published reports in bench/results are written only when named.
+   */
   qualityOut?: string | null;
   config?: DeepPartial<TrainConfig>;
   onProgress?: (stage: string, done: number, total: number) => void;
@@ -62,10 +64,8 @@ export interface TrainResult {
   qualityPath?: string;
 }
 
-/** `<repo>/bench/results/quality-<dataset>.json`. */
-export function defaultQualityPath(dataset: string): string {
-  return fileURLToPath(new URL(`../../../bench/results/quality-${dataset}.json`, import.meta.url));
-}
+/** The quality report's name in the artifact folder, when no other path is given. */
+export const QUALITY_FILE = 'quality.json';
 
 const now = () => performance.now() / 1000;
 
@@ -93,7 +93,6 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   // Outputs first: a path that cannot be written fails now, not after an hour of training.
   await checkOutputDir(options.out);
   if (options.qualityOut) await checkOutputFile(options.qualityOut, 'the quality report');
-  else if (options.qualityOut === undefined) await checkOutputFolder(dirname(defaultQualityPath('dataset')), 'the quality report');
   const t0 = now();
   const loaded = await loadData(source);
   const d = loaded.dataset;
@@ -107,7 +106,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
   // Export the payloads first: PEEL's budget metrics are computed with selectBlocks on this very manifest.
   let t = now();
-  const { writer, draft } = await writePayloads(await prepareOutputDir(options.out), main.model, {
+  const sink = await prepareOutputDir(options.out);
+  const { writer, draft } = await writePayloads(sink, main.model, {
     modelId: `${d.name}-peel-${cfg.fullDim}x${cfg.blockDim}-c${cfg.userGroups}-g${cfg.itemGroups}-s${cfg.seed}`,
     itemIds: d.itemIds,
     itemMeta: d.itemMeta,
@@ -227,13 +227,16 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     loadReport: loaded.report,
     notes,
   };
-  const qualityPath = options.qualityOut === null ? undefined : (options.qualityOut ?? defaultQualityPath(d.name));
+  const qualityPath = options.qualityOut === null ? undefined : (options.qualityOut ?? join(options.out, QUALITY_FILE));
   // Written now and after every ablation, so a long run that is stopped still leaves its results.
   const persist = async () => {
     if (!qualityPath) return;
     quality.generatedAt = new Date().toISOString();
+    const text = JSON.stringify(quality, null, 2) + '\n';
+    // In the artifact folder through its sink, so that the marker names the report like the artifact's own files.
+    if (options.qualityOut === undefined) return sink.write(QUALITY_FILE, new TextEncoder().encode(text));
     await mkdir(dirname(qualityPath), { recursive: true });
-    await writeFile(qualityPath, JSON.stringify(quality, null, 2) + '\n');
+    await writeFile(qualityPath, text);
   };
 
   // Ablations (b)–(e), timed separately from the pipeline itself.

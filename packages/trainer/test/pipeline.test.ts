@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { verifyArtifact } from '@peelrec/format';
 import { directorySource } from '../src/export/fs-sink.js';
-import { ConfigError, OutputDirError, evaluate, exportArtifact, resolveConfig, train, type TrainOptions } from '../src/index.js';
+import { ConfigError, OUTPUT_MARKER, OutputDirError, QUALITY_FILE, evaluate, exportArtifact, resolveConfig, train, type TrainOptions } from '../src/index.js';
 import { nestedWidths } from '../src/pipeline.js';
 import { rowOf } from '../src/data/csr.js';
 import type { CSR } from '../src/data/types.js';
@@ -95,6 +95,19 @@ describe('train (tiny synthetic)', () => {
     expect(m2.blocks[0]!.files.map((f) => f.dtype)).toEqual(['f16']);
     expect((await verifyArtifact(directorySource(f16))).manifest.model.contentHash).toBe(m2.model.contentHash);
   }, 120_000);
+
+  it('without a quality path, the report goes into the artifact folder, named in its marker, and a rerun replaces it', async () => {
+    // It used to land in <repo>/bench/results, an untracked file beside the published reports.
+    const out = join(await tmp(), 'artifact');
+    const options = { ...(await tiny(out, false)), qualityOut: undefined };
+    const r = await train(options);
+    expect(r.qualityPath).toBe(join(out, QUALITY_FILE));
+    expect(JSON.parse(await readFile(r.qualityPath!, 'utf8')).full.recall20).toBeGreaterThan(0);
+    const named = (await readFile(join(out, OUTPUT_MARKER), 'utf8')).split('\n').filter((l) => l === QUALITY_FILE);
+    expect(named).toEqual([QUALITY_FILE]);
+    await train(options); // a folder holding only the files its marker names is replaced
+    expect(JSON.parse(await readFile(join(out, QUALITY_FILE), 'utf8')).full.recall20).toBeGreaterThan(0);
+  });
 
   it('the same seed gives the same artifact content hash', async () => {
     const a = await train({ ...(await tiny(join(await tmp(), 'a'), false)), qualityOut: null });

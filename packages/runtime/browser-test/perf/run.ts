@@ -13,6 +13,7 @@ import { build } from 'vite';
 import { chromium } from 'playwright-core';
 import initWabt from 'wabt';
 import { CHROMIUM_FLAGS, findChromium } from '../../../../scripts/chromium.mjs';
+import { sourceResolve } from '../../../../scripts/source-condition.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const [mode, artifactDir, budgetArg, countArg, tuningArg] = process.argv.slice(2);
@@ -22,7 +23,7 @@ const FLAGS = [...CHROMIUM_FLAGS];
 const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.json': 'application/json', '.wasm': 'application/wasm' };
 
 const outDir = '/tmp/peelrec-perf/page';
-await build({ configFile: false, root: here, logLevel: 'warn', build: { outDir, emptyOutDir: true, target: 'es2022', minify: true } });
+await build({ ...sourceResolve, configFile: false, root: here, logLevel: 'warn', build: { outDir, emptyOutDir: true, target: 'es2022', minify: true } });
 
 const server = createServer(async (req, res) => {
   const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);

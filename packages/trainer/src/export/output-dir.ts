@@ -54,12 +54,14 @@ export async function prepareOutputDir(dir: string): Promise<ArtifactSink> {
   }
   await writeFile(join(dir, OUTPUT_MARKER), `${HEADER}\n`).catch(failed(`cannot write ${OUTPUT_MARKER}`));
   const files = directorySink(dir);
+  const named = new Set<string>(); // a file written again (the quality report, after each ablation) is named once
   return {
     async write(path, bytes) {
       checkRelative(path, dir);
       try {
         // Named before it exists: a run that dies in the write still leaves a file the marker names.
-        await appendFile(join(dir, OUTPUT_MARKER), `${path}\n`);
+        if (!named.has(path)) await appendFile(join(dir, OUTPUT_MARKER), `${path}\n`);
+        named.add(path);
         await files.write(path, bytes);
       } catch (e) {
         throw new OutputDirError(dir, `writing ${path}: ${(e as Error).message}`);

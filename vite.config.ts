@@ -4,7 +4,7 @@
  * - COOP/COEP on dev and preview: cross-origin isolation is what lets tfjs-wasm
  *   use threads (SharedArrayBuffer); the runtime decides whether to use them.
  * - `public/` is the static root: the embedded default model lives in
- *   public/models/synthetic (gitignored, prepared by `npm run demo`).
+ *   public/models/demo (gitignored, prepared by `npm run demo`: apps/demo/scripts/demo-model.ts).
  * - PEELREC_MODEL_DIR serves another artifact directory at /models/custom/
  *   (not copied into the build: a Gowalla artifact is hundreds of MB) and makes
  *   it the demo's default model.
@@ -17,8 +17,10 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 // Type-only: the repo root has no node_modules/vite of its own (Vite lives in apps/demo and e2e).
 import type { Plugin, UserConfig } from 'vite';
+import { DEMO_MODEL } from './apps/demo/scripts/demo-model.js';
 import { isolationHeaders } from './apps/demo/scripts/isolation-headers.js';
 import { serveArtifactDirs } from './apps/demo/scripts/serve-artifacts.js';
+import { sourceResolve } from './scripts/source-condition.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const demoRoot = resolve(here, 'apps/demo');
@@ -58,14 +60,15 @@ function precacheManifest(): Plugin {
 
 export default (): UserConfig => {
   // Vitest looks for a config up the tree: packages without their own (format, trainer) must not inherit the demo's root.
-  if (process.env.VITEST) return {};
+  if (process.env.VITEST) return { ...sourceResolve };
   const custom = customModelDir();
   return {
+    ...sourceResolve,
     root: demoRoot,
     base: './',
     publicDir: resolve(here, 'public'),
     define: {
-      __PEELREC_DEFAULT_MANIFEST__: JSON.stringify(custom ? 'models/custom/manifest.json' : 'models/synthetic/manifest.json'),
+      __PEELREC_DEFAULT_MANIFEST__: JSON.stringify(custom ? 'models/custom/manifest.json' : DEMO_MODEL.manifestPath),
     },
     plugins: [serveArtifactDirs(custom ? { '/models/custom/': custom } : {}, isolationHeaders), precacheManifest()],
     server: { headers: isolationHeaders, port: 5173, strictPort: false },

@@ -1,12 +1,14 @@
 /**
  * The artifacts the suite runs against, all made by the real trainer CLI:
- * - synthetic: the demo's embedded default (public/models/synthetic);
+ * - demo: the demo page's default (public/models/demo), 23,953 items at 512
+ *   dims, so a 1 GiB phone's budget selects part of it (apps/demo/scripts/demo-model.ts);
+ * - synthetic: the SDK sample (public/models/synthetic), plain `train --synthetic`;
  * - small / small-v2: a small synthetic catalog (SwiftShader WebGPU is ~400×
  *   slower than WASM) and the same catalog trained with another seed, a
  *   different model version for the upgrade test;
  * - wide: 18,558 trained items (a 9.1 MiB f32 table per user group), so the
  *   budgets that navigator.deviceMemory gives (4 MiB at 0.25 GiB, 8 MiB at
- *   0.5 GiB) really cut the selection; the 3,996-item default fits whole in
+ *   0.5 GiB) really cut the selection; the 3,996-item SDK sample fits whole in
  *   every one. The catalog holds only items with a training interaction, and
  *   2,000 users of a 40,000-item Zipf catalog touch 18,558 of them (1,000
  *   users of 20,000 touched 9,662: a 4.7 MiB table that 0.5 GiB holds whole).
@@ -14,19 +16,21 @@
  */
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEMO_MODEL } from '../../apps/demo/scripts/demo-model.js';
 
 const e2eRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const fixturesDir = join(e2eRoot, '.fixtures');
-/** The demo's embedded default model (apps/demo/scripts/prepare-model.ts trains it there). */
+/** The SDK sample (apps/demo/scripts/prepare-model.ts trains it there for `npm run demo` too). */
 const defaultModelDir = join(e2eRoot, '../public/models/synthetic');
 
 export const HARNESS_PORT = 4311;
 export const DEMO_PORT = 4310;
 
-/** Extra trainer flags of each fixture; `synthetic` is the demo default and takes none. */
+/** Extra trainer flags of each fixture; `synthetic` takes none, `demo` those of the demo's default. */
 // Few epochs and one evaluated budget: these fixtures test mechanics (agreement, faults, upgrades), not quality.
 export const SMALL_ARGS = ['--synthetic-items', '600', '--synthetic-users', '400', '--epochs', '10', '--budgets', '0.5'];
 export const FIXTURES = {
+  demo: { dir: DEMO_MODEL.dir, args: DEMO_MODEL.args },
   synthetic: { dir: defaultModelDir, args: [] as string[] },
   small: { dir: join(fixturesDir, 'small'), args: SMALL_ARGS },
   'small-v2': { dir: join(fixturesDir, 'small-v2'), args: [...SMALL_ARGS, '--seed', '8'] },

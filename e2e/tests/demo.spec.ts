@@ -5,36 +5,13 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { devices, expect, test, type Page } from '@playwright/test';
-import { NetworkLog, deployable, fixture, privacyViolations } from './support.js';
+import { devices, expect, test } from '@playwright/test';
+import { byteSentences, chartRange, gridCells, horizontalOverflow, markerLabel, openDemo, parseBytes, shownBudget, waitReady } from './demo-page.js';
+import { NetworkLog, deployable, fixture, privacyViolations, setDeviceMemory } from './support.js';
 
 const artifacts = join(dirname(fileURLToPath(import.meta.url)), '../artifacts');
 mkdirSync(artifacts, { recursive: true });
 const { defaultBrowserType: _ignored, ...pixel7 } = devices['Pixel 7'];
-
-async function openDemo(page: Page, path = '/'): Promise<void> {
-  await page.goto(path);
-  await waitReady(page);
-}
-
-async function waitReady(page: Page): Promise<void> {
-  await expect(page.locator('body')).toHaveAttribute('data-state', /ready|error/, { timeout: 60_000 });
-  const status = await page.locator('#status').textContent();
-  expect(await page.locator('body').getAttribute('data-state'), status ?? '').toBe('ready');
-  await expect(page.locator('#recs li')).toHaveCount(20);
-}
-
-/** Elements whose right edge passes the viewport: what makes a phone scroll sideways. */
-async function horizontalOverflow(page: Page): Promise<{ scrollWidth: number; width: number; offenders: string[] }> {
-  return page.evaluate(() => {
-    const width = document.documentElement.clientWidth;
-    const offenders = [...document.querySelectorAll<HTMLElement>('body *')]
-      .filter((el) => el.getBoundingClientRect().right > width + 0.5)
-      .slice(0, 10)
-      .map((el) => `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}.${el.className} right=${el.getBoundingClientRect().right.toFixed(0)}`);
-    return { scrollWidth: document.documentElement.scrollWidth, width, offenders };
-  });
-}
 
 test.describe('on a Pixel 7', () => {
   test.use(pixel7);
@@ -69,7 +46,7 @@ test('at 360 px wide nothing overflows horizontally (screenshot saved)', async (
 });
 
 test('new-user mode: each tap updates the recommendations on the device, and no request carries the tapped ids', async ({ page, context }) => {
-  const fx = fixture('synthetic');
+  const fx = fixture('demo');
   const net = new NetworkLog(context);
   await openDemo(page);
   await page.locator('#mode-new').click();
@@ -93,7 +70,7 @@ test('new-user mode: each tap updates the recommendations on the device, and no 
   const entries = await net.settled();
   const modelFiles = new Set(['manifest.json', ...fx.nonBlockFiles, ...fx.blockFiles]);
   const violations = privacyViolations(entries, {
-    model: 'synthetic',
+    model: 'demo',
     modelFiles,
     secrets: tapped,
     shell: /^\/(index\.html|sw\.js)?$|^\/assets\/[^/]+$/,
@@ -123,6 +100,137 @@ test('the budget slider calls setBudget live: grid, memory and recommendations f
   await expect.poll(async () => (await state()).recs).toBe(before.recs);
   await page.locator('#budget-auto').click();
   await expect.poll(async () => (await state()).budget).toBe(before.budget);
+});
+
+test.describe('what the budget decides (issue 18)', () => {
+  test('the device decides: at deviceMemory 1 the grid selects strictly fewer blocks than at 8, with no slider; "simulate 1 GiB" selects the same as a real 1 GiB device', async ({ page, browser }) => {
+    await setDeviceMemory(page, 1);
+    await openDemo(page);
+    const one = await gridCells(page);
+    await expect(page.locator('#device-facts dd[data-fact="Decided by"]')).toHaveText('device memory');
+    const desktop = await browser.newContext({ baseURL: test.info().project.use.baseURL });
+    try {
+      await setDeviceMemory(desktop, 8);
+      const eight = await desktop.newPage();
+      await openDemo(eight);
+      const all = await gridCells(eight);
+      test.info().annotations.push({ type: 'blocks', description: `1 GiB: ${one.selected} of ${one.total}; 8 GiB: ${all.selected} of ${all.total}` });
+      expect(one.total).toBe(all.total);
+      expect(one.selected).toBeGreaterThan(0);
+      expect(one.selected).toBeLessThan(all.selected);
+      expect(all.selected).toBe(all.total); // 128 MiB holds the whole table
+      await eight.locator('#devices button[data-gib="1"]').click();
+      await expect(eight.locator('#device-facts dd[data-fact="Decided by"]')).toHaveText('a simulated 1 GiB device');
+      await expect.poll(async () => (await gridCells(eight)).pattern).toBe(one.pattern);
+      expect(await shownBudget(eight)).toBe(await shownBudget(page));
+    } finally {
+      await desktop.close();
+    }
+  });
+
+  test('the slider: a released thumb stays where it was let go, and one position is one budget however it is reached', async ({ page }) => {
+    await setDeviceMemory(page, 8); // 128 MiB: the thumb starts at the right end (the whole table)
+    await openDemo(page);
+    const slider = page.locator('#budget');
+    const auto = await shownBudget(page);
+    await slider.scrollIntoViewIfNeeded(); // the mouse reaches what is on screen only
+    const box = (await slider.boundingBox())!;
+    const y = box.y + box.height / 2;
+    // A drag from the thumb at the right end, let go at 30 %.
+    await page.mouse.move(box.x + box.width - 8, y);
+    await page.mouse.down();
+    for (const f of [0.8, 0.6, 0.45, 0.3]) await page.mouse.move(box.x + box.width * f, y, { steps: 4 });
+    await page.mouse.up();
+    const released = await slider.inputValue();
+    await expect.poll(() => shownBudget(page)).not.toBe(auto);
+    await waitReady(page);
+    const applied = await shownBudget(page);
+    test.info().annotations.push({ type: 'released', description: `position ${released} of 1000: ${applied} B` });
+    expect(await slider.inputValue()).toBe(released);
+    // The same position from the automatic budget, and from the other end: the same budget each time.
+    for (const via of ['auto', '0']) {
+      if (via === 'auto') await page.locator('#budget-auto').click();
+      else await slider.fill(via);
+      await expect.poll(() => shownBudget(page)).not.toBe(applied);
+      await slider.fill(released);
+      await expect.poll(() => shownBudget(page)).toBe(applied);
+      await waitReady(page);
+      expect(await slider.inputValue()).toBe(released);
+    }
+  });
+
+  test('the chart: the marker lies inside the labelled range, where its budget is, past the whole table and below the smallest measurement; its label crosses neither the curve nor other text', async ({ page }) => {
+    await setDeviceMemory(page, 16); // 256 MiB: more than the whole table
+    await openDemo(page);
+    const check = async (where: string) => {
+      const budget = await shownBudget(page);
+      const { ticks, markerX } = await chartRange(page);
+      const lo = ticks[0]!;
+      const hi = ticks[ticks.length - 1]!;
+      const [loBytes, hiBytes] = [parseBytes(lo.text), parseBytes(hi.text)];
+      test.info().annotations.push({ type: where, description: `budget ${budget} B; range ${lo.text} … ${hi.text}; marker x ${markerX}` });
+      // Labels carry three significant digits: 0.5 % either way.
+      expect(budget, `${where}: budget inside the labelled range`).toBeGreaterThanOrEqual(loBytes * 0.995);
+      expect(budget, `${where}: budget inside the labelled range`).toBeLessThanOrEqual(hiBytes * 1.005);
+      const x = lo.x + (Math.log(budget / loBytes) / Math.log(hiBytes / loBytes)) * (hi.x - lo.x);
+      expect(Math.abs(markerX - x), `${where}: marker at its budget`).toBeLessThan(2);
+      const label = await markerLabel(page);
+      expect(label.overlaps, `${where}: "${label.text}" overlaps`).toEqual([]);
+      expect(label.crossesCurve, `${where}: "${label.text}" crosses the curve`).toBe(false);
+    };
+    await check('past the whole table');
+    await expect(page.locator('#chart p')).toContainText('more than the whole table');
+    await page.locator('#budget').fill('0'); // the smallest selection: below the trainer's smallest budget (5 %)
+    await expect.poll(() => shownBudget(page)).toBeLessThan(2 * 1024 * 1024);
+    await waitReady(page);
+    await check('below the smallest measurement');
+    await expect(page.locator('#chart p')).toContainText('below the smallest budget the trainer measured');
+  });
+
+  test('in new-user mode at 360 × 740 the list is on screen after a tap, beside the tapped tile (screenshot saved)', async ({ page }) => {
+    await page.setViewportSize({ width: 360, height: 740 });
+    await openDemo(page);
+    await page.locator('#mode-new').click();
+    const tile = page.locator('#catalog button').nth(4);
+    await tile.click();
+    await expect(page.locator('#recs li')).toHaveCount(20);
+    const onScreen = (e: Element) => {
+      const r = e.getBoundingClientRect();
+      return r.top >= 0 && r.bottom <= window.innerHeight;
+    };
+    await expect.poll(() => page.locator('#recs li').first().evaluate(onScreen)).toBe(true);
+    expect(await tile.evaluate(onScreen)).toBe(true);
+    await page.screenshot({ path: join(artifacts, 'phone-360-after-tap.png') });
+  });
+
+  test('on a desktop (1280 × 800) the recommendations sit beside the budget, and the chart text is no larger than the body text (screenshot saved)', async ({ page }) => {
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await openDemo(page);
+    const r = await page.evaluate(() => {
+      const recs = document.getElementById('recs-card')!.getBoundingClientRect();
+      const budget = document.getElementById('budget-h')!.closest('section')!.getBoundingClientRect();
+      const svg = document.querySelector<SVGSVGElement>('#chart svg')!;
+      const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+      const chartText = Math.max(...[...svg.querySelectorAll('text')].map((t) => parseFloat(getComputedStyle(t).fontSize) * scale));
+      return { recsRight: recs.right, recsBottom: recs.bottom, budgetLeft: budget.left, budgetTop: budget.top, chartText, bodyText: parseFloat(getComputedStyle(document.body).fontSize) };
+    });
+    expect(r.budgetLeft).toBeGreaterThanOrEqual(r.recsRight);
+    expect(r.budgetTop).toBeLessThan(r.recsBottom);
+    expect(r.chartText).toBeLessThanOrEqual(r.bodyText);
+    await page.screenshot({ path: join(artifacts, 'desktop-1280.png'), fullPage: true });
+  });
+
+  test('byte counts that share a sentence share one unit (no KiB beside MiB, no B beside either), whatever the budget', async ({ page }) => {
+    await openDemo(page);
+    const mixed = async () =>
+      (await byteSentences(page)).filter((t) => new Set([...t.matchAll(/\d (B|KiB|MiB)\b/g)].map((m) => m[1])).size > 1);
+    expect(await mixed()).toEqual([]);
+    for (const step of ['0', '500', '900']) {
+      await page.locator('#budget').fill(step);
+      await waitReady(page);
+      expect(await mixed()).toEqual([]);
+    }
+  });
 });
 
 test('without WebGPU (navigator.gpu removed) the demo works on WASM and says WebGPU is not available', async ({ page }) => {

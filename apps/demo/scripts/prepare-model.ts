@@ -1,10 +1,12 @@
 /**
- * The embedded default model: the trainer's synthetic artifact in
- * public/models/synthetic. Reused when it is present and verifies (schema,
- * content hash, every file's SHA-256); trained otherwise. Used by
- * `npm run demo` and by the e2e suite, so a fresh clone gets the same model.
+ * The models in public/models, made by the trainer's CLI: the demo's default
+ * (public/models/demo, sized for phone budgets: demo-model.ts) and the SDK
+ * sample (public/models/synthetic, plain `train --synthetic`, which the
+ * runtime's quick start copies). Each is reused when it is present and
+ * verifies (schema, content hash, every file's SHA-256); trained otherwise.
+ * Used by `npm run demo` and by the e2e suite, so a fresh clone gets the same models.
  *
- *   tsx scripts/prepare-model.ts [--out DIR] [--force]
+ *   tsx scripts/prepare-model.ts [--out DIR] [--force]   (no --out: both models)
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,6 +14,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { verifyArtifact, type Manifest } from '@peelrec/format';
+import { DEMO_MODEL } from './demo-model.js';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const defaultModelDir = join(repoRoot, 'public/models/synthetic');
@@ -43,8 +46,8 @@ export function trainSynthetic(dir: string, options: TrainOptions = {}): void {
   const args = ['train', '--synthetic', '--no-quality', '--out', dir, ...(options.args ?? [])];
   log(`[peelrec] training the synthetic model: peelrec-train ${args.join(' ')}`);
   rmSync(dir, { recursive: true, force: true });
-  // tsx from the trainer's own dependencies: the CLI is TypeScript run as-is.
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { cwd: trainerDir, stdio: 'inherit' });
+  // tsx from the trainer's own dependencies: the CLI is TypeScript run as-is, the workspace packages as sources.
+  const r = spawnSync(process.execPath, ['--conditions=@peelrec/source', '--import', 'tsx', 'src/cli.ts', ...args], { cwd: trainerDir, stdio: 'inherit' });
   if (r.error) throw r.error;
   if (r.status !== 0) throw new Error(`the trainer exited with status ${r.status} (peelrec-train ${args.join(' ')})`);
   writeFileSync(join(dir, STAMP), JSON.stringify(options.args ?? []));
@@ -68,6 +71,13 @@ export async function ensureSyntheticModel(dir = defaultModelDir, options: Train
   return made.manifest;
 }
 
+/** What `npm run demo` serves: the demo's default model, then the SDK sample. Returns the default's manifest. */
+export async function ensureDemoModels(options: { force?: boolean; log?: (line: string) => void } = {}): Promise<Manifest> {
+  const demo = await ensureSyntheticModel(DEMO_MODEL.dir, { ...options, args: DEMO_MODEL.args });
+  await ensureSyntheticModel(defaultModelDir, options);
+  return demo;
+}
+
 function sameTrainerArgs(dir: string, args: readonly string[] | undefined): boolean {
   const want = JSON.stringify(args ?? []);
   if (!existsSync(join(dir, STAMP))) return want === '[]'; // trained by hand with `npm run train`: fine as the default
@@ -77,8 +87,8 @@ function sameTrainerArgs(dir: string, args: readonly string[] | undefined): bool
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const argv = process.argv.slice(2);
   const at = argv.indexOf('--out');
-  const dir = at >= 0 ? resolve(argv[at + 1]!) : defaultModelDir;
-  ensureSyntheticModel(dir, { force: argv.includes('--force') }).catch((e) => {
+  const force = argv.includes('--force');
+  (at >= 0 ? ensureSyntheticModel(resolve(argv[at + 1]!), { force }) : ensureDemoModels({ force })).catch((e) => {
     console.error(`[peelrec] ${(e as Error).message}`);
     process.exit(1);
   });

@@ -3,7 +3,6 @@
  * views that follow its `info`. Query parameters (for trying things out):
  * `?model=<manifest URL on this origin>`, `?backend=auto|webgpu|wasm|cpu`.
  */
-import { fullTableBytes } from '@peelrec/format';
 import {
   createRecommender,
   type BackendPreference,
@@ -11,17 +10,15 @@ import {
   type RecommenderEvents,
   type UserInput,
 } from '@peelrec/runtime';
+import { budgetPanel } from './budget-panel.js';
 import { loadCatalog, loadManifest, type Catalog } from './catalog.js';
 import { registerServiceWorker } from './offline.js';
-import { formatBytes } from './units.js';
-import { budgetSlider } from './views/budget-slider.js';
+import { formatBytes, formatBytesAlike } from './units.js';
 import { renderBlocksGrid } from './views/blocks-grid.js';
-import { renderDevice } from './views/device.js';
 import { renderEngine, type EngineExtras } from './views/engine.js';
 import { newUserPanel, type NewUserPanel } from './views/new-user.js';
 import { renderRecallChart } from './views/recall-chart.js';
-import { renderRecommendations } from './views/recommendations.js';
-import { wasmPaths } from './wasm-paths.js';
+import { renderRecommendations, revealFirst } from './views/recommendations.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 const statusEl = $('status');
@@ -85,13 +82,14 @@ async function main(): Promise<void> {
     budget: 'auto',
     backend,
     storage: 'indexeddb',
-    wasmPaths,
+    // No wasmPaths: the runtime points Vite at the tfjs-backend-wasm binaries itself (as an app gets it).
     // Load the first known user's group right away (the picker starts on that user).
     user: { id: firstUserId },
     onProgress: (p) => {
       const { loaded, total, filesDone, files } = p.aggregate;
       bar.style.width = total > 0 ? `${((loaded / total) * 100).toFixed(1)}%` : '100%';
-      setStatus(`Loading blocks: ${filesDone}/${files} files, ${formatBytes(loaded)} of ${formatBytes(total)}`);
+      const [got, all] = formatBytesAlike(loaded, total);
+      setStatus(`Loading blocks: ${filesDone}/${files} files, ${got} of ${all}`);
     },
   });
   let m = rec.manifest;
@@ -104,16 +102,17 @@ async function main(): Promise<void> {
   let userId = catalog.users[0]!;
   let history: string[] = [];
 
-  const slider = budgetSlider($('budget'), $('budget-out'), $('meter-bar'), $('bytes-used'), (bytes) => applyBudget(bytes));
+  const budget = budgetPanel((bytes) => applyBudget(bytes));
+  /** Set by a tap in new-user mode: the next list is scrolled into view if it is off screen. */
+  let revealNext = false;
 
   const renderInfo = () => {
     const info = rec.info;
-    renderDevice($('device-facts'), info);
-    slider.setRange(info.selection.minimumBytes, fullTableBytes(m, 'f32'));
-    slider.show(info.budget.bytes, info.residentBytes);
-    renderBlocksGrid($('grid'), rec.manifest, info.selection); // rec.manifest holds the block tables of every group loaded so far
+    // rec.manifest holds the block tables of every group loaded so far.
+    budget.render(info, rec.manifest);
+    renderBlocksGrid($('grid'), $('grid-summary'), rec.manifest, info.selection, info.residentBytes);
     renderEngine($('engine-facts'), info, extras);
-    renderRecallChart($('chart'), m, info.budget.bytes);
+    renderRecallChart($('chart'), m, budget.marker(info));
     $('model-line').textContent =
       `Model ${m.model.id} (${m.model.contentHash.slice(0, 12)}), ${m.items.count.toLocaleString()} items, ` +
       `${m.userGroups.count} user groups, ${m.itemGroups.length} item groups × ${m.dims.blocksPerItem} blocks of ${m.dims.blockDim} dims.`;
@@ -142,6 +141,8 @@ async function main(): Promise<void> {
         trackSaved();
       }
       renderRecommendations(list, recs, catalog, mode === 'new' ? toggleHistory : undefined);
+      if (revealNext) revealFirst(list);
+      revealNext = false;
       $('recs-meta').textContent =
         (mode === 'known' ? `For user ${userId}` : `For your ${history.length}-item history`) +
         ` (user group ${rec.info.userGroup}), scored on ${rec.info.backend.name} in ${extras.lastLatencyMs.toFixed(1)} ms` +
@@ -172,8 +173,10 @@ async function main(): Promise<void> {
     setStatus(bytes === 'auto' ? 'Back to the automatic budget…' : `Applying a budget of ${formatBytes(bytes)}…`);
     try {
       await rec.setBudget(bytes);
+      budget.settled(bytes, true);
       trackSaved();
     } catch (e) {
+      budget.settled(bytes, false);
       setStatus(`Budget not applied: ${(e as Error).message}`, 'error');
     }
     renderInfo();
@@ -183,6 +186,7 @@ async function main(): Promise<void> {
   function toggleHistory(itemId: string): void {
     history = history.includes(itemId) ? history.filter((h) => h !== itemId) : [...history, itemId];
     panel?.render(history);
+    revealNext = true;
     refresh();
   }
 
@@ -226,7 +230,6 @@ async function main(): Promise<void> {
     panel?.render(history);
     refresh();
   });
-  $('budget-auto').addEventListener('click', () => applyBudget('auto'));
 
   for (const event of ['fallback', 'integrity', 'quota', 'storage'] as const) {
     rec.on(event, (detail) => {

@@ -1,7 +1,8 @@
-/** The item groups × blocks grid: shade = controller weight, filled = selected, outlined = left out. */
-import { blocksOfUserGroup, type Manifest, type Selection } from '@peelrec/format';
+/** The item groups × blocks grid: shade = controller weight, filled = selected, outlined = left out; and a line that counts them. */
+import { blocksOfUserGroup, BYTES_PER_ELEMENT, type Manifest, type Selection } from '@peelrec/format';
+import { formatBytesAlike } from '../units.js';
 
-export function renderBlocksGrid(el: HTMLElement, m: Manifest, selection: Selection): void {
+export function renderBlocksGrid(el: HTMLElement, summary: HTMLElement, m: Manifest, selection: Selection, residentBytes: number): void {
   const table = blocksOfUserGroup(m, selection.userGroup);
   const B = m.dims.blocksPerItem;
   el.style.gridTemplateColumns = `2.2em repeat(${B}, minmax(0, 1fr))`;
@@ -28,4 +29,14 @@ export function renderBlocksGrid(el: HTMLElement, m: Manifest, selection: Select
       el.append(cell);
     });
   });
+  const total = table.reduce((n, row) => n + row.length, 0);
+  const count = selection.blocks.length;
+  // Bytes per value as held: the f16 files' bytes when the backend keeps f16 (resident = file bytes), 4 otherwise.
+  const perValue = residentBytes === selection.fileBytes ? BYTES_PER_ELEMENT[selection.dtype] : 4;
+  const [resident] = formatBytesAlike(residentBytes);
+  summary.textContent =
+    `${count} of ${total} blocks selected (${Math.round((count / total) * 100)}%), ` +
+    `${selection.dtype} (${perValue} bytes a value): ${resident} resident.`;
+  summary.dataset.selected = String(count);
+  summary.dataset.total = String(total);
 }

@@ -1,6 +1,6 @@
 /** The Engine facts: which backend scores, why others were passed over, storage, and the last latency. */
 import type { RecommenderInfo } from '@peelrec/runtime';
-import { formatBytes, formatMs } from '../units.js';
+import { formatBytes, formatBytesAlike, formatMs } from '../units.js';
 import { renderFacts, type Fact } from './facts.js';
 
 export interface EngineExtras {
@@ -42,7 +42,8 @@ export function renderEngine(el: HTMLElement, info: RecommenderInfo, extras: Eng
       extras.saved === 'not saved',
     ]);
   }
-  facts.push(['This load', `${formatBytes(info.downloadedBytes)} downloaded, ${formatBytes(info.cachedBytes)} from cache; manifest from ${info.manifestSource}`]);
+  const [downloaded, cached] = formatBytesAlike(info.downloadedBytes, info.cachedBytes);
+  facts.push(['This load', `${downloaded} downloaded, ${cached} from cache; manifest from ${info.manifestSource}`]);
   if (extras.lastEvent) facts.push(['Last event', extras.lastEvent, true]);
   renderFacts(el, facts);
 }

@@ -36,3 +36,14 @@ export function renderRecommendations(
     el.append(li);
   }
 }
+
+/**
+ * Scrolls the page just enough to show the first recommendation, if it is out of view: after a tap on a
+ * phone, the list the tap changed must be on screen (issue 18: it was 1,300 px below the tiles).
+ */
+export function revealFirst(list: HTMLElement): void {
+  const first = list.firstElementChild;
+  if (!first) return;
+  const r = first.getBoundingClientRect();
+  if (r.top < 0 || r.bottom > window.innerHeight) first.scrollIntoView({ block: 'nearest' });
+}

@@ -25,7 +25,6 @@ import { sourceResolve } from './scripts/source-condition.mjs';
 const here = dirname(fileURLToPath(import.meta.url));
 const demoRoot = resolve(here, 'apps/demo');
 
-
 function customModelDir(): string | undefined {
   const dir = process.env.PEELREC_MODEL_DIR;
   if (!dir) return undefined;
@@ -44,7 +43,7 @@ function precacheManifest(): Plugin {
     enforce: 'post',
     generateBundle(_options, bundle) {
       const sw = Object.values(bundle).find((f) => f.type === 'chunk' && f.fileName === 'sw.js');
-      if (!sw || sw.type !== 'chunk') return;
+      if (sw?.type !== 'chunk') return;
       const entries = Object.values(bundle)
         .filter((f) => f.fileName !== 'sw.js' && !f.fileName.endsWith('.map'))
         .map((f) => {

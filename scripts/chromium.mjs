@@ -12,15 +12,7 @@ const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/
  * network (without the background-networking flags Chromium keeps opening
  * connections that this machine refuses).
  */
-export const CHROMIUM_FLAGS = Object.freeze([
-  '--headless',
-  '--no-sandbox',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-]);
+export const CHROMIUM_FLAGS = Object.freeze(['--headless', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic']);
 
 export function findChromium({ install = false } = {}) {
   const fromEnv = process.env.PEELREC_CHROMIUM || process.env.PLAYWRIGHT_CHROMIUM_EXECUTABLE_PATH;
@@ -34,16 +26,12 @@ export function findChromium({ install = false } = {}) {
   if (install && isRoot) {
     console.log('[peelrec] Chromium not found: installing Debian package `chromium`');
     const opts = { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } };
-    if (spawnSync('apt-get', ['update'], opts).status === 0 &&
-        spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'chromium'], opts).status === 0) {
+    if (spawnSync('apt-get', ['update'], opts).status === 0 && spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'chromium'], opts).status === 0) {
       const after = CANDIDATES.find((p) => existsSync(p));
       if (after) return after;
     }
   }
-  throw new Error(
-    'No Chromium found. Install Debian\'s `chromium` (apt-get install -y chromium) ' +
-      'or set PEELREC_CHROMIUM to a Chromium executable.',
-  );
+  throw new Error("No Chromium found. Install Debian's `chromium` (apt-get install -y chromium) " + 'or set PEELREC_CHROMIUM to a Chromium executable.');
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) console.log(findChromium({ install: true }));

@@ -32,6 +32,11 @@ function must(status, what) {
   }
 }
 
+/** Biome (lint and format) from the workspace root's own devDependencies. */
+function biome(args) {
+  return run(process.execPath, [join(root, 'node_modules/@biomejs/biome/bin/biome'), ...args]);
+}
+
 function install() {
   const frozen = existsSync(join(root, 'pnpm-lock.yaml')) ? ['--frozen-lockfile'] : [];
   must(pnpm(['install', ...frozen]), 'pnpm install');
@@ -43,6 +48,8 @@ const env = { ...process.env };
 switch (command) {
   case 'test': {
     install();
+    // Lint and format first: a style slip fails in seconds, not after the suite (each package's test type-checks it).
+    must(biome(['ci', '.']), 'lint (biome ci; `npm run format` fixes formatting)');
     env.PEELREC_CHROMIUM = findChromium({ install: true });
     const started = Date.now();
     // Stream the output live and keep a copy to count the tests in.
@@ -61,6 +68,26 @@ switch (command) {
     console.log(`\n[peelrec] all packages, ${Math.round((Date.now() - started) / 1000)} s:`);
     console.log(`${t.passed} passed, ${t.failed} failed, ${t.skipped} skipped`);
     must(status === 0 && t.failed > 0 ? 1 : status, 'tests');
+    break;
+  }
+  case 'lint': {
+    install();
+    must(biome(['ci', '.', ...rest]), 'lint');
+    break;
+  }
+  case 'format': {
+    install();
+    must(biome(['check', '--write', '.', ...rest]), 'format');
+    break;
+  }
+  case 'typecheck': {
+    install();
+    must(pnpm(['-r', '--sequential', '--if-present', 'run', 'typecheck']), 'typecheck');
+    break;
+  }
+  case 'build': {
+    install();
+    must(pnpm(['--filter', '@peelrec/format', '--filter', '@peelrec/runtime', 'run', 'build']), 'build');
     break;
   }
   case 'demo': {
@@ -93,6 +120,6 @@ switch (command) {
     break;
   }
   default:
-    console.error('usage: node scripts/run.mjs <demo|test|bench|train|pack> [args...]');
+    console.error('usage: node scripts/run.mjs <demo|test|lint|format|typecheck|build|bench|train|pack> [args...]');
     process.exit(2);
 }

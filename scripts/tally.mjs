@@ -1,5 +1,6 @@
 // Adds up the test counts that Vitest and Playwright print, so `npm test` ends
 // with one plain "N passed, N failed, N skipped" line across all packages.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the ESC of ANSI colour codes is what this strips.
 const ANSI = /\x1b\[[0-9;]*m/g;
 
 /** Counts from one chunk of runner output (ANSI colours stripped first). */

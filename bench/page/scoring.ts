@@ -184,7 +184,15 @@ export async function runScoringCase(spec: ScoringCase): Promise<ScoringResult> 
       const selection = info.selection;
       if (!first) {
         const groups = await prepare(selection);
-        const impls: Impl[] = [runtimeScorer(rec, user.vector, spec, first!.exclude.map((p) => ids[p]!), spec.backendLabel?.[backend] ?? backend)];
+        const impls: Impl[] = [
+          runtimeScorer(
+            rec,
+            user.vector,
+            spec,
+            first!.exclude.map((p) => ids[p]!),
+            spec.backendLabel?.[backend] ?? backend,
+          ),
+        ];
         if (spec.peers) impls.push(...(await peerImpls(groups, cleanups, true)));
         const resident = residentArrays(groups, info.residentBytes);
         impls.push(...(await boundImpls(resident.arrays)));
@@ -210,8 +218,10 @@ export async function runScoringCase(spec: ScoringCase): Promise<ScoringResult> 
     const blocks = await loadSelectedBlocks(selection, spec.manifestUrl);
     const ref = referenceScores({ manifest, selection, vector: user.vector, block: (g, b) => blocks.get(`${g}/${b}`)! });
     // Exclude half of the reference top-60 (so exclusion changes the answer) and a spread of other items.
-    const exclude = topK(ref, 60).filter((_, i) => i % 2 === 0).map((s) => s.position);
-    for (let i = 0; i < 20; i++) exclude.push(Math.floor(((i * 7919) % 997) / 997 * manifest.items.count));
+    const exclude = topK(ref, 60)
+      .filter((_, i) => i % 2 === 0)
+      .map((s) => s.position);
+    for (let i = 0; i < 20; i++) exclude.push(Math.floor((((i * 7919) % 997) / 997) * manifest.items.count));
     first = { selection, ref, exclude: [...new Set(exclude)], excludeSet: new Set(exclude) };
     return groupMatrices(manifest, selection, blocks);
   }
@@ -261,7 +271,12 @@ export async function runScoringCase(spec: ScoringCase): Promise<ScoringResult> 
         return new Float32Array(bytes.buffer, bytes.byteOffset, Math.floor(bytes.byteLength / 4));
       });
       impls.push(...(await boundImpls(f16Bytes)));
-      await measure(impls, selection, 'no runtime (f16 selection)', f16Bytes.reduce((n, a) => n + a.byteLength, 0));
+      await measure(
+        impls,
+        selection,
+        'no runtime (f16 selection)',
+        f16Bytes.reduce((n, a) => n + a.byteLength, 0),
+      );
     } finally {
       for (const c of cleanups.reverse()) await c();
     }
@@ -339,10 +354,18 @@ async function boundImpls(arrays: Float32Array[]): Promise<Impl[]> {
       backend: 'js',
       scores: false,
       run: () => {
-        let a = 0, b = 0, c = 0, d = 0;
+        let a = 0,
+          b = 0,
+          c = 0,
+          d = 0;
         for (const m of arrays) {
           const n4 = m.length & ~3;
-          for (let i = 0; i < n4; i += 4) { a += m[i]!; b += m[i + 1]!; c += m[i + 2]!; d += m[i + 3]!; }
+          for (let i = 0; i < n4; i += 4) {
+            a += m[i]!;
+            b += m[i + 1]!;
+            c += m[i + 2]!;
+            d += m[i + 3]!;
+          }
           for (let i = n4; i < m.length; i++) a += m[i]!;
         }
         return a + b + c + d;

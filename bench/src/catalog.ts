@@ -129,7 +129,10 @@ export async function ensureCatalog(shape: CatalogShape, cacheDir: string, log: 
   const fullDim = blockDim * blocksPerItem;
   const groups = splitEvenly(items, G);
 
-  const ids = await writer.json('items/ids.json', Array.from({ length: items }, (_, i) => `item-${i}`));
+  const ids = await writer.json(
+    'items/ids.json',
+    Array.from({ length: items }, (_, i) => `item-${i}`),
+  );
   const centroids = Array.from({ length: C }, () => Array.from(fillNormal(new Float32Array(fullDim), rand, 0.1)));
   const shards = [];
   for (const s of splitEvenly(shape.users, Math.ceil(shape.users / shape.usersPerShard))) {

@@ -69,7 +69,7 @@ async function main() {
     try {
       const result = await profileRuntime(plain, server.origin, { manifestUrl: `${server.origin}/artifacts/${MILLION_SHAPE.name}/manifest.json`, budgetBytes: 16 * MiB, calls: 200, exclude: 40 });
       await mkdir(opts.results, { recursive: true });
-      await writeFile(join(opts.results, 'profile-runtime.json'), JSON.stringify({ machine, catalog: MILLION_SHAPE.name, budgetBytes: 16 * MiB, ...result }, null, 2) + '\n');
+      await writeFile(join(opts.results, 'profile-runtime.json'), `${JSON.stringify({ machine, catalog: MILLION_SHAPE.name, budgetBytes: 16 * MiB, ...result }, null, 2)}\n`);
       process.stdout.write(`runtime, ${MILLION_SHAPE.name} @ 16 MiB, wasm: ${result.msPerCall.toFixed(2)} ms per recommend (under the profiler)\n`);
       for (const l of result.top) process.stdout.write(`${String(l.selfPercent).padStart(5)} %  ${l.fn}  ${l.where}\n`);
     } finally {
@@ -81,21 +81,23 @@ async function main() {
   const goals: Goal[] = [];
   const notes = [
     `Scoring catalogs are random artifacts written with @peelrec/format's ArtifactWriter: \`${GOWALLA_SHAPE.name}\` has the shape of the Gowalla artifact (${GOWALLA_SHAPE.label}); its values are random, so it says nothing about quality. Quality comes from the trainer (quality-gowalla.json).`,
-    'Every implementation is built from the runtime\'s own selection and checked against the runtime\'s float64 reference (same top-20 after the same exclusions) before it is timed; the run fails on any disagreement.',
-    'Implementations are timed interleaved (one call of each per round) so that noise from other processes hits them alike. Single-threaded everywhere: the runtime\'s default (no wasm threads), onnxruntime-web with numThreads = 1.',
+    "Every implementation is built from the runtime's own selection and checked against the runtime's float64 reference (same top-20 after the same exclusions) before it is timed; the run fails on any disagreement.",
+    "Implementations are timed interleaved (one call of each per round) so that noise from other processes hits them alike. Single-threaded everywhere: the runtime's default (no wasm threads), onnxruntime-web with numThreads = 1.",
     '`bound-js` sums the very same f32 arrays in plain JS; `bound-wasm-simd` streams a copy of them in wasm memory with 128-bit loads. The bound is the faster of the two. The smaller selections fit in the CPU caches, so their bound is a cache bandwidth, not DRAM.',
-    '`proto-simd-rows` and `proto-simd-fused-topk` are not the product: hand-written WASM SIMD kernels (page/impl/kernels.wat) that show what the runtime could reach. `rows` writes all scores, then a JS top-k; `fused-topk` keeps scores in an L1 tile and hands only scores above the current k-th best back to JS; `fused-topk-f16` is the same over half-precision copies of the matrices (the bytes of the artifact\'s f16 files), widened in registers: in an f32 series it streams half the bytes of that series\' bound, and it is checked against a reference over its own f16 values.',
+    "`proto-simd-rows` and `proto-simd-fused-topk` are not the product: hand-written WASM SIMD kernels (page/impl/kernels.wat) that show what the runtime could reach. `rows` writes all scores, then a JS top-k; `fused-topk` keeps scores in an L1 tile and hands only scores above the current k-th best back to JS; `fused-topk-f16` is the same over half-precision copies of the matrices (the bytes of the artifact's f16 files), widened in registers: in an f32 series it streams half the bytes of that series' bound, and it is checked against a reference over its own f16 values.",
     '`proto-simd-fused-topk-in-worker` is the same fused kernel in a dedicated Worker, timed from the main thread: what a Worker costs per call (postMessage both ways, structured clone of the request and the top-k). On an oversubscribed machine most of that is waiting to be scheduled.',
-    '`diag-*` rows split the runtime\'s time: `diag-tfjs-matmul-readback` is its tensor part (per-group matMul, concat, `await data()`) on the same backend; `diag-runtime-topK` is the runtime\'s exported `topK` on that score array with the same exclusions; `diag-floor-first-topK` is a top-k that compares with the k-th score before the exclusion lookup.',
-    'On wasm the runtime keeps f16 blocks resident as f16 (2 bytes per value, widened to f32 in registers by its kernel), so where `selectBlocks` picks f16 (it does when f16 selects more blocks, e.g. at 20 % and 5 %) the runtime holds and streams the f16 bytes, and so does the bound of that series; the peers hold f32 copies of the same f16 values (twice the bytes). The cpu backend keeps f32 resident: where it selects other blocks than wasm it is checked against the reference of its own selection, and where it refuses a budget that wasm serves, the goal says so. Where the runtime refuses a budget outright, the series `no runtime (f16 selection)` times the peers on the format\'s f16 selection at that budget.',
+    "`diag-*` rows split the runtime's time: `diag-tfjs-matmul-readback` is its tensor part (per-group matMul, concat, `await data()`) on the same backend; `diag-runtime-topK` is the runtime's exported `topK` on that score array with the same exclusions; `diag-floor-first-topK` is a top-k that compares with the k-th score before the exclusion lookup.",
+    "On wasm the runtime keeps f16 blocks resident as f16 (2 bytes per value, widened to f32 in registers by its kernel), so where `selectBlocks` picks f16 (it does when f16 selects more blocks, e.g. at 20 % and 5 %) the runtime holds and streams the f16 bytes, and so does the bound of that series; the peers hold f32 copies of the same f16 values (twice the bytes). The cpu backend keeps f32 resident: where it selects other blocks than wasm it is checked against the reference of its own selection, and where it refuses a budget that wasm serves, the goal says so. Where the runtime refuses a budget outright, the series `no runtime (f16 selection)` times the peers on the format's f16 selection at that budget.",
     '`runtime` rows call `rec.recommend({ user: { vector, group }, k: 20, exclude })` with 40 excluded item ids, storage `memory`, on the backend named.',
   ];
   if (machine.loadAverageAtStart > machine.cores) {
-    notes.unshift(`**Noisy run**: the load average was ${machine.loadAverageAtStart} on ${machine.cores} cores when it started (other work on the machine), so absolute times are inflated and p95s are wide; the ratios within one series are the figures to read.`);
+    notes.unshift(
+      `**Noisy run**: the load average was ${machine.loadAverageAtStart} on ${machine.cores} cores when it started (other work on the machine), so absolute times are inflated and p95s are wide; the ratios within one series are the figures to read.`,
+    );
   }
   const written: string[] = [];
   const save = async (name: string, value: unknown) => {
-    await writeFile(join(opts.results, name), JSON.stringify(value, null, 2) + '\n');
+    await writeFile(join(opts.results, name), `${JSON.stringify(value, null, 2)}\n`);
     written.push(join(opts.results, name));
   };
   let scoringOut: Parameters<typeof markdown>[0]['scoring'];
@@ -150,15 +152,22 @@ async function main() {
     if (sections.has('memory')) {
       log('memory');
       const cases = [
-        ...gowallaBudgets(gowalla.manifest).flatMap((b) => (['wasm', 'cpu'] as const).map((backend) => ({ catalog: GOWALLA_SHAPE.name, manifestUrl: `${server.origin}/artifacts/${GOWALLA_SHAPE.name}/manifest.json`, budgetBytes: b.bytes, backend }))),
-        ...(['wasm', 'cpu'] as const).map((backend) => ({ catalog: MILLION_SHAPE.name, manifestUrl: `${server.origin}/artifacts/${MILLION_SHAPE.name}/manifest.json`, budgetBytes: 16 * MiB, backend })),
+        ...gowallaBudgets(gowalla.manifest).flatMap((b) =>
+          (['wasm', 'cpu'] as const).map((backend) => ({ catalog: GOWALLA_SHAPE.name, manifestUrl: `${server.origin}/artifacts/${GOWALLA_SHAPE.name}/manifest.json`, budgetBytes: b.bytes, backend })),
+        ),
+        ...(['wasm', 'cpu'] as const).map((backend) => ({
+          catalog: MILLION_SHAPE.name,
+          manifestUrl: `${server.origin}/artifacts/${MILLION_SHAPE.name}/manifest.json`,
+          budgetBytes: 16 * MiB,
+          backend,
+        })),
       ];
       const mem = await runMemoryCases(plain, server.origin, cases, log);
       const g: Goal[] = [
         {
           goal: 'embedding bytes ≤ budget at every budget (tf.memory() and rec.info.residentBytes)',
           met: mem.rows.length > 0 && mem.rows.every((r) => r.embeddingWithinBudget),
-          figure: mem.rows.map((r) => `${(r.tensorBytes / r.budgetBytes).toFixed(3)}`).join(', ') + ' of budget' + (mem.errors.length ? `; ${mem.errors.length} budgets not servable` : ''),
+          figure: `${mem.rows.map((r) => `${(r.tensorBytes / r.budgetBytes).toFixed(3)}`).join(', ')} of budget${mem.errors.length ? `; ${mem.errors.length} budgets not servable` : ''}`,
         },
       ];
       goals.push(...g);
@@ -177,10 +186,10 @@ async function main() {
   const quality = await qualityMarkdown(join(opts.results, 'quality-gowalla.json'));
   const md = markdown({ machine, scoring: scoringOut, startup: startupOut, memory: memoryOut, goals, notes, quality });
   if (!opts.only) {
-    await writeFile(join(opts.results, 'README.md'), md + '\n');
+    await writeFile(join(opts.results, 'README.md'), `${md}\n`);
     written.push(join(opts.results, 'README.md'));
   }
-  process.stdout.write(JSON.stringify({ machine, goals, written }, null, 2) + '\n\n' + md + '\n');
+  process.stdout.write(`${JSON.stringify({ machine, goals, written }, null, 2)}\n\n${md}\n`);
 }
 
 main().catch((e) => {

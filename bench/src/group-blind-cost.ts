@@ -41,7 +41,12 @@ export function groupBlindOptions(manifest: Manifest, budgetBytes: number, shari
   return [
     ...(sharing ? [] : [{ option: 'own group only (a known user; groupBlind: false)', blockBytes: one, overOneGroup: 1, serverLearns: 'the group' }]),
     { option: `every group's selection, one copy per distinct pack (${packs.length} packs)${where}`, blockBytes: union, overOneGroup: ratio(union, one), serverLearns: 'nothing' },
-    { option: `the group's pack among ${k} fixed packs (${k - 1} of them decoys)${where}`, blockBytes: k * one, overOneGroup: k, serverLearns: `that the group's pack is one of ${k} (${Math.log2(packs.length / k).toFixed(1)} of ${Math.log2(packs.length).toFixed(1)} bits)` },
+    {
+      option: `the group's pack among ${k} fixed packs (${k - 1} of them decoys)${where}`,
+      blockBytes: k * one,
+      overOneGroup: k,
+      serverLearns: `that the group's pack is one of ${k} (${Math.log2(packs.length / k).toFixed(1)} of ${Math.log2(packs.length).toFixed(1)} bits)`,
+    },
     {
       option: `group-blind plan: the selection of the most-shared pack, each group's weights on the device (built)${where}`,
       blockBytes: selections[blind]!.fileBytes,

@@ -12,7 +12,12 @@ export interface MemoryReportRow extends MemoryRow {
   readonly embeddingWithinBudget: boolean;
 }
 
-export async function runMemoryCases(browser: Browser, origin: string, cases: readonly MemoryCase[], log: (s: string) => void): Promise<{ rows: MemoryReportRow[]; errors: { case: MemoryCase; error: string }[] }> {
+export async function runMemoryCases(
+  browser: Browser,
+  origin: string,
+  cases: readonly MemoryCase[],
+  log: (s: string) => void,
+): Promise<{ rows: MemoryReportRow[]; errors: { case: MemoryCase; error: string }[] }> {
   const rows: MemoryReportRow[] = [];
   const errors: { case: MemoryCase; error: string }[] = [];
   for (const c of cases) {
@@ -21,7 +26,11 @@ export async function runMemoryCases(browser: Browser, origin: string, cases: re
       const page = await context.newPage();
       await page.goto(`${origin}/bench.html`);
       await page.waitForFunction(() => document.title === 'ready');
-      const row = await within(120_000, `memory ${c.catalog} @ ${c.budgetBytes} on ${c.backend}`, page.evaluate((s) => window.peelBench.runMemoryCase(s), c));
+      const row = await within(
+        120_000,
+        `memory ${c.catalog} @ ${c.budgetBytes} on ${c.backend}`,
+        page.evaluate((s) => window.peelBench.runMemoryCase(s), c),
+      );
       const cdp = await context.newCDPSession(page);
       await cdp.send('HeapProfiler.collectGarbage');
       const heap = (await cdp.send('Runtime.getHeapUsage')) as { usedSize: number; backingStorageSize?: number };
@@ -36,7 +45,10 @@ export async function runMemoryCases(browser: Browser, origin: string, cases: re
       });
       log(`  memory ${c.catalog} @ ${c.budgetBytes} B on ${c.backend}: resident ${row.residentBytes} B, tensors ${row.tensorBytes} B`);
     } catch (e) {
-      const error = String((e as Error).message ?? e).split('\n').slice(0, 4).join('\n');
+      const error = String((e as Error).message ?? e)
+        .split('\n')
+        .slice(0, 4)
+        .join('\n');
       log(`  memory ${c.catalog} @ ${c.budgetBytes} B on ${c.backend}: ${error}`);
       errors.push({ case: c, error });
     } finally {

@@ -83,7 +83,7 @@ export async function qualityMarkdown(file: string): Promise<string | undefined>
   );
   if (q.budgets?.some((b) => b.peelGain && Object.keys(b.peelGain).length)) {
     out.push(
-      'PEEL minus each ablation, Recall@20, user by user on the same test users (± one standard error of the difference; test-user noise only, not the training seed\'s):',
+      "PEEL minus each ablation, Recall@20, user by user on the same test users (± one standard error of the difference; test-user noise only, not the training seed's):",
       '',
       markdownTable([
         ['budget', 'uniform', 'unweighted', 'no groups', 'no diversity'],
@@ -93,6 +93,12 @@ export async function qualityMarkdown(file: string): Promise<string | undefined>
     );
   }
   if (q.fullGain) out.push(`Full table minus the plain backbone (the block weights, user groups and refinement together), Recall@20: ${g(q.fullGain)}.`, '');
-  if (q.seconds) out.push(`Training time (s): ${Object.entries(q.seconds).map(([k, v]) => `${k} ${v}`).join(', ')}.`, '');
+  if (q.seconds)
+    out.push(
+      `Training time (s): ${Object.entries(q.seconds)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}.`,
+      '',
+    );
   return out.join('\n');
 }

@@ -11,7 +11,24 @@ export function runQuality(opts: { repoRoot: string; dataDir: string; outDir: st
   if (!existsSync(join(opts.dataDir, 'train.txt')) || !existsSync(join(opts.dataDir, 'test.txt'))) {
     throw new Error(`--quality needs the Gowalla split at ${opts.dataDir} (train.txt, test.txt); pass --data <dir>`);
   }
-  const args = ['exec', '--yes', '--package=pnpm@10.34.8', '--', 'pnpm', '--filter', '@peelrec/trainer', 'run', 'cli', 'train', '--data', opts.dataDir, '--out', opts.outDir, '--quality-out', opts.reportFile];
+  const args = [
+    'exec',
+    '--yes',
+    '--package=pnpm@10.34.8',
+    '--',
+    'pnpm',
+    '--filter',
+    '@peelrec/trainer',
+    'run',
+    'cli',
+    'train',
+    '--data',
+    opts.dataDir,
+    '--out',
+    opts.outDir,
+    '--quality-out',
+    opts.reportFile,
+  ];
   opts.log(`quality: npm ${args.join(' ')}`);
   const r = spawnSync('npm', args, { cwd: opts.repoRoot, stdio: 'inherit' });
   if (r.error) throw r.error;

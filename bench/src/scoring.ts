@@ -65,11 +65,18 @@ export async function runScoringPlan(
         ...timing,
       };
       log(`scoring ${entry.catalog} @ ${entry.budgetLabel} (${entry.budgetBytes} B) on ${entry.backends.join(', ')}${entry.peers ? ' + peers' : ''}`);
-      const result = await within(CASE_TIMEOUT_MS, `scoring ${entry.catalog} @ ${entry.budgetLabel}`, page.evaluate((s) => window.peelBench.runScoringCase(s), spec));
+      const result = await within(
+        CASE_TIMEOUT_MS,
+        `scoring ${entry.catalog} @ ${entry.budgetLabel}`,
+        page.evaluate((s) => window.peelBench.runScoringCase(s), spec),
+      );
       out.push({ catalog: entry.catalog, budgetLabel: entry.budgetLabel, budgetBytes: entry.budgetBytes, result, error: result.runtimeError });
       if (result.runtimeError) log(`  the runtime refused it: ${result.runtimeError.split('\n')[0]}`);
     } catch (e) {
-      const message = String((e as Error).message ?? e).split('\n').slice(0, 6).join('\n');
+      const message = String((e as Error).message ?? e)
+        .split('\n')
+        .slice(0, 6)
+        .join('\n');
       if (message.includes('DISAGREEMENT')) throw new Error(`implementations disagree on ${entry.catalog} @ ${entry.budgetLabel}: ${message}`);
       log(`  ${entry.catalog} @ ${entry.budgetLabel}: could not run: ${message}${errors.length ? `\n  page errors: ${errors.join('; ')}` : ''}`);
       out.push({ catalog: entry.catalog, budgetLabel: entry.budgetLabel, budgetBytes: entry.budgetBytes, error: message });

@@ -88,7 +88,15 @@ async function coldRun(browser: Browser, server: StaticServer, url: string): Pro
   }
 }
 
-export async function runStartup(browser: Browser, server: StaticServer, catalog: string, budgetBytes: number, runs: number, history: readonly string[], log: (s: string) => void): Promise<StartupRun[]> {
+export async function runStartup(
+  browser: Browser,
+  server: StaticServer,
+  catalog: string,
+  budgetBytes: number,
+  runs: number,
+  history: readonly string[],
+  log: (s: string) => void,
+): Promise<StartupRun[]> {
   const out: StartupRun[] = [];
   await server.precompress(catalog);
   const base = `${server.origin}/startup.html?manifest=/artifacts/${catalog}/manifest.json&budget=${budgetBytes}`;
@@ -121,8 +129,12 @@ export async function runStartup(browser: Browser, server: StaticServer, catalog
       }
       const blind = await coldRun(browser, server, historyUrl);
       const revealing = await coldRun(browser, server, `${historyUrl}&groupBlind=false`);
-      log(`  start-up run ${i + 1}: cold memory-storage ${coldMemory.firstRecommendationsMs.toFixed(0)} ms, cold ${cold.firstRecommendationsMs.toFixed(0)} ms (${coldServed.bytes} B), warm ${warm.firstRecommendationsMs.toFixed(0)} ms (${warmServed.bytes} B); main-thread tasks ${coldBusy.taskMs.toFixed(0)} / ${warmBusy.taskMs.toFixed(0)} ms`);
-      log(`    history user (group ${blind.result.userGroup}), cold: group-blind ${blind.result.firstRecommendationsMs.toFixed(0)} ms (${blind.served.bytes} B), groupBlind false ${revealing.result.firstRecommendationsMs.toFixed(0)} ms (${revealing.served.bytes} B)`);
+      log(
+        `  start-up run ${i + 1}: cold memory-storage ${coldMemory.firstRecommendationsMs.toFixed(0)} ms, cold ${cold.firstRecommendationsMs.toFixed(0)} ms (${coldServed.bytes} B), warm ${warm.firstRecommendationsMs.toFixed(0)} ms (${warmServed.bytes} B); main-thread tasks ${coldBusy.taskMs.toFixed(0)} / ${warmBusy.taskMs.toFixed(0)} ms`,
+      );
+      log(
+        `    history user (group ${blind.result.userGroup}), cold: group-blind ${blind.result.firstRecommendationsMs.toFixed(0)} ms (${blind.served.bytes} B), groupBlind false ${revealing.result.firstRecommendationsMs.toFixed(0)} ms (${revealing.served.bytes} B)`,
+      );
       out.push({ cold, warm, coldMemory, coldServed, warmServed, coldBusy, warmBusy, history: { blind, revealing } });
     } finally {
       await context.close();

@@ -58,7 +58,10 @@ describe('benchmark implementations agree with the plain loop', () => {
     const manifest = {
       dims: { fullDim: 16, blockDim, blocksPerItem: 2 },
       items: { count: 78 },
-      itemGroups: [{ start: 0, count: 37 }, { start: 37, count: 41 }],
+      itemGroups: [
+        { start: 0, count: 37 },
+        { start: 37, count: 41 },
+      ],
     } as never;
     // One kept block per item group: whatever its weight, its scoreWeight (weight over the group's kept
     // weight) is 1, and that is what the loop's row weights must carry.

@@ -7,7 +7,7 @@ ort.env.wasm.numThreads = 1;
 
 function rand(seed: number) {
   let s = seed;
-  return () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) - 0.5;
+  return () => (s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31 - 0.5;
 }
 
 describe('ONNX scoring graph', () => {

@@ -8,7 +8,10 @@ import { scoreReference, type ScoredPosition } from '@peelrec/runtime';
 
 /** The bytes of `ref` (a Range request for a packed block), verified against its hash. */
 function fetchVerified(base: URL, ref: FileRef): Promise<Uint8Array> {
-  return readVerified(fetchSource(base, (input, init) => fetch(input, { ...init, cache: 'no-store' })), ref);
+  return readVerified(
+    fetchSource(base, (input, init) => fetch(input, { ...init, cache: 'no-store' })),
+    ref,
+  );
 }
 
 export async function userVector(manifestUrl: URL, m: ManifestFile, position: number): Promise<{ vector: Float32Array; group: number }> {
@@ -20,13 +23,7 @@ export async function userVector(manifestUrl: URL, m: ManifestFile, position: nu
 }
 
 /** The reference top-k for `vector` under `selection` (blocks fetched and decoded here). */
-export async function referenceTopK(
-  manifestUrl: URL,
-  m: ManifestFile,
-  selection: Selection,
-  vector: ArrayLike<number>,
-  k: number,
-): Promise<ScoredPosition[]> {
+export async function referenceTopK(manifestUrl: URL, m: ManifestFile, selection: Selection, vector: ArrayLike<number>, k: number): Promise<ScoredPosition[]> {
   const blocks = new Map<string, Float32Array>();
   await Promise.all(
     selection.blocks.map(async (b) => {

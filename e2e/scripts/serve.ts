@@ -6,7 +6,7 @@
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, preview } from 'vite';
-import { DEMO_PORT, HARNESS_PORT, ensureFixtures } from './fixtures.js';
+import { DEMO_PORT, ensureFixtures } from './fixtures.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const demoConfig = resolve(here, '../../vite.config.ts');

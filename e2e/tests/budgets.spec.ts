@@ -69,7 +69,7 @@ test.describe('budgets in the page', () => {
         expect(r.memorySource).toBe('deviceMemory');
         expect(r.deviceMemoryGiB).toBe(Math.min(32, Math.max(0.25, dm)));
       }
-      const memoryBudget = Math.floor((r.deviceMemoryGiB ?? 1) * GIB / 64);
+      const memoryBudget = Math.floor(((r.deviceMemoryGiB ?? 1) * GIB) / 64);
       expect(r.budgetBytes).toBeLessThanOrEqual(memoryBudget);
       if (r.decidedBy !== 'storage') expect(r.budgetBytes).toBe(memoryBudget);
 
@@ -187,7 +187,7 @@ test.describe('budgets in a worker', () => {
     });
   }
 
-  test('a deviceMemory override injected into the worker script itself reaches the worker, and its automatic budget equals the page\'s', async ({ page, context }) => {
+  test("a deviceMemory override injected into the worker script itself reaches the worker, and its automatic budget equals the page's", async ({ page, context }) => {
     const fx = fixture(MODEL);
     const dm = 0.5;
     await setDeviceMemory(page, dm);

@@ -23,7 +23,7 @@ export async function horizontalOverflow(page: Page): Promise<{ scrollWidth: num
     const offenders = [...document.querySelectorAll<HTMLElement>('body *')]
       .filter((el) => el.getBoundingClientRect().right > width + 0.5)
       .slice(0, 10)
-      .map((el) => `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}.${el.className} right=${el.getBoundingClientRect().right.toFixed(0)}`);
+      .map((el) => `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}.${el.className} right=${el.getBoundingClientRect().right.toFixed(0)}`);
     return { scrollWidth: document.documentElement.scrollWidth, width, offenders };
   });
 }

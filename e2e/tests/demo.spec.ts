@@ -103,7 +103,10 @@ test('the budget slider calls setBudget live: grid, memory and recommendations f
 });
 
 test.describe('what the budget decides (issue 18)', () => {
-  test('the device decides: at deviceMemory 1 the grid selects strictly fewer blocks than at 8, with no slider; "simulate 1 GiB" selects the same as a real 1 GiB device', async ({ page, browser }) => {
+  test('the device decides: at deviceMemory 1 the grid selects strictly fewer blocks than at 8, with no slider; "simulate 1 GiB" selects the same as a real 1 GiB device', async ({
+    page,
+    browser,
+  }) => {
     await setDeviceMemory(page, 1);
     await openDemo(page);
     const one = await gridCells(page);
@@ -159,7 +162,9 @@ test.describe('what the budget decides (issue 18)', () => {
     }
   });
 
-  test('the chart: the marker lies inside the labelled range, where its budget is, past the whole table and below the smallest measurement; its label crosses neither the curve nor other text', async ({ page }) => {
+  test('the chart: the marker lies inside the labelled range, where its budget is, past the whole table and below the smallest measurement; its label crosses neither the curve nor other text', async ({
+    page,
+  }) => {
     await setDeviceMemory(page, 16); // 256 MiB: more than the whole table
     await openDemo(page);
     const check = async (where: string) => {
@@ -222,8 +227,7 @@ test.describe('what the budget decides (issue 18)', () => {
 
   test('byte counts that share a sentence share one unit (no KiB beside MiB, no B beside either), whatever the budget', async ({ page }) => {
     await openDemo(page);
-    const mixed = async () =>
-      (await byteSentences(page)).filter((t) => new Set([...t.matchAll(/\d (B|KiB|MiB)\b/g)].map((m) => m[1])).size > 1);
+    const mixed = async () => (await byteSentences(page)).filter((t) => new Set([...t.matchAll(/\d (B|KiB|MiB)\b/g)].map((m) => m[1])).size > 1);
     expect(await mixed()).toEqual([]);
     for (const step of ['0', '500', '900']) {
       await page.locator('#budget').fill(step);

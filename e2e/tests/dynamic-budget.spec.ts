@@ -26,8 +26,7 @@ test('shrink then grow mid-session: memory and selection follow, no tensor leaks
         tensors: tfMemory().numTensors,
         tfBytes: tfMemory().numBytes,
       });
-      const ranked = async (rec: Awaited<ReturnType<typeof createRecommender>>) =>
-        (await rec.recommend({ user: { id: user }, k: 20 })).map((x) => ({ position: x.position, score: x.score }));
+      const ranked = async (rec: Awaited<ReturnType<typeof createRecommender>>) => (await rec.recommend({ user: { id: user }, k: 20 })).map((x) => ({ position: x.position, score: x.score }));
 
       const m = format.parseManifest(await fetch(url).then((x) => x.json()));
       const full = format.fullTableBytes(m, 'f32');

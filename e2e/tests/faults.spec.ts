@@ -49,10 +49,18 @@ async function tryLoad(
       const events: { type: string; detail: unknown }[] = [];
       try {
         // Listeners go in at creation (the `on` option), so events fired while loading are seen too.
-        const on = Object.fromEntries(
-          (['integrity', 'quota', 'eviction', 'storage', 'fallback'] as const).map((type) => [type, (detail: unknown) => events.push({ type, detail })]),
-        );
-        const rec = await window.peel.createRecommender({ manifestUrl: url, budget, backend: 'wasm', storage, wasmPaths: window.peel.wasmPaths, retries: 2, on, ...(prepare && { user: { id: user } }), ...(freshness && { freshness }) });
+        const on = Object.fromEntries((['integrity', 'quota', 'eviction', 'storage', 'fallback'] as const).map((type) => [type, (detail: unknown) => events.push({ type, detail })]));
+        const rec = await window.peel.createRecommender({
+          manifestUrl: url,
+          budget,
+          backend: 'wasm',
+          storage,
+          wasmPaths: window.peel.wasmPaths,
+          retries: 2,
+          on,
+          ...(prepare && { user: { id: user } }),
+          ...(freshness && { freshness }),
+        });
         const recs = await rec.recommend({ user: { id: user }, k: 10 });
         const s = await rec.persisted();
         const out = {
@@ -115,7 +123,10 @@ test('corrupted block bytes are detected, fetched again, and never used or store
   test.info().annotations.push({ type: 'integrity events', description: JSON.stringify(integrity) });
   // Each corrupted block was reported and its bytes requested twice (bad, then good), and the result equals the clean load.
   for (const f of hit) {
-    expect(integrity.some((e) => (e.detail as { file: string }).file === refName(f)), refName(f)).toBe(true);
+    expect(
+      integrity.some((e) => (e.detail as { file: string }).file === refName(f)),
+      refName(f),
+    ).toBe(true);
     expect(requested.filter((q) => q.path === f.url && q.range[0] <= f.offset! && q.range[1] >= f.offset! + f.byteLength - 1).length, refName(f)).toBe(2);
   }
   expect(integrity.length).toBe(hit.length);
@@ -229,11 +240,14 @@ test('a storage quota too small for the selection (CDP Storage.overrideQuotaForO
 
 for (const [how, script] of [
   ['window.indexedDB is undefined', () => Object.defineProperty(window, 'indexedDB', { get: () => undefined, configurable: true })],
-  ['indexedDB.open throws', () => {
-    IDBFactory.prototype.open = () => {
-      throw new DOMException('The user denied permission to access the database.', 'SecurityError');
-    };
-  }],
+  [
+    'indexedDB.open throws',
+    () => {
+      IDBFactory.prototype.open = () => {
+        throw new DOMException('The user denied permission to access the database.', 'SecurityError');
+      };
+    },
+  ],
 ] as const) {
   test(`IndexedDB unavailable (${how}): memory mode, with the reason, and recommendations`, async ({ page }) => {
     const fx = fixture(MODEL);
@@ -264,13 +278,16 @@ test('a model upgrade while a second tab holds the old version: the old tab keep
   const oldExpected = await cleanRecs(tabA, user, url);
 
   // Tab A holds v1 open.
-  const holdA = await tabA.evaluate(async ({ url, user }) => {
-    const rec = await window.peel.createRecommender({ manifestUrl: url, budget: 'auto', backend: 'wasm', storage: 'indexeddb', wasmPaths: window.peel.wasmPaths });
-    (window as unknown as { held: typeof rec }).held = rec;
-    const recs = await rec.recommend({ user: { id: user }, k: 10 });
-    await rec.persisted();
-    return { hash: rec.info.model.contentHash, recs: recs.map((r) => r.itemId) };
-  }, { url, user });
+  const holdA = await tabA.evaluate(
+    async ({ url, user }) => {
+      const rec = await window.peel.createRecommender({ manifestUrl: url, budget: 'auto', backend: 'wasm', storage: 'indexeddb', wasmPaths: window.peel.wasmPaths });
+      (window as unknown as { held: typeof rec }).held = rec;
+      const recs = await rec.recommend({ user: { id: user }, k: 10 });
+      await rec.persisted();
+      return { hash: rec.info.model.contentHash, recs: recs.map((r) => r.itemId) };
+    },
+    { url, user },
+  );
   expect(holdA.hash).toBe(v1.manifest.model.contentHash);
   expect(holdA.recs).toEqual(oldExpected);
 
@@ -285,11 +302,14 @@ test('a model upgrade while a second tab holds the old version: the old tab keep
   expect(b.recs).toEqual(newExpected);
 
   // Tab A still answers from v1, unchanged.
-  const stillA = await tabA.evaluate(async ({ user }) => {
-    const rec = (window as unknown as { held: Awaited<ReturnType<typeof window.peel.createRecommender>> }).held;
-    const recs = await rec.recommend({ user: { id: user }, k: 10 });
-    return { hash: rec.info.model.contentHash, recs: recs.map((r) => r.itemId) };
-  }, { user });
+  const stillA = await tabA.evaluate(
+    async ({ user }) => {
+      const rec = (window as unknown as { held: Awaited<ReturnType<typeof window.peel.createRecommender>> }).held;
+      const recs = await rec.recommend({ user: { id: user }, k: 10 });
+      return { hash: rec.info.model.contentHash, recs: recs.map((r) => r.itemId) };
+    },
+    { user },
+  );
   expect(stillA.hash).toBe(v1.manifest.model.contentHash);
   expect(stillA.recs).toEqual(oldExpected);
 
@@ -337,7 +357,9 @@ test('going offline in the middle of a download fails the load clearly; back onl
   expect(good.error).toBeUndefined();
   expect(good.recs).toEqual(expected);
   const second = served.filter((s) => fx.blockFiles.has(relativeTo(MODEL, s.path)));
-  test.info().annotations.push({ type: 'offline', description: `before the cut: ${beforeCut.length} blocks; after: ${second.length} requests for ${good.selectedFiles!.length - beforeCut.length} blocks` });
+  test
+    .info()
+    .annotations.push({ type: 'offline', description: `before the cut: ${beforeCut.length} blocks; after: ${second.length} requests for ${good.selectedFiles!.length - beforeCut.length} blocks` });
   // Blocks that arrived whole before the cut (so were verified and stored) are not fetched again; the rest are.
   const fetchedAgain = (f: FileRef) => second.some((s) => relativeTo(MODEL, s.path) === f.url && s.range && s.range[0] <= f.offset! + f.byteLength - 1 && s.range[1] >= f.offset!);
   expect(beforeCut.filter(fetchedAgain).map(refName), 'blocks that arrived before the cut but were fetched again').toEqual([]);

@@ -27,7 +27,14 @@ async function load(page: Page, url: string, user: string, extra: Record<string,
       const t0 = performance.now();
       const run = (async (): Promise<Outcome> => {
         try {
-          const rec = await window.peel.createRecommender({ manifestUrl: url, backend: 'wasm', wasmPaths: window.peel.wasmPaths, retries: 2, timeouts: { stallMs: 1500, browserApiMs: 2000 }, ...extra });
+          const rec = await window.peel.createRecommender({
+            manifestUrl: url,
+            backend: 'wasm',
+            wasmPaths: window.peel.wasmPaths,
+            retries: 2,
+            timeouts: { stallMs: 1500, browserApiMs: 2000 },
+            ...extra,
+          });
           const recs = (await rec.recommend({ user: { id: user }, k: 10 })).map((r) => r.itemId);
           const s = await rec.persisted();
           await rec.dispose();
@@ -66,11 +73,15 @@ async function storedFiles(page: Page): Promise<{ count: number; bad: string[] }
   });
 }
 
-const clearDb = (page: Page) => page.evaluate(() => new Promise<void>((resolve) => {
-  const req = indexedDB.deleteDatabase('peelrec-runtime');
-  req.onsuccess = () => resolve();
-  req.onerror = () => resolve();
-}));
+const clearDb = (page: Page) =>
+  page.evaluate(
+    () =>
+      new Promise<void>((resolve) => {
+        const req = indexedDB.deleteDatabase('peelrec-runtime');
+        req.onsuccess = () => resolve();
+        req.onerror = () => resolve();
+      }),
+  );
 
 test.describe('a server that misbehaves', () => {
   let server: HostileServer;
@@ -94,7 +105,9 @@ test.describe('a server that misbehaves', () => {
     ['stall-headers', { always: 'DownloadError' }],
   ];
   for (const [how, want] of cases) {
-    test(`${how}: once, the load retries to the right results; always, ${want.always === 'correct' ? 'still the right results' : `a ${want.always}`} in bounded time; nothing wrong is stored; the next load recovers`, async ({ page }) => {
+    test(`${how}: once, the load retries to the right results; always, ${want.always === 'correct' ? 'still the right results' : `a ${want.always}`} in bounded time; nothing wrong is stored; the next load recovers`, async ({
+      page,
+    }) => {
       await openHarness(page);
       const url = `${server.origin}/models/${MODEL}/manifest.json`;
       const clean = await load(page, manifestUrlOf(MODEL), user, { storage: 'memory' });
@@ -145,14 +158,17 @@ test('an IndexedDB open queued behind another tab’s blocked upgrade: the load 
   await openHarness(other);
   // The other tab holds the database at version 1 and ignores versionchange; its second open (version 2) is blocked,
   // so every later open of the database waits behind it.
-  await other.evaluate(() => new Promise<void>((resolve) => {
-    const req = indexedDB.open('peelrec-runtime', 1);
-    req.onsuccess = () => {
-      (window as unknown as { held: IDBDatabase }).held = req.result;
-      const upgrade = indexedDB.open('peelrec-runtime', 2);
-      upgrade.onblocked = () => resolve();
-    };
-  }));
+  await other.evaluate(
+    () =>
+      new Promise<void>((resolve) => {
+        const req = indexedDB.open('peelrec-runtime', 1);
+        req.onsuccess = () => {
+          (window as unknown as { held: IDBDatabase }).held = req.result;
+          const upgrade = indexedDB.open('peelrec-runtime', 2);
+          upgrade.onblocked = () => resolve();
+        };
+      }),
+  );
   const fx = fixture(MODEL);
   const r = await load(page, manifestUrlOf(MODEL), fx.userIds[0]!);
   expect(r).not.toBe('hang');
@@ -165,19 +181,25 @@ test('an IndexedDB open queued behind another tab’s blocked upgrade: the load 
 test('a loaded recommender closes its database when another tab deletes it, and keeps serving', async ({ page, context }) => {
   await openHarness(page);
   const fx = fixture(MODEL);
-  await page.evaluate(async ({ url, user }) => {
-    const rec = await window.peel.createRecommender({ manifestUrl: url, backend: 'wasm', wasmPaths: window.peel.wasmPaths });
-    await rec.recommend({ user: { id: user }, k: 5 });
-    await rec.persisted();
-    (window as unknown as { rec: unknown }).rec = rec;
-  }, { url: manifestUrlOf(MODEL), user: fx.userIds[0]! });
+  await page.evaluate(
+    async ({ url, user }) => {
+      const rec = await window.peel.createRecommender({ manifestUrl: url, backend: 'wasm', wasmPaths: window.peel.wasmPaths });
+      await rec.recommend({ user: { id: user }, k: 5 });
+      await rec.persisted();
+      (window as unknown as { rec: unknown }).rec = rec;
+    },
+    { url: manifestUrlOf(MODEL), user: fx.userIds[0]! },
+  );
   const other = await context.newPage();
   await openHarness(other);
-  const outcome = await other.evaluate(() => new Promise<string>((resolve) => {
-    const req = indexedDB.deleteDatabase('peelrec-runtime');
-    req.onsuccess = () => resolve('deleted');
-    req.onblocked = () => setTimeout(() => resolve('blocked for 5 s'), 5000);
-  }));
+  const outcome = await other.evaluate(
+    () =>
+      new Promise<string>((resolve) => {
+        const req = indexedDB.deleteDatabase('peelrec-runtime');
+        req.onsuccess = () => resolve('deleted');
+        req.onblocked = () => setTimeout(() => resolve('blocked for 5 s'), 5000);
+      }),
+  );
   expect(outcome).toBe('deleted');
   const again = await page.evaluate(async (user) => {
     const rec = (window as unknown as { rec: { recommend(r: unknown): Promise<unknown[]>; dispose(): Promise<void> } }).rec;
@@ -192,18 +214,21 @@ test('a loaded recommender closes its database when another tab deletes it, and 
 test('k = 2 ** 29 on the WASM kernel returns the whole catalog, and the page goes on: dispose and a new recommender work', async ({ page }) => {
   await openHarness(page);
   const fx = fixture(MODEL);
-  const r = await page.evaluate(async ({ url, user }) => {
-    const open = () => window.peel.createRecommender({ manifestUrl: url, backend: 'wasm', wasmPaths: window.peel.wasmPaths, storage: 'memory' });
-    const rec = await open();
-    const all = await rec.recommend({ user: { id: user }, k: 2 ** 29 });
-    const top = (await rec.recommend({ user: { id: user }, k: 10 })).map((x) => x.itemId);
-    const backend = rec.info.backend.name;
-    await rec.dispose();
-    const next = await open();
-    const again = (await next.recommend({ user: { id: user }, k: 10 })).map((x) => x.itemId);
-    await next.dispose();
-    return { n: all.length, distinct: new Set(all.map((x) => x.itemId)).size, top, again, backend };
-  }, { url: manifestUrlOf(MODEL), user: fx.userIds[2]! });
+  const r = await page.evaluate(
+    async ({ url, user }) => {
+      const open = () => window.peel.createRecommender({ manifestUrl: url, backend: 'wasm', wasmPaths: window.peel.wasmPaths, storage: 'memory' });
+      const rec = await open();
+      const all = await rec.recommend({ user: { id: user }, k: 2 ** 29 });
+      const top = (await rec.recommend({ user: { id: user }, k: 10 })).map((x) => x.itemId);
+      const backend = rec.info.backend.name;
+      await rec.dispose();
+      const next = await open();
+      const again = (await next.recommend({ user: { id: user }, k: 10 })).map((x) => x.itemId);
+      await next.dispose();
+      return { n: all.length, distinct: new Set(all.map((x) => x.itemId)).size, top, again, backend };
+    },
+    { url: manifestUrlOf(MODEL), user: fx.userIds[2]! },
+  );
   expect(r.backend).toBe('wasm');
   expect(r.n).toBe(fx.manifest.items.count);
   expect(r.distinct).toBe(fx.manifest.items.count);

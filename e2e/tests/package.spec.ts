@@ -47,7 +47,13 @@ function exportTargets(exports: unknown): string[] {
 async function untilServes(url: string, server: ChildProcess, log: () => string): Promise<void> {
   for (const deadline = Date.now() + 30_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
     expect(server.exitCode, `vite preview exited early:\n${log()}`).toBeNull();
-    if (await fetch(url).then((r) => r.ok, () => false)) return;
+    if (
+      await fetch(url).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return;
   }
   throw new Error(`vite preview did not serve ${url} within 30 s:\n${log()}`);
 }
@@ -135,7 +141,10 @@ test('packed with pnpm and installed with npm outside the workspace, the quick s
       expect(JSON.stringify(pkg), `${name}: the packed package.json`).not.toContain('workspace:');
       expect(pkg.license).toBe('MIT');
       for (const f of ['LICENSE', 'README.md', 'dist/index.js', 'dist/index.d.ts']) expect(files, `${name} lacks ${f}`).toContain(`package/${f}`);
-      expect(files.filter((f) => f.startsWith('package/src/')), `${name} ships its sources`).toEqual([]);
+      expect(
+        files.filter((f) => f.startsWith('package/src/')),
+        `${name} ships its sources`,
+      ).toEqual([]);
       for (const target of exportTargets(pkg.exports)) expect(files, `${name}: exports names ${target}, which the tarball lacks`).toContain(`package/${target.replace(/^\.\//, '')}`);
     }
     const runtime = tarManifest(tarballs.runtime) as { dependencies: Record<string, string>; peerDependencies: Record<string, string> };
@@ -156,7 +165,15 @@ test('packed with pnpm and installed with npm outside the workspace, the quick s
 
   await test.step('tsc passes under strict, noUncheckedIndexedAccess, exactOptionalPropertyTypes, erasableSyntaxOnly, skipLibCheck false: TypeScript 7 (the template’s) and 5.9', () => {
     const tsconfig = JSON.parse(readFileSync(join(app, 'tsconfig.json'), 'utf8').replace(/\/\*.*?\*\//g, '')).compilerOptions;
-    expect(tsconfig).toMatchObject({ strict: true, erasableSyntaxOnly: true, noUncheckedIndexedAccess: true, exactOptionalPropertyTypes: true, verbatimModuleSyntax: true, skipLibCheck: false, noEmit: true });
+    expect(tsconfig).toMatchObject({
+      strict: true,
+      erasableSyntaxOnly: true,
+      noUncheckedIndexedAccess: true,
+      exactOptionalPropertyTypes: true,
+      verbatimModuleSyntax: true,
+      skipLibCheck: false,
+      noEmit: true,
+    });
     seconds.tsc = run('tsc (the app’s TypeScript 7)', process.execPath, [join(app, 'node_modules/typescript/bin/tsc')], app).seconds;
     // The workspace's TypeScript, which many apps still use, on the same project.
     const ts5 = createRequire(join(repo, 'e2e/package.json')).resolve('typescript/bin/tsc');

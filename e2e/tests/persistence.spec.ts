@@ -138,34 +138,40 @@ test('cache-first: a deploy is served from the next load on: the old version fir
   expect(served.hash).toBe(v1.manifest.model.contentHash);
   expect(served.recs).toEqual(first.recs);
   // The update arrives in the background; every request before it ran on v1 whole, every one after on v2.
-  const after = await page.evaluate(async ({ user }) => {
-    const rec = (window as unknown as { held: Awaited<ReturnType<typeof window.peel.createRecommender>> }).held;
-    const events = (window as unknown as { heldEvents: { type: string; detail: unknown }[] }).heldEvents;
-    const before: string[][] = [];
-    // Requests go on while the update loads; the loop ends once it switched (or failed).
-    const outcome = () => events.find((e) => e.type === 'updated' || e.type === 'updatefailed');
-    while (!outcome() && before.length < 4000) {
-      const hash = rec.info.model.contentHash;
+  const after = await page.evaluate(
+    async ({ user }) => {
+      const rec = (window as unknown as { held: Awaited<ReturnType<typeof window.peel.createRecommender>> }).held;
+      const events = (window as unknown as { heldEvents: { type: string; detail: unknown }[] }).heldEvents;
+      const before: string[][] = [];
+      // Requests go on while the update loads; the loop ends once it switched (or failed).
+      const outcome = () => events.find((e) => e.type === 'updated' || e.type === 'updatefailed');
+      while (!outcome() && before.length < 4000) {
+        const hash = rec.info.model.contentHash;
+        const recs = await rec.recommend({ user: { id: user }, k: 10 });
+        if (rec.info.model.contentHash === hash) before.push([hash, ...recs.map((r) => r.itemId)]);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      const o = outcome();
+      const updated = o?.type === 'updated' ? o.detail : o;
       const recs = await rec.recommend({ user: { id: user }, k: 10 });
-      if (rec.info.model.contentHash === hash) before.push([hash, ...recs.map((r) => r.itemId)]);
-      await new Promise((r) => setTimeout(r, 5));
-    }
-    const o = outcome();
-    const updated = o?.type === 'updated' ? o.detail : o;
-    const recs = await rec.recommend({ user: { id: user }, k: 10 });
-    return { updated, hash: rec.info.model.contentHash, recs: recs.map((r) => r.itemId), before };
-  }, { user });
+      return { updated, hash: rec.info.model.contentHash, recs: recs.map((r) => r.itemId), before };
+    },
+    { user },
+  );
   expect(after.updated).toEqual({ from: { id: v1.manifest.model.id, contentHash: v1.manifest.model.contentHash }, to: { id: v2.manifest.model.id, contentHash: v2.manifest.model.contentHash } });
   expect(after.hash).toBe(v2.manifest.model.contentHash);
   // v2's results equal a clean network-first v2 load.
   await page.reload();
   await page.waitForFunction(() => typeof window.peel === 'object');
-  const clean = await page.evaluate(async ({ url, user }) => {
-    const rec = await window.peel.createRecommender({ manifestUrl: url, backend: 'wasm', storage: 'memory', wasmPaths: window.peel.wasmPaths, freshness: 'network-first' });
-    const recs = await rec.recommend({ user: { id: user }, k: 10 });
-    await rec.dispose();
-    return recs.map((r) => r.itemId);
-  }, { url, user });
+  const clean = await page.evaluate(
+    async ({ url, user }) => {
+      const rec = await window.peel.createRecommender({ manifestUrl: url, backend: 'wasm', storage: 'memory', wasmPaths: window.peel.wasmPaths, freshness: 'network-first' });
+      const recs = await rec.recommend({ user: { id: user }, k: 10 });
+      await rec.dispose();
+      return recs.map((r) => r.itemId);
+    },
+    { url, user },
+  );
   expect(after.recs).toEqual(clean);
   for (const [hash, ...recs] of after.before) expect(recs).toEqual(hash === v1.manifest.model.contentHash ? first.recs : clean);
   test.info().annotations.push({ type: 'update', description: `${after.before.length} requests answered while v2 loaded in the background` });

@@ -25,13 +25,16 @@ export const DEVICE_MEMORY_VALUES: readonly (number | undefined)[] = [0.25, 0.5,
  * scripts run only in pages).
  */
 export async function setDeviceMemory(target: Page | BrowserContext, value: number | undefined): Promise<void> {
-  await target.addInitScript((v: { absent: boolean; gib: number }) => {
-    if (v.absent) {
-      delete (Navigator.prototype as { deviceMemory?: number }).deviceMemory;
-    } else {
-      Object.defineProperty(Navigator.prototype, 'deviceMemory', { get: () => v.gib, configurable: true });
-    }
-  }, { absent: value === undefined, gib: value ?? 0 });
+  await target.addInitScript(
+    (v: { absent: boolean; gib: number }) => {
+      if (v.absent) {
+        delete (Navigator.prototype as { deviceMemory?: number }).deviceMemory;
+      } else {
+        Object.defineProperty(Navigator.prototype, 'deviceMemory', { get: () => v.gib, configurable: true });
+      }
+    },
+    { absent: value === undefined, gib: value ?? 0 },
+  );
 }
 
 /** Opens the harness page and waits for `window.peel`. */
@@ -126,14 +129,17 @@ export interface ServedRequest {
  */
 export async function countServed(context: BrowserContext, prefix: string): Promise<ServedRequest[]> {
   const served: ServedRequest[] = [];
-  await context.route((url) => url.pathname.startsWith(prefix), async (route) => {
-    const res = await route.fetch();
-    const body = await res.body();
-    const path = new URL(route.request().url()).pathname;
-    const range = /^bytes=(\d+)-(\d+)$/.exec((await route.request().headerValue('range')) ?? '');
-    served.push({ path, ...(range && { range: [Number(range[1]), Number(range[2])] as const }), status: res.status(), bytes: body.byteLength });
-    await route.fulfill({ response: res, body });
-  });
+  await context.route(
+    (url) => url.pathname.startsWith(prefix),
+    async (route) => {
+      const res = await route.fetch();
+      const body = await res.body();
+      const path = new URL(route.request().url()).pathname;
+      const range = /^bytes=(\d+)-(\d+)$/.exec((await route.request().headerValue('range')) ?? '');
+      served.push({ path, ...(range && { range: [Number(range[1]), Number(range[2])] as const }), status: res.status(), bytes: body.byteLength });
+      await route.fulfill({ response: res, body });
+    },
+  );
   return served;
 }
 
@@ -162,7 +168,6 @@ export function servedBlockRanges(fx: FixtureOnDisk, served: readonly ServedRequ
 
 export const relativeTo = (name: string, path: string) => path.slice(`/models/${name}/`.length).split('?')[0]!;
 
-
 export interface FixtureOnDisk {
   readonly name: FixtureName;
   readonly dir: string;
@@ -180,7 +185,10 @@ export function fixture(name: FixtureName): FixtureOnDisk {
   const dir = FIXTURES[name].dir;
   const read = (p: string) => readFileSync(join(dir, p), 'utf8');
   const file = parseManifest(read('manifest.json'));
-  const manifest = withBlockTables(file, file.blockTables.map((t, c) => parseBlockTable(read(t.url), file, c)));
+  const manifest = withBlockTables(
+    file,
+    file.blockTables.map((t, c) => parseBlockTable(read(t.url), file, c)),
+  );
   const userIds = manifest.users.ids ? (JSON.parse(read(manifest.users.ids.url)) as string[]) : Array.from({ length: manifest.users.count }, (_, i) => String(i));
   const itemIds = JSON.parse(read(manifest.items.ids.url)) as string[];
   const nonBlock = [manifest.items.ids, manifest.items.metadata, manifest.users.ids, ...manifest.users.shards.map((s) => s.file), ...manifest.blockTables];
@@ -250,15 +258,18 @@ export function privacyViolations(
 export async function deployable(context: BrowserContext, prefix: string, first: FixtureOnDisk) {
   const state = { current: first, hold: undefined as Promise<void> | undefined, manifestRequests: 0, manifestStatus: undefined as number | undefined };
   // Matched on the path alone: a page URL may name the manifest in its query (the demo's ?model=).
-  await context.route((url) => url.pathname.startsWith(`/models/${prefix}/`), async (route) => {
-    const rel = new URL(route.request().url()).pathname.slice(`/models/${prefix}/`.length);
-    if (rel === 'manifest.json') {
-      state.manifestRequests++;
-      await state.hold;
-      // A failing origin for the manifest (e.g. 404 after a botched deploy); the other files are still served.
-      if (state.manifestStatus) return route.fulfill({ status: state.manifestStatus, body: 'not here', headers: { 'Cache-Control': 'no-store' } }).catch(() => {});
-    }
-    return route.fulfill({ path: join(state.current.dir, rel), headers: { 'Cache-Control': 'no-store', 'Cross-Origin-Resource-Policy': 'same-origin' } }).catch(() => {});
-  });
+  await context.route(
+    (url) => url.pathname.startsWith(`/models/${prefix}/`),
+    async (route) => {
+      const rel = new URL(route.request().url()).pathname.slice(`/models/${prefix}/`.length);
+      if (rel === 'manifest.json') {
+        state.manifestRequests++;
+        await state.hold;
+        // A failing origin for the manifest (e.g. 404 after a botched deploy); the other files are still served.
+        if (state.manifestStatus) return route.fulfill({ status: state.manifestStatus, body: 'not here', headers: { 'Cache-Control': 'no-store' } }).catch(() => {});
+      }
+      return route.fulfill({ path: join(state.current.dir, rel), headers: { 'Cache-Control': 'no-store', 'Cross-Origin-Resource-Policy': 'same-origin' } }).catch(() => {});
+    },
+  );
   return state;
 }

@@ -27,12 +27,5 @@ export const DEMO_MODEL = {
   /** Relative to the page. */
   manifestPath: 'models/demo/manifest.json',
   /** `peelrec-train train --synthetic` flags on top of the defaults. */
-  args: [
-    '--synthetic-users', '2000',
-    '--synthetic-items', '100000',
-    '--full-dim', '512',
-    '--block-dim', '32',
-    '--user-groups', '2',
-    '--epochs', '20',
-  ],
+  args: ['--synthetic-users', '2000', '--synthetic-items', '100000', '--full-dim', '512', '--block-dim', '32', '--user-groups', '2', '--epochs', '20'],
 } as const;

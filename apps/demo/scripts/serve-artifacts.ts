@@ -39,7 +39,7 @@ export function serveArtifactDirs(mounts: Record<string, string>, headers: Recor
       server.middlewares.use((req, res, next) => {
         const url = req.url ?? '';
         if (!url.startsWith(prefix)) return next();
-        req.url = '/' + url.slice(prefix.length);
+        req.url = `/${url.slice(prefix.length)}`;
         serve(req, res, () => {
           res.statusCode = 404;
           res.end(`not found: ${prefix}${(req.url ?? '').slice(1)}`);

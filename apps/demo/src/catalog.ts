@@ -59,9 +59,7 @@ export async function loadCatalog(manifestUrl: URL, m: ManifestFile): Promise<Ca
   const [ids, meta, users] = await Promise.all([
     fetchJson<string[]>(manifestUrl, m.items.ids),
     m.items.metadata ? fetchJson<ItemMeta[]>(manifestUrl, m.items.metadata) : Promise.resolve(undefined),
-    m.users.ids
-      ? fetchJson<string[]>(manifestUrl, m.users.ids)
-      : Promise.resolve(Array.from({ length: m.users.count }, (_, i) => String(i))),
+    m.users.ids ? fetchJson<string[]>(manifestUrl, m.users.ids) : Promise.resolve(Array.from({ length: m.users.count }, (_, i) => String(i))),
   ]);
   return { ids, meta, users };
 }

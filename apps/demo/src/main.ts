@@ -3,13 +3,7 @@
  * views that follow its `info`. Query parameters (for trying things out):
  * `?model=<manifest URL on this origin>`, `?backend=auto|webgpu|wasm|cpu`.
  */
-import {
-  createRecommender,
-  type BackendPreference,
-  type Recommender,
-  type RecommenderEvents,
-  type UserInput,
-} from '@peelrec/runtime';
+import { createRecommender, type BackendPreference, type Recommender, type RecommenderEvents, type UserInput } from '@peelrec/runtime';
 import { budgetPanel } from './budget-panel.js';
 import { loadCatalog, loadManifest, type Catalog } from './catalog.js';
 import { registerServiceWorker } from './offline.js';
@@ -118,8 +112,7 @@ async function main(): Promise<void> {
       `${m.userGroups.count} user groups, ${m.itemGroups.length} item groups × ${m.dims.blocksPerItem} blocks of ${m.dims.blockDim} dims.`;
   };
 
-  const currentUser = (): UserInput | undefined =>
-    mode === 'known' ? { id: userId } : history.length ? { history: [...history] } : undefined;
+  const currentUser = (): UserInput | undefined => (mode === 'known' ? { id: userId } : history.length ? { history: [...history] } : undefined);
 
   let panel: NewUserPanel | undefined;
   let shownGroup = rec.info.userGroup;
@@ -146,7 +139,7 @@ async function main(): Promise<void> {
       $('recs-meta').textContent =
         (mode === 'known' ? `For user ${userId}` : `For your ${history.length}-item history`) +
         ` (user group ${rec.info.userGroup}), scored on ${rec.info.backend.name} in ${extras.lastLatencyMs.toFixed(1)} ms` +
-        (extras.lastLoadedGroup === undefined ? '.' : ', including loading that group\'s blocks.');
+        (extras.lastLoadedGroup === undefined ? '.' : ", including loading that group's blocks.");
       setStatus(`Ready: ${rec.info.selection.blocks.length} blocks on this device, ${formatBytes(rec.info.residentBytes)}.`, 'ready');
     } catch (e) {
       setStatus(`Could not recommend: ${(e as Error).message}`, 'error');

@@ -17,4 +17,3 @@ self.addEventListener('activate', (e) => e.waitUntil(self.clients.claim()));
 cleanupOutdatedCaches();
 // Any query (?model=, ?backend=) still maps to the precached index.html.
 precacheAndRoute(self.__PRECACHE_MANIFEST, { ignoreURLParametersMatching: [/.*/] });
-

@@ -73,11 +73,7 @@ export function buildScoringModel(spec: ScoringGraph): Uint8Array {
   const parts: string[] = [];
   spec.groups.forEach((g, i) => {
     if (g.matrix.length !== g.dims.length * g.items) throw new RangeError(`group ${i}: matrix has ${g.matrix.length} values, expected ${g.dims.length}×${g.items}`);
-    initializer.push(
-      int64Tensor(`dims_${i}`, [g.dims.length], g.dims),
-      floatTensor(`w_${i}`, [g.dims.length], g.weights),
-      floatTensor(`M_${i}`, [g.dims.length, g.items], g.matrix),
-    );
+    initializer.push(int64Tensor(`dims_${i}`, [g.dims.length], g.dims), floatTensor(`w_${i}`, [g.dims.length], g.weights), floatTensor(`M_${i}`, [g.dims.length, g.items], g.matrix));
     nodes.push(
       onnx.NodeProto.create({ opType: 'Gather', input: ['user', `dims_${i}`], output: [`u_${i}`], attribute: [intAttr('axis', 1)] }),
       onnx.NodeProto.create({ opType: 'Mul', input: [`u_${i}`, `w_${i}`], output: [`uw_${i}`] }),

@@ -26,7 +26,15 @@ export async function tfjsDiagnostics(groups: readonly GroupMatrix[], user: Floa
   });
   const tensorPart = async (): Promise<Float32Array> => {
     const out = tf.tidy(() => {
-      const parts = groups.map((g, i) => tf.matMul(tf.tensor2d(Float32Array.from(g.dims, (d) => user[d]!), [1, g.dims.length]), mats[i]!));
+      const parts = groups.map((g, i) =>
+        tf.matMul(
+          tf.tensor2d(
+            Float32Array.from(g.dims, (d) => user[d]!),
+            [1, g.dims.length],
+          ),
+          mats[i]!,
+        ),
+      );
       return parts.length === 1 ? parts[0]! : tf.concat(parts, 1);
     });
     try {

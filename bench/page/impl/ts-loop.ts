@@ -64,8 +64,12 @@ export class TopKHeap {
       if (l < size && worse(l, m)) m = l;
       if (l + 1 < size && worse(l + 1, m)) m = l + 1;
       if (m === i) return;
-      const ts = hs[i]!, tp = hp[i]!;
-      hs[i] = hs[m]!; hp[i] = hp[m]!; hs[m] = ts; hp[m] = tp;
+      const ts = hs[i]!,
+        tp = hp[i]!;
+      hs[i] = hs[m]!;
+      hp[i] = hp[m]!;
+      hs[m] = ts;
+      hp[m] = tp;
       i = m;
     }
   }
@@ -78,7 +82,7 @@ export function topKOf(scores: Float32Array, k: number, exclude: ReadonlySet<num
     const s = scores[p]!;
     // Positions ascend, so once full an equal score never beats the floor.
     if (s <= heap.floor && heap.full) continue;
-    if (s !== s || exclude.has(p)) continue;
+    if (Number.isNaN(s) || exclude.has(p)) continue;
     heap.offer(s, p);
   }
   return heap.result();
@@ -94,7 +98,10 @@ export class LoopScorer {
     this.scores = new Float32Array(total);
     this.starts = new Int32Array(groups.length);
     let s = 0;
-    groups.forEach((g, i) => { this.starts[i] = s; s += g.items; });
+    groups.forEach((g, i) => {
+      this.starts[i] = s;
+      s += g.items;
+    });
   }
 
   score(user: ArrayLike<number>, k: number, exclude: ReadonlySet<number>): TopK {
@@ -102,7 +109,9 @@ export class LoopScorer {
     scores.fill(0);
     for (let gi = 0; gi < this.groups.length; gi++) {
       const g = this.groups[gi]!;
-      const n = g.items, start = this.starts[gi]!, m = g.matrix;
+      const n = g.items,
+        start = this.starts[gi]!,
+        m = g.matrix;
       for (let r = 0; r < g.dims.length; r++) {
         const c = Math.fround(g.weights[r]! * user[g.dims[r]!]!);
         const row = r * n;

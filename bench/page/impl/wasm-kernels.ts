@@ -25,7 +25,10 @@ async function instantiate(bytes: number): Promise<KernelExports> {
 
 /** Streams `bytes` bytes (a multiple of 64) once with SIMD loads: the bandwidth bound. */
 export class WasmStream {
-  private constructor(private readonly ex: KernelExports, private readonly bytes: number) {}
+  private constructor(
+    private readonly ex: KernelExports,
+    private readonly bytes: number,
+  ) {}
 
   /** Copies `arrays` back to back into wasm memory (zero-padded to 64 bytes). */
   static async of(arrays: readonly Float32Array[]): Promise<WasmStream> {
@@ -34,13 +37,20 @@ export class WasmStream {
     const ex = await instantiate(bytes);
     const f = new Float32Array(ex.memory.buffer);
     let at = 0;
-    for (const a of arrays) { f.set(a, at); at += a.length; }
+    for (const a of arrays) {
+      f.set(a, at);
+      at += a.length;
+    }
     return new WasmStream(ex, bytes);
   }
 
-  get byteLength(): number { return this.bytes; }
+  get byteLength(): number {
+    return this.bytes;
+  }
 
-  run(): number { return this.ex.sum(0, this.bytes); }
+  run(): number {
+    return this.ex.sum(0, this.bytes);
+  }
 }
 
 /**
@@ -62,13 +72,19 @@ export class WasmScorer {
     const matrixFloats = groups.reduce((n, g) => n + g.matrix.length, 0);
     const ex = await instantiate((items + coefFloats + matrixFloats) * 4 + 64);
     const f = new Float32Array(ex.memory.buffer);
-    const matrix = new Int32Array(groups.length), coef = new Int32Array(groups.length), start = new Int32Array(groups.length);
+    const matrix = new Int32Array(groups.length),
+      coef = new Int32Array(groups.length),
+      start = new Int32Array(groups.length);
     let at = items; // floats: scores first
     let s = 0;
     groups.forEach((g, i) => {
-      start[i] = s; s += g.items;
-      matrix[i] = at * 4; f.set(g.matrix, at); at += g.matrix.length;
-      coef[i] = at * 4; at += g.dims.length;
+      start[i] = s;
+      s += g.items;
+      matrix[i] = at * 4;
+      f.set(g.matrix, at);
+      at += g.matrix.length;
+      coef[i] = at * 4;
+      at += g.dims.length;
     });
     return new WasmScorer(ex, groups, { scores: 0, items, matrix, coef, start });
   }
@@ -114,16 +130,20 @@ export class FusedScorer {
     const ex = await instantiate(matrixBytes + floats * 4 + 64);
     const u8 = new Uint8Array(ex.memory.buffer);
     const f = new Float32Array(ex.memory.buffer);
-    const matrix = new Int32Array(groups.length), coef = new Int32Array(groups.length), start = new Int32Array(groups.length);
+    const matrix = new Int32Array(groups.length),
+      coef = new Int32Array(groups.length),
+      start = new Int32Array(groups.length);
     let at = 0; // bytes, kept 4-aligned
     let s = 0;
     groups.forEach((g, i) => {
-      start[i] = s; s += g.items;
+      start[i] = s;
+      s += g.items;
       matrix[i] = at;
       if (opts.f16) u8.set(encodeBlock(g.matrix, 'f16'), at);
       else f.set(g.matrix, at >> 2);
       at += Math.ceil((g.matrix.length * bytesPer) / 4) * 4;
-      coef[i] = at; at += g.dims.length * 4;
+      coef[i] = at;
+      at += g.dims.length * 4;
     });
     const scratch = at;
     const cand = at + TILE * 4;

@@ -5,19 +5,7 @@
 import { encodeBlock } from './codec.js';
 import { IntegrityError, ManifestError } from './errors.js';
 import { computeContentHash, sha256Hex } from './hash.js';
-import {
-  manifestFileOf,
-  parseBlockTable,
-  parseManifest,
-  refName,
-  withBlockTables,
-  type BlockEntry,
-  type BlockTable,
-  type Dtype,
-  type FileRef,
-  type Manifest,
-  type ManifestFile,
-} from './manifest.js';
+import { parseBlockTable, parseManifest, refName, withBlockTables, type BlockEntry, type BlockTable, type Dtype, type FileRef, type Manifest, type ManifestFile } from './manifest.js';
 import { selectionOrder } from './select.js';
 
 export const MANIFEST_FILE = 'manifest.json';
@@ -110,9 +98,7 @@ export class ArtifactWriter {
         this.packs.set(digest, { path, blockSha256 });
       }
     }
-    return [...blocks]
-      .sort((a, b) => a.itemGroup - b.itemGroup || a.block - b.block)
-      .map((b) => ({ userGroup, itemGroup: b.itemGroup, block: b.block, weight: b.weight, files: files.get(b)! }));
+    return [...blocks].sort((a, b) => a.itemGroup - b.itemGroup || a.block - b.block).map((b) => ({ userGroup, itemGroup: b.itemGroup, block: b.block, weight: b.weight, files: files.get(b)! }));
   }
 
   /**
@@ -127,10 +113,12 @@ export class ArtifactWriter {
     if (stray) throw new ManifestError(`block (${stray.userGroup}, ${stray.itemGroup}, ${stray.block}): user group out of range [0, ${C})`);
     const { blocks: _entries, ...rest } = draft;
     const texts = tables.map((t) => JSON.stringify(t));
-    const refs = await Promise.all(texts.map(async (text, c) => {
-      const bytes = new TextEncoder().encode(text);
-      return { url: blockTableUrl(c), byteLength: bytes.byteLength, sha256: await sha256Hex(bytes) };
-    }));
+    const refs = await Promise.all(
+      texts.map(async (text, c) => {
+        const bytes = new TextEncoder().encode(text);
+        return { url: blockTableUrl(c), byteLength: bytes.byteLength, sha256: await sha256Hex(bytes) };
+      }),
+    );
     const withPlaceholder = { ...rest, blockTables: refs, model: { ...draft.model, contentHash: '0'.repeat(64) } } as ManifestFile;
     // Fail before writing anything inconsistent.
     const file = parseManifest(withPlaceholder);

@@ -31,9 +31,7 @@ export class UnsupportedVersionError extends ManifestError {
     readonly found: unknown,
     readonly supported: readonly number[],
   ) {
-    super(
-      `Unsupported peelrec format version ${JSON.stringify(found)}; this build reads version(s) ${supported.join(', ')}`,
-    );
+    super(`Unsupported peelrec format version ${JSON.stringify(found)}; this build reads version(s) ${supported.join(', ')}`);
   }
 }
 
@@ -58,9 +56,6 @@ export class BudgetTooSmallError extends PeelrecError {
     readonly minimumBytes: number,
     readonly dtype: string,
   ) {
-    super(
-      `Budget of ${budgetBytes} bytes is below the minimum of ${minimumBytes} bytes ` +
-        `(one ${dtype} block per item group); raise the budget to at least ${minimumBytes}`,
-    );
+    super(`Budget of ${budgetBytes} bytes is below the minimum of ${minimumBytes} bytes ` + `(one ${dtype} block per item group); raise the budget to at least ${minimumBytes}`);
   }
 }

@@ -66,12 +66,7 @@ export interface SelectOptions {
  *     smaller ones are still considered;
  *  3. the total never exceeds `budgetBytes`.
  */
-export function selectBlocks(
-  manifest: SelectionSource,
-  userGroup: number,
-  budgetBytes: number,
-  options: SelectOptions = {},
-): Selection {
+export function selectBlocks(manifest: SelectionSource, userGroup: number, budgetBytes: number, options: SelectOptions = {}): Selection {
   if (!(budgetBytes >= 0) || !Number.isFinite(budgetBytes)) {
     throw new RangeError(`budgetBytes must be a finite number ≥ 0, got ${budgetBytes}`);
   }
@@ -113,17 +108,16 @@ const byWeight = (a: BlockEntry, b: BlockEntry) => b.weight - a.weight || a.item
 export function selectionOrder(table: readonly (readonly BlockEntry[])[]): BlockEntry[] {
   const tops = table.map((group) => [...group].sort(byWeight)[0]!);
   const chosen = new Set(tops);
-  return [...tops, ...table.flat().filter((e) => !chosen.has(e)).sort(byWeight)];
+  return [
+    ...tops,
+    ...table
+      .flat()
+      .filter((e) => !chosen.has(e))
+      .sort(byWeight),
+  ];
 }
 
-function selectIn(
-  table: BlockEntry[][],
-  userGroup: number,
-  budgetBytes: number,
-  dtype: Dtype,
-  residentDtype: Dtype | undefined,
-  scoring: Scoring,
-): Selection {
+function selectIn(table: BlockEntry[][], userGroup: number, budgetBytes: number, dtype: Dtype, residentDtype: Dtype | undefined, scoring: Scoring): Selection {
   const scale = residentDtype ? BYTES_PER_ELEMENT[residentDtype] / BYTES_PER_ELEMENT[dtype] : 1;
   const fileFor = (e: BlockEntry): BlockFile => {
     const f = fileOf(e, dtype);

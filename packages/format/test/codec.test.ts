@@ -27,8 +27,11 @@ describe('block codec', () => {
       bits[i] = x;
     }
     // Edge cases: every f16 boundary region, exact ties, the subnormal range and overflow.
-    const edge = [0, 0x80000000, 0x7f800000, 0xff800000, 0x7fc00000, 0xffc00001, 0x477fe000, 0x477fefff, 0x477ff000, 0x47800000, 0x38800000, 0x387fffff, 0x33000000, 0x33000001, 0x32ffffff, 0x33800000, 0x3f801000, 0x3f803000, 0x3f800fff, 0x3f801001];
-    for (let k = 0; k < 4096; k++) edge.push(((k & 0xff) + 96) << 23 | (k >> 8) << 9 | 0x1000);
+    const edge = [
+      0, 0x80000000, 0x7f800000, 0xff800000, 0x7fc00000, 0xffc00001, 0x477fe000, 0x477fefff, 0x477ff000, 0x47800000, 0x38800000, 0x387fffff, 0x33000000, 0x33000001, 0x32ffffff, 0x33800000, 0x3f801000,
+      0x3f803000, 0x3f800fff, 0x3f801001,
+    ];
+    for (let k = 0; k < 4096; k++) edge.push((((k & 0xff) + 96) << 23) | ((k >> 8) << 9) | 0x1000);
     const values = new Float32Array(bits.length + edge.length);
     new Uint32Array(values.buffer).set(bits);
     new Uint32Array(values.buffer).set(edge, bits.length);

@@ -1,17 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import {
-  ArtifactWriter,
-  ManifestError,
-  MANIFEST_FILE,
-  UnsupportedVersionError,
-  computeContentHash,
-  parseManifest,
-  readManifest,
-  verifyArtifact,
-  type ManifestDraft,
-} from '../src/index.js';
+import { ArtifactWriter, ManifestError, MANIFEST_FILE, UnsupportedVersionError, computeContentHash, parseManifest, readManifest, verifyArtifact, type ManifestDraft } from '../src/index.js';
 import { MemoryStore, writeFixture } from './fixture.js';
 
 /**
@@ -34,7 +24,10 @@ function jcs(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(jcs).join(',')}]`;
   if (v !== null && typeof v === 'object') {
     const o = v as Record<string, unknown>;
-    return `{${Object.keys(o).sort().map((k) => `${JSON.stringify(k)}:${jcs(o[k])}`).join(',')}}`;
+    return `{${Object.keys(o)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${jcs(o[k])}`)
+      .join(',')}}`;
   }
   return JSON.stringify(v);
 }
@@ -42,7 +35,9 @@ function jcs(v: unknown): string {
 /** The README's rule, step by step: parse the text, blank model.contentHash, drop provenance, JCS, SHA-256. */
 function referenceHash(text: string): string {
   const { provenance: _dropped, ...body } = JSON.parse(text) as Record<string, unknown> & { model: object };
-  return createHash('sha256').update(jcs({ ...body, model: { ...body.model, contentHash: '' } }), 'utf8').digest('hex');
+  return createHash('sha256')
+    .update(jcs({ ...body, model: { ...body.model, contentHash: '' } }), 'utf8')
+    .digest('hex');
 }
 
 const manifestOnly = (text: string): MemoryStore => {

@@ -1,15 +1,4 @@
-import {
-  ArtifactWriter,
-  blockFromRows,
-  encodeBlock,
-  encodeUserShard,
-  type ArtifactSink,
-  type BlockPayload,
-  type ArtifactSource,
-  type Dtype,
-  type Manifest,
-  type ManifestDraft,
-} from '../src/index.js';
+import { ArtifactWriter, blockFromRows, encodeBlock, encodeUserShard, type ArtifactSink, type BlockPayload, type ArtifactSource, type Dtype, type Manifest, type ManifestDraft } from '../src/index.js';
 
 /** An in-memory artifact store. */
 export class MemoryStore implements ArtifactSink, ArtifactSource {
@@ -71,7 +60,10 @@ export async function writeFixture(store: ArtifactSink, shape: FixtureShape = SM
     start += count;
     return g;
   });
-  const ids = await w.json('items/ids.json', Array.from({ length: shape.items }, (_, i) => `item-${i}`));
+  const ids = await w.json(
+    'items/ids.json',
+    Array.from({ length: shape.items }, (_, i) => `item-${i}`),
+  );
   const blocks: Manifest['blocks'] = [];
   let payloads: BlockPayload[] = [];
   for (let c = 0; c < shape.userGroups; c++) {

@@ -12,7 +12,10 @@ function closedObjects(node: unknown, path = '#'): string[] {
 }
 
 describe('schema/*.v2.json', () => {
-  for (const [name, schema] of [['manifest', ManifestSchema], ['block-table', BlockTableSchema]] as const) {
+  for (const [name, schema] of [
+    ['manifest', ManifestSchema],
+    ['block-table', BlockTableSchema],
+  ] as const) {
     it(`${name}.v2.json is the JSON Schema of the zod schema (run \`pnpm --filter @peelrec/format run schema\` after changing it)`, () => {
       // io 'input', as scripts/emit-schema.ts: the schema of the file, not of the parsed value.
       expect(committed(name)).toEqual(z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'input' }));

@@ -1,12 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  BudgetTooSmallError,
-  blockByteLength,
-  selectBlocks,
-  type Dtype,
-  type Manifest,
-} from '../src/index.js';
+import { BudgetTooSmallError, blockByteLength, selectBlocks, type Dtype, type Manifest, type Selection } from '../src/index.js';
 import { groupSizes } from './fixture.js';
 
 /** A manifest with given weights and sizes; hashes are placeholders since selection never reads payloads. */
@@ -74,8 +68,24 @@ describe('selectBlocks (table)', () => {
     { budget: 199, dtype: 'f32', want: [[0], [1, 2]], bytes: 160 }, // 0.3 and 0.2 of group 0 (80 B) do not fit; 0.2 of group 1 (40 B) does; 0.1 then does not
     { budget: 160, dtype: 'f32', want: [[0], [1, 2]], bytes: 160 }, // next best that fits is group 1 block 2 (w 0.2, 40 B)
     { budget: 200, dtype: 'f32', want: [[0, 1], [1]], bytes: 200 }, // 0.3 of group 0 fits exactly
-    { budget: 360, dtype: 'f32', want: [[0, 1, 2], [0, 1, 2]], bytes: 360 }, // everything
-    { budget: 1e9, dtype: 'f32', want: [[0, 1, 2], [0, 1, 2]], bytes: 360 },
+    {
+      budget: 360,
+      dtype: 'f32',
+      want: [
+        [0, 1, 2],
+        [0, 1, 2],
+      ],
+      bytes: 360,
+    }, // everything
+    {
+      budget: 1e9,
+      dtype: 'f32',
+      want: [
+        [0, 1, 2],
+        [0, 1, 2],
+      ],
+      bytes: 360,
+    },
     { budget: 60, dtype: 'f16', want: [[0], [1]], bytes: 60 },
   ];
   for (const c of cases) {
@@ -138,7 +148,15 @@ describe('selectBlocks (table)', () => {
     expect(tight.blocks.length).toBe(6);
     expect(selectBlocks(m, 0, 100).dtype).toBe('f16'); // f32 minimum is 120: only f16 fits
     expect(() => selectBlocks(m, 0, 59)).toThrow(BudgetTooSmallError);
-    expect((() => { try { selectBlocks(m, 0, 59); } catch (e) { return (e as BudgetTooSmallError).minimumBytes; } })()).toBe(60);
+    expect(
+      (() => {
+        try {
+          selectBlocks(m, 0, 59);
+        } catch (e) {
+          return (e as BudgetTooSmallError).minimumBytes;
+        }
+      })(),
+    ).toBe(60);
   });
 
   it('counts resident bytes when the runtime widens f16 to f32', () => {
@@ -172,9 +190,7 @@ describe('selectBlocks (properties over random manifests and budgets)', () => {
       return manifestOf({
         sizes: groupSizes(s.items, s.groups),
         blockDim: s.blockDim,
-        weights: Array.from({ length: s.userGroups }, () =>
-          Array.from({ length: s.groups }, () => Array.from({ length: s.blocks }, w)),
-        ),
+        weights: Array.from({ length: s.userGroups }, () => Array.from({ length: s.groups }, () => Array.from({ length: s.blocks }, w))),
       });
     });
 
@@ -184,7 +200,7 @@ describe('selectBlocks (properties over random manifests and budgets)', () => {
         const full = man.items.count * man.dims.fullDim * 4;
         const budget = Math.floor(full * frac);
         const dtype = 'f32';
-        let s;
+        let s: Selection;
         try {
           s = selectBlocks(man, 0, budget, { dtype });
         } catch (e) {
@@ -215,7 +231,7 @@ describe('selectBlocks (properties over random manifests and budgets)', () => {
     fc.assert(
       fc.property(arbManifest, fc.double({ min: 0, max: 1, noNaN: true }), (man, frac) => {
         const budget = Math.floor(man.items.count * man.dims.fullDim * 4 * frac);
-        let s;
+        let s: Selection;
         try {
           s = selectBlocks(man, 0, budget, { dtype: 'f32' });
         } catch {

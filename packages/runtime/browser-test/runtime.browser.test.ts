@@ -72,8 +72,7 @@ async function openPage(browser: Browser, setup: PageSetup = {}, url = server.ur
 }
 
 const open = (page: Page, options: OpenOptions): Promise<RecommenderInfo> => page.evaluate((o) => window.driver.open(o), options);
-const recommendMany = (page: Page, requests: Parameters<Window['driver']['recommendMany']>[0]): Promise<Recommendation[][]> =>
-  page.evaluate((r) => window.driver.recommendMany(r), requests);
+const recommendMany = (page: Page, requests: Parameters<Window['driver']['recommendMany']>[0]): Promise<Recommendation[][]> => page.evaluate((r) => window.driver.recommendMany(r), requests);
 
 function userRequest(u: number, k = 20) {
   return { user: { vector: Array.from(fixture.userVectors.subarray(u * DIMS, (u + 1) * DIMS)), group: fixture.userGroups[u]! }, k };
@@ -108,7 +107,10 @@ async function checkAgainstReference(page: Page) {
   const groups = [0, 1, 2];
   for (const g of groups) {
     const users = [...fixture.userGroups.keys()].filter((u) => fixture.userGroups[u] === g).slice(0, 3);
-    const results = await recommendMany(page, users.map((u) => userRequest(u)));
+    const results = await recommendMany(
+      page,
+      users.map((u) => userRequest(u)),
+    );
     const info: RecommenderInfo = await page.evaluate(() => window.driver.info());
     expect(info.userGroup).toBe(g);
     expect(info.residentBytes).toBeLessThanOrEqual(info.budget.bytes);
@@ -153,7 +155,18 @@ describe('WebGPU off', () => {
   });
 
   it('WASM kernel: a switch to a user group that shares the resident pack but scores by another rule downloads nothing and agrees', async () => {
-    const shared = await buildFixture({ seed: 6, items: 300, blockDim: 8, blocksPerItem: 4, itemGroupSizes: [30, 90, 180], userGroups: 2, users: 8, usersPerShard: 8, sharedTable: true, scoring: ['mean', 'truncated'] });
+    const shared = await buildFixture({
+      seed: 6,
+      items: 300,
+      blockDim: 8,
+      blocksPerItem: 4,
+      itemGroupSizes: [30, 90, 180],
+      userGroups: 2,
+      users: 8,
+      usersPerShard: 8,
+      sharedTable: true,
+      scoring: ['mean', 'truncated'],
+    });
     const sharedServer = await startServer(outDir, shared.files);
     try {
       const page = await openPage(browser, { noGpu: true }, sharedServer.url);
@@ -171,10 +184,16 @@ describe('WebGPU off', () => {
       expect(info.selection.scoring).toBe('truncated');
       expect(sharedServer.modelRequests.filter((p) => p.endsWith('.bin') && p.startsWith('blocks/'))).toHaveLength(before);
       const byKey = new Map(info.selection.blocks.map((b) => [`${b.itemGroup}/${b.block}`, b]));
-      const want = scoreReference({ manifest: shared.manifest, selection: info.selection, vector: shared.userVectors.subarray(u * DIMS, (u + 1) * DIMS), k: 20, block: (g, b) => {
-        const f = byKey.get(`${g}/${b}`)!.file;
-        return decodeBlock(bytesOf(shared.files, f), f.dtype);
-      } });
+      const want = scoreReference({
+        manifest: shared.manifest,
+        selection: info.selection,
+        vector: shared.userVectors.subarray(u * DIMS, (u + 1) * DIMS),
+        k: 20,
+        block: (g, b) => {
+          const f = byKey.get(`${g}/${b}`)!.file;
+          return decodeBlock(bytesOf(shared.files, f), f.dtype);
+        },
+      });
       expectAgreement(got!, want);
       await page.context().close();
     } finally {
@@ -192,7 +211,14 @@ describe('WebGPU off', () => {
     expect((await page.evaluate(() => window.driver.memory())).numBytes).toBe(info.residentBytes);
     await checkAgainstReference(page);
     await page.evaluate(() => window.driver.dispose());
-    const refused = await page.evaluate((b) => window.driver.open({ backend: 'cpu', budget: b, storage: 'memory' }).then(() => null, (e: Error) => ({ name: e.name, minimumBytes: (e as Error & { minimumBytes?: number }).minimumBytes })), budget);
+    const refused = await page.evaluate(
+      (b) =>
+        window.driver.open({ backend: 'cpu', budget: b, storage: 'memory' }).then(
+          () => null,
+          (e: Error) => ({ name: e.name, minimumBytes: (e as Error & { minimumBytes?: number }).minimumBytes }),
+        ),
+      budget,
+    );
     expect(refused).toEqual({ name: 'BudgetTooSmallError', minimumBytes: MIN });
     await page.context().close();
   });

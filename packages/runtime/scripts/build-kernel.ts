@@ -49,7 +49,7 @@ function expandMadd(wat: string): string {
     let close = c.end;
     while (/\s/.test(wat[close]!)) close++;
     if (wat[close] !== ')') throw new SyntaxError(`f32x4.relaxed_madd at ${at} must be folded with exactly three operands`);
-    out += wat.slice(from, at) + `(f32x4.add (f32x4.mul ${expandMadd(a.text)} ${expandMadd(b.text)}) ${expandMadd(c.text)})`;
+    out += `${wat.slice(from, at)}(f32x4.add (f32x4.mul ${expandMadd(a.text)} ${expandMadd(b.text)}) ${expandMadd(c.text)})`;
     from = close + 1;
   }
   return out + wat.slice(from);

@@ -35,7 +35,11 @@ export class BoundedStore implements ModelStore {
   }
 
   readMany(sha256s: readonly string[]): Promise<(Uint8Array | undefined)[]> {
-    return this.bounded('read files', () => this.inner.readMany(sha256s), sha256s.map(() => undefined));
+    return this.bounded(
+      'read files',
+      () => this.inner.readMany(sha256s),
+      sha256s.map(() => undefined),
+    );
   }
 
   write(model: ModelKey, sha256: string, bytes: Uint8Array, weight: number): Promise<void> {

@@ -139,11 +139,7 @@ export function planRequests(refs: readonly FileRef[], maxBytes: number): Task[]
  * (ranges of one request in the order they verified). Resolves when all are
  * done; on failure, the refs verified so far have been handed to `onFile`.
  */
-export async function downloadFiles(
-  refs: readonly FileRef[],
-  options: DownloadOptions,
-  onFile: (ref: FileRef, bytes: Uint8Array) => void | Promise<void>,
-): Promise<void> {
+export async function downloadFiles(refs: readonly FileRef[], options: DownloadOptions, onFile: (ref: FileRef, bytes: Uint8Array) => void | Promise<void>): Promise<void> {
   const tasks = planRequests(refs, options.maxRangeBytes ?? MAX_RANGE_BYTES);
   const shared: Shared = { verified: new Set(), refsOf: new Map(), wholeReaders: new Map() };
   for (const ref of refs) {
@@ -237,9 +233,7 @@ async function runTask(task: Task, shared: Shared, options: DownloadOptions, onF
       options.onIntegrity?.({ file: refName(ref), expected: ref.sha256, actual, attempt: refetched.has(ref) ? 1 : 0, willRetry });
       retry(ref, received, options);
       if (!willRetry) {
-        throw /^\d+ bytes$/.test(actual)
-          ? new IntegrityError(refName(ref), String(ref.byteLength), actual.split(' ')[0]!, 'byteLength')
-          : new IntegrityError(refName(ref), ref.sha256, actual);
+        throw /^\d+ bytes$/.test(actual) ? new IntegrityError(refName(ref), String(ref.byteLength), actual.split(' ')[0]!, 'byteLength') : new IntegrityError(refName(ref), ref.sha256, actual);
       }
       refetched.add(ref);
     }
@@ -273,14 +267,7 @@ function adjacentRuns(refs: readonly FileRef[]): FileRef[][] {
  * file), the first such answer serves every range of that file not yet
  * delivered, and the file's other requests drop their bodies and wait for it.
  */
-async function fetchRun(
-  task: Task,
-  run: readonly FileRef[],
-  shared: Shared,
-  bypassCache: boolean,
-  options: DownloadOptions,
-  ledger: Ledger,
-): Promise<void> {
+async function fetchRun(task: Task, run: readonly FileRef[], shared: Shared, bypassCache: boolean, options: DownloadOptions, ledger: Ledger): Promise<void> {
   const url = new URL(task.url, options.baseUrl);
   const start = task.ranged ? run[0]!.offset! : 0;
   const last = run.at(-1)!;
@@ -360,7 +347,7 @@ async function readBody(
   if (bodyStart !== start && partial) {
     // A range that is not the one asked for: nothing in it can be trusted to be where we expect.
     await res.body?.cancel();
-    targets.forEach((r, i) => check(i, buffers[i]!, 0));
+    targets.forEach((_, i) => check(i, buffers[i]!, 0));
   } else {
     const offsetOf = (r: FileRef) => (task.ranged ? r.offset! : 0);
     let pos = bodyStart; // file offset of the next body byte

@@ -16,20 +16,9 @@ import { AbortError } from './errors.js';
 import { fetchManifestText } from './download.js';
 import { RecommenderEventTarget } from './events.js';
 import { checkBudget, checkOptions, checkRequest } from './options.js';
-import { checkManifest, openModel, PeelRecommender } from './recommender.js';
+import { checkManifest, openModel, type PeelRecommender } from './recommender.js';
 import type { Manifest } from '@peelrec/format';
-import type {
-  Freshness,
-  ItemCatalog,
-  Recommendation,
-  RecommendRequest,
-  Recommender,
-  RecommenderEventName,
-  RecommenderEvents,
-  RecommenderInfo,
-  RecommenderOptions,
-  StorageInfo,
-} from './types.js';
+import type { Freshness, ItemCatalog, Recommendation, RecommendRequest, Recommender, RecommenderEventName, RecommenderEvents, RecommenderInfo, RecommenderOptions, StorageInfo } from './types.js';
 
 /** Loads a model for this device's budget and returns a ready recommender (warmed up). */
 export async function createRecommender(options: RecommenderOptions): Promise<Recommender> {

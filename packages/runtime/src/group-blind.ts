@@ -54,7 +54,12 @@ export function blindGroupOf(entries: readonly (readonly PackEntry[])[]): number
   const keys = entries.map((table) =>
     [...table]
       .sort((a, b) => a.itemGroup - b.itemGroup || a.block - b.block)
-      .map((e) => [...e.files].sort((x, y) => (x.dtype < y.dtype ? -1 : x.dtype > y.dtype ? 1 : 0)).map((f) => f.sha256).join(','))
+      .map((e) =>
+        [...e.files]
+          .sort((x, y) => (x.dtype < y.dtype ? -1 : x.dtype > y.dtype ? 1 : 0))
+          .map((f) => f.sha256)
+          .join(','),
+      )
       .join(';'),
   );
   const count = new Map<string, number>();
@@ -94,7 +99,10 @@ export function blindSelection(manifest: SelectionSource, userGroup: number, bud
   const base = selectBlocks(manifest, blind, budgetBytes, options);
   const own = selectBlocks(manifest, userGroup, budgetBytes, options);
   // Same files, same blocks: the group's own selection is already group-blind (groups sharing the blind group's pack).
-  const sameFiles = own.dtype === base.dtype && own.blocks.length === base.blocks.length && own.blocks.every((b, i) => b.file.sha256 === base.blocks[i]!.file.sha256 && b.block === base.blocks[i]!.block && b.itemGroup === base.blocks[i]!.itemGroup);
+  const sameFiles =
+    own.dtype === base.dtype &&
+    own.blocks.length === base.blocks.length &&
+    own.blocks.every((b, i) => b.file.sha256 === base.blocks[i]!.file.sha256 && b.block === base.blocks[i]!.block && b.itemGroup === base.blocks[i]!.itemGroup);
   const plan = sameFiles ? own : reweighted(manifest, base, userGroup);
   blindPlans.add(plan);
   if (sameFiles) ownPlans.add(plan);

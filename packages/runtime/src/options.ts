@@ -74,15 +74,23 @@ const optionsSchema = z
       .strict()
       .optional(),
     freshness: z.enum(['cache-first', 'network-first']).optional(),
-    on: z.object(Object.fromEntries(EVENTS.map((e) => [e, fn.optional()]))).strict().optional(),
-    timeouts: z.object({ stallMs: integer(1, 600_000).optional(), browserApiMs: integer(1, 600_000).optional() }).strict().optional(),
+    on: z
+      .object(Object.fromEntries(EVENTS.map((e) => [e, fn.optional()])))
+      .strict()
+      .optional(),
+    timeouts: z
+      .object({ stallMs: integer(1, 600_000).optional(), browserApiMs: integer(1, 600_000).optional() })
+      .strict()
+      .optional(),
   })
   .strict();
 
 const idUser = z.object({ id: z.string().min(1) }).strict();
 const vectorUser = z
   .object({
-    vector: z.custom<ArrayLike<number>>((v) => (Array.isArray(v) && v.every((x) => typeof x === 'number')) || (ArrayBuffer.isView(v) && !(v instanceof DataView) && !(v instanceof BigInt64Array) && !(v instanceof BigUint64Array))),
+    vector: z.custom<ArrayLike<number>>(
+      (v) => (Array.isArray(v) && v.every((x) => typeof x === 'number')) || (ArrayBuffer.isView(v) && !(v instanceof DataView) && !(v instanceof BigInt64Array) && !(v instanceof BigUint64Array)),
+    ),
     group: integer(0),
   })
   .strict();
@@ -91,7 +99,10 @@ const historyUser = z.object({ history: z.array(z.string()) }).strict();
 const requestSchema = z
   .object({
     user: z.unknown(),
-    k: z.number().refine((v) => Number.isInteger(v) && v >= 1).optional(),
+    k: z
+      .number()
+      .refine((v) => Number.isInteger(v) && v >= 1)
+      .optional(),
     exclude: z.custom<Iterable<string>>((v) => typeof v === 'object' && v !== null && isFn((v as Iterable<string>)[Symbol.iterator])).optional(),
     excludeHistory: z.boolean().optional(),
   })
@@ -130,7 +141,13 @@ export function checkBudget(value: unknown): number | 'auto' {
 }
 
 const cacheOptionsSchema = z
-  .object({ indexedDB: optionsSchema.shape.indexedDB, timeouts: z.object({ browserApiMs: integer(1, 600_000).optional() }).strict().optional() })
+  .object({
+    indexedDB: optionsSchema.shape.indexedDB,
+    timeouts: z
+      .object({ browserApiMs: integer(1, 600_000).optional() })
+      .strict()
+      .optional(),
+  })
   .strict();
 
 /** The options of listCachedModels and deleteCachedModel. @throws OptionError */

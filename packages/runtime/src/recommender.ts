@@ -29,7 +29,7 @@ import { BoundedStore } from './bounded-store.js';
 import { DEFAULT_CONCURRENCY, downloadFiles, fetchTextOnce, ProgressTracker, RETRY_BASE_MS, sleep, TRANSIENT_STATUS } from './download.js';
 import { readBudgetInputs } from './environment.js';
 import { AbortError, DisposedError, DownloadError, OptionError, StorageError, throwIfAborted, UserError } from './errors.js';
-import { RecommenderEventTarget } from './events.js';
+import type { RecommenderEventTarget } from './events.js';
 import { itemCatalog, userIdList } from './catalog.js';
 import { foldIn, nearestCentroid } from './fold-in.js';
 import { blindGroup, blindGroupOf, blindSelection, isBlind, isOwnSelection, startsBlind } from './group-blind.js';
@@ -228,7 +228,8 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
     this.manifestValue = withBlockTables(m, []);
     this.manifestText = text;
     this.manifestChecked = trusted !== undefined;
-    const stored = cached?.contentHash === m.model.contentHash ? cached.files : (await versions).has(m.model.contentHash) ? await this.store.storedFiles(m.model.contentHash) : new Map<string, number>();
+    const stored =
+      cached?.contentHash === m.model.contentHash ? cached.files : (await versions).has(m.model.contentHash) ? await this.store.storedFiles(m.model.contentHash) : new Map<string, number>();
     // Files other stored versions committed (the store is content-addressed): a new version reads the ones it shares
     // from IndexedDB instead of downloading them, and commits them for itself. Looked up only when a load lacks a
     // file, so a warm start of a stored version never waits for it.
@@ -276,7 +277,9 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
       if (blindStart) await this.loadBlockTables(this.allGroups(), signal);
       const group = blindStart ? blindGroup(this.manifestValue) : prepared ? (await prepared).group : (this.options.userGroup ?? 0);
       if (!Number.isInteger(group) || group < 0 || group >= groups) {
-        throw prepared ? new UserError(`user ${JSON.stringify(this.options.user)} has group ${group}, but the model has ${groups} groups`) : new OptionError('userGroup', group, `an integer in [0, ${groups}) (this model has ${groups} user groups)`);
+        throw prepared
+          ? new UserError(`user ${JSON.stringify(this.options.user)} has group ${group}, but the model has ${groups} groups`)
+          : new OptionError('userGroup', group, `an integer in [0, ${groups}) (this model has ${groups} user groups)`);
       }
       await this.loadBlockTables([group], signal);
       // The budget depends on the backend only through WebGPU's binding limit: unless WebGPU may be chosen, the
@@ -297,7 +300,10 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
       await this.scorer.warmUp();
     } catch (e) {
       // Nothing of a manifest that fails its check is kept, and its error is the one reported.
-      const invalid = await validated.then(() => undefined, (v: unknown) => v);
+      const invalid = await validated.then(
+        () => undefined,
+        (v: unknown) => v,
+      );
       if (invalid !== undefined) this.queue.discard();
       throw invalid ?? e;
     } finally {
@@ -447,7 +453,15 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
       const want = refs.filter((r): r is FileRef => r !== undefined && cached.files.has(r.sha256) && !this.prefetched.has(r.sha256));
       const all = this.store.readMany(want.map((r) => r.sha256));
       all.catch(() => {});
-      want.forEach((r, i) => this.prefetched.set(r.sha256, all.then((b) => b[i], () => undefined)));
+      want.forEach((r, i) =>
+        this.prefetched.set(
+          r.sha256,
+          all.then(
+            (b) => b[i],
+            () => undefined,
+          ),
+        ),
+      );
       return Promise.all(refs.map((r) => (r ? (this.prefetched.get(r.sha256) ?? Promise.resolve(undefined)) : Promise.resolve(undefined))));
     };
     void read([m.items.ids, this.options.metadata !== false ? m.items.metadata : undefined]);
@@ -572,7 +586,9 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
         if (!(e instanceof BudgetTooSmallError)) throw e;
         if (decision.decidedBy === 'storage') {
           const size = (n: number) => (n < 2 ** 20 ? `${n} bytes` : `${(n / 2 ** 20).toFixed(1)} MiB`);
-          this.queue.stopPersisting(`storage headroom of ${size(decision.limits.storage!.headroom)} cannot hold the smallest selection (${size(e.minimumBytes)}): serving from memory, nothing is stored`);
+          this.queue.stopPersisting(
+            `storage headroom of ${size(decision.limits.storage!.headroom)} cannot hold the smallest selection (${size(e.minimumBytes)}): serving from memory, nothing is stored`,
+          );
           decision = await this.decide(budget);
         } else if (decision.decidedBy === 'deviceMemory' || decision.decidedBy === 'default') {
           decision = atLeastMinimum(decision, e.minimumBytes);
@@ -873,7 +889,14 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
 function earlyManifest(text: string): ManifestFile | undefined {
   try {
     const m = JSON.parse(text) as ManifestFile;
-    const ok = m?.format === 'peelrec' && SUPPORTED_VERSIONS.includes(m.formatVersion) && typeof m.model?.contentHash === 'string' && typeof m.items?.ids === 'object' && Array.isArray(m.users?.shards) && Array.isArray(m.blockTables) && typeof m.dims?.fullDim === 'number';
+    const ok =
+      m?.format === 'peelrec' &&
+      SUPPORTED_VERSIONS.includes(m.formatVersion) &&
+      typeof m.model?.contentHash === 'string' &&
+      typeof m.items?.ids === 'object' &&
+      Array.isArray(m.users?.shards) &&
+      Array.isArray(m.blockTables) &&
+      typeof m.dims?.fullDim === 'number';
     return ok ? m : undefined;
   } catch {
     return undefined;

@@ -171,7 +171,12 @@ export class Scorer {
       // tfjs-cpu keeps float32 values in a Float32Array and readSync hands that array out without a copy.
       const backend = tf.backend();
       const withValues = segments.map((s) => ({ ...s, values: backend.readSync(s.matrix.dataId) as Float32Array }));
-      return (this.jsScan ??= new JsScan()).top(withValues, segments.map((s) => this.userRows(s, vector)), k, exclude);
+      return (this.jsScan ??= new JsScan()).top(
+        withValues,
+        segments.map((s) => this.userRows(s, vector)),
+        k,
+        exclude,
+      );
     }
     return topK(await this.scores(segments, vector), k, exclude);
   }

@@ -147,7 +147,9 @@ export class WasmScan {
     for (const seg of segments) {
       const bytes = seg.dtype === 'f16' ? 2 : 4;
       if (seg.rows < 1 || seg.dims.length !== seg.rows || seg.rowWeights.length !== seg.rows || seg.matrix.size * (seg.matrix.dtype === 'bool' ? 1 : 4) !== seg.rows * seg.count * bytes) {
-        throw new RangeError(`segment at ${seg.start}: ${seg.rows} rows × ${seg.count} ${seg.dtype} items, ${seg.dims.length} dims, ${seg.rowWeights.length} weights, a ${seg.matrix.dtype} tensor of ${seg.matrix.size}`);
+        throw new RangeError(
+          `segment at ${seg.start}: ${seg.rows} rows × ${seg.count} ${seg.dtype} items, ${seg.dims.length} dims, ${seg.rowWeights.length} weights, a ${seg.matrix.dtype} tensor of ${seg.matrix.size}`,
+        );
       }
       if (seg.start < last || seg.start + seg.count > items) throw new RangeError(`segments must be in increasing, non-overlapping position order within [0, ${items})`);
       last = seg.start + seg.count;

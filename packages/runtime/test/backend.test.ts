@@ -21,7 +21,10 @@ describe('backend selection', () => {
       { backend: 'webgpu', reason: expect.stringMatching(/navigator\.gpu is not available/) },
       { backend: 'wasm', reason: 'disabled for this test' },
     ]);
-    expect(events.map(([f, t]) => [f, t])).toEqual([['webgpu', 'wasm'], ['wasm', 'cpu']]);
+    expect(events.map(([f, t]) => [f, t])).toEqual([
+      ['webgpu', 'wasm'],
+      ['wasm', 'cpu'],
+    ]);
   });
 
   it('in auto mode a software (fallback) adapter loses, and info says why', async () => {
@@ -36,7 +39,17 @@ describe('backend selection', () => {
   it('treats a rejecting or empty requestAdapter as WebGPU unavailable', async () => {
     fakeGpu(null);
     expect((await probeWebGpu()).unavailable).toMatch(/no adapter/);
-    Object.defineProperty(globalThis, 'navigator', { value: { gpu: { requestAdapter: async () => { throw new Error('GPU process crashed'); } } }, configurable: true, writable: true });
+    Object.defineProperty(globalThis, 'navigator', {
+      value: {
+        gpu: {
+          requestAdapter: async () => {
+            throw new Error('GPU process crashed');
+          },
+        },
+      },
+      configurable: true,
+      writable: true,
+    });
     expect((await probeWebGpu()).unavailable).toMatch(/GPU process crashed/);
   });
 
@@ -59,7 +72,18 @@ describe('backend selection', () => {
 
   it('asks again after a request that failed (it may have been transient)', async () => {
     let requests = 0;
-    Object.defineProperty(globalThis, 'navigator', { value: { gpu: { requestAdapter: async () => { requests++; throw new Error('GPU process crashed'); } } }, configurable: true, writable: true });
+    Object.defineProperty(globalThis, 'navigator', {
+      value: {
+        gpu: {
+          requestAdapter: async () => {
+            requests++;
+            throw new Error('GPU process crashed');
+          },
+        },
+      },
+      configurable: true,
+      writable: true,
+    });
     expect((await probeWebGpu()).unavailable).toMatch(/GPU process crashed/);
     await new Promise((r) => setTimeout(r, 0));
     expect((await probeWebGpu()).unavailable).toMatch(/GPU process crashed/);
@@ -67,7 +91,15 @@ describe('backend selection', () => {
   });
 
   it('throws BackendUnavailableError listing every attempt when nothing works', async () => {
-    const err = await initBackend('wasm', {}, () => {}, new Map([['wasm', 'no wasm'], ['cpu', 'no cpu']])).catch((e) => e);
+    const err = await initBackend(
+      'wasm',
+      {},
+      () => {},
+      new Map([
+        ['wasm', 'no wasm'],
+        ['cpu', 'no cpu'],
+      ]),
+    ).catch((e) => e);
     expect(err).toBeInstanceOf(BackendUnavailableError);
     expect(err.message).toMatch(/wasm: no wasm; cpu: no cpu/);
   });

@@ -105,7 +105,11 @@ describe('listCachedModels and deleteCachedModel', () => {
   });
 
   it('an IndexedDB that fails or does not answer is a StorageError (a TimeoutError its cause), within the bound', async () => {
-    const broken = { open: () => { throw new DOMException('The user denied storage', 'InvalidStateError'); } } as unknown as IDBFactory;
+    const broken = {
+      open: () => {
+        throw new DOMException('The user denied storage', 'InvalidStateError');
+      },
+    } as unknown as IDBFactory;
     const denied = await list({ indexedDB: broken }).catch((e: unknown) => e);
     expect(denied).toBeInstanceOf(StorageError);
     expect((denied as Error).message).toMatch(/denied storage/);

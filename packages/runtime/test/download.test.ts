@@ -78,11 +78,13 @@ describe('downloadFiles', () => {
     expect(err).toBeInstanceOf(IntegrityError);
     expect(err.url).toBe('f1.bin');
     expect(delivered).toEqual(['f0.bin']);
-    expect(integrity).toEqual(expect.arrayContaining([
-      expect.objectContaining({ file: 'f0.bin', willRetry: true }),
-      expect.objectContaining({ file: 'f1.bin', willRetry: true }),
-      expect.objectContaining({ file: 'f1.bin', willRetry: false }),
-    ]));
+    expect(integrity).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ file: 'f0.bin', willRetry: true }),
+        expect.objectContaining({ file: 'f1.bin', willRetry: true }),
+        expect.objectContaining({ file: 'f1.bin', willRetry: false }),
+      ]),
+    );
   });
 
   it('keeps at most `concurrency` requests in flight', async () => {
@@ -125,12 +127,14 @@ describe('downloadFiles', () => {
     const { map, refs } = await files(1);
     const s = serve(map);
     // Firefox can fail a body read with a DOMException named AbortError when the connection drops.
-    const dropped = (fails: number): typeof globalThis.fetch => async (input, init) => {
-      const res = await s.fetch(input, init);
-      if (s.requests.length > fails) return res;
-      const body = new ReadableStream<Uint8Array>({ pull: (c) => c.error(new DOMException('The operation was aborted.', 'AbortError')) });
-      return new Response(body, { status: res.status });
-    };
+    const dropped =
+      (fails: number): typeof globalThis.fetch =>
+      async (input, init) => {
+        const res = await s.fetch(input, init);
+        if (s.requests.length > fails) return res;
+        const body = new ReadableStream<Uint8Array>({ pull: (c) => c.error(new DOMException('The operation was aborted.', 'AbortError')) });
+        return new Response(body, { status: res.status });
+      };
     const got: Uint8Array[] = [];
     await downloadFiles(refs, opts(dropped(1)), (_, bytes) => void got.push(bytes));
     expect(got).toEqual([map.get('f0.bin')]);
@@ -148,7 +152,12 @@ describe('downloadFiles', () => {
     await downloadFiles(refs, opts(s.fetch, { progress }), () => {});
     const last = events.at(-1)!;
     expect(last.aggregate).toEqual({ loaded: 20_000, total: 20_000, files: 4, filesDone: 4 });
-    expect(events.filter((e) => e.status === 'done').map((e) => e.file).sort()).toEqual(['f0.bin', 'f1.bin', 'f2.bin', 'f3.bin']);
+    expect(
+      events
+        .filter((e) => e.status === 'done')
+        .map((e) => e.file)
+        .sort(),
+    ).toEqual(['f0.bin', 'f1.bin', 'f2.bin', 'f3.bin']);
     expect(events.some((e) => e.status === 'retry' && e.file === 'f3.bin')).toBe(true);
     for (const e of events) {
       expect(Object.keys(e).sort()).toEqual(['aggregate', 'file', 'loaded', 'status', 'total']);
@@ -162,10 +171,20 @@ describe('downloadFiles: byte ranges of packed files', () => {
     const { refs } = await pack(6);
     const plan = (list: FileRef[], max: number) => planRequests(list, max).map((t) => t.refs.map((r) => r.offset! / 1000));
     expect(plan(refs, 1e9)).toEqual([[0, 1, 2, 3, 4, 5]]);
-    expect(plan(refs, 2000)).toEqual([[0, 1], [2, 3], [4, 5]]);
-    expect(plan([refs[4]!, refs[0]!, refs[1]!, refs[5]!], 1e9)).toEqual([[4, 5], [0, 1]]); // a hole splits a run; the first asked goes first
+    expect(plan(refs, 2000)).toEqual([
+      [0, 1],
+      [2, 3],
+      [4, 5],
+    ]);
+    expect(plan([refs[4]!, refs[0]!, refs[1]!, refs[5]!], 1e9)).toEqual([
+      [4, 5],
+      [0, 1],
+    ]); // a hole splits a run; the first asked goes first
     const whole = { url: 'ids.json', byteLength: 5, sha256: '0'.repeat(64) };
-    expect(planRequests([refs[3]!, whole, refs[2]!], 1e9).map((t) => [t.url, t.ranged])).toEqual([['pack.bin', true], ['ids.json', false]]);
+    expect(planRequests([refs[3]!, whole, refs[2]!], 1e9).map((t) => [t.url, t.ranged])).toEqual([
+      ['pack.bin', true],
+      ['ids.json', false],
+    ]);
   });
 
   it('fetches each range with Range requests and verifies every part', async () => {
@@ -175,7 +194,11 @@ describe('downloadFiles: byte ranges of packed files', () => {
     await downloadFiles(refs, opts(s.fetch, { concurrency: 3, maxRangeBytes: 3000 }), (ref, bytes) => void got.set(ref.offset!, bytes));
     expect([...got.keys()].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7].map((i) => i * 1000));
     for (const [o, b] of got) expect(b).toEqual(whole.subarray(o, o + 1000));
-    expect(s.log.map((l) => l.range)).toEqual([[0, 2999], [3000, 5999], [6000, 7999]]);
+    expect(s.log.map((l) => l.range)).toEqual([
+      [0, 2999],
+      [3000, 5999],
+      [6000, 7999],
+    ]);
     // Each part is its own buffer (IndexedDB clones a view's whole buffer).
     for (const b of got.values()) expect(b.buffer.byteLength).toBe(1000);
   });
@@ -202,7 +225,10 @@ describe('downloadFiles: byte ranges of packed files', () => {
     const delivered: number[] = [];
     await downloadFiles(refs, opts(s.fetch), (ref) => void delivered.push(ref.offset!));
     expect(delivered.sort((a, b) => a - b)).toEqual([0, 1000, 2000, 3000]);
-    expect(s.log.map((l) => l.range)).toEqual([[0, 3999], [2000, 3999]]);
+    expect(s.log.map((l) => l.range)).toEqual([
+      [0, 3999],
+      [2000, 3999],
+    ]);
   });
 
   it('a part that fails its hash is refetched alone, bypassing the cache; twice is an IntegrityError naming the range', async () => {
@@ -214,7 +240,10 @@ describe('downloadFiles: byte ranges of packed files', () => {
     const integrity: { file: string; willRetry: boolean }[] = [];
     await downloadFiles(refs, opts(fetch, { onIntegrity: (e) => integrity.push(e) }), () => {});
     expect(integrity).toEqual([expect.objectContaining({ file: refName(refs[0]!), willRetry: true })]);
-    expect(s.log.map((l) => l.range)).toEqual([[0, 2999], [0, 999]]);
+    expect(s.log.map((l) => l.range)).toEqual([
+      [0, 2999],
+      [0, 999],
+    ]);
     expect(caches).toEqual(['default', 'reload']);
 
     const s2 = serve(map);
@@ -231,6 +260,11 @@ describe('downloadFiles: byte ranges of packed files', () => {
     const events: LoadProgress[] = [];
     await downloadFiles(refs, opts(s.fetch, { progress: new ProgressTracker(5000, 5, (p) => events.push(p)) }), () => {});
     expect(events.at(-1)!.aggregate).toEqual({ loaded: 5000, total: 5000, files: 5, filesDone: 5 });
-    expect(events.filter((e) => e.status === 'done').map((e) => e.file).sort()).toEqual(refs.map(refName).sort());
+    expect(
+      events
+        .filter((e) => e.status === 'done')
+        .map((e) => e.file)
+        .sort(),
+    ).toEqual(refs.map(refName).sort());
   });
 });

@@ -16,7 +16,13 @@ const FULL = 60 * 16 * 4;
 async function settles<T>(p: Promise<T>, ms: number): Promise<{ value?: T; error?: unknown; ms: number }> {
   const t0 = Date.now();
   const hang = new Promise<'hang'>((r) => setTimeout(() => r('hang'), ms));
-  const out = await Promise.race([p.then((value) => ({ value }), (error: unknown) => ({ error })), hang]);
+  const out = await Promise.race([
+    p.then(
+      (value) => ({ value }),
+      (error: unknown) => ({ error }),
+    ),
+    hang,
+  ]);
   expect(out, `still waiting after ${ms} ms`).not.toBe('hang');
   return { ...(out as { value?: T; error?: unknown }), ms: Date.now() - t0 };
 }

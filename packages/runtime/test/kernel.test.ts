@@ -171,7 +171,7 @@ describe('scan kernel', () => {
     expect(() => withoutRelaxedSimd('(f32x4.relaxed_min $a $b)')).toThrow(/relaxed/);
   });
 
-  it('halfToFloat widens every finite half exactly (it round-trips through the format\'s encoder)', () => {
+  it("halfToFloat widens every finite half exactly (it round-trips through the format's encoder)", () => {
     for (const sign of [0, 0x8000]) {
       for (let h = 0; h < 0x7c00; h++) {
         const bits = sign | h;

@@ -78,7 +78,10 @@ describe('PersistQueue', () => {
     void q.idle().then(() => (idle = true));
     store.next();
     await tick();
-    expect(store.batches).toEqual([['a', 'b'], ['c', 'd']]);
+    expect(store.batches).toEqual([
+      ['a', 'b'],
+      ['c', 'd'],
+    ]);
     expect([...q.committed.keys()]).toEqual(['a', 'b']);
     expect(idle).toBe(false);
     store.next();

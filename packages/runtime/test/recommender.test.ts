@@ -114,7 +114,11 @@ describe('budgets', () => {
 
     const u = await harness({ packed: false });
     const rec2 = track(await u.open({ budget: MIN, storage: 'memory' }));
-    expect(blockTraffic(u.server).map((l) => l.path).sort()).toEqual(rec2.info.selection.blocks.map((b) => b.file.url).sort());
+    expect(
+      blockTraffic(u.server)
+        .map((l) => l.path)
+        .sort(),
+    ).toEqual(rec2.info.selection.blocks.map((b) => b.file.url).sort());
   });
 
   it('works with a server that ignores Range: one whole-file response serves every range of that file', async () => {
@@ -263,7 +267,7 @@ describe('users', () => {
     // The fold-in: mean of the history items' rows of the resident group's table.
     const g = rec.info.userGroup;
     const table = h.fixture.tables[g]!;
-    const mean = Array.from({ length: 16 }, (_, d) => ([3, 17, 40].reduce((s, p) => s + table[p * 16 + d]!, 0) / 3));
+    const mean = Array.from({ length: 16 }, (_, d) => [3, 17, 40].reduce((s, p) => s + table[p * 16 + d]!, 0) / 3);
     const dist = rec.manifest.userGroups.centroids.map((c) => c.reduce((s, v, d) => s + (v - mean[d]!) ** 2, 0));
     expect(g).toBe(dist.indexOf(Math.min(...dist)));
     const want = reference(rec, h.fixture.files, mean, 10, [3, 17, 40]);
@@ -302,7 +306,10 @@ describe('integrity, errors and abort', () => {
     const err = await h.open({ budget: FULL, dtype: 'f32', on: { integrity: (e) => events.push(e) } }).catch((e) => e);
     expect(err).toBeInstanceOf(IntegrityError);
     expect(err.url).toBe(refName(bad));
-    expect(events.map((e) => [e.file, e.willRetry])).toEqual([[refName(bad), true], [refName(bad), false]]);
+    expect(events.map((e) => [e.file, e.willRetry])).toEqual([
+      [refName(bad), true],
+      [refName(bad), false],
+    ]);
     // A later load finds nothing of that block in the cache (the blocks verified before are there): only it is downloaded again.
     h.server.fault = () => undefined;
     const from = h.server.log.length;

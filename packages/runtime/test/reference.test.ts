@@ -22,10 +22,13 @@ describe('topK', () => {
 
   it('matches a full sort on random data with many ties', () => {
     let seed = 7;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
     const scores = Array.from({ length: 2000 }, () => Math.round(rnd() * 20));
     const exclude = new Set(Array.from({ length: 100 }, () => Math.floor(rnd() * 2000)));
-    const full = scores.map((score, position) => ({ position, score })).filter((r) => !exclude.has(r.position)).sort((a, b) => b.score - a.score || a.position - b.position);
+    const full = scores
+      .map((score, position) => ({ position, score }))
+      .filter((r) => !exclude.has(r.position))
+      .sort((a, b) => b.score - a.score || a.position - b.position);
     expect(topK(scores, 50, exclude)).toEqual(full.slice(0, 50));
   });
 });

@@ -63,7 +63,7 @@ describe('Scorer', () => {
     scorer.dispose();
   });
 
-  it('reloads every block when the dtype changes and scores the new files\' values', async () => {
+  it("reloads every block when the dtype changes and scores the new files' values", async () => {
     const scorer = new Scorer(fixture.manifest);
     await scorer.prepare();
     const fetched: string[] = [];
@@ -112,10 +112,16 @@ describe('Scorer', () => {
     });
     const dims = m.dims.fullDim;
     const vector = shared.userVectors.subarray(dims, 2 * dims);
-    const want = scoreReference({ manifest: m, selection: g1, vector, k: 10, block: (g, b) => {
-      const file = g1.blocks.find((x) => x.itemGroup === g && x.block === b)!.file;
-      return decodeBlock(bytesOf(shared.files, file), file.dtype);
-    } });
+    const want = scoreReference({
+      manifest: m,
+      selection: g1,
+      vector,
+      k: 10,
+      block: (g, b) => {
+        const file = g1.blocks.find((x) => x.itemGroup === g && x.block === b)!.file;
+        return decodeBlock(bytesOf(shared.files, file), file.dtype);
+      },
+    });
     const got = await scorer.top(vector, 10, new Set());
     expect(got.map((r) => r.position)).toEqual(want.map((r) => r.position));
     got.forEach((r, i) => expect(r.score).toBeCloseTo(want[i]!.score, 5));
@@ -123,7 +129,7 @@ describe('Scorer', () => {
     expect(tf.memory().numTensors).toBe(0);
   });
 
-  it('follows the user group\'s scoring rule: truncated keeps full-table weights, and a switch rescales held blocks', async () => {
+  it("follows the user group's scoring rule: truncated keeps full-table weights, and a switch rescales held blocks", async () => {
     const m = fixture.manifest;
     const truncated = { ...m, userGroups: { ...m.userGroups, scoring: m.userGroups.centroids.map(() => 'truncated' as const) } };
     const budget = Math.floor(FULL_F32() * 0.4);

@@ -9,6 +9,9 @@ afterAll(() => {
   const documented = documentedErrorNames().map((n) => classes.get(n)!);
   for (const e of seen) {
     const what = `${(e as Error)?.name}: ${(e as Error)?.message}`;
-    expect(documented.some((c) => e instanceof c), `not a documented error: ${what}`).toBe(true);
+    expect(
+      documented.some((c) => e instanceof c),
+      `not a documented error: ${what}`,
+    ).toBe(true);
   }
 });

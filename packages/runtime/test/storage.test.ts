@@ -250,7 +250,11 @@ describe('IndexedDB cache', () => {
 
   it('falls back to memory when IndexedDB cannot be opened', async () => {
     const h = await harness();
-    const broken = { open: () => { throw new DOMException('The user denied storage', 'InvalidStateError'); } } as unknown as IDBFactory;
+    const broken = {
+      open: () => {
+        throw new DOMException('The user denied storage', 'InvalidStateError');
+      },
+    } as unknown as IDBFactory;
     const storage: RecommenderEvents['storage'][] = [];
     const rec = track(await h.open({ budget: FULL, indexedDB: broken, on: { storage: (e) => storage.push(e) } }));
     expect(rec.info.storage).toMatchObject({ requested: 'indexeddb', mode: 'memory' });

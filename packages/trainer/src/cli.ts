@@ -31,7 +31,11 @@ const num = (name: string) => (v: string) => {
   if (!Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number`);
   return n;
 };
-const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
+const list = (v: string) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 const dtypes = (v: string): Dtype[] => {
   const out = list(v);
   for (const d of out) if (d !== 'f32' && d !== 'f16') throw new InvalidArgumentError(`unknown dtype ${d} (f32, f16)`);
@@ -208,10 +212,7 @@ function printSeconds(s: Record<string, number>): void {
   process.stdout.write(`time breakdown:\n${rows.join('\n')}\n`);
 }
 
-const program = new Command()
-  .name('peelrec-train')
-  .description('PEEL trainer: interactions → personalized elastic embeddings → peelrec format-v1 artifact')
-  .version(TRAINER_VERSION);
+const program = new Command().name('peelrec-train').description('PEEL trainer: interactions → personalized elastic embeddings → peelrec format-v1 artifact').version(TRAINER_VERSION);
 
 addDataOptions(
   program

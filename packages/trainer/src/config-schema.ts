@@ -17,7 +17,11 @@ export class ConfigError extends RangeError {
   }
 }
 
-const int = (min: number) => z.number().int().min(min, { error: `an integer ≥ ${min}` });
+const int = (min: number) =>
+  z
+    .number()
+    .int()
+    .min(min, { error: `an integer ≥ ${min}` });
 const positive = z.number().positive({ error: 'a positive number' });
 const fraction = z.number().positive({ error: 'in (0, 1]' }).max(1, { error: 'in (0, 1]' });
 
@@ -50,21 +54,23 @@ const refine = z.strictObject({
   valUserFraction: z.number().min(0, { error: 'in [0, 1]' }).max(1, { error: 'in [0, 1]' }),
 } satisfies Record<keyof TrainConfig['refine'], z.ZodType>);
 
-const config = z.strictObject({
-  fullDim: int(8),
-  blockDim: int(1),
-  userGroups: int(1).max(65535, { error: 'at most 65535 (group ids are u16)' }),
-  itemGroups: int(1),
-  seed: int(0),
-  threads: int(1),
-  dtypes: z.array(z.enum(['f32', 'f16'])).min(1, { error: 'a non-empty list' }),
-  usersPerShard: int(1),
-  budgets: z.array(fraction),
-  ablations: z.boolean(),
-  backbone: backbone.partial(),
-  refine: refine.partial(),
-  kmeansIterations: int(1),
-} satisfies Record<keyof TrainConfig, z.ZodType>).partial();
+const config = z
+  .strictObject({
+    fullDim: int(8),
+    blockDim: int(1),
+    userGroups: int(1).max(65535, { error: 'at most 65535 (group ids are u16)' }),
+    itemGroups: int(1),
+    seed: int(0),
+    threads: int(1),
+    dtypes: z.array(z.enum(['f32', 'f16'])).min(1, { error: 'a non-empty list' }),
+    usersPerShard: int(1),
+    budgets: z.array(fraction),
+    ablations: z.boolean(),
+    backbone: backbone.partial(),
+    refine: refine.partial(),
+    kmeansIterations: int(1),
+  } satisfies Record<keyof TrainConfig, z.ZodType>)
+  .partial();
 
 // The compiler keeps the schema and the config types in step: a key added to one but not the other fails here.
 type Parsed = z.infer<typeof config>;
@@ -100,10 +106,7 @@ export function parseConfig(partial: unknown): DeepPartial<TrainConfig> {
     const keys = unknown.flatMap((i) => i.keys.map((k) => dotted([...i.path, k])));
     const where = dotted(unknown[0]!.path);
     const shape = where ? (config.shape[where as 'backbone' | 'refine'].unwrap().shape as object) : config.shape;
-    throw new ConfigError(
-      keys[0]!,
-      `unknown config key${keys.length > 1 ? 's' : ''} ${keys.map((k) => `"${k}"`).join(', ')} (known${section(where)}: ${Object.keys(shape).join(', ')})`,
-    );
+    throw new ConfigError(keys[0]!, `unknown config key${keys.length > 1 ? 's' : ''} ${keys.map((k) => `"${k}"`).join(', ')} (known${section(where)}: ${Object.keys(shape).join(', ')})`);
   }
   const issue = r.error.issues[0]!;
   const key = dotted(issue.path);

@@ -8,18 +8,7 @@ import { loadData, type DataSource, type LoadedData } from './data/load.js';
 import type { Dataset } from './data/types.js';
 import { checkOutputDir, checkOutputFile, prepareOutputDir } from './export/output-dir.js';
 import { draftAsManifest, writePayloads } from './export/write-artifact.js';
-import {
-  budgetBytes,
-  evaluateFull,
-  evaluatePlain,
-  evaluateSelected,
-  evaluateUnweighted,
-  pick,
-  uniformDim,
-  type EvalData,
-  type Metric,
-  type UserMetric,
-} from './quality/budgets.js';
+import { budgetBytes, evaluateFull, evaluatePlain, evaluateSelected, evaluateUnweighted, pick, uniformDim, type EvalData, type Metric, type UserMetric } from './quality/budgets.js';
 import { pairedGain } from './quality/paired.js';
 import { selectionManifest } from './quality/peel-model.js';
 import type { Ablation, BudgetQuality, QualityReport } from './quality/report.js';
@@ -161,7 +150,18 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         peelF32 = null; // the budget cannot hold one f32 block per item group
       }
     }
-    const entry: BudgetQuality = { fraction, bytes, dtype: peel.dtype, peel: pick(peel), peelF32: peelF32 && { ...pick(peelF32), dtype: 'f32' as const }, uniform: null, unweighted: null, noGroups: null, noDiversity: null, peelGain: {} };
+    const entry: BudgetQuality = {
+      fraction,
+      bytes,
+      dtype: peel.dtype,
+      peel: pick(peel),
+      peelF32: peelF32 && { ...pick(peelF32), dtype: 'f32' as const },
+      uniform: null,
+      unweighted: null,
+      noGroups: null,
+      noDiversity: null,
+      peelGain: {},
+    };
     budgets.push(entry);
     peelByUser.set(entry, peel);
     log(`budget ${(fraction * 100).toFixed(0)}% (${bytes} B, ${peel.dtype}): PEEL recall@20 ${peel.recall20.toFixed(4)}, ndcg@20 ${peel.ndcg20.toFixed(4)}`);
@@ -232,7 +232,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const persist = async () => {
     if (!qualityPath) return;
     quality.generatedAt = new Date().toISOString();
-    const text = JSON.stringify(quality, null, 2) + '\n';
+    const text = `${JSON.stringify(quality, null, 2)}\n`;
     // In the artifact folder through its sink, so that the marker names the report like the artifact's own files.
     if (options.qualityOut === undefined) return sink.write(QUALITY_FILE, new TextEncoder().encode(text));
     await mkdir(dirname(qualityPath), { recursive: true });

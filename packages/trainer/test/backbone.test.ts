@@ -67,8 +67,7 @@ describe('trainBackbone', () => {
     const plain = await trainBackbone(split.fit, syn.nUsers, syn.nItems, opts);
     const nested = await trainBackbone(split.fit, syn.nUsers, syn.nItems, { ...opts, nested: [8, 16] });
     const firstBlock = (x: Float32Array) => Float32Array.from({ length: (x.length / 32) * 8 }, (_, k) => x[Math.floor(k / 8) * 32 + (k % 8)]!);
-    const recallFirst = async (e: typeof plain) =>
-      (await evaluateRanking({ users: firstBlock(e.users), items: firstBlock(e.items), dim: 8, train: split.fit, test: split.valid })).recall20;
+    const recallFirst = async (e: typeof plain) => (await evaluateRanking({ users: firstBlock(e.users), items: firstBlock(e.items), dim: 8, train: split.fit, test: split.valid })).recall20;
     const recallFull = async (e: typeof plain) => (await evaluateRanking({ users: e.users, items: e.items, dim: 32, train: split.fit, test: split.valid })).recall20;
     expect(await recallFirst(nested)).toBeGreaterThan((await recallFirst(plain)) * 1.1);
     // the full table keeps most of its quality

@@ -34,7 +34,7 @@ describe('loadDelimited', () => {
     // user::item::rating::timestamp
     const p = await file(
       'ratings.dat',
-      ['1::1193::5::978300760', '1::661::3::978302109', '1::914::4::978301968', '2::1193::4::978300000', '2::3408::2::978300001', '2::661::5::978300002'].join('\n') + '\n',
+      `${['1::1193::5::978300760', '1::661::3::978302109', '1::914::4::978301968', '2::1193::4::978300000', '2::3408::2::978300001', '2::661::5::978300002'].join('\n')}\n`,
     );
     const { dataset, report } = await loadDelimited(p, { delimiter: '::', ratingThreshold: 4, split: { kind: 'leave-last-out' } });
     expect(dataset.name).toBe('ratings');

@@ -58,7 +58,7 @@ describe('evaluateRanking', () => {
     const nU = 150;
     const nI = 77;
     let s = 7;
-    const r = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32) - 0.5;
+    const r = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32 - 0.5;
     const U = Float32Array.from({ length: nU * dim }, r);
     const I = Float32Array.from({ length: nI * dim }, r);
     const rows = (n: number) => Array.from({ length: nU }, (_, u) => [...new Set(Array.from({ length: (u % 5) + n }, () => Math.floor((r() + 0.5) * nI)))].sort((a, b) => a - b));

@@ -20,7 +20,7 @@ function randomModel(seed: number): PeelModel {
   const D = 16;
   const rows: number[] = [];
   const cols: number[] = [];
-  for (let u = 0; u < nUsers; u++) for (let k = 0; k < 3; k++) (rows.push(u), cols.push(rng.int(nItems)));
+  for (let u = 0; u < nUsers; u++) for (let k = 0; k < 3; k++) rows.push(u), cols.push(rng.int(nItems));
   const { csr } = csrFromPairs(nUsers, Uint32Array.from(rows), Uint32Array.from(cols));
   const itemGroups = groupItems(csr, nItems, 4);
   const C = 3;
@@ -112,7 +112,6 @@ describe('export round trip', () => {
     const other = await exportModel(directorySink(await mkdtemp(join(tmpdir(), 'peelrec-export-'))), randomModel(6), info(m, 'x'));
     expect(other.model.contentHash).not.toBe(ma.model.contentHash);
   });
-
 });
 
 /** Every file and folder under `dir` with its bytes ('<dir>' for folders), to show nothing changed. */
@@ -160,7 +159,9 @@ describe('output folder ownership: the trainer deletes only files it wrote', () 
     const first = await exportModel(await prepareOutputDir(dir), m, info(m, 'x'));
     // The marker is an extra file the manifest does not name: the artifact still verifies.
     expect((await verifyArtifact(directorySource(dir))).manifest.model.contentHash).toBe(first.model.contentHash);
-    const files = Object.entries(await snapshot(dir)).filter(([, v]) => v !== '<dir>').map(([k]) => k);
+    const files = Object.entries(await snapshot(dir))
+      .filter(([, v]) => v !== '<dir>')
+      .map(([k]) => k);
     const recorded = (await readFile(join(dir, OUTPUT_MARKER), 'utf8')).split('\n').filter((l) => l && !l.startsWith('#'));
     expect([...recorded, OUTPUT_MARKER].sort()).toEqual(files.sort());
     expect(recorded).toContain('manifest.json');

@@ -19,7 +19,15 @@ describe('assignGroup', () => {
   });
 
   it('breaks exact ties toward the lower index', () => {
-    expect(assignGroup([5, 0], [[0, 0], [10, 0]])).toBe(0);
+    expect(
+      assignGroup(
+        [5, 0],
+        [
+          [0, 0],
+          [10, 0],
+        ],
+      ),
+    ).toBe(0);
   });
 
   it('rejects a vector of the wrong dimension', () => {

@@ -144,11 +144,17 @@ describe('train (tiny synthetic)', () => {
     const itemId = (i: number) => 3 + 7 * i;
     const userId = (u: number) => 2 + 5 * u;
     const lines = (csr: CSR, keep: (i: number) => boolean) =>
-      Array.from({ length: d.nUsers }, (_, u) => [userId(u), ...Array.from(rowOf(csr, u)).filter(keep).map(itemId)].join(' ')).join('\n') + '\n';
+      `${Array.from({ length: d.nUsers }, (_, u) => [userId(u), ...Array.from(rowOf(csr, u)).filter(keep).map(itemId)].join(' ')).join('\n')}\n`;
     const seen = new Set(d.train.indices);
     const dir = await tmp();
-    await writeFile(join(dir, 'train.txt'), lines(d.train, () => true));
-    await writeFile(join(dir, 'test.txt'), lines(d.test, (i) => seen.has(i)));
+    await writeFile(
+      join(dir, 'train.txt'),
+      lines(d.train, () => true),
+    );
+    await writeFile(
+      join(dir, 'test.txt'),
+      lines(d.test, (i) => seen.has(i)),
+    );
     const out = join(dir, 'artifact');
     const options = { ...(await tiny(out, false)), data: { kind: 'lightgcn' as const, dir }, qualityOut: null };
     await train(options);

@@ -105,7 +105,10 @@ describe('PEEL evaluation with selectBlocks (hand-computed)', () => {
     // the selection manifest carries the rule, and selectBlocks' scoreWeight follows it
     const s = selectBlocks(selectionManifest(m, ['f32']), 0, ONE_BLOCK_PER_GROUP, { dtype: 'f32' });
     expect(s.scoring).toBe('truncated');
-    expect(s.blocks.map((b) => [b.itemGroup, b.block])).toEqual([[0, 1], [1, 0]]);
+    expect(s.blocks.map((b) => [b.itemGroup, b.block])).toEqual([
+      [0, 1],
+      [1, 0],
+    ]);
     const t = effectiveTable(m, 0, s.blocks, 'f32');
     // group 1 keeps block 0 alone: 2 · 0.6 / (0.6 + 0.4), where mean scoring gave 2 · 1
     expect(t[16]).toBeCloseTo(1.2, 6);

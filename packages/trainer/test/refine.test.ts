@@ -119,8 +119,19 @@ describe('chooseWeights', () => {
   it('takes the best mean among candidates that lose at no budget, and only above the start', () => {
     const start = [0.2, 0.15, 0.1];
     // 0: better mean but worse at the smallest budget; 1: better everywhere; 2: better still everywhere.
-    expect(chooseWeights(start, [[0.3, 0.2, 0.09], [0.21, 0.15, 0.1], [0.22, 0.16, 0.11]])).toBe(2);
-    expect(chooseWeights(start, [[0.3, 0.2, 0.09], [0.21, 0.15, 0.1]])).toBe(1);
+    expect(
+      chooseWeights(start, [
+        [0.3, 0.2, 0.09],
+        [0.21, 0.15, 0.1],
+        [0.22, 0.16, 0.11],
+      ]),
+    ).toBe(2);
+    expect(
+      chooseWeights(start, [
+        [0.3, 0.2, 0.09],
+        [0.21, 0.15, 0.1],
+      ]),
+    ).toBe(1);
     // A large gain at the full table does not buy a collapse at a small budget.
     expect(chooseWeights(start, [[0.4, 0.3, 0.05]])).toBe(-1);
     // Equal is not better.

@@ -43,7 +43,10 @@ describe('generateSynthetic', () => {
         const c = d.itemMeta![i]!.category.split(' · ')[0]!;
         cats.set(c, (cats.get(c) ?? 0) + 1);
       }
-      const top3 = [...cats.values()].sort((a, b) => b - a).slice(0, 3).reduce((a, b) => a + b, 0);
+      const top3 = [...cats.values()]
+        .sort((a, b) => b - a)
+        .slice(0, 3)
+        .reduce((a, b) => a + b, 0);
       if (top3 >= 0.8 * row.length) concentrated++;
     }
     // 16 categories: a user with no tastes would have ~3/16 of their items in their top 3, so almost never 80 %.

@@ -34,9 +34,7 @@ export function renderBlocksGrid(el: HTMLElement, summary: HTMLElement, m: Manif
   // Bytes per value as held: the f16 files' bytes when the backend keeps f16 (resident = file bytes), 4 otherwise.
   const perValue = residentBytes === selection.fileBytes ? BYTES_PER_ELEMENT[selection.dtype] : 4;
   const [resident] = formatBytesAlike(residentBytes);
-  summary.textContent =
-    `${count} of ${total} blocks selected (${Math.round((count / total) * 100)}%), ` +
-    `${selection.dtype} (${perValue} bytes a value): ${resident} resident.`;
+  summary.textContent = `${count} of ${total} blocks selected (${Math.round((count / total) * 100)}%), ` + `${selection.dtype} (${perValue} bytes a value): ${resident} resident.`;
   summary.dataset.selected = String(count);
   summary.dataset.total = String(total);
 }

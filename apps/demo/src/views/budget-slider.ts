@@ -70,9 +70,7 @@ export function budgetSlider(el: SliderElements, onChange: (bytes: number) => vo
       meter.style.width = `${pct.toFixed(1)}%`;
       meter.classList.toggle('over', usedBytes > budgetBytes);
       const [u, b, whole] = formatBytesAlike(usedBytes, budgetBytes, scale.maxBytes);
-      used.textContent =
-        `${u} resident of ${b} budget (${pct.toFixed(0)}%)` +
-        (budgetBytes >= scale.maxBytes ? `: the whole table, ${whole}, fits.` : '.');
+      used.textContent = `${u} resident of ${b} budget (${pct.toFixed(0)}%)${budgetBytes >= scale.maxBytes ? `: the whole table, ${whole}, fits.` : '.'}`;
       used.dataset.used = String(usedBytes);
       used.dataset.budget = String(budgetBytes);
     },

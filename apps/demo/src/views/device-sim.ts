@@ -6,10 +6,7 @@
 import { budgetFromDevice, type BudgetDecision } from '@peelrec/runtime';
 
 /** Where the budget in force came from, as the page tells it. */
-export type BudgetChoice =
-  | { readonly kind: 'auto' }
-  | { readonly kind: 'device'; readonly gib: number; readonly decision: BudgetDecision; readonly raisedTo?: number }
-  | { readonly kind: 'slider' };
+export type BudgetChoice = { readonly kind: 'auto' } | { readonly kind: 'device'; readonly gib: number; readonly decision: BudgetDecision; readonly raisedTo?: number } | { readonly kind: 'slider' };
 
 /**
  * The budget of a simulated device: the memory limit of the policy (storage and WebGPU limits are this

@@ -13,7 +13,7 @@ export interface EngineExtras {
 }
 
 function webgpuLine(info: RecommenderInfo): Fact {
-  if (!('gpu' in navigator)) return ['WebGPU', 'not available in this browser: scoring runs on ' + info.backend.name.toUpperCase(), true];
+  if (!('gpu' in navigator)) return ['WebGPU', `not available in this browser: scoring runs on ${info.backend.name.toUpperCase()}`, true];
   const a = info.backend.adapter;
   if (!a) return ['WebGPU', 'no adapter found', true];
   if (a.isFallbackAdapter) return ['WebGPU', `software adapter${a.vendor ? ` (${a.vendor})` : ''}: slower than WASM`, true];
@@ -22,16 +22,11 @@ function webgpuLine(info: RecommenderInfo): Fact {
 
 export function renderEngine(el: HTMLElement, info: RecommenderInfo, extras: EngineExtras): void {
   const b = info.backend;
-  const facts: Fact[] = [
-    ['Backend', b.name + (b.wasm ? ` (SIMD ${b.wasm.simd ? 'on' : 'off'}, threads ${b.wasm.threads ? 'on' : 'off'})` : '')],
-    webgpuLine(info),
-  ];
+  const facts: Fact[] = [['Backend', b.name + (b.wasm ? ` (SIMD ${b.wasm.simd ? 'on' : 'off'}, threads ${b.wasm.threads ? 'on' : 'off'})` : '')], webgpuLine(info)];
   for (const f of b.fallbacks) facts.push([`Not ${f.backend}`, f.reason, true]);
   facts.push([
     'Last scoring',
-    extras.lastLatencyMs === undefined
-      ? '—'
-      : formatMs(extras.lastLatencyMs) + (extras.lastLoadedGroup === undefined ? '' : ` (including loading user group ${extras.lastLoadedGroup}'s blocks)`),
+    extras.lastLatencyMs === undefined ? '—' : formatMs(extras.lastLatencyMs) + (extras.lastLoadedGroup === undefined ? '' : ` (including loading user group ${extras.lastLoadedGroup}'s blocks)`),
   ]);
   const s = info.storage;
   facts.push(['Storage', s.mode === 'indexeddb' ? `IndexedDB, ${formatBytes(s.storedBytes)} stored` : `memory only${s.reason ? `: ${s.reason}` : ''}`, s.mode !== s.requested]);

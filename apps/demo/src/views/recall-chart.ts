@@ -70,7 +70,11 @@ function draw(el: HTMLElement, m: Manifest, marker: ChartMarker): void {
     return;
   }
   const W = Math.max(240, Math.round(el.clientWidth || 320));
-  const H = 190, L = 40, R = 14, T = 24, Bm = 36;
+  const H = 190,
+    L = 40,
+    R = 14,
+    T = 24,
+    Bm = 36;
   const lo = Math.min(pts[0]!.bytes, marker.bytes);
   const hi = Math.max(pts[pts.length - 1]!.bytes, marker.bytes);
   const x0 = Math.log2(lo);
@@ -123,13 +127,16 @@ function draw(el: HTMLElement, m: Manifest, marker: ChartMarker): void {
 }
 
 const drawn = new WeakMap<HTMLElement, { m: Manifest; marker: ChartMarker; width: number }>();
-const observer = typeof ResizeObserver === 'undefined' ? undefined : new ResizeObserver((entries) => {
-  for (const { target } of entries) {
-    const el = target as HTMLElement;
-    const last = drawn.get(el);
-    if (last && Math.round(el.clientWidth) !== last.width) renderRecallChart(el, last.m, last.marker);
-  }
-});
+const observer =
+  typeof ResizeObserver === 'undefined'
+    ? undefined
+    : new ResizeObserver((entries) => {
+        for (const { target } of entries) {
+          const el = target as HTMLElement;
+          const last = drawn.get(el);
+          if (last && Math.round(el.clientWidth) !== last.width) renderRecallChart(el, last.m, last.marker);
+        }
+      });
 
 export function renderRecallChart(el: HTMLElement, m: Manifest, marker: ChartMarker): void {
   draw(el, m, marker);

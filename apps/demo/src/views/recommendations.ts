@@ -2,12 +2,7 @@
 import type { Recommendation } from '@peelrec/runtime';
 import { itemLabel, type Catalog } from '../catalog.js';
 
-export function renderRecommendations(
-  el: HTMLElement,
-  recs: readonly Recommendation[],
-  catalog: Catalog,
-  onTap?: (itemId: string) => void,
-): void {
+export function renderRecommendations(el: HTMLElement, recs: readonly Recommendation[], catalog: Catalog, onTap?: (itemId: string) => void): void {
   el.replaceChildren();
   for (const r of recs) {
     const li = document.createElement('li');

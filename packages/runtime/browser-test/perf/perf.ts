@@ -68,7 +68,7 @@ const perf = {
     const b = await variants.matmul!();
     const same = (a: { position: number; score: number }[]) => a.length === b.length && a.every((r, i) => r.position === b[i]!.position || Math.abs(r.score - b[i]!.score) < 1e-4);
     const blocks = (r: Recommender | undefined) => JSON.stringify(r?.info.selection.blocks.map((x) => [x.itemGroup, x.block, x.file.dtype]));
-    const comparable = (name: string) => name !== 'kernel' && name !== 'kernelPlainSimd' || blocks(rec) === blocks(recMatMul ?? rec);
+    const comparable = (name: string) => (name !== 'kernel' && name !== 'kernelPlainSimd') || blocks(rec) === blocks(recMatMul ?? rec);
     let agree = true;
     let a = b;
     for (const [name, fn] of Object.entries(variants)) if (comparable(name)) agree &&= same((a = await fn()));
@@ -155,7 +155,10 @@ const q = new URLSearchParams(location.search);
 if (q.has('startup')) {
   if (q.has('tuning')) Object.assign(runtimeTuning, JSON.parse(q.get('tuning')!));
   startup(q.get('startup')!, Number(q.get('budget')), JSON.parse(q.get('tuning') ?? '{}').concurrency)
-    .then((r) => (window.startupResult = r), (e) => (window.startupResult = { error: String(e?.stack ?? e) }))
+    .then(
+      (r) => (window.startupResult = r),
+      (e) => (window.startupResult = { error: String(e?.stack ?? e) }),
+    )
     .finally(() => (document.title = 'done'));
 } else {
   document.title = 'ready';

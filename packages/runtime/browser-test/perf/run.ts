@@ -79,7 +79,7 @@ try {
       if (!xs.length) continue;
       console.log(`${name.padEnd(8)} p50 ${fmt(pct(xs, 0.5))} ms  p95 ${fmt(pct(xs, 0.95))} ms  ×bound ${fmt(pct(xs, 0.5) / b50)}`);
     }
-    console.log(`bound: ${fmt((info.residentBytes / 1e9) / (b50 / 1e3))} GB/s`);
+    console.log(`bound: ${fmt(info.residentBytes / 1e9 / (b50 / 1e3))} GB/s`);
   } else {
     const runs = Number(countArg ?? 3);
     const variants: Record<string, string> = { A: '{}', ...(tuningArg ? { B: tuningArg } : {}) };
@@ -97,7 +97,12 @@ try {
         };
         const cold = await one();
         if (run === 0 && name === 'A') {
-          for (const c of [4, 6]) console.log('fetch only, concurrency', c, JSON.stringify(await page.evaluate(([f, n]) => window.perf.fetchOnly(f as string[], n as number), [cold.files as unknown as string[], c] as const)));
+          for (const c of [4, 6])
+            console.log(
+              'fetch only, concurrency',
+              c,
+              JSON.stringify(await page.evaluate(([f, n]) => window.perf.fetchOnly(f as string[], n as number), [cold.files as unknown as string[], c] as const)),
+            );
         }
         delete cold.files;
         const warm = await one();
@@ -116,7 +121,9 @@ try {
       }
     }
     for (const [name, r] of Object.entries(results)) {
-      console.log(`${name} ${variants[name]}: cold first-recs p50 ${fmt(pct(r.cold, 0.5))} ms (script start ${fmt(pct(r.coldReady, 0.5))}), warm p50 ${fmt(pct(r.warm, 0.5))} ms (script start ${fmt(pct(r.warmReady, 0.5))}); files phase cold ${fmt(pct(r.coldFiles, 0.5))} warm ${fmt(pct(r.warmFiles, 0.5))} ms; downloaded/selected files ${fmt(pct(r.bytes, 0.5))}`);
+      console.log(
+        `${name} ${variants[name]}: cold first-recs p50 ${fmt(pct(r.cold, 0.5))} ms (script start ${fmt(pct(r.coldReady, 0.5))}), warm p50 ${fmt(pct(r.warm, 0.5))} ms (script start ${fmt(pct(r.warmReady, 0.5))}); files phase cold ${fmt(pct(r.coldFiles, 0.5))} warm ${fmt(pct(r.warmFiles, 0.5))} ms; downloaded/selected files ${fmt(pct(r.bytes, 0.5))}`,
+      );
     }
   }
 } finally {

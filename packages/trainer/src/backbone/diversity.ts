@@ -20,7 +20,6 @@ export function blockCrossCorrelation(table: Float32Array, dim: number, blockDim
     }
   }
   let total = 0;
-  for (let i = 0; i < dim; i++)
-    for (let j = 0; j < dim; j++) if (Math.floor(i / blockDim) !== Math.floor(j / blockDim)) total += (c[i * dim + j] / n) ** 2;
+  for (let i = 0; i < dim; i++) for (let j = 0; j < dim; j++) if (Math.floor(i / blockDim) !== Math.floor(j / blockDim)) total += (c[i * dim + j] / n) ** 2;
   return total;
 }

@@ -39,7 +39,10 @@ export function smoothOneHop(e: Embeddings, train: CSR, beta: number): Embedding
       }
     }
   }
-  for (const [out, src] of [[users, e.users], [items, e.items]] as const) {
+  for (const [out, src] of [
+    [users, e.users],
+    [items, e.items],
+  ] as const) {
     const target = meanRowNorm(src, dim);
     const now = meanRowNorm(out, dim);
     if (now > 0) {

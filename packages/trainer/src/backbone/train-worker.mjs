@@ -66,8 +66,8 @@ startWorker({
 
     /** Lazy Adam on the rows collected in `acc` (global step for the bias correction). */
     const adam = (/** @type {number} */ W, /** @type {number} */ M, /** @type {number} */ V, /** @type {number} */ count) => {
-      const bc1 = 1 - Math.pow(beta1, step);
-      const bc2 = 1 - Math.pow(beta2, step);
+      const bc1 = 1 - beta1 ** step;
+      const bc2 = 1 - beta2 ** step;
       K.adam_rows(W, M, V, my.acc, my.touched, count, d, beta1, beta2, lr / bc1, 1 / bc2, eps);
     };
     /** Add `src[off..off+d)` to the accumulator slot of `row`. */
@@ -138,7 +138,14 @@ startWorker({
       }
     };
     /** Back through segNormalize: per segment, dx = (s/‖x‖)(g − e(e·g)) with e = x̂/s. */
-    const segBackward = (/** @type {Float32Array} */ xh, /** @type {Float32Array} */ g, /** @type {number} */ o, /** @type {number} */ n0, /** @type {Float32Array} */ out, /** @type {number} */ oo) => {
+    const segBackward = (
+      /** @type {Float32Array} */ xh,
+      /** @type {Float32Array} */ g,
+      /** @type {number} */ o,
+      /** @type {number} */ n0,
+      /** @type {Float32Array} */ out,
+      /** @type {number} */ oo,
+    ) => {
       for (let m = 0; m < M; m++) {
         const sc = segScale[m];
         const n = segNorms[n0 + m];

@@ -121,7 +121,10 @@ export async function trainBackbone(train: CSR, nUsers: number, nItems: number, 
   if (!Number.isInteger(dim) || dim <= 0 || dim % 8 !== 0) throw new RangeError(`trainBackbone: dim must be a positive multiple of 8, got ${dim}`);
   if (!Number.isInteger(blockDim) || blockDim <= 0 || dim % blockDim !== 0) throw new RangeError(`trainBackbone: blockDim ${blockDim} must divide dim ${dim}`);
   if (o.negatives % 8 !== 0 || o.negatives <= 0) throw new RangeError(`trainBackbone: negatives must be a positive multiple of 8, got ${o.negatives}`);
-  for (const [name, t] of [['temperature', o.temperature], ['fullTemperature', o.fullTemperature]] as const) {
+  for (const [name, t] of [
+    ['temperature', o.temperature],
+    ['fullTemperature', o.fullTemperature],
+  ] as const) {
     if (!(t > 0 && Number.isFinite(t))) throw new RangeError(`trainBackbone: ${name} must be a positive number, got ${t}`);
   }
   if (train.indptr.length !== nUsers + 1) throw new RangeError(`trainBackbone: train has ${train.indptr.length - 1} rows, expected ${nUsers}`);
@@ -205,10 +208,30 @@ export async function trainBackbone(train: CSR, nUsers: number, nItems: number, 
   // Adam moments start at zero: the heap is zero-filled.
   for (let t = 0; t < T; t++) {
     task.dNegPartial.push(heap.alloc(K * dim));
-    task.threadScratch.push({ Uh: heap.alloc(B * dim), Ph: heap.alloc(B * dim), dUh: heap.alloc(B * dim), dPh: heap.alloc(B * dim), L: heap.alloc(M * B * K), C: heap.alloc(dim * dim),
-      posN: heap.alloc(M * B), gposN: heap.alloc(M * B), statN: heap.alloc(2 * M * B), segNorms: heap.alloc((2 * B + K) * M),
-      negHat: heap.alloc(K * dim), negT: heap.alloc(dim * K), negNorm: heap.alloc(K), gradN: heap.alloc(K * dim),
-      pos: heap.alloc(B), gpos: heap.alloc(B), idxU: heap.alloc(B), idxP: heap.alloc(B), normU: heap.alloc(B), normP: heap.alloc(B), stat: heap.alloc(2 * B), acc: heap.alloc((B + K) * dim), touched: heap.alloc(B + K),
+    task.threadScratch.push({
+      Uh: heap.alloc(B * dim),
+      Ph: heap.alloc(B * dim),
+      dUh: heap.alloc(B * dim),
+      dPh: heap.alloc(B * dim),
+      L: heap.alloc(M * B * K),
+      C: heap.alloc(dim * dim),
+      posN: heap.alloc(M * B),
+      gposN: heap.alloc(M * B),
+      statN: heap.alloc(2 * M * B),
+      segNorms: heap.alloc((2 * B + K) * M),
+      negHat: heap.alloc(K * dim),
+      negT: heap.alloc(dim * K),
+      negNorm: heap.alloc(K),
+      gradN: heap.alloc(K * dim),
+      pos: heap.alloc(B),
+      gpos: heap.alloc(B),
+      idxU: heap.alloc(B),
+      idxP: heap.alloc(B),
+      normU: heap.alloc(B),
+      normP: heap.alloc(B),
+      stat: heap.alloc(2 * B),
+      acc: heap.alloc((B + K) * dim),
+      touched: heap.alloc(B + K),
     });
   }
 

@@ -34,7 +34,7 @@ export function keepTrainedItems(d: Dataset): TrainedCatalog {
   for (let u = 0; u < nUsers; u++) {
     for (const i of rowOf(d.test, u)) {
       if (index[i]! >= 0) indices.push(index[i]!);
-      else (unranked[u]!++, dropped++);
+      else unranked[u]!++, dropped++;
     }
     indptr[u + 1] = indices.length;
   }

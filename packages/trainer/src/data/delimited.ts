@@ -56,8 +56,8 @@ export async function loadDelimited(file: string, options: DelimitedOptions = {}
   trainRows = dedupTrain.rows;
   const nUsers = users.size;
   const nItems = items.size;
-  let train;
-  let test;
+  let train: CSR;
+  let test: CSR;
   let overlap = 0;
   if (testRows) {
     const dedupTest = collapse(testRows);
@@ -200,5 +200,9 @@ function collapse(rows: Row[]): { rows: Row[]; duplicates: number } {
 }
 
 function toCsr(nUsers: number, rows: readonly Row[]): CSR {
-  return csrFromPairs(nUsers, Uint32Array.from(rows, (r) => r.user), Uint32Array.from(rows, (r) => r.item)).csr;
+  return csrFromPairs(
+    nUsers,
+    Uint32Array.from(rows, (r) => r.user),
+    Uint32Array.from(rows, (r) => r.item),
+  ).csr;
 }

@@ -7,10 +7,7 @@ import type { LoadReport } from './report.js';
 import type { Dataset } from './types.js';
 
 /** Where the interactions come from. */
-export type DataSource =
-  | { kind: 'synthetic'; options?: SyntheticOptions }
-  | { kind: 'lightgcn'; dir: string; name?: string }
-  | { kind: 'delimited'; file: string; options?: DelimitedOptions };
+export type DataSource = { kind: 'synthetic'; options?: SyntheticOptions } | { kind: 'lightgcn'; dir: string; name?: string } | { kind: 'delimited'; file: string; options?: DelimitedOptions };
 
 export interface LoadedData {
   dataset: Dataset;
@@ -46,8 +43,7 @@ export async function loadData(source: DataSource): Promise<LoadedData> {
     };
     return { dataset, report, sha256: await sha256Hex(bytes), split: 'synthetic: seeded random 80/20 per user' };
   }
-  const { dataset, report } =
-    source.kind === 'lightgcn' ? await loadLightGCN(source.dir, source.name) : await loadDelimited(source.file, source.options);
+  const { dataset, report } = source.kind === 'lightgcn' ? await loadLightGCN(source.dir, source.name) : await loadDelimited(source.file, source.options);
   const joined = report.files.map((f) => f.sha256).join('\n');
   const sha256 = report.files.length === 1 ? report.files[0]!.sha256 : await sha256Hex(new TextEncoder().encode(joined));
   let split: string;

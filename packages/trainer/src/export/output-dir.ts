@@ -83,9 +83,12 @@ export async function checkOutputFile(file: string, what: string): Promise<void>
   if (found?.isDirectory()) throw new OutputDirError(file, 'it is a folder', what);
   if (found) {
     // Open for writing without truncating: a report from an earlier run stays until the new one replaces it.
-    await open(file, 'r+').then((h) => h.close(), (e: Error) => {
-      throw new OutputDirError(file, e.message, what);
-    });
+    await open(file, 'r+').then(
+      (h) => h.close(),
+      (e: Error) => {
+        throw new OutputDirError(file, e.message, what);
+      },
+    );
     return;
   }
   await makeFolder(dirname(file), what, file);
@@ -116,14 +119,20 @@ async function inspect(dir: string): Promise<string[] | undefined> {
   const folders = new Set(ancestors(recorded));
   const foreign = [...entries.files.filter((f) => !files.has(f)), ...entries.dirs.filter((d) => !folders.has(d)).map((d) => `${d}/`)];
   if (foreign.length) {
-    throw new OutputDirError(dir, `it holds ${list(foreign)}, which peelrec-train did not write (they are not in its ${OUTPUT_MARKER} marker). Nothing was deleted: move them out of the folder, or choose another --out`);
+    throw new OutputDirError(
+      dir,
+      `it holds ${list(foreign)}, which peelrec-train did not write (they are not in its ${OUTPUT_MARKER} marker). Nothing was deleted: move them out of the folder, or choose another --out`,
+    );
   }
   return recorded;
 }
 
 async function unmarkedReason(dir: string, entries: { files: string[]; dirs: string[] }): Promise<string> {
   const top = [...entries.files, ...entries.dirs.map((d) => `${d}/`)].filter((p) => !p.replace(/\/$/, '').includes('/'));
-  const manifest = await readFile(join(dir, MANIFEST_FILE), 'utf8').then((t) => JSON.parse(t) as { format?: unknown }, () => undefined);
+  const manifest = await readFile(join(dir, MANIFEST_FILE), 'utf8').then(
+    (t) => JSON.parse(t) as { format?: unknown },
+    () => undefined,
+  );
   if (manifest?.format === FORMAT_MAGIC) {
     return `it holds a peelrec artifact without a ${OUTPUT_MARKER} marker (written by an older peelrec-train, or copied), so the trainer cannot tell which files are its own. Nothing was deleted: delete it yourself or choose another --out`;
   }

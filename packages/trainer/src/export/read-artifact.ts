@@ -66,7 +66,19 @@ export async function readArtifact(dir: string): Promise<LoadedArtifact> {
     groupOfPosition,
     popularity: new Uint32Array(nItems),
   };
-  const model: PeelModel = { dim: D, blockDim: bd, nUsers: m.users.count, nItems, users, assignment, centroids: m.userGroups.centroids, itemGroups, tables, weights, ...(m.userGroups.scoring ? { scoring: m.userGroups.scoring } : {}) };
+  const model: PeelModel = {
+    dim: D,
+    blockDim: bd,
+    nUsers: m.users.count,
+    nItems,
+    users,
+    assignment,
+    centroids: m.userGroups.centroids,
+    itemGroups,
+    tables,
+    weights,
+    ...(m.userGroups.scoring ? { scoring: m.userGroups.scoring } : {}),
+  };
   return { manifest: m, model, itemIds, itemMeta, userIds, decodedFrom };
 }
 

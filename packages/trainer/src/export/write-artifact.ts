@@ -38,9 +38,15 @@ export async function writePayloads(sink: ArtifactSink, m: PeelModel, info: Arti
   if (info.itemIds.length !== m.nItems) throw new RangeError(`${info.itemIds.length} item ids for ${m.nItems} items`);
   if (info.userIds.length !== m.nUsers) throw new RangeError(`${info.userIds.length} user ids for ${m.nUsers} users`);
 
-  const ids = await writer.json('items/ids.json', Array.from(order, (i) => info.itemIds[i]!));
+  const ids = await writer.json(
+    'items/ids.json',
+    Array.from(order, (i) => info.itemIds[i]!),
+  );
   const metadata = info.itemMeta
-    ? await writer.json('items/metadata.json', Array.from(order, (i) => ({ name: info.itemMeta![i]!.name, category: info.itemMeta![i]!.category })))
+    ? await writer.json(
+        'items/metadata.json',
+        Array.from(order, (i) => ({ name: info.itemMeta![i]!.name, category: info.itemMeta![i]!.category })),
+      )
     : undefined;
   const defaultIds = info.userIds.every((id, u) => id === String(u));
   const userIds = defaultIds ? undefined : await writer.json('users/ids.json', info.userIds);

@@ -27,7 +27,10 @@ type GemmFn = (a: number, sai: number, sap: number, b: number, ldb: number, c: n
  * C (+)= op(A)·B with op(A) = A or Aᵀ. n must be a multiple of 8 (pad B and C; `matmul` does it for you).
  */
 export class Gemm {
-  private constructor(private readonly fn: GemmFn, readonly heap: SharedHeap) {}
+  private constructor(
+    private readonly fn: GemmFn,
+    readonly heap: SharedHeap,
+  ) {}
 
   static async create(heap: SharedHeap): Promise<Gemm> {
     const instance = await WebAssembly.instantiate(await gemmModule(), { env: { memory: heap.memory } });

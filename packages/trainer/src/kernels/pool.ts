@@ -58,12 +58,20 @@ export class WorkerPool {
             if (--pending === 0) finish();
           }
         };
-        const onError = (e: Error) => { if (!failed) finish(e); };
-        const onExit = (code: number) => { if (!failed && pending > 0) finish(new Error(`worker ${t} exited with code ${code}`)); };
+        const onError = (e: Error) => {
+          if (!failed) finish(e);
+        };
+        const onExit = (code: number) => {
+          if (!failed && pending > 0) finish(new Error(`worker ${t} exited with code ${code}`));
+        };
         w.on('message', onMessage);
         w.on('error', onError);
         w.on('exit', onExit);
-        cleanups.push(() => { w.off('message', onMessage); w.off('error', onError); w.off('exit', onExit); });
+        cleanups.push(() => {
+          w.off('message', onMessage);
+          w.off('error', onError);
+          w.off('exit', onExit);
+        });
         w.postMessage(task);
       });
     });

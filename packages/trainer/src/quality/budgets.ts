@@ -148,7 +148,11 @@ export async function evaluateUnweighted(m: PeelModel, budget: number, data: Eva
   const B = blocksPerItem(m);
   const G = m.itemGroups.groups.length;
   const firstK = Float32Array.from({ length: G * B }, (_, k) => (B - (k % B)) / B);
-  const manifest = selectionManifest(m, dtypes, m.tables.map(() => firstK));
+  const manifest = selectionManifest(
+    m,
+    dtypes,
+    m.tables.map(() => firstK),
+  );
   let dtype: Dtype | undefined;
   const metric = await evaluateGroups(
     m,
@@ -175,13 +179,7 @@ export function uniformDim(nItems: number, fullDim: number, blockDim: number, bu
 }
 
 /** Plain embeddings (one table for everyone), items stored in `dtype`. */
-export async function evaluatePlain(
-  e: { users: Float32Array; items: Float32Array; dim: number },
-  data: EvalData,
-  dtype: Dtype,
-  threads?: number,
-): Promise<UserMetric> {
+export async function evaluatePlain(e: { users: Float32Array; items: Float32Array; dim: number }, data: EvalData, dtype: Dtype, threads?: number): Promise<UserMetric> {
   const r = await evaluateRanking({ users: e.users, items: asStored(e.items, dtype), dim: e.dim, train: data.train, test: data.test, unranked: data.testUnranked, threads });
   return { recall20: r.recall20, ndcg20: r.ndcg20, perUser: scatter(e.users.length / e.dim, [r.perUser]) };
 }
-

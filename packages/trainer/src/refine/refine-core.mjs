@@ -139,7 +139,7 @@ export class Controller {
       for (let b = B - 1; b >= 1; b--) {
         suffix += fwd.w[g * B + b] * (dw[g * B + b] - dot);
         const zb = fwd.z[g * B + b] + DECAY_OFFSET;
-        dzs[b] = (-suffix) / (1 + Math.exp(-zb));
+        dzs[b] = -suffix / (1 + Math.exp(-zb));
       }
       dzs[0] = 0;
       for (let b = 0; b < B; b++) {
@@ -169,8 +169,8 @@ export class Controller {
     this.t++;
     const b1 = 0.9;
     const b2 = 0.999;
-    const c1 = 1 - Math.pow(b1, this.t);
-    const c2 = 1 - Math.pow(b2, this.t);
+    const c1 = 1 - b1 ** this.t;
+    const c2 = 1 - b2 ** this.t;
     for (let k = 0; k < p.length; k++) {
       this.m[k] = b1 * this.m[k] + (1 - b1) * grad[k];
       this.v[k] = b2 * this.v[k] + (1 - b2) * grad[k] * grad[k];
@@ -525,7 +525,7 @@ export function refineGroup(t, buf, gemm, tick) {
       if (train) {
         const scale = alpha / rows / sum;
         for (let j = 0; j < N; j++) S[p * N + j] *= scale;
-        gpos[p] = (ePos / sum - 1) * alpha / rows;
+        gpos[p] = ((ePos / sum - 1) * alpha) / rows;
       }
     }
     if (!train) return loss / rows;
@@ -577,8 +577,8 @@ export function refineGroup(t, buf, gemm, tick) {
   const b2 = 0.999;
   const applyItemUpdate = () => {
     step++;
-    const c1 = 1 - Math.pow(b1, step);
-    const c2 = 1 - Math.pow(b2, step);
+    const c1 = 1 - b1 ** step;
+    const c2 = 1 - b2 ** step;
     for (const it of touched) {
       for (let d = it * D; d < it * D + D; d++) {
         const gr = gradAcc[d];
@@ -716,7 +716,7 @@ export function refineGroup(t, buf, gemm, tick) {
     let bestLoss = Infinity;
     setEff(uniform, 1);
     for (let e = -4; e <= 6; e += 0.5) {
-      const a = Math.pow(2, e);
+      const a = 2 ** e;
       const l = batchLoss(eU, eI, 0, probeRows, a, false, mulberry32(t.seed + 17));
       if (l < bestLoss) {
         bestLoss = l;

@@ -51,7 +51,7 @@ export function generateSynthetic(options: SyntheticOptions = {}): Dataset {
   }
   const rank = catRng.shuffle(Uint32Array.from({ length: o.items }, (_, i) => i));
   const pop = new Float64Array(o.items);
-  for (let r = 0; r < o.items; r++) pop[rank[r]!] = 1 / Math.pow(r + 1, o.popularityExponent);
+  for (let r = 0; r < o.items; r++) pop[rank[r]!] = 1 / (r + 1) ** o.popularityExponent;
 
   const meta = nameItems(category, style, catRng.fork(2));
 

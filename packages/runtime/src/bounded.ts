@@ -5,6 +5,7 @@
  * cut and retried like a network error).
  */
 import { TimeoutError } from './errors.js';
+import { awaitedLater } from './settle.js';
 
 /** Default bound on a request without progress (a response, or new body bytes). */
 export const STALL_MS = 20_000;
@@ -45,7 +46,7 @@ export class StallGuard {
     if (outer?.aborted) this.controller.abort(outer.reason);
     else outer?.addEventListener('abort', this.onOuter, { once: true });
     this.fired = new Promise<never>((_, reject) => (this.fire = reject));
-    this.fired.catch(() => {}); // raced below; unobserved when the request finishes first
+    awaitedLater(this.fired); // raced below; unobserved when the request finishes first
     this.touch();
   }
 

@@ -19,6 +19,7 @@
 import { IntegrityError, refName, sha256Hex, type FileRef } from '@peelrec/format';
 import { StallGuard, STALL_MS } from './bounded.js';
 import { AbortError, DownloadError, throwIfAborted } from './errors.js';
+import { settled } from './settle.js';
 import type { LoadProgress, RecommenderEvents } from './types.js';
 
 /**
@@ -173,13 +174,6 @@ interface Ledger {
   corrupt: { ref: FileRef; actual: string }[];
 }
 
-/** One file, verified, with retries. */
-export async function downloadVerified(ref: FileRef, options: DownloadOptions): Promise<Uint8Array> {
-  let out: Uint8Array | undefined;
-  await downloadFiles([ref], options, (_, bytes) => void (out = bytes));
-  return out!;
-}
-
 /** The refs of one task, with retries: transient failures back off and refetch what is missing; a ref that fails its check is refetched once bypassing the cache. */
 async function runTask(task: Task, shared: Shared, options: DownloadOptions, onFile: (ref: FileRef, bytes: Uint8Array) => void | Promise<void>): Promise<void> {
   const base = options.retryDelayMs ?? RETRY_BASE_MS;
@@ -285,7 +279,7 @@ async function fetchRun(task: Task, run: readonly FileRef[], shared: Shared, byp
       const reader = shared.wholeReaders.get(task.url);
       if (reader) {
         guard.done(); // waiting on another request, which has its own guard
-        await res.body?.cancel().catch(() => {});
+        if (res.body) await settled(res.body.cancel()); // dropping a body we do not need
         await reader; // what it could not deliver is fetched again by the caller
         return;
       }
@@ -395,7 +389,7 @@ async function readBody(
           // request. Only a whole file sent for a range, or a body longer than promised, is cut short.
           for (;;) {
             if (overflow || surplus || (whole && pos >= readEnd)) {
-              await reader.cancel().catch(() => {});
+              await settled(reader.cancel()); // cut short on purpose
               break;
             }
             const { done, value } = await guard.race(reader.read());
@@ -449,16 +443,26 @@ export function sleep(ms: number, signal: AbortSignal | undefined): Promise<void
 }
 
 /** The manifest's text from the network (bypassing a stale HTTP cache), transient failures retried with backoff. */
-export async function fetchManifestText(url: URL, fetchFn: typeof fetch, signal: AbortSignal | undefined, retries: number, stallMs = STALL_MS): Promise<string> {
+export async function fetchManifestText(
+  url: URL,
+  fetchFn: typeof fetch,
+  signal: AbortSignal | undefined,
+  retries: number,
+  stallMs = STALL_MS,
+  /** Asked after each failure (`willRetry` says whether another attempt follows): a text it returns is used instead. */
+  orElse?: (error: DownloadError, willRetry: boolean) => Promise<string | undefined>,
+): Promise<string> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await fetchTextOnce(url, fetchFn, signal, stallMs);
     } catch (e) {
       if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
-      const status = e instanceof DownloadError ? e.status : undefined;
-      if ((status !== undefined && !TRANSIENT_STATUS.has(status)) || attempt >= retries) {
-        throw e instanceof DownloadError ? e : new DownloadError(url.href, undefined, String((e as Error)?.message ?? e), { cause: e });
-      }
+      const error = e instanceof DownloadError ? e : new DownloadError(url.href, undefined, String((e as Error)?.message ?? e), { cause: e });
+      const willRetry = (error.status === undefined || TRANSIENT_STATUS.has(error.status)) && attempt < retries;
+      const instead = await orElse?.(error, willRetry);
+      if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
+      if (instead !== undefined) return instead;
+      if (!willRetry) throw error;
       await sleep(RETRY_BASE_MS * 2 ** attempt, signal);
     }
   }

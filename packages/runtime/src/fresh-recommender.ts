@@ -15,6 +15,7 @@
 import { AbortError } from './errors.js';
 import { fetchManifestText } from './download.js';
 import { RecommenderEventTarget } from './events.js';
+import { settled } from './settle.js';
 import { checkBudget, checkOptions, checkRequest } from './options.js';
 import { checkManifest, openModel, type PeelRecommender } from './recommender.js';
 import type { Manifest } from '@peelrec/format';
@@ -85,7 +86,7 @@ class FreshRecommender implements Recommender {
   }
 
   async persisted(): Promise<StorageInfo> {
-    await this.lock.catch(() => {});
+    await settled(this.lock);
     return this.model.persisted();
   }
 
@@ -106,13 +107,13 @@ class FreshRecommender implements Recommender {
     this.disposed = true;
     this.background.abort(new AbortError('the recommender was disposed'));
     await this.revalidation;
-    await this.lock.catch(() => {});
+    await settled(this.lock);
     await this.model.dispose();
   }
 
   /** Starts the background revalidation (once, after a cache-first load). */
   revalidate(): void {
-    this.revalidation = this.update().catch(() => {});
+    this.revalidation = settled(this.update()); // update() reports its own failures as `updatefailed`
   }
 
   private async update(): Promise<void> {
@@ -159,7 +160,7 @@ class FreshRecommender implements Recommender {
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.lock.then(fn);
-    this.lock = run.catch(() => {});
+    this.lock = settled(run);
     return run;
   }
 }

@@ -26,9 +26,9 @@ import { atLeastMinimum, budgetFromDevice, type BudgetDecision, type BudgetInput
 import { initBackend, probeWebGpu, type ActiveBackend } from './backend.js';
 import { BROWSER_API_MS } from './bounded.js';
 import { BoundedStore } from './bounded-store.js';
-import { DEFAULT_CONCURRENCY, downloadFiles, fetchTextOnce, ProgressTracker, RETRY_BASE_MS, sleep, TRANSIENT_STATUS } from './download.js';
+import { DEFAULT_CONCURRENCY, downloadFiles, fetchManifestText, ProgressTracker, RETRY_BASE_MS } from './download.js';
 import { readBudgetInputs } from './environment.js';
-import { AbortError, DisposedError, DownloadError, OptionError, StorageError, throwIfAborted, UserError } from './errors.js';
+import { AbortError, DisposedError, type DownloadError, OptionError, StorageError, throwIfAborted, UserError } from './errors.js';
 import type { RecommenderEventTarget } from './events.js';
 import { itemCatalog, userIdList } from './catalog.js';
 import { foldIn, nearestCentroid } from './fold-in.js';
@@ -36,6 +36,7 @@ import { blindGroup, blindGroupOf, blindSelection, isBlind, isOwnSelection, star
 import { PersistQueue } from './persist.js';
 import type { ScoredPosition } from './reference.js';
 import { Scorer } from './scorer.js';
+import { awaitedLater, bestEffort, settled } from './settle.js';
 import { runtimeTuning } from './tuning.js';
 import { manifestTextHash, MemoryStore, openIndexedDbStore, type CachedModel, type ModelStore } from './store.js';
 import type {
@@ -67,7 +68,7 @@ export async function openModel(options: RecommenderOptions, events: Recommender
     await rec.teardown();
     // The cached version may lack what this load needs (a larger budget, another group) while the server moved on
     // and no longer has its files: the network's version is then loaded as network-first would.
-    if (plan.from !== 'cache' || rec.info0.manifestSource !== 'cache' || e instanceof AbortError || options.signal?.aborted) throw e;
+    if (plan.from !== 'cache' || rec.manifestSource !== 'cache' || e instanceof AbortError || options.signal?.aborted) throw e;
     return openModel(options, events, { from: 'network' });
   }
 }
@@ -112,7 +113,8 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
   private creationProgress: ProgressTracker | undefined;
   /** Budget inputs read while the manifest loads, for the first decision. */
   private envAtStart: ReturnType<typeof readBudgetInputs> | undefined;
-  private manifestSource: 'network' | 'cache' = 'network';
+  /** Where the manifest came from: known before the load finishes (openModel reads it to fall back; info needs the selection). */
+  manifestSource: 'network' | 'cache' = 'network';
   private store: ModelStore = new MemoryStore();
   private storageReason: string | undefined;
   private queue!: PersistQueue;
@@ -151,11 +153,6 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
     } catch (cause) {
       throw new ManifestError(`manifestUrl ${JSON.stringify(String(options.manifestUrl))} is not a valid URL${base ? '' : ' (relative URLs need a page location)'}`, [], { cause });
     }
-  }
-
-  /** Where the manifest came from, readable before the load finished (info needs the selection). */
-  get info0(): { manifestSource: 'network' | 'cache' } {
-    return { manifestSource: this.manifestSource };
   }
 
   /** The manifest text this version was loaded from (revalidation compares the network's copy with it). */
@@ -197,7 +194,7 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
     // The store, the manifest, the budget inputs and the backend (WASM fetch + compile) load side by side.
     const storeOpen = this.options.storage !== 'memory' ? this.openStore() : Promise.resolve();
     const backendReady = runtimeTuning.parallelBackend ? this.startBackend() : undefined;
-    backendReady?.catch(() => {}); // awaited below; an earlier failure must not surface as unhandled
+    awaitedLater(backendReady);
     this.envAtStart = readBudgetInputs(this.options.timeouts?.browserApiMs);
     // Whether WebGPU may be chosen (then the budget waits for the backend), asked now so that the answer is ready.
     const webGpuPossible = mayUseWebGpu(this.options.backend ?? 'auto', this.options.timeouts?.browserApiMs);
@@ -207,7 +204,7 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
     // and what that version needs is read from IndexedDB meanwhile (revalidation and cache reads overlap).
     const cachedVersion = storeOpen.then(() => this.store.current(this.url.href)).catch(() => undefined);
     const versions = storeOpen.then(() => this.store.versions()).catch(() => new Set<string>());
-    void cachedVersion.then((c) => c && this.prefetchCached(c, signal)).catch(() => {});
+    bestEffort(cachedVersion.then((c) => c && this.prefetchCached(c, signal)));
     // Cache-first: the last complete version serves at once; the caller revalidates the manifest once ready.
     const fromCache = this.plan.from === 'cache' ? await cachedVersion : undefined;
     if (fromCache) this.manifestSource = 'cache';
@@ -223,7 +220,7 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
     // before the whole manifest passed.
     const trusted = checkedCopy ?? this.trustedCopy(text, cached);
     if (trusted && cached) this.trustedFiles = new Set(cached.files.keys());
-    const m = trusted ?? earlyManifest(text) ?? (await this.checkManifest(text)); // (a text that does not even parse fails here)
+    const m = trusted ?? earlyManifest(text) ?? (await checkManifest(text)); // (a text that does not even parse fails here)
     this.manifestFile = m;
     this.manifestValue = withBlockTables(m, []);
     this.manifestText = text;
@@ -249,13 +246,13 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
       ],
       signal,
     );
-    itemFiles.catch(() => {}); // awaited below; an earlier failure must not surface as unhandled
+    awaitedLater(itemFiles);
     // The first group: explicit, else the prepared user's (from their user shard), else 0. Only its block table is fetched.
     const prepared = this.options.user && !('history' in this.options.user) ? this.resolveUser(this.options.user, signal) : undefined;
-    prepared?.catch(() => {}); // awaited below, after the manifest check (whose error comes first)
+    awaitedLater(prepared); // after the manifest check, whose error comes first
     // The full check runs in the next task, once the requests above have reached the network.
-    const validated = trusted ? Promise.resolve(trusted) : nextTask().then(() => this.checkManifest(text));
-    validated.catch(() => {}); // awaited below
+    const validated = trusted ? Promise.resolve(trusted) : nextTask().then(() => checkManifest(text));
+    awaitedLater(validated);
     try {
       if (!this.manifestChecked) {
         const checked = await validated;
@@ -267,7 +264,7 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
         // a stored text of the same version that differs (it failed its check, or it would have been trusted), so
         // an offline start can read this version again.
         const keep = fromCache ?? (cached?.contentHash === checked.model.contentHash && cached.manifest !== text ? cached : undefined);
-        if (keep) void (textSha ? Promise.resolve(textSha) : manifestTextHash(text)).then((sha) => this.store.markChecked(keep.contentHash, text, sha)).catch(() => {});
+        if (keep) bestEffort((textSha ? Promise.resolve(textSha) : manifestTextHash(text)).then((sha) => this.store.markChecked(keep.contentHash, text, sha)));
       }
       this.scorer = new Scorer(this.manifestValue);
       const groups = this.manifestFile.userGroups.count;
@@ -285,13 +282,13 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
       // The budget depends on the backend only through WebGPU's binding limit: unless WebGPU may be chosen, the
       // blocks download while the backend (WASM fetch, compile, glue code) still initialises.
       const backend = (backendReady ?? this.startBackend()).then(() => this.scorer.prepare());
-      backend.catch(() => {}); // awaited below
+      awaitedLater(backend);
       if (await webGpuPossible) await backend;
       throwIfAborted(signal);
       const { decision, selection } = await this.budgeted(this.budgetRequest, group, blindStart);
       this.decision = decision;
       const blocks = this.loadSelection(selection, signal, [], backend);
-      blocks.catch(() => {}); // awaited below
+      awaitedLater(blocks);
       await nextTask(); // the block requests reach the network first
       await itemFiles;
       this.setItemIds(itemBytes.ids!);
@@ -310,7 +307,7 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
       this.prefetching = false;
       this.prefetched.clear();
       this.creationProgress = undefined;
-      await itemFiles.catch(() => {}); // settled before teardown: nothing is written after dispose
+      await settled(itemFiles); // before teardown: nothing is written after dispose
       this.queue.release();
     }
     this.schedulePromote();
@@ -356,7 +353,7 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
   }
 
   async persisted(): Promise<StorageInfo> {
-    await this.lock.catch(() => {});
+    await settled(this.lock);
     await this.queue?.idle();
     await this.promoting;
     return this.storageInfo();
@@ -364,9 +361,12 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
 
   async dispose(): Promise<void> {
     if (this.disposed) return;
-    await this.serial(async () => {
-      this.disposed = true;
-    }).catch(() => {});
+    // After the requests queued before it, whatever their outcome.
+    await settled(
+      this.serial(async () => {
+        this.disposed = true;
+      }),
+    );
     this.disposed = true;
     await this.teardown();
   }
@@ -397,33 +397,16 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
    * complete cached version. A transport failure with a cached version falls
    * back at once (offline); server errors and a cold cache are retried.
    */
-  private async fetchManifestText(signal: AbortSignal | undefined, storeOpen: Promise<void>): Promise<string> {
-    let text: string | undefined;
-    let networkError: unknown;
-    const retries = this.options.retries ?? 3;
-    for (let attempt = 0; text === undefined; attempt++) {
-      try {
-        text = await fetchTextOnce(this.url, this.fetchFn, signal, this.options.timeouts?.stallMs);
-      } catch (e) {
-        await storeOpen;
-        if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
-        networkError = e;
-        const status = e instanceof DownloadError ? e.status : undefined;
-        const transient = status === undefined || TRANSIENT_STATUS.has(status);
-        const cachedModel = await this.store.current(this.url.href);
-        if (cachedModel && (status === undefined || !transient || attempt >= retries)) {
-          text = cachedModel.manifest;
-          this.manifestSource = 'cache';
-          break;
-        }
-        if (!transient || attempt >= retries) break;
-        await sleep(RETRY_BASE_MS * 2 ** attempt, signal);
-      }
-    }
-    if (text === undefined) {
-      throw networkError instanceof DownloadError ? networkError : new DownloadError(this.url.href, undefined, String((networkError as Error)?.message ?? networkError), { cause: networkError });
-    }
-    return text;
+  private fetchManifestText(signal: AbortSignal | undefined, storeOpen: Promise<void>): Promise<string> {
+    // Offline (a transport failure), or the server keeps failing: the last complete cached version serves.
+    const cachedInstead = async (error: DownloadError, willRetry: boolean): Promise<string | undefined> => {
+      if (error.status !== undefined && willRetry) return undefined;
+      await storeOpen;
+      const cached = await this.store.current(this.url.href);
+      if (cached) this.manifestSource = 'cache';
+      return cached?.manifest;
+    };
+    return fetchManifestText(this.url, this.fetchFn, signal, this.options.retries ?? 3, this.options.timeouts?.stallMs, cachedInstead);
   }
 
   /**
@@ -434,10 +417,6 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
   private trustedCopy(text: string, cached: CachedModel | undefined): ManifestFile | undefined {
     if (!runtimeTuning.trustCachedManifest || this.manifestSource !== 'network' || cached?.manifest !== text) return undefined;
     return trustedManifest(text, cached.contentHash);
-  }
-
-  private checkManifest(text: string): Promise<ManifestFile> {
-    return checkManifest(text);
   }
 
   /**
@@ -452,7 +431,7 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
       if (!this.prefetching) return Promise.resolve(refs.map(() => undefined)); // creation is over: nobody would use them
       const want = refs.filter((r): r is FileRef => r !== undefined && cached.files.has(r.sha256) && !this.prefetched.has(r.sha256));
       const all = this.store.readMany(want.map((r) => r.sha256));
-      all.catch(() => {});
+      awaitedLater(all);
       want.forEach((r, i) =>
         this.prefetched.set(
           r.sha256,
@@ -522,7 +501,7 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
     void active.lost.then((reason) => {
       if (this.disposed || this.backend !== active) return;
       this.lostReason = reason;
-      void this.serial(() => this.recoverIfLost()).catch(() => {});
+      bestEffort(this.serial(() => this.recoverIfLost())); // a failed recovery fails the next request, which reports it
     });
   }
 
@@ -680,7 +659,7 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
         const i = index.get(j);
         return i === undefined ? Promise.resolve(undefined) : many.then((all) => all[i]);
       });
-      reads.forEach((r) => r.catch(() => {})); // each is awaited in order below
+      for (const r of reads) awaitedLater(r); // each in order below
     }
     for (const [i, job] of jobs.entries()) {
       throwIfAborted(signal);
@@ -877,7 +856,7 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
       if (this.disposed) throw new DisposedError();
       return fn();
     });
-    this.lock = run.catch(() => {});
+    this.lock = settled(run);
     return run;
   }
 }

@@ -17,6 +17,7 @@ import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import { sha256Hex } from '@peelrec/format';
 import { BROWSER_API_MS, within } from './bounded.js';
 import { StorageError, TimeoutError } from './errors.js';
+import { bestEffort } from './settle.js';
 
 export const DB_NAME = 'peelrec-runtime';
 export const SCHEMA_VERSION = 1;
@@ -295,8 +296,8 @@ export class IndexedDbStore implements ModelStore {
       await tx.done;
     } catch (e) {
       const cause = tx.error ?? e;
-      tx.done.catch(() => {}); // the abort is reported here; keep it from surfacing as unhandled
-      for (const r of requests) r.catch(() => {});
+      bestEffort(tx.done); // the abort is reported below, as QuotaError or StorageError
+      for (const r of requests) bestEffort(r); // an abort rejects every request of the transaction
       try {
         tx.abort(); // all or none: puts issued before a synchronous throw must not commit
       } catch {

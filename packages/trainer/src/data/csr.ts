@@ -59,17 +59,3 @@ export function columnCounts(csr: CSR, nCols: number): Uint32Array {
   for (const c of csr.indices) out[c]!++;
   return out;
 }
-
-/** The rows `users` of `csr`, others emptied (same shape). */
-export function restrictRows(csr: CSR, users: ArrayLike<number>): CSR {
-  const n = rowCount(csr);
-  const keep = new Uint8Array(n);
-  for (let k = 0; k < users.length; k++) keep[users[k]!] = 1;
-  const indptr = new Uint32Array(n + 1);
-  const out: number[] = [];
-  for (let r = 0; r < n; r++) {
-    if (keep[r]) for (const c of rowOf(csr, r)) out.push(c);
-    indptr[r + 1] = out.length;
-  }
-  return { indptr, indices: Uint32Array.from(out) };
-}

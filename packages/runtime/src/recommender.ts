@@ -37,7 +37,6 @@ import { PersistQueue } from './persist.js';
 import type { ScoredPosition } from './reference.js';
 import { Scorer } from './scorer.js';
 import { awaitedLater, bestEffort, settled } from './settle.js';
-import { runtimeTuning } from './tuning.js';
 import { manifestTextHash, MemoryStore, openIndexedDbStore, type CachedModel, type ModelStore } from './store.js';
 import type {
   BackendName,
@@ -193,12 +192,11 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
     const signal = this.options.signal;
     // The store, the manifest, the budget inputs and the backend (WASM fetch + compile) load side by side.
     const storeOpen = this.options.storage !== 'memory' ? this.openStore() : Promise.resolve();
-    const backendReady = runtimeTuning.parallelBackend ? this.startBackend() : undefined;
+    const backendReady = this.startBackend();
     awaitedLater(backendReady);
     this.envAtStart = readBudgetInputs(this.options.timeouts?.browserApiMs);
     // Whether WebGPU may be chosen (then the budget waits for the backend), asked now so that the answer is ready.
     const webGpuPossible = mayUseWebGpu(this.options.backend ?? 'auto', this.options.timeouts?.browserApiMs);
-    if (!runtimeTuning.parallelBackend) await storeOpen;
     throwIfAborted(signal);
     // The last complete version, read while the network answers: an identical manifest was verified when it was stored,
     // and what that version needs is read from IndexedDB meanwhile (revalidation and cache reads overlap).
@@ -213,7 +211,7 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
     // A cached text still hashing to what it hashed to when it passed the full check is trusted like an identical
     // network copy (the schema walk and the content hash cost tens of ms of a warm start on a slow core).
     const textSha = fromCache ? await manifestTextHash(text) : undefined;
-    const checkedCopy = fromCache && runtimeTuning.trustCachedManifest && fromCache.manifestSha256 === textSha ? trustedManifest(text, fromCache.contentHash) : undefined;
+    const checkedCopy = fromCache && fromCache.manifestSha256 === textSha ? trustedManifest(text, fromCache.contentHash) : undefined;
     // A manifest byte-identical to the cached version was fully checked when it was stored. Any other is checked in
     // full (schema, invariants, content hash), but while the first group-independent downloads are in flight: they
     // start from a plain parse, each ref they fetch checked on its own, and nothing they bring is used or stored
@@ -281,7 +279,7 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
       await this.loadBlockTables([group], signal);
       // The budget depends on the backend only through WebGPU's binding limit: unless WebGPU may be chosen, the
       // blocks download while the backend (WASM fetch, compile, glue code) still initialises.
-      const backend = (backendReady ?? this.startBackend()).then(() => this.scorer.prepare());
+      const backend = backendReady.then(() => this.scorer.prepare());
       awaitedLater(backend);
       if (await webGpuPossible) await backend;
       throwIfAborted(signal);
@@ -415,7 +413,7 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
    * network copy is compared: a copy read back from IndexedDB alone (offline) is always fully checked.
    */
   private trustedCopy(text: string, cached: CachedModel | undefined): ManifestFile | undefined {
-    if (!runtimeTuning.trustCachedManifest || this.manifestSource !== 'network' || cached?.manifest !== text) return undefined;
+    if (this.manifestSource !== 'network' || cached?.manifest !== text) return undefined;
     return trustedManifest(text, cached.contentHash);
   }
 
@@ -645,25 +643,21 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
     const lacking = jobs.some((j) => !held.has(j) && !this.queue.committed.has(j.ref.sha256));
     const elsewhere = lacking ? await this.otherVersionsFiles() : undefined;
     const inCache = (sha: string) => this.queue.committed.has(sha) || (elsewhere?.has(sha) ?? false);
-    const read = (job: FileJob) => (held.has(job) ? Promise.resolve(held.get(job)) : inCache(job.ref.sha256) ? this.store.read(job.ref.sha256) : Promise.resolve(undefined));
     // Committed files in one IndexedDB transaction, their SHA-256 checks concurrently.
-    let reads: Promise<Uint8Array | undefined>[] | undefined;
-    if (runtimeTuning.batchCacheReads) {
-      const wanted = jobs.filter((j) => !held.has(j) && inCache(j.ref.sha256) && !this.prefetched.has(j.ref.sha256));
-      const many = this.store.readMany(wanted.map((j) => j.ref.sha256));
-      const index = new Map(wanted.map((j, i) => [j, i]));
-      reads = jobs.map((j) => {
-        if (held.has(j)) return Promise.resolve(held.get(j));
-        const early = inCache(j.ref.sha256) ? this.prefetched.get(j.ref.sha256) : undefined;
-        if (early) return early;
-        const i = index.get(j);
-        return i === undefined ? Promise.resolve(undefined) : many.then((all) => all[i]);
-      });
-      for (const r of reads) awaitedLater(r); // each in order below
-    }
+    const wanted = jobs.filter((j) => !held.has(j) && inCache(j.ref.sha256) && !this.prefetched.has(j.ref.sha256));
+    const many = this.store.readMany(wanted.map((j) => j.ref.sha256));
+    const index = new Map(wanted.map((j, i) => [j, i]));
+    const reads = jobs.map((j) => {
+      if (held.has(j)) return Promise.resolve(held.get(j));
+      const early = inCache(j.ref.sha256) ? this.prefetched.get(j.ref.sha256) : undefined;
+      if (early) return early;
+      const i = index.get(j);
+      return i === undefined ? Promise.resolve(undefined) : many.then((all) => all[i]);
+    });
+    for (const r of reads) awaitedLater(r); // each in order below
     for (const [i, job] of jobs.entries()) {
       throwIfAborted(signal);
-      const bytes = await (reads ? reads[i]! : read(job));
+      const bytes = await reads[i]!;
       if (!bytes) {
         if (this.queue.committed.delete(job.ref.sha256)) this.events.emit('eviction', { files: [refName(job.ref)], bytes: job.ref.byteLength, reason: 'quota' });
         remote.push(job);

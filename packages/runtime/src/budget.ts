@@ -20,6 +20,8 @@
  *     bind as a single storage buffer. Applies to overrides too.
  */
 
+import { OptionError } from './errors.js';
+
 export const MIB = 1024 * 1024;
 export const GIB = 1024 * MIB;
 /** Assumed deviceMemory (GiB) when the browser exposes none. */
@@ -73,11 +75,11 @@ export function normaliseDeviceMemory(v: unknown): number | undefined {
   return Math.min(DEVICE_MEMORY_RANGE_GIB[1], Math.max(DEVICE_MEMORY_RANGE_GIB[0], v));
 }
 
-/** The budget policy (see the module comment). Pure and total: never throws for odd inputs. */
+/** The budget policy (see the module comment). Pure; odd environment readings are never an error, an invalid override is an OptionError. */
 export function budgetFromDevice(inputs: BudgetInputs): BudgetDecision {
   let memory: BudgetDecision['limits']['memory'];
   if (inputs.override !== undefined) {
-    if (!validBytes(inputs.override)) throw new RangeError(`budget must be a finite number of bytes ≥ 0, got ${inputs.override}`);
+    if (!validBytes(inputs.override)) throw new OptionError('budget', inputs.override, `'auto' or a finite number of bytes ≥ 0`);
     memory = { bytes: Math.floor(inputs.override), source: 'override' };
   } else {
     const gib = normaliseDeviceMemory(inputs.deviceMemory);

@@ -9,6 +9,8 @@
  * weight is the selection's `scoreWeight` (see @peelrec/format's README, "Scoring").
  */
 import type { ManifestFile, Selection } from '@peelrec/format';
+import { ManifestError } from '@peelrec/format';
+import { OptionError, UserError } from './errors.js';
 import { TopKHeap } from './top-k.js';
 
 export interface ReferenceInput {
@@ -31,13 +33,13 @@ export interface ScoredPosition {
 export function referenceScores(input: ReferenceInput): Float64Array {
   const { manifest, selection, vector } = input;
   const { blockDim, fullDim } = manifest.dims;
-  if (vector.length !== fullDim) throw new RangeError(`user vector has ${vector.length} dims, expected ${fullDim}`);
+  if (vector.length !== fullDim) throw new UserError(`user vector has ${vector.length} dims, expected ${fullDim}`);
   const scores = new Float64Array(manifest.items.count);
   for (const sel of selection.blocks) {
     const group = manifest.itemGroups[sel.itemGroup]!;
     const n = group.count;
     const data = input.block(sel.itemGroup, sel.block);
-    if (data.length !== blockDim * n) throw new RangeError(`block (${sel.itemGroup}, ${sel.block}) has ${data.length} values, expected ${blockDim * n}`);
+    if (data.length !== blockDim * n) throw new ManifestError(`block (${sel.itemGroup}, ${sel.block}) has ${data.length} values, expected ${blockDim * n}`);
     for (let r = 0; r < blockDim; r++) {
       const u = sel.scoreWeight * vector[sel.block * blockDim + r]!;
       if (u === 0) continue;
@@ -53,7 +55,9 @@ export function referenceScores(input: ReferenceInput): Float64Array {
  * NaN scores are skipped. Deterministic for any input.
  */
 export function topK(scores: ArrayLike<number>, k: number, exclude: ReadonlySet<number> = new Set()): ScoredPosition[] {
-  if (!Number.isInteger(k) || k < 0) throw new RangeError(`k must be an integer ≥ 0, got ${k}`);
+  // Cap k at the catalog: the heap is sized by it. (0 is allowed here: a reference of nothing is empty.)
+  if (typeof k !== 'number' || !Number.isInteger(k) || k < 0) throw new OptionError('k', k, 'an integer ≥ 0');
+  k = Math.min(k, scores.length);
   if (k === 0) return [];
   // A size-k min-heap: O(n log k), no full sort of the catalog. Exclusions are
   // looked up only for the few items that beat the current k-th best.

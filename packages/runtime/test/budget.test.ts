@@ -47,8 +47,8 @@ describe('budgetFromDevice (the budget policy)', () => {
   });
 
   it('rejects a negative or non-finite override with a clear error', () => {
-    expect(() => budgetFromDevice({ override: -1 })).toThrow(/finite number of bytes/);
-    expect(() => budgetFromDevice({ override: Infinity })).toThrow(/finite number of bytes/);
+    expect(() => budgetFromDevice({ override: -1 })).toThrow(expect.objectContaining({ name: 'OptionError', option: 'budget', message: expect.stringMatching(/finite number of bytes/) }));
+    expect(() => budgetFromDevice({ override: Infinity })).toThrow(expect.objectContaining({ name: 'OptionError', option: 'budget' }));
   });
 
   it('reports the device memory it assumed', () => {

@@ -17,7 +17,9 @@ describe('topK', () => {
   it('skips excluded positions and NaN, and handles k above the catalog', () => {
     expect(topK([5, Number.NaN, 4, 6], 10, new Set([3])).map((r) => r.position)).toEqual([0, 2]);
     expect(topK([1, 2], 0)).toEqual([]);
-    expect(() => topK([1], -1)).toThrow(/k must be/);
+    expect(() => topK([1], -1)).toThrow(expect.objectContaining({ name: 'OptionError', option: 'k', value: -1 }));
+    // A huge k is capped at the catalog, not a heap of 2 ** 32 entries.
+    expect(topK([3, 1, 2], 2 ** 32 + 5).map((r) => r.position)).toEqual([0, 2, 1]);
   });
 
   it('matches a full sort on random data with many ties', () => {

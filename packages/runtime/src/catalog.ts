@@ -20,3 +20,15 @@ export function userIdList(count: number, ids: { readonly url: string; readonly 
   if (ids.values.length !== count) throw new ManifestError(`${ids.url}: expected ${count} user ids, found ${ids.values.length}`);
   return Object.freeze(ids.values.map(String));
 }
+
+/** A catalog file's bytes as a JSON array. @throws ManifestError when they are not one */
+export function parseJsonArray(bytes: Uint8Array, url: string): unknown[] {
+  let v: unknown;
+  try {
+    v = JSON.parse(new TextDecoder().decode(bytes));
+  } catch (cause) {
+    throw new ManifestError(`${url} is not valid JSON`, [], { cause });
+  }
+  if (!Array.isArray(v)) throw new ManifestError(`${url} must hold a JSON array`);
+  return v;
+}

@@ -30,7 +30,8 @@ import { DEFAULT_CONCURRENCY, downloadFiles, fetchManifestText, ProgressTracker,
 import { readBudgetInputs } from './environment.js';
 import { AbortError, DisposedError, type DownloadError, OptionError, StorageError, throwIfAborted, UserError } from './errors.js';
 import type { RecommenderEventTarget } from './events.js';
-import { itemCatalog, userIdList } from './catalog.js';
+import { itemCatalog, parseJsonArray } from './catalog.js';
+import { KnownUsers } from './known-users.js';
 import { foldIn, nearestCentroid } from './fold-in.js';
 import { blindGroup, blindGroupOf, blindSelection, isBlind, isOwnSelection, startsBlind } from './group-blind.js';
 import { PersistQueue } from './persist.js';
@@ -88,7 +89,6 @@ interface FileJob {
 const ESSENTIAL = Number.MAX_VALUE;
 /** Weight for user shards: the first thing to go when space runs out. */
 const DISPOSABLE = 0;
-const SHARDS_KEPT = 2;
 
 /**
  * One model version, loaded and served (a {@link FreshRecommender} swaps them when the server publishes a new one).
@@ -129,9 +129,11 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
   private positionIndex: Map<string, number> | undefined;
   private metadata: ItemMeta[] | undefined;
   private catalog: ItemCatalog | undefined;
-  private userIds: readonly string[] | undefined;
-  private userIndex: Map<string, number> | undefined;
-  private readonly shards = new Map<number, { vectors: Float32Array; groups: Uint16Array }>();
+  /** Known users' ids and shards, fetched through fetchFiles (verified, cached) as they are needed. */
+  private readonly known = new KnownUsers(
+    () => this.manifestValue,
+    (ref, use, signal) => this.fetchFiles([{ ref, weight: DISPOSABLE, use }], signal),
+  );
   private downloaded = 0;
   private cached = 0;
   private lock: Promise<unknown> = Promise.resolve();
@@ -168,7 +170,7 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
   }
 
   users(): Promise<readonly string[]> {
-    return this.serial(() => this.knownUserIds(undefined));
+    return this.serial(() => this.known.list(undefined));
   }
 
   get info(): RecommenderInfo {
@@ -747,16 +749,7 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
   private async resolveUser(user: UserInput, signal: AbortSignal | undefined): Promise<ResolvedUser> {
     const m = this.manifestValue;
     const { fullDim, blockDim } = m.dims;
-    if (user && 'id' in user) {
-      const index = await this.userIndexOf(String(user.id), signal);
-      const s = m.users.shards.findIndex((sh) => index >= sh.start && index < sh.start + sh.count);
-      if (s < 0) throw new UserError(`user index ${index} is in no user shard`);
-      const shard = await this.shard(s, signal);
-      const row = index - m.users.shards[s]!.start;
-      const group = shard.groups[row]!;
-      if (group >= m.userGroups.count) throw new UserError(`user ${user.id} has group ${group}, but the model has ${m.userGroups.count} groups`);
-      return { vector: shard.vectors.slice(row * fullDim, (row + 1) * fullDim), group };
-    }
+    if (user && 'id' in user) return this.known.resolve(String(user.id), signal);
     if (user && 'vector' in user) {
       if (user.vector.length !== fullDim) throw new UserError(`user vector has ${user.vector.length} dims, expected ${fullDim}`);
       // The constructor copies a typed array in one go; Float32Array.from and every() walk it through iterators and callbacks (µs per request).
@@ -791,48 +784,6 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
     const { blockDim, blocksPerItem } = this.manifestValue.dims;
     const items = await this.scorer.itemVectors(history);
     return foldIn(items.vectors, items.known, blockDim, blocksPerItem);
-  }
-
-  /** The users' ids (catalog.ts); `users.ids` is fetched once, verified and cached like every file. */
-  private async knownUserIds(signal: AbortSignal | undefined): Promise<readonly string[]> {
-    const ref = this.manifestValue.users.ids;
-    if (!this.userIds) {
-      let values: unknown[] = [];
-      if (ref) await this.fetchFiles([{ ref, weight: DISPOSABLE, use: (b) => (values = parseJsonArray(b, ref.url)) }], signal);
-      this.userIds = userIdList(this.manifestValue.users.count, ref && { url: ref.url, values });
-    }
-    return this.userIds;
-  }
-
-  private async userIndexOf(id: string, signal: AbortSignal | undefined): Promise<number> {
-    const m = this.manifestValue;
-    if (m.users.ids) {
-      this.userIndex ??= new Map((await this.knownUserIds(signal)).map((v, i) => [v, i]));
-      const i = this.userIndex.get(id);
-      if (i === undefined) throw new UserError(`unknown user id ${JSON.stringify(id)}`);
-      return i;
-    }
-    if (!/^(0|[1-9]\d*)$/.test(id) || Number(id) >= m.users.count) {
-      throw new UserError(`unknown user id ${JSON.stringify(id)}: this artifact's users are "0" … "${m.users.count - 1}"`);
-    }
-    return Number(id);
-  }
-
-  /** Only the shard holding the user is fetched (verified, cached); the last few stay in memory. */
-  private async shard(index: number, signal: AbortSignal | undefined) {
-    const hit = this.shards.get(index);
-    if (hit) {
-      this.shards.delete(index);
-      this.shards.set(index, hit);
-      return hit;
-    }
-    const m = this.manifestValue;
-    const s = m.users.shards[index]!;
-    let decoded: { vectors: Float32Array; groups: Uint16Array } | undefined;
-    await this.fetchFiles([{ ref: s.file, weight: DISPOSABLE, use: (b) => (decoded = decodeUserShard(b, m.dims.fullDim, s.count)) }], signal);
-    this.shards.set(index, decoded!);
-    while (this.shards.size > SHARDS_KEPT) this.shards.delete(this.shards.keys().next().value!);
-    return decoded!;
   }
 
   // ---- plumbing ----
@@ -887,17 +838,6 @@ async function mayUseWebGpu(preference: BackendPreference, ms: number | undefine
   if (preference !== 'auto') return false;
   const probe = await probeWebGpu(ms);
   return probe.adapter !== undefined && !probe.adapter.isFallbackAdapter;
-}
-
-function parseJsonArray(bytes: Uint8Array, url: string): unknown[] {
-  let v: unknown;
-  try {
-    v = JSON.parse(new TextDecoder().decode(bytes));
-  } catch (cause) {
-    throw new ManifestError(`${url} is not valid JSON`, [], { cause });
-  }
-  if (!Array.isArray(v)) throw new ManifestError(`${url} must hold a JSON array`);
-  return v;
 }
 
 /** A manifest text that was validated when cached, parsed without the schema walk; undefined if anything looks off. */

@@ -49,7 +49,7 @@ switch (command) {
   case 'test': {
     install();
     // Lint and format first: a style slip fails in seconds, not after the suite (each package's test type-checks it).
-    must(biome(['ci', '.']), 'lint (biome ci; `npm run format` fixes formatting)');
+    must(biome(['ci', '--error-on-warnings', '.']), 'lint (biome ci; `npm run format` fixes formatting)');
     env.PEELREC_CHROMIUM = findChromium({ install: true });
     const started = Date.now();
     // Stream the output live and keep a copy to count the tests in.
@@ -72,7 +72,7 @@ switch (command) {
   }
   case 'lint': {
     install();
-    must(biome(['ci', '.', ...rest]), 'lint');
+    must(biome(['ci', '--error-on-warnings', '.', ...rest]), 'lint');
     break;
   }
   case 'format': {

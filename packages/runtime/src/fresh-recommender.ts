@@ -17,7 +17,8 @@ import { fetchManifestText } from './download.js';
 import { RecommenderEventTarget } from './events.js';
 import { settled } from './settle.js';
 import { checkBudget, checkOptions, checkRequest } from './options.js';
-import { checkManifest, openModel, type PeelRecommender } from './recommender.js';
+import { checkManifest } from './manifest-trust.js';
+import { openModel, type PeelRecommender } from './recommender.js';
 import type { Manifest } from '@peelrec/format';
 import type { Freshness, ItemCatalog, Recommendation, RecommendRequest, Recommender, RecommenderEventName, RecommenderEvents, RecommenderInfo, RecommenderOptions, StorageInfo } from './types.js';
 

@@ -6,15 +6,12 @@
  */
 import {
   BudgetTooSmallError,
-  computeContentHash,
   FileRefSchema,
   decodeUserShard,
   ManifestError,
   parseBlockTable,
-  parseManifest,
   refName,
   selectBlocks,
-  SUPPORTED_VERSIONS,
   withBlockTables,
   type FileRef,
   type BlockTable,
@@ -32,6 +29,7 @@ import { AbortError, DisposedError, type DownloadError, OptionError, StorageErro
 import type { RecommenderEventTarget } from './events.js';
 import { itemCatalog, parseJsonArray } from './catalog.js';
 import { KnownUsers } from './known-users.js';
+import { checkManifest, earlyManifest, trustedManifest } from './manifest-trust.js';
 import { foldIn, nearestCentroid } from './fold-in.js';
 import { blindGroup, blindGroupOf, blindSelection, isBlind, isOwnSelection, startsBlind } from './group-blind.js';
 import { PersistQueue } from './persist.js';
@@ -806,27 +804,6 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
   }
 }
 
-/**
- * A plain parse of a manifest for the downloads that start before its full check: undefined unless it at least
- * names its version, its model and where its item ids and user shards are (the full check reports the rest).
- */
-function earlyManifest(text: string): ManifestFile | undefined {
-  try {
-    const m = JSON.parse(text) as ManifestFile;
-    const ok =
-      m?.format === 'peelrec' &&
-      SUPPORTED_VERSIONS.includes(m.formatVersion) &&
-      typeof m.model?.contentHash === 'string' &&
-      typeof m.items?.ids === 'object' &&
-      Array.isArray(m.users?.shards) &&
-      Array.isArray(m.blockTables) &&
-      typeof m.dims?.fullDim === 'number';
-    return ok ? m : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** Yields to the event loop (a task, not a microtask), so that pending work such as issuing requests runs first. */
 function nextTask(): Promise<void> {
   return new Promise((r) => setTimeout(r, 0));
@@ -838,25 +815,4 @@ async function mayUseWebGpu(preference: BackendPreference, ms: number | undefine
   if (preference !== 'auto') return false;
   const probe = await probeWebGpu(ms);
   return probe.adapter !== undefined && !probe.adapter.isFallbackAdapter;
-}
-
-/** A manifest text that was validated when cached, parsed without the schema walk; undefined if anything looks off. */
-function trustedManifest(text: string, contentHash: string): ManifestFile | undefined {
-  try {
-    const m = JSON.parse(text) as ManifestFile;
-    return m?.format === 'peelrec' && SUPPORTED_VERSIONS.includes(m.formatVersion) && m.model?.contentHash === contentHash ? m : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The schema, the invariants and the content hash of a manifest text. @throws ManifestError */
-export async function checkManifest(text: string): Promise<ManifestFile> {
-  const manifest = parseManifest(text);
-  // The text, not `manifest`: the hash covers members the schema does not know, which parsing drops (format README).
-  const hash = await computeContentHash(text);
-  if (hash !== manifest.model.contentHash) {
-    throw new ManifestError(`model.contentHash is ${manifest.model.contentHash}, but the manifest hashes to ${hash} (edited or corrupted manifest)`);
-  }
-  return manifest;
 }

@@ -1,0 +1,48 @@
+/**
+ * How much of a manifest text to trust, and when: the full check (schema, invariants, content hash), a copy trusted
+ * because it is byte-identical to what passed that check when it was stored, and the plain parse that lets the
+ * first downloads start while the full check runs (each ref they fetch is checked on its own).
+ */
+import { computeContentHash, ManifestError, type ManifestFile, parseManifest, SUPPORTED_VERSIONS } from '@peelrec/format';
+
+/** The schema, the invariants and the content hash of a manifest text. @throws ManifestError */
+export async function checkManifest(text: string): Promise<ManifestFile> {
+  const manifest = parseManifest(text);
+  // The text, not `manifest`: the hash covers members the schema does not know, which parsing drops (format README).
+  const hash = await computeContentHash(text);
+  if (hash !== manifest.model.contentHash) {
+    throw new ManifestError(`model.contentHash is ${manifest.model.contentHash}, but the manifest hashes to ${hash} (edited or corrupted manifest)`);
+  }
+  return manifest;
+}
+
+/** A manifest text that was validated when cached, parsed without the schema walk; undefined if anything looks off. */
+export function trustedManifest(text: string, contentHash: string): ManifestFile | undefined {
+  try {
+    const m = JSON.parse(text) as ManifestFile;
+    return m?.format === 'peelrec' && SUPPORTED_VERSIONS.includes(m.formatVersion) && m.model?.contentHash === contentHash ? m : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A plain parse of a manifest for the downloads that start before its full check: undefined unless it at least
+ * names its version, its model and where its item ids and user shards are (the full check reports the rest).
+ */
+export function earlyManifest(text: string): ManifestFile | undefined {
+  try {
+    const m = JSON.parse(text) as ManifestFile;
+    const ok =
+      m?.format === 'peelrec' &&
+      SUPPORTED_VERSIONS.includes(m.formatVersion) &&
+      typeof m.model?.contentHash === 'string' &&
+      typeof m.items?.ids === 'object' &&
+      Array.isArray(m.users?.shards) &&
+      Array.isArray(m.blockTables) &&
+      typeof m.dims?.fullDim === 'number';
+    return ok ? m : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -143,22 +143,10 @@ export function markdown(opts: {
     out.push(
       markdownTable([
         ['', 'first recommendations', 'all IndexedDB writes committed', 'main-thread task time (of which script)', 'artifact bytes downloaded', 'of which blocks'],
-        [
-          'cold',
-          `${ms(s.cold.firstRecommendationsMs)} ms`,
-          `${ms(s.cold.persistedMs)} ms`,
-          `${ms(s.cold.mainThreadBusyMs)} ms (${ms(s.cold.scriptMs)} ms)`,
-          `${s.cold.downloadedBytes} B`,
-          `${s.cold.blockBytes} B`,
-        ],
-        [
-          'warm',
-          `${ms(s.warm.firstRecommendationsMs)} ms`,
-          `${ms(s.warm.persistedMs)} ms`,
-          `${ms(s.warm.mainThreadBusyMs)} ms (${ms(s.warm.scriptMs)} ms)`,
-          `${s.warm.downloadedBytes} B`,
-          `${s.warm.blockBytes} B`,
-        ],
+        ...(['cold', 'warm'] as const).map((kind) => {
+          const r = s[kind];
+          return [kind, `${ms(r.firstRecommendationsMs)} ms`, `${ms(r.persistedMs)} ms`, `${ms(r.mainThreadBusyMs)} ms (${ms(r.scriptMs)} ms)`, `${r.downloadedBytes} B`, `${r.blockBytes} B`];
+        }),
         ["cold, storage 'memory' (diagnostic: no IndexedDB)", `${ms(s.coldMemoryStorageMs)} ms`, '–', '', '', ''],
       ]),
       '',

@@ -206,7 +206,7 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
     // Cache-first: the last complete version serves at once; the caller revalidates the manifest once ready.
     const fromCache = this.plan.from === 'cache' ? await cachedVersion : undefined;
     if (fromCache) this.manifestSource = 'cache';
-    const text = fromCache?.manifest ?? (this.plan.from === 'text' ? this.plan.text : await this.fetchManifestText(signal, storeOpen));
+    const text = fromCache?.manifest ?? (this.plan.from === 'text' ? this.plan.text : await this.fetchManifestText(signal, cachedVersion));
     const cached = await cachedVersion;
     // A cached text still hashing to what it hashed to when it passed the full check is trusted like an identical
     // network copy (the schema walk and the content hash cost tens of ms of a warm start on a slow core).
@@ -327,10 +327,8 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
         if (p !== undefined) exclude.add(p);
       }
       if (request.excludeHistory !== false) for (const p of user.history ?? []) exclude.add(p);
-      // Capped at what can be ranked: the kernels size their heaps by k, and 2 ** 29 entries overran the WASM heap.
-      const k = Math.min(request.k ?? 20, this.itemIds.length - exclude.size);
-      if (k <= 0) return [];
-      return (await this.topFor(user.vector, k, exclude)).map(({ position, score }) => {
+      // Scorer.top caps k at the catalog (the kernels size their heaps by it); exclusions leave the rest unfilled.
+      return (await this.topFor(user.vector, request.k ?? 20, exclude)).map(({ position, score }) => {
         const meta = this.metadata?.[position];
         return { itemId: this.itemIds[position]!, score, position, ...(meta && { meta }) };
       });
@@ -395,12 +393,12 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
    * complete cached version. A transport failure with a cached version falls
    * back at once (offline); server errors and a cold cache are retried.
    */
-  private fetchManifestText(signal: AbortSignal | undefined, storeOpen: Promise<void>): Promise<string> {
-    // Offline (a transport failure), or the server keeps failing: the last complete cached version serves.
+  private fetchManifestText(signal: AbortSignal | undefined, cachedVersion: Promise<CachedModel | undefined>): Promise<string> {
+    // Offline (a transport failure), or the server keeps failing: the last complete cached version serves (the
+    // record the load already reads for its prefetch, not a second read).
     const cachedInstead = async (error: DownloadError, willRetry: boolean): Promise<string | undefined> => {
       if (error.status !== undefined && willRetry) return undefined;
-      await storeOpen;
-      const cached = await this.store.current(this.url.href);
+      const cached = await cachedVersion;
       if (cached) this.manifestSource = 'cache';
       return cached?.manifest;
     };

@@ -176,10 +176,7 @@ export async function openIndexedDbStore(factory: IDBFactory | undefined = globa
     return new IndexedDbStore(db, state);
   } catch (e) {
     // An open that answers after its bound must not stay open: it would block other tabs' upgrades for nothing.
-    opening?.then(
-      (db) => db.close(),
-      () => {},
-    );
+    if (opening) bestEffort(opening.then((db) => db.close()));
     if (e instanceof TimeoutError) throw new StorageError(`IndexedDB did not open within ${ms} ms (another tab may be upgrading or deleting the database)`, { cause: e });
     throw e instanceof StorageError ? e : new StorageError(`IndexedDB cannot be opened: ${(e as Error)?.message ?? e}`, { cause: e });
   }

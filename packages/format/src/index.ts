@@ -8,6 +8,7 @@ export {
   SUPPORTED_VERSIONS,
   BYTES_PER_ELEMENT,
   DTYPE_PRECISION_ORDER,
+  I8_HEADER_BYTES,
   ManifestSchema,
   ScoringSchema,
   BlockTableSchema,
@@ -36,7 +37,7 @@ export {
   type BudgetMetric,
 } from './manifest.js';
 export { selectBlocks, selectionOrder, exportedDtypes, type Selection, type SelectedBlock, type SelectOptions, type SelectionSource } from './select.js';
-export { encodeBlock, decodeBlock, blockFromRows, encodeUserShard, decodeUserShard } from './codec.js';
+export { encodeBlock, decodeBlock, i8Scale, blockFromRows, encodeUserShard, decodeUserShard } from './codec.js';
 export { sha256Hex, computeContentHash } from './hash.js';
 export {
   ArtifactWriter,

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import {
   BYTES_PER_ELEMENT,
+  I8_HEADER_BYTES,
   FORMAT_MAGIC,
   FORMAT_VERSION,
   BlockTableSchema,
@@ -36,9 +37,9 @@ export type BudgetMetric = z.infer<typeof BudgetMetricSchema>;
  */
 export type Manifest = ManifestFile & { blocks: BlockEntry[] };
 
-/** Byte length of one block payload: `blockDim × itemsInGroup` elements. */
+/** Byte length of one block payload: `blockDim × itemsInGroup` elements, after the scale for `i8`. */
 export function blockByteLength(blockDim: number, itemsInGroup: number, dtype: Dtype): number {
-  return blockDim * itemsInGroup * BYTES_PER_ELEMENT[dtype];
+  return blockDim * itemsInGroup * BYTES_PER_ELEMENT[dtype] + (dtype === 'i8' ? I8_HEADER_BYTES : 0);
 }
 
 /** Byte length of a user shard: vectors then u16 group ids. */

@@ -31,8 +31,8 @@ const relativeUrl = z
 const count = z.number().int().nonnegative();
 const positive = z.number().int().positive();
 
-/** Element encodings of block payloads. `i8` (with a per-block scale) is reserved for a later version. */
-export const DtypeSchema = z.enum(['f32', 'f16']);
+/** Element encodings of block payloads. `i8` payloads start with their block's f32 scale (README, "Binary payloads"). */
+export const DtypeSchema = z.enum(['f32', 'f16', 'i8']);
 
 /**
  * How a user group's scores treat the blocks a budget did not select (README, "Scoring"):
@@ -40,9 +40,12 @@ export const DtypeSchema = z.enum(['f32', 'f16']);
  * `truncated` keeps the full table's weights, so unselected blocks simply count as zero.
  */
 export const ScoringSchema = z.enum(['mean', 'truncated']);
-export const BYTES_PER_ELEMENT: Record<z.infer<typeof DtypeSchema>, number> = { f32: 4, f16: 2 };
+/** Bytes of one element; an `i8` payload adds {@link I8_HEADER_BYTES} for its scale (see `blockByteLength`). */
+export const BYTES_PER_ELEMENT: Record<z.infer<typeof DtypeSchema>, number> = { f32: 4, f16: 2, i8: 1 };
+/** The f32 scale in front of an `i8` block's elements. */
+export const I8_HEADER_BYTES = 4;
 /** Preference order when several encodings select equally many blocks: most precise first. */
-export const DTYPE_PRECISION_ORDER: readonly z.infer<typeof DtypeSchema>[] = ['f32', 'f16'];
+export const DTYPE_PRECISION_ORDER: readonly z.infer<typeof DtypeSchema>[] = ['f32', 'f16', 'i8'];
 
 /**
  * Bytes of the artifact, addressed relative to the manifest and pinned by hash:

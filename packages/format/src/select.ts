@@ -1,9 +1,9 @@
 import { BudgetTooSmallError } from './errors.js';
-import { blocksOfUserGroup, fileOf, type BlockEntry, type BlockFile, type Dtype, type Manifest, type Scoring } from './manifest.js';
+import { blockByteLength, blocksOfUserGroup, fileOf, type BlockEntry, type BlockFile, type Dtype, type Manifest, type Scoring } from './manifest.js';
 
 /** What selection reads: the groups, the dims and the block entries of (at least) the user group selected for. */
 export type SelectionSource = Pick<Manifest, 'itemGroups' | 'userGroups' | 'dims' | 'blocks'>;
-import { BYTES_PER_ELEMENT, DTYPE_PRECISION_ORDER } from './schema.js';
+import { DTYPE_PRECISION_ORDER } from './schema.js';
 
 export interface SelectedBlock {
   readonly itemGroup: number;
@@ -43,7 +43,7 @@ export interface SelectOptions {
    * Encoding of the payloads. `auto` (default) tries every exported encoding
    * and keeps the one that selects the most blocks; ties go to the more
    * precise one. So a budget that fits the whole table stays f32, and a tight
-   * budget holds twice the blocks in f16.
+   * budget holds twice the blocks in f16 (about four times in i8).
    */
   dtype?: Dtype | 'auto';
   /**
@@ -79,7 +79,8 @@ export function selectBlocks(manifest: SelectionSource, userGroup: number, budge
   let smallest: BudgetTooSmallError | undefined;
   for (const dtype of dtypes) {
     try {
-      const s = selectIn(table, userGroup, budgetBytes, dtype, options.residentDtype, manifest.userGroups.scoring?.[userGroup] ?? 'mean');
+      const counted = countedBytes(manifest, dtype, options.residentDtype);
+      const s = selectIn(table, userGroup, budgetBytes, dtype, counted, options.residentDtype, manifest.userGroups.scoring?.[userGroup] ?? 'mean');
       if (!best || s.blocks.length > best.blocks.length) best = s;
     } catch (e) {
       if (!(e instanceof BudgetTooSmallError)) throw e;
@@ -117,8 +118,21 @@ export function selectionOrder(table: readonly (readonly BlockEntry[])[]): Block
   ];
 }
 
-function selectIn(table: BlockEntry[][], userGroup: number, budgetBytes: number, dtype: Dtype, residentDtype: Dtype | undefined, scoring: Scoring): Selection {
-  const scale = residentDtype ? BYTES_PER_ELEMENT[residentDtype] / BYTES_PER_ELEMENT[dtype] : 1;
+/** What one block counts against the budget: its file's bytes, or its size decoded to `residentDtype`. */
+function countedBytes(m: SelectionSource, dtype: Dtype, residentDtype: Dtype | undefined): (e: BlockEntry, file: BlockFile) => number {
+  if (!residentDtype || residentDtype === dtype) return (_, file) => file.byteLength;
+  return (e) => blockByteLength(m.dims.blockDim, m.itemGroups[e.itemGroup]!.count, residentDtype);
+}
+
+function selectIn(
+  table: BlockEntry[][],
+  userGroup: number,
+  budgetBytes: number,
+  dtype: Dtype,
+  counted: (e: BlockEntry, file: BlockFile) => number,
+  residentDtype: Dtype | undefined,
+  scoring: Scoring,
+): Selection {
   const fileFor = (e: BlockEntry): BlockFile => {
     const f = fileOf(e, dtype);
     if (!f) throw new RangeError(`block (${e.userGroup}, ${e.itemGroup}, ${e.block}) has no ${dtype} file`);
@@ -130,13 +144,13 @@ function selectIn(table: BlockEntry[][], userGroup: number, budgetBytes: number,
   let bytes = 0;
   for (const top of order.slice(0, G)) {
     chosen.add(top);
-    bytes += fileFor(top).byteLength * scale;
+    bytes += counted(top, fileFor(top));
   }
   const minimumBytes = bytes;
   if (minimumBytes > budgetBytes) throw new BudgetTooSmallError(budgetBytes, minimumBytes, residentDtype ?? dtype);
 
   for (const e of order.slice(G)) {
-    const size = fileFor(e).byteLength * scale;
+    const size = counted(e, fileFor(e));
     if (bytes + size <= budgetBytes) {
       chosen.add(e);
       bytes += size;

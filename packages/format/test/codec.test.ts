@@ -1,6 +1,6 @@
 import { setFloat16 } from '@petamoriken/float16';
 import { describe, expect, it } from 'vitest';
-import { blockFromRows, decodeBlock, decodeUserShard, encodeBlock, encodeUserShard } from '../src/index.js';
+import { blockFromRows, decodeBlock, decodeUserShard, encodeBlock, encodeUserShard, i8Scale } from '../src/index.js';
 
 describe('block codec', () => {
   it('round-trips f32 exactly and writes little-endian', () => {
@@ -40,6 +40,40 @@ describe('block codec', () => {
     const view = new DataView(ref.buffer);
     for (let i = 0; i < values.length; i++) setFloat16(view, i * 2, values[i]!, true);
     expect(Buffer.from(ours).equals(Buffer.from(ref))).toBe(true);
+  });
+
+  it('quantises i8 symmetrically with one scale per block, every element within half a step', () => {
+    const v = Float32Array.from({ length: 999 }, (_, i) => Math.sin(i * 1.7) * 2.5 - (i === 500 ? 1 : 0));
+    const bytes = encodeBlock(v, 'i8');
+    expect(bytes.byteLength).toBe(4 + v.length);
+    let max = 0;
+    for (const x of v) max = Math.max(max, Math.abs(x));
+    const scale = i8Scale(bytes);
+    expect(scale).toBe(Math.fround(max / 127));
+    const q = new Int8Array(bytes.buffer, 4);
+    expect(Math.max(...q.map(Math.abs))).toBe(127);
+    expect(Math.min(...q)).toBeGreaterThanOrEqual(-127); // -128 never used: the range is symmetric
+    const back = decodeBlock(bytes, 'i8');
+    for (let i = 0; i < v.length; i++) {
+      expect(back[i]).toBe(Math.fround(scale * q[i]!));
+      expect(Math.abs(back[i]! - v[i]!)).toBeLessThanOrEqual(scale / 2 + 1e-6);
+    }
+  });
+
+  it('encodes an all-zero block as scale 0, and refuses non-finite values in i8', () => {
+    const zeros = encodeBlock(new Float32Array(8), 'i8');
+    expect(Array.from(zeros)).toEqual(new Array(12).fill(0));
+    expect(Array.from(decodeBlock(zeros, 'i8'))).toEqual(new Array(8).fill(0));
+    expect(() => encodeBlock(Float32Array.of(1, Number.POSITIVE_INFINITY), 'i8')).toThrow(/finite/);
+    expect(() => encodeBlock(Float32Array.of(Number.NaN), 'i8')).toThrow(/finite/);
+    expect(() => decodeBlock(new Uint8Array(3), 'i8')).toThrow(/no scale/);
+  });
+
+  it('decodes an unaligned i8 payload (a range of a packed file)', () => {
+    const v = Float32Array.from([1, -0.5, 0.25, 0]);
+    const padded = new Uint8Array(9);
+    padded.set(encodeBlock(v, 'i8'), 1);
+    expect(Array.from(decodeBlock(padded.subarray(1), 'i8'))).toEqual(Array.from(decodeBlock(encodeBlock(v, 'i8'), 'i8')));
   });
 
   it('decodes unaligned payloads', () => {

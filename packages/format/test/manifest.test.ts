@@ -263,7 +263,7 @@ describe('round trip', () => {
   it('reports a corrupted block with its byte range and both hashes', async () => {
     const { store, manifest } = await fixture();
     const ref = manifest.blocks[5]!.files[1]!;
-    store.files.get(ref.url)![ref.offset!] ^= 0xff;
+    store.files.get(ref.url)![ref.offset!]! ^= 0xff;
     const err = await verifyArtifact(store).catch((e) => e);
     expect(err).toBeInstanceOf(IntegrityError);
     expect(err.url).toBe(refName(ref));

@@ -166,6 +166,46 @@ describe('selectBlocks (table)', () => {
     expect(selectBlocks(m, 0, 180, { residentDtype: 'f32' }).dtype).toBe('f32'); // no gain from f16 in memory: tie -> f32
   });
 
+  it('counts an i8 block as its elements plus its 4-byte scale, and prefers i8 where it fits more blocks', () => {
+    const q = manifestOf({
+      sizes: [10, 5],
+      weights: [
+        [
+          [0.5, 0.3, 0.2],
+          [0.1, 0.7, 0.2],
+        ],
+      ],
+      dtypes: ['f32', 'f16', 'i8'],
+    });
+    // i8 blocks: 2·10 + 4 = 24 B (group 0), 2·5 + 4 = 14 B (group 1); the two top blocks cost 38 B.
+    const s = selectBlocks(q, 0, 38);
+    expect(s.dtype).toBe('i8');
+    expect(s.bytes).toBe(38);
+    expect(s.minimumBytes).toBe(38);
+    expect(() => selectBlocks(q, 0, 37, { dtype: 'i8' })).toThrow(BudgetTooSmallError);
+    // Every block in i8 is 3·24 + 3·14 = 114 B: f16 (60 + 60 = 120 B) selects fewer there, so auto keeps i8.
+    expect(selectBlocks(q, 0, 114).blocks).toHaveLength(6);
+    expect(selectBlocks(q, 0, 114).dtype).toBe('i8');
+    // The whole table in f32 (360 B): a tie in blocks goes to the more precise encoding.
+    expect(selectBlocks(q, 0, 360).dtype).toBe('f32');
+  });
+
+  it('counts an i8 block widened in memory at its decoded size, not at four times its file', () => {
+    const q = manifestOf({
+      sizes: [10, 5],
+      weights: [
+        [
+          [0.5, 0.3, 0.2],
+          [0.1, 0.7, 0.2],
+        ],
+      ],
+      dtypes: ['i8'],
+    });
+    const s = selectBlocks(q, 0, 120, { residentDtype: 'f32' });
+    expect(s.minimumBytes).toBe(120); // 80 + 40: the scale is not resident once decoded
+    expect(s.fileBytes).toBe(38);
+  });
+
   it('rejects nonsense budgets and user groups', () => {
     expect(() => selectBlocks(m, 0, Number.NaN)).toThrow(RangeError);
     expect(() => selectBlocks(m, 0, -1)).toThrow(RangeError);

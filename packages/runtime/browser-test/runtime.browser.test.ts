@@ -4,22 +4,12 @@
  * over HTTP. Every backend must return the reference top-k.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'vite';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { decodeBlock, type Selection } from '@peelrec/format';
-import { scoreReference, type Recommendation, type RecommenderInfo } from '../src/index.js';
+import { scoreReference, type RecommenderInfo } from '../src/index.js';
 import { buildFixture, bytesOf, type Fixture } from '../test/fixtures/artifact.js';
 import { startServer, type TestServer } from './server.js';
-import type { OpenOptions } from './driver.js';
-import { CHROMIUM_FLAGS, findChromium } from '../../../scripts/chromium.mjs';
-
-const here = fileURLToPath(new URL('.', import.meta.url));
-const executablePath = findChromium();
-const FLAGS = [...CHROMIUM_FLAGS];
+import { buildPage, expectAgreement, launch as launchChromium, open, openPage as openPageAt, type PageSetup, recommendMany } from './page.js';
 
 // 300 items × 32 dims (4 blocks of 8), item groups 30/90/180, 3 user groups: small enough for SwiftShader.
 const DIMS = 32;
@@ -29,50 +19,30 @@ const MIN = 300 * 8 * 4;
 let fixture: Fixture;
 let server: TestServer;
 let outDir: string;
+let removePage: (() => Promise<void>) | undefined;
 const browsers: Browser[] = [];
 
 beforeAll(async () => {
   fixture = await buildFixture({ seed: 5, items: 300, blockDim: 8, blocksPerItem: 4, itemGroupSizes: [30, 90, 180], userGroups: 3, users: 24, usersPerShard: 8 });
-  outDir = await mkdtemp(join(tmpdir(), 'peelrec-runtime-page-'));
-  await build({ configFile: join(here, 'vite.config.ts'), build: { outDir } });
+  const page = await buildPage();
+  outDir = page.dir;
+  removePage = page.remove;
   server = await startServer(outDir, fixture.files);
 });
 
 afterAll(async () => {
   for (const b of browsers) await b.close();
   await server?.close();
-  if (outDir) await rm(outDir, { recursive: true, force: true });
+  await removePage?.();
 });
 
 async function launch(extra: string[] = []): Promise<Browser> {
-  const b = await chromium.launch({ executablePath, args: [...FLAGS, ...extra] });
+  const b = await launchChromium(extra);
   browsers.push(b);
   return b;
 }
 
-interface PageSetup {
-  /** A number to report, `null` to remove navigator.deviceMemory (Firefox, Safari), undefined to leave Chromium's. */
-  deviceMemory?: number | null;
-  /** Remove navigator.gpu (WebGPU off). */
-  noGpu?: boolean;
-}
-
-async function openPage(browser: Browser, setup: PageSetup = {}, url = server.url): Promise<Page> {
-  const context = await browser.newContext();
-  await context.addInitScript(({ deviceMemory, noGpu }) => {
-    if (deviceMemory === null) delete (Navigator.prototype as { deviceMemory?: number }).deviceMemory;
-    else if (deviceMemory !== undefined) Object.defineProperty(Navigator.prototype, 'deviceMemory', { get: () => deviceMemory, configurable: true });
-    if (noGpu) delete (Navigator.prototype as { gpu?: unknown }).gpu;
-  }, setup);
-  const page = await context.newPage();
-  page.on('pageerror', (e) => console.error('[page error]', e.message));
-  await page.goto(url);
-  await page.waitForFunction(() => document.title === 'ready');
-  return page;
-}
-
-const open = (page: Page, options: OpenOptions): Promise<RecommenderInfo> => page.evaluate((o) => window.driver.open(o), options);
-const recommendMany = (page: Page, requests: Parameters<Window['driver']['recommendMany']>[0]): Promise<Recommendation[][]> => page.evaluate((r) => window.driver.recommendMany(r), requests);
+const openPage = (browser: Browser, setup: PageSetup = {}, url = server.url): Promise<Page> => openPageAt(browser, url, setup);
 
 function userRequest(u: number, k = 20) {
   return { user: { vector: Array.from(fixture.userVectors.subarray(u * DIMS, (u + 1) * DIMS)), group: fixture.userGroups[u]! }, k };
@@ -90,15 +60,6 @@ function referenceFor(selection: Selection, u: number, k = 20, exclude: number[]
       const f = byKey.get(`${g}/${b}`)!.file;
       return decodeBlock(bytesOf(fixture.files, f), f.dtype);
     },
-  });
-}
-
-/** Same top-k as the reference: positions equal, except that items whose scores tie within float tolerance may swap. */
-function expectAgreement(got: readonly Recommendation[], want: ReturnType<typeof referenceFor>) {
-  expect(got).toHaveLength(want.length);
-  got.forEach((r, i) => {
-    expect(r.score).toBeCloseTo(want[i]!.score, 3);
-    if (r.position !== want[i]!.position) expect(Math.abs(r.score - want[i]!.score)).toBeLessThan(1e-4);
   });
 }
 

@@ -3,8 +3,11 @@
  * SDK ships its kernel inside its JS: apps need no extra asset or bundler
  * plugin. Two builds: the .wat as written (relaxed SIMD: fused multiply-add),
  * and a plain-SIMD one for engines without relaxed SIMD, where each
- * `f32x4.relaxed_madd a b c` becomes `f32x4.add (f32x4.mul a b) c`.
- * `test/kernel.test.ts` fails if the generated file drifts from the .wat.
+ * `f32x4.relaxed_madd a b c` becomes `f32x4.add (f32x4.mul a b) c`. A line
+ * `;; #include NAME.wat` in scan.wat is replaced by that file (of the same
+ * folder) first: the text format has no includes, and the i8 path reads
+ * better apart. `test/kernel.test.ts` fails if the generated file drifts from
+ * the .wat files.
  *   pnpm --filter @peelrec/runtime build:kernel
  */
 import { readFile, writeFile } from 'node:fs/promises';
@@ -65,9 +68,17 @@ async function toBinary(wabt: Awaited<ReturnType<typeof initWabt>>, text: string
   }
 }
 
+/** scan.wat with every `;; #include NAME.wat` line replaced by that file. */
+async function source(): Promise<string> {
+  const wat = await readFile(WAT, 'utf8');
+  const parts = wat.split(/^[ \t]*;; #include ([\w-]+\.wat)[ \t]*$/m);
+  for (let i = 1; i < parts.length; i += 2) parts[i] = await readFile(new URL(`../src/kernel/${parts[i]}`, import.meta.url), 'utf8');
+  return parts.join('');
+}
+
 export async function assemble(): Promise<{ relaxed: Uint8Array; simd: Uint8Array }> {
   const wabt = await initWabt();
-  const wat = await readFile(WAT, 'utf8');
+  const wat = await source();
   return { relaxed: await toBinary(wabt, wat, true), simd: await toBinary(wabt, withoutRelaxedSimd(wat), false) };
 }
 

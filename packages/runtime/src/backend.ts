@@ -6,11 +6,11 @@
  * WASM on the machines we measured) loses to WASM. `setBackend` reports
  * failure by throwing or by resolving false; both move on to the next backend
  * and are recorded as fallbacks. The backends load lazily (dynamic import), so
- * an app on the cpu path never downloads the WebGPU or WASM code.
+ * an app on the cpu path never downloads the WebGPU or WASM code, and one on
+ * WebGPU or WASM never loads the CPU backend's.
  */
 import { BROWSER_API_MS, within } from './bounded.js';
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
 import type { BackendInfo, BackendName, BackendPreference, RecommenderOptions } from './types.js';
 import { BackendUnavailableError } from './errors.js';
 import { bundledWasmPaths } from './wasm-assets.js';
@@ -126,6 +126,16 @@ export async function initBackend(
         await import('@tensorflow/tfjs-backend-webgpu');
       } catch (e) {
         fail(name, `loading the WebGPU backend failed: ${(e as Error)?.message ?? e}`);
+        continue;
+      }
+    }
+    if (name === 'cpu') {
+      // Loaded only here: imported statically, it (and the tfjs-core code only it uses) was 151 of the 437 KB of
+      // code the bench's start-up page loaded before its first line ran (issue 26).
+      try {
+        await import('@tensorflow/tfjs-backend-cpu');
+      } catch (e) {
+        fail(name, `loading the CPU backend failed: ${(e as Error)?.message ?? e}`);
         continue;
       }
     }

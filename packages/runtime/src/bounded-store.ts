@@ -6,9 +6,7 @@
  */
 import { within } from './bounded.js';
 import { StorageError } from './errors.js';
-import { type CachedModel, type IndexedDbStore, type ModelStore, QuotaError, type StoredFile } from './store.js';
-
-type ModelKey = { contentHash: string; manifestUrl: string; manifest: string };
+import { type CachedModel, type IndexedDbStore, type ModelKey, type ModelStore, QuotaError, type StoredFile } from './store.js';
 
 export class BoundedStore implements ModelStore {
   readonly mode = 'indexeddb' as const;

@@ -20,7 +20,7 @@ export function foldIn(vectors: readonly Float32Array[], known: readonly Uint8Ar
     vectors.forEach((v, i) => {
       if (!known[i]![b]) return;
       n++;
-      for (let r = 0; r < blockDim; r++) acc[r] += v[b * blockDim + r]!;
+      for (let r = 0; r < blockDim; r++) acc[r]! += v[b * blockDim + r]!;
     });
     if (!n) continue;
     has[b] = 1;

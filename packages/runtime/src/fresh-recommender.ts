@@ -13,7 +13,7 @@
  * revalidating are `updatefailed` events; the serving version is untouched.
  */
 import { AbortError } from './errors.js';
-import { fetchManifestText } from './download.js';
+import { fetchManifestText } from './manifest-fetch.js';
 import { RecommenderEventTarget } from './events.js';
 import { settled } from './settle.js';
 import { checkBudget, checkOptions, checkRequest } from './options.js';

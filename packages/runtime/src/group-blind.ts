@@ -10,7 +10,7 @@
  * The blind group is the group whose blocks are byte-identical to the most groups' (the trainer writes one pack for
  * groups with the same table and weights: 6 of 8 on Gowalla). For those groups the plan is exactly their own
  * selection. A group with its own refined table is scored with the blind group's values and its own weights: the
- * price of not telling the server which group it is (measured in packages/runtime/README.md, "Privacy").
+ * price of not telling the server which group it is (measured in bench/results.md, "Privacy").
  *
  * Chosen by byte cost at the bench's budget (Gowalla shape, 5 MiB): this plan downloads one selection plus the
  * tables (1.04× the cold download of a known user); fetching every distinct pack's selection costs 8× there (3× with

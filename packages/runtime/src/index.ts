@@ -5,6 +5,7 @@
 export { createRecommender } from './fresh-recommender.js';
 export { listCachedModels, deleteCachedModel } from './cached-models.js';
 export { scoreReference, referenceScores, topK, type ReferenceInput, type ScoredPosition } from './reference.js';
+export { i8Scores, type I8ScoresInput } from './i8-scores.js';
 export {
   budgetFromDevice,
   normaliseDeviceMemory,

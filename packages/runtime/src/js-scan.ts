@@ -35,7 +35,7 @@ export class JsScan {
         const w = row[r]!;
         if (w === 0) continue;
         const off = r * n;
-        for (let i = 0; i < n; i++) acc[i] += w * values[off + i]!;
+        for (let i = 0; i < n; i++) acc[i]! += w * values[off + i]!;
       }
       let threshold = heap.threshold;
       for (let i = 0; i < n; i++) {

@@ -3,7 +3,7 @@
  * because it is byte-identical to what passed that check when it was stored, and the plain parse that lets the
  * first downloads start while the full check runs (each ref they fetch is checked on its own).
  */
-import { computeContentHash, ManifestError, type ManifestFile, parseManifest, SUPPORTED_VERSIONS } from '@peelrec/format';
+import { computeContentHash, type FileRef, FileRefSchema, ManifestError, type ManifestFile, parseManifest, SUPPORTED_VERSIONS } from '@peelrec/format';
 
 /** The schema, the invariants and the content hash of a manifest text. @throws ManifestError */
 export async function checkManifest(text: string): Promise<ManifestFile> {
@@ -45,4 +45,9 @@ export function earlyManifest(text: string): ManifestFile | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** A file ref of a manifest whose full check has not passed yet, checked on its own before it is fetched. @throws ManifestError */
+export function checkEarlyRef(ref: FileRef): void {
+  if (!FileRefSchema.safeParse(ref).success) throw new ManifestError(`Manifest file ref is invalid: ${JSON.stringify(ref)}`);
 }

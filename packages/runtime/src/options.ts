@@ -19,7 +19,7 @@ const ALLOWED = {
   wasmPaths: `a URL prefix (string) or { 'tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm' } URLs`,
   userGroup: 'an integer ≥ 0',
   groupBlind: 'a boolean',
-  dtype: `'auto', 'f32' or 'f16'`,
+  dtype: `'auto', 'f32', 'f16' or 'i8'`,
   concurrency: 'an integer in [1, 64]',
   retries: 'an integer in [0, 20]',
   metadata: 'a boolean',
@@ -59,7 +59,7 @@ const optionsSchema = z
     userGroup: integer(0).optional(),
     user: z.unknown().optional(), // its own schema, below (which shape depends on its keys)
     groupBlind: z.boolean().optional(),
-    dtype: z.enum(['auto', 'f32', 'f16']).optional(),
+    dtype: z.enum(['auto', 'f32', 'f16', 'i8']).optional(),
     concurrency: integer(1, 64).optional(),
     retries: integer(0, 20).optional(),
     metadata: z.boolean().optional(),

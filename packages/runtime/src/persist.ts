@@ -14,15 +14,9 @@
  * too, persistence stops for the session (memory mode) and a `quota` event
  * says so. Nothing already resident is lost either way.
  */
-import type { ModelStore, StoredFile } from './store.js';
+import type { ModelKey, ModelStore, StoredFile } from './store.js';
 import { QuotaError } from './store.js';
 import type { RecommenderEventTarget } from './events.js';
-
-export interface ModelKey {
-  readonly contentHash: string;
-  readonly manifestUrl: string;
-  readonly manifest: string;
-}
 
 interface Queued extends StoredFile {
   /** Names the file in events. */

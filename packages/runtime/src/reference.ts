@@ -6,7 +6,9 @@
  *   score(u, i) = Σ_{b ∈ selected(g)} (weight[c][g][b] / W_g) · ⟨u_b, v⁽ᶜ⁾_{i,b}⟩,  W_g = Σ_{b ∈ selected(g)} weight[c][g][b]
  *
  * for item i in item group g, user u of group c, u_b = u[b·blockDim, (b+1)·blockDim); the renormalised
- * weight is the selection's `scoreWeight` (see @peelrec/format's README, "Scoring").
+ * weight is the selection's `scoreWeight` (see @peelrec/format's README, "Scoring"). For an i8 selection the
+ * WASM kernel rounds the user's coefficients to 15 bits to sum in integers: its scores are `i8Scores`'s (i8-scores.ts),
+ * which differ from these by that rounding only.
  */
 import type { ManifestFile, Selection } from '@peelrec/format';
 import { ManifestError } from '@peelrec/format';
@@ -18,7 +20,7 @@ export interface ReferenceInput {
   readonly manifest: ManifestFile;
   /** The selection being scored (its `userGroup` gives the weights' group). */
   readonly selection: Selection;
-  /** Decoded (f32, dim-major `[blockDim][itemsInGroup]`) payload of a selected block, as `decodeBlock` returns it. */
+  /** Decoded (f32, dim-major `[blockDim][itemsInGroup]`) payload of a selected block, as `decodeBlock` returns it (i8: `scale × q`). */
   readonly block: (itemGroup: number, block: number) => ArrayLike<number>;
   /** User vector of length `dims.fullDim`. */
   readonly vector: ArrayLike<number>;
@@ -44,7 +46,7 @@ export function referenceScores(input: ReferenceInput): Float64Array {
       const u = sel.scoreWeight * vector[sel.block * blockDim + r]!;
       if (u === 0) continue;
       const row = r * n;
-      for (let i = 0; i < n; i++) scores[group.start + i] += u * data[row + i]!;
+      for (let i = 0; i < n; i++) scores[group.start + i]! += u * data[row + i]!;
     }
   }
   return scores;

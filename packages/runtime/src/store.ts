@@ -7,16 +7,16 @@
  *  - `models`  key contentHash → { contentHash, manifestUrl, manifest (text), files: sha256[] (committed only), sizes: sha256 → bytes }
  *  - `current` key manifestUrl → { manifestUrl, contentHash } the last complete version
  *
- * Rules: bytes reach `write` only after their hash was verified; each write
+ * Rules: bytes reach `write` only after they passed their check (integrity.ts); each write
  * (one file, or a batch: `writeMany`) is its own transaction opened after the
  * bytes are in hand (a transaction that awaits the network auto-commits under
  * you); a file counts as stored once `tx.done` resolved; `promote` switches `current` to a new version only when
  * the caller says it is complete, then drops what no kept version references.
  */
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
-import { sha256Hex } from '@peelrec/format';
 import { BROWSER_API_MS, within } from './bounded.js';
 import { StorageError, TimeoutError } from './errors.js';
+import { manifestTextHash, mismatch } from './integrity.js';
 import { bestEffort } from './settle.js';
 
 export const DB_NAME = 'peelrec-runtime';
@@ -64,6 +64,13 @@ export interface CachedModel {
   readonly manifestSha256?: string;
 }
 
+/** The version a file is written for: its record's key, and what the record keeps (the URL, the manifest text). */
+export interface ModelKey {
+  readonly contentHash: string;
+  readonly manifestUrl: string;
+  readonly manifest: string;
+}
+
 /** A verified file to store, with the weight eviction ranks it by. */
 export interface StoredFile {
   readonly sha256: string;
@@ -84,9 +91,9 @@ export interface ModelStore {
   /** {@link read} of several files, fetched in one transaction and verified concurrently; results in the order asked. */
   readMany(sha256s: readonly string[]): Promise<(Uint8Array | undefined)[]>;
   /** Commits one verified file for a model version. @throws QuotaError, StorageError */
-  write(model: { contentHash: string; manifestUrl: string; manifest: string }, sha256: string, bytes: Uint8Array, weight: number): Promise<void>;
+  write(model: ModelKey, sha256: string, bytes: Uint8Array, weight: number): Promise<void>;
   /** Commits several verified files in one transaction: all or none. @throws QuotaError, StorageError */
-  writeMany(model: { contentHash: string; manifestUrl: string; manifest: string }, files: readonly StoredFile[]): Promise<void>;
+  writeMany(model: ModelKey, files: readonly StoredFile[]): Promise<void>;
   /** Makes `contentHash` the current version of its URL and deletes other versions of that URL and unreferenced files. Returns the deleted files. */
   promote(manifestUrl: string, contentHash: string): Promise<{ files: string[]; bytes: number }>;
   /**
@@ -102,7 +109,8 @@ export interface ModelStore {
 
 /** A store that keeps nothing: memory mode holds only the resident tensors. */
 export class MemoryStore implements ModelStore {
-  readonly mode = 'memory' as const;
+  // Any store's mode: a store that records writes without keeping them extends this one in IndexedDB mode (test/persist.test.ts).
+  readonly mode: ModelStore['mode'] = 'memory';
   async current() {
     return undefined;
   }
@@ -118,8 +126,8 @@ export class MemoryStore implements ModelStore {
   async readMany(sha256s: readonly string[]) {
     return sha256s.map(() => undefined);
   }
-  async write() {}
-  async writeMany() {}
+  async write(_model: ModelKey, _sha256: string, _bytes: Uint8Array, _weight: number) {}
+  async writeMany(_model: ModelKey, _files: readonly StoredFile[]) {}
   async promote() {
     return { files: [], bytes: 0 };
   }
@@ -249,22 +257,22 @@ export class IndexedDbStore implements ModelStore {
     return Promise.all(sha256s.map((s, i) => this.verified(s, recs[i])));
   }
 
-  /** The record's bytes if they still hash to `sha256`; a corrupt record is deleted. */
+  /** The record's bytes if they still pass their check against `sha256` (integrity.ts); a corrupt record is deleted. */
   private async verified(sha256: string, rec: FileRecord | undefined): Promise<Uint8Array | undefined> {
     if (!rec) return undefined;
     const bytes = rec.bytes instanceof Uint8Array ? rec.bytes : new Uint8Array(rec.bytes as ArrayBufferLike);
-    if ((await sha256Hex(bytes)) !== sha256) {
+    if ((await mismatch(bytes, { sha256 })) !== undefined) {
       await this.db.delete('files', sha256);
       return undefined;
     }
     return bytes;
   }
 
-  write(model: { contentHash: string; manifestUrl: string; manifest: string }, sha256: string, bytes: Uint8Array, weight: number): Promise<void> {
+  write(model: ModelKey, sha256: string, bytes: Uint8Array, weight: number): Promise<void> {
     return this.writeMany(model, [{ sha256, bytes, weight }]);
   }
 
-  async writeMany(model: { contentHash: string; manifestUrl: string; manifest: string }, list: readonly StoredFile[]): Promise<void> {
+  async writeMany(model: ModelKey, list: readonly StoredFile[]): Promise<void> {
     if (!list.length) return;
     // Hashed before the transaction opens (awaiting anything else inside it would let it auto-commit); only
     // verified manifests reach the store (a load whose manifest fails its check stores nothing).
@@ -385,9 +393,4 @@ export class IndexedDbStore implements ModelStore {
     this.state.closed ??= 'closed';
     this.db.close();
   }
-}
-
-/** SHA-256 (hex) of a manifest text as UTF-8. */
-export function manifestTextHash(text: string): Promise<string> {
-  return sha256Hex(new TextEncoder().encode(text));
 }

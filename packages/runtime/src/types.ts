@@ -135,7 +135,10 @@ export interface RecommenderOptions {
    * group's blocks are fetched (its exact refined table), so the requests tell the server that group.
    */
   readonly groupBlind?: boolean;
-  /** Block encoding to download (default `'auto'`: see `selectBlocks`). Resident tensors are always f32. */
+  /**
+   * Block encoding to download (default `'auto'`: see `selectBlocks`). The WASM kernel keeps blocks resident in
+   * it (f16 at 2 bytes per value, i8 at 1); the other backends widen them to f32 tensors.
+   */
   readonly dtype?: Dtype | 'auto';
   /** Parallel requests (default 6, the browsers' per-host limit). Adjacent byte ranges of one file (packed blocks) share a request. */
   readonly concurrency?: number;

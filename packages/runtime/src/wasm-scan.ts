@@ -21,12 +21,14 @@
  * matrices as float32 tensors, f16 ones as the half-precision bit patterns in
  * a 'bool' tensor (tfjs's only one-byte dtype, used as a byte buffer: it is
  * never an operand of a tfjs op), so an f16 block costs 2 bytes per value
- * resident and is widened to f32 in registers.
+ * resident and is widened to f32 in registers; i8 ones as their int8 values in
+ * a 'bool' tensor (1 byte per value; each block's scale rides in its rows'
+ * weights), scored with integer dot products (scan.wat, i8-scores.ts).
  *
  * This relies on tfjs-backend-wasm 4.22.0 internals (`backend.wasm.asm.memory`,
  * `getMemoryOffset`, `_malloc`/`_free`); {@link WasmScan.open} returns
  * undefined when they are missing or the kernel cannot be instantiated, and
- * the scorer keeps dim-major f32 tensors and matMul.
+ * the layout registry (layouts.ts) moves on to dim-major f32 tensors.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Dtype } from '@peelrec/format';
@@ -47,11 +49,14 @@ interface ScanExports {
 const MAX_HALF_COEFFICIENT = 2 ** 14;
 /** Bytes per segment record of the kernel's table (see scan.wat). */
 const RECORD = 32;
+/** Bytes per value and the kernel's dtype code of each dtype (see scan.wat). */
+const BYTES: Record<Dtype, number> = { f32: 4, f16: 2, i8: 1 };
+const CODE: Record<Dtype, number> = { f32: 0, f16: 1, i8: 2 };
 
 /** One resident item-group matrix of `rows` × `count` items in the packed layout. */
 export interface ScanSegment {
   readonly matrix: tf.Tensor;
-  /** 'f32': float32 values; 'f16': half-precision bit patterns (a 'bool' tensor of 2·rows·count bytes). */
+  /** 'f32': float32 values; 'f16': half-precision bit patterns (a 'bool' tensor of 2·rows·count bytes); 'i8': int8 values (a 'bool' tensor of rows·count bytes). */
   readonly dtype: Dtype;
   readonly rows: number;
   readonly count: number;
@@ -59,11 +64,13 @@ export interface ScanSegment {
   readonly start: number;
   /** The user dim each row multiplies. */
   readonly dims: Int32Array;
-  /** The controller weight of each row's block (scores are Σ weight · ⟨u_b, v_b⟩). */
+  /** The controller weight of each row's block (scores are Σ weight · ⟨u_b, v_b⟩); an i8 row's carries its block's scale too (i8RowWeight). */
   readonly rowWeights: Float32Array;
 }
 
 export type KernelBuild = 'relaxed-simd' | 'simd';
+
+const BUILDS: Record<KernelBuild, string> = { 'relaxed-simd': SCAN_WASM_RELAXED_BASE64, simd: SCAN_WASM_SIMD_BASE64 };
 
 let simd: boolean | undefined;
 
@@ -111,28 +118,25 @@ export class WasmScan {
   }
 
   /**
-   * The kernel bound to the active tfjs-wasm backend (the relaxed-SIMD build
-   * where the engine has it and `relaxed` allows it, else plain SIMD), or
-   * undefined when neither can run.
+   * The kernel's `build` bound to the active tfjs-wasm backend, or undefined
+   * where it cannot run: another backend, tfjs-wasm's internals missing, an
+   * engine without that build's (relaxed) SIMD, or a CSP without
+   * wasm-unsafe-eval.
    */
-  static async open(relaxed = true): Promise<WasmScan | undefined> {
+  static async open(build: KernelBuild): Promise<WasmScan | undefined> {
     if (tf.getBackend() !== 'wasm') return undefined;
     const backend = tf.backend() as unknown as WasmBackendLike;
     const memory = backend.wasm?.asm?.memory;
     if (!(memory instanceof WebAssembly.Memory) || typeof backend.getMemoryOffset !== 'function' || typeof backend.wasm?._malloc !== 'function' || typeof backend.wasm._free !== 'function') {
       return undefined;
     }
-    const builds: [KernelBuild, string][] = [...(relaxed ? [['relaxed-simd', SCAN_WASM_RELAXED_BASE64] as [KernelBuild, string]] : []), ['simd', SCAN_WASM_SIMD_BASE64]];
-    for (const [build, base64] of builds) {
-      try {
-        const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
-        const { instance } = await WebAssembly.instantiate(bytes, { env: { memory } });
-        return new WasmScan(backend as never, memory, instance.exports as unknown as ScanExports, build);
-      } catch {
-        // no (relaxed) WASM SIMD here, or a CSP without wasm-unsafe-eval: try the next build
-      }
+    try {
+      const bytes = Uint8Array.from(atob(BUILDS[build]), (c) => c.charCodeAt(0));
+      const { instance } = await WebAssembly.instantiate(bytes, { env: { memory } });
+      return new WasmScan(backend as never, memory, instance.exports as unknown as ScanExports, build);
+    } catch {
+      return undefined;
     }
-    return undefined;
   }
 
   /**
@@ -145,7 +149,7 @@ export class WasmScan {
     let maxHalfWeight = 0;
     let last = 0;
     for (const seg of segments) {
-      const bytes = seg.dtype === 'f16' ? 2 : 4;
+      const bytes = BYTES[seg.dtype];
       if (seg.rows < 1 || seg.dims.length !== seg.rows || seg.rowWeights.length !== seg.rows || seg.matrix.size * (seg.matrix.dtype === 'bool' ? 1 : 4) !== seg.rows * seg.count * bytes) {
         throw new RangeError(
           `segment at ${seg.start}: ${seg.rows} rows × ${seg.count} ${seg.dtype} items, ${seg.dims.length} dims, ${seg.rowWeights.length} weights, a ${seg.matrix.dtype} tensor of ${seg.matrix.size}`,
@@ -163,7 +167,7 @@ export class WasmScan {
     let at = (ptr >> 2) + (segments.length * RECORD) / 4; // dims and weights after the records
     segments.forEach((seg, s) => {
       const rec = (ptr + s * RECORD) >> 2;
-      i32.set([this.offsetOf(seg.matrix), seg.rows, seg.count, seg.start, seg.dtype === 'f16' ? 1 : 0, at * 4, (at + seg.rows) * 4, 0], rec);
+      i32.set([this.offsetOf(seg.matrix), seg.rows, seg.count, seg.start, CODE[seg.dtype], at * 4, (at + seg.rows) * 4, 0], rec);
       i32.set(seg.dims, at);
       f32.set(seg.rowWeights, at + seg.rows);
       at += 2 * seg.rows;

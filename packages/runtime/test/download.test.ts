@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { IntegrityError, sha256Hex, type FileRef } from '@peelrec/format';
 import { AbortError, DownloadError, type LoadProgress } from '../src/index.js';
 import { refName } from '@peelrec/format';
-import { downloadFiles, planRequests, ProgressTracker, type DownloadOptions } from '../src/download.js';
+import { downloadFiles, planRequests, type DownloadOptions } from '../src/download.js';
+import { ProgressTracker } from '../src/progress.js';
 import { BASE, serve, type Fault } from './fixtures/serve.js';
 
 async function files(n: number, size = 1000) {

@@ -5,99 +5,19 @@
  */
 import { describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
-import { setFlagsFromString } from 'node:v8';
 import { encodeBlock } from '@peelrec/format';
 import { assemble, GENERATED, render, withoutRelaxedSimd } from '../scripts/build-kernel.js';
-import { SCAN_WASM_RELAXED_BASE64, SCAN_WASM_SIMD_BASE64 } from '../src/kernel/scan-wasm.js';
 import { packedIndex, packInto, TILE, unpack } from '../src/packed-layout.js';
-import { halfToFloat } from '../src/scorer.js';
+import { halfToFloat } from '../src/half.js';
 import { TopKHeap } from '../src/top-k.js';
 import { topK } from '../src/index.js';
 import { mulberry32 } from './fixtures/artifact.js';
-
-interface Scan {
-  run(table: number, segments: number, user: number, scale: number, heap: number, k: number, excl: number, coef: number, tmp: number): void;
-  size: WebAssembly.Global;
-}
-
-async function compile(base64: string): Promise<WebAssembly.Module> {
-  const bytes = Buffer.from(base64, 'base64');
-  try {
-    return await WebAssembly.compile(bytes);
-  } catch {
-    // Node 20's V8 has relaxed SIMD behind a flag (on by default from V8 11.4 / Chromium 114).
-    setFlagsFromString('--experimental-wasm-relaxed-simd');
-    return WebAssembly.compile(bytes);
-  }
-}
-
-const BUILDS = [
-  ['relaxed-simd', SCAN_WASM_RELAXED_BASE64],
-  ['simd', SCAN_WASM_SIMD_BASE64],
-] as const;
-
-async function kernel(base64: string): Promise<{ k: Scan; memory: WebAssembly.Memory }> {
-  const memory = new WebAssembly.Memory({ initial: 64 });
-  const instance = await WebAssembly.instantiate(await compile(base64), { env: { memory } });
-  return { k: instance.exports as unknown as Scan, memory };
-}
-
-/** One item group: `rows` logical rows (dim-major values) of `n` items, item 0 at position `start`. */
-interface Group {
-  readonly rows: number;
-  readonly n: number;
-  readonly start: number;
-  readonly values: Float32Array;
-  readonly coef: Float32Array;
-}
-
-/**
- * Runs the kernel over `groups` the way wasm-scan.ts does (a table of segment
- * records, the user vector, an exclusion bitmap; one call) and returns the
- * heap, best first. Each group's `coef` is its rows' weights; the user vector
- * is all ones, so the coefficients are the weights (times `scale`).
- */
-function runKernel(k: Scan, memory: WebAssembly.Memory, groups: readonly Group[], dtype: 'f32' | 'f16', topk: number, exclude: ReadonlySet<number>, items: number, scale = 1) {
-  const heap = 1024;
-  const excl = heap + topk * 8 + 64;
-  const table = excl + Math.ceil(items / 32) * 4 + 64;
-  const rows = groups.reduce((n, g) => n + g.rows, 0);
-  const meta = table + groups.length * 32; // dims and weights
-  const user = meta + rows * 8 + 64;
-  const coef = user + 4 * 64;
-  const tmp = coef + 4 * Math.max(...groups.map((g) => g.rows)) + 64;
-  let at = tmp + 256;
-  const u8 = new Uint8Array(memory.buffer);
-  const f32 = new Float32Array(memory.buffer);
-  const i32 = new Int32Array(memory.buffer);
-  i32.fill(0, excl >> 2, (excl >> 2) + Math.ceil(items / 32));
-  for (const p of exclude) i32[(excl >> 2) + (p >>> 5)]! |= 1 << (p & 31);
-  f32.fill(1, user >> 2, (user >> 2) + 64);
-  let m = meta >> 2;
-  groups.forEach((g, s) => {
-    const packed = new Float32Array(g.rows * g.n);
-    packInto(packed, g.rows, g.n, 0, 0, g.values, g.rows, g.n, { dtype });
-    const mat = at;
-    if (dtype === 'f16') u8.set(encodeBlock(packed, 'f16'), mat);
-    else f32.set(packed, mat >> 2);
-    at += Math.ceil((packed.length * (dtype === 'f16' ? 2 : 4)) / 16) * 16 + 16;
-    i32.set([mat, g.rows, g.n, g.start, dtype === 'f16' ? 1 : 0, m * 4, (m + g.rows) * 4, 0], (table >> 2) + s * 8);
-    for (let r = 0; r < g.rows; r++) {
-      i32[m + r] = r % 64; // user dim: any, the user vector is all ones
-      f32[m + g.rows + r] = g.coef[r]!;
-    }
-    m += 2 * g.rows;
-  });
-  k.run(table, groups.length, user, scale, heap, topk, excl, coef, tmp);
-  const out: { position: number; score: number }[] = [];
-  for (let i = 0; i < (k.size.value as number); i++) out.push({ position: i32[(heap >> 2) + 2 * i + 1]!, score: f32[(heap >> 2) + 2 * i]! });
-  return out.sort((a, b) => b.score - a.score || a.position - b.position);
-}
+import { BUILDS, type Group, kernel, runKernel } from './fixtures/scan-kernel.js';
 
 /** Exact float64 scores: values and coefficients are multiples of 1/16 and 1/8, so f32 sums are exact too. */
 function reference(groups: readonly Group[], items: number): Float64Array {
   const scores = new Float64Array(items);
-  for (const g of groups) for (let r = 0; r < g.rows; r++) for (let i = 0; i < g.n; i++) scores[g.start + i] += g.coef[r]! * g.values[r * g.n + i]!;
+  for (const g of groups) for (let r = 0; r < g.rows; r++) for (let i = 0; i < g.n; i++) scores[g.start + i]! += g.coef[r]! * g.values[r * g.n + i]!;
   return scores;
 }
 
@@ -144,6 +64,35 @@ describe('packed layout', () => {
     if (n >= TILE) expect([...packed16.subarray(0, 8)]).toEqual([0, 4, 1, 5, 2, 6, 3, 7].map((c) => halves[c]));
     // A full tile keeps each row's 32 items contiguous.
     if (n >= TILE) expect(packedIndex(rows, n, 1, 0) - packedIndex(rows, n, 0, 0)).toBe(TILE);
+  });
+
+  it.each([
+    [3, 100],
+    [8, 64],
+    [1, 31],
+    [5, 33],
+    [2, 32],
+  ])('i8: a bijection of [%i, %i], rows in pairs interleaved per item and an odd last row plain; pack/unpack round-trip', (rows, n) => {
+    const seen = new Set<number>();
+    for (let r = 0; r < rows; r++) for (let c = 0; c < n; c++) seen.add(packedIndex(rows, n, r, c, 'i8'));
+    expect(seen.size).toBe(rows * n);
+    expect(Math.min(...seen)).toBe(0);
+    expect(Math.max(...seen)).toBe(rows * n - 1);
+    const src = Int8Array.from({ length: rows * n }, (_, i) => (i % 255) - 127);
+    const packed = new Int8Array(rows * n);
+    packInto(packed, rows, n, 0, 0, src, rows, n, { dtype: 'i8' });
+    for (let r = 0; r < rows; r++) for (let c = 0; c < n; c++) expect(packed[packedIndex(rows, n, r, c, 'i8')]).toBe(src[r * n + c]);
+    expect(unpack(packed, 0, rows, n, 0, 0, rows, n, 'i8')).toEqual(src);
+    if (n >= TILE && rows >= 2) expect([...packed.subarray(0, 4)]).toEqual([src[0], src[n], src[1], src[n + 1]]); // items 0, 1 of rows 0 and 1
+    if (n >= TILE && rows % 2) expect(packedIndex(rows, n, rows - 1, 5, 'i8')).toBe((rows - 1) * TILE + 5);
+    // Bands packed one at a time (as the layout packs block after block) land where a whole packing puts them.
+    const banded = new Int8Array(rows * n);
+    for (let r0 = 0; r0 < rows; r0 += 2) {
+      const h = Math.min(2, rows - r0);
+      packInto(banded, rows, n, r0, 0, src.subarray(r0 * n, (r0 + h) * n), h, n, { dtype: 'i8' });
+      expect(unpack(banded, 0, rows, n, r0, 0, h, n, 'i8')).toEqual(src.subarray(r0 * n, (r0 + h) * n));
+    }
+    expect(banded).toEqual(packed);
   });
 
   it('places a sub-block at a row and column offset, and reads one back from an offset base', () => {

@@ -2,22 +2,25 @@ import { describe, expect, it } from 'vitest';
 import { RecommenderEventTarget } from '../src/events.js';
 import { PersistQueue } from '../src/persist.js';
 import { StorageError } from '../src/errors.js';
-import { QuotaError, type ModelStore, type StoredFile } from '../src/store.js';
+import { MemoryStore, QuotaError, type StoredFile } from '../src/store.js';
 
-/** An IndexedDB-mode store whose batch writes wait for `next()`: what is queued, written and committed can be watched step by step. */
-class GatedStore implements ModelStore {
-  readonly mode = 'indexeddb' as const;
+/**
+ * An IndexedDB-mode store whose batch writes wait for `next()`: what is queued, written and committed can be watched
+ * step by step. Everything else is the product's inert store.
+ */
+class GatedStore extends MemoryStore {
+  override readonly mode = 'indexeddb' as const;
   readonly batches: string[][] = [];
   private gates: (() => void)[] = [];
   failWith: Error | undefined;
 
-  async writeMany(_model: unknown, files: readonly StoredFile[]): Promise<void> {
+  override async writeMany(_model: unknown, files: readonly StoredFile[]): Promise<void> {
     this.batches.push(files.map((f) => f.sha256));
     await new Promise<void>((r) => this.gates.push(r));
     if (this.failWith) throw this.failWith;
   }
 
-  async write(_model: unknown, sha256: string, bytes: Uint8Array, weight: number): Promise<void> {
+  override async write(_model: unknown, sha256: string, bytes: Uint8Array, weight: number): Promise<void> {
     return this.writeMany(_model, [{ sha256, bytes, weight }]);
   }
 
@@ -29,30 +32,6 @@ class GatedStore implements ModelStore {
   get waiting(): number {
     return this.gates.length;
   }
-
-  async current() {
-    return undefined;
-  }
-  async storedFiles() {
-    return new Map<string, number>();
-  }
-  async versions() {
-    return new Set<string>();
-  }
-  async read() {
-    return undefined;
-  }
-  async readMany(s: readonly string[]) {
-    return s.map(() => undefined);
-  }
-  async promote() {
-    return { files: [], bytes: 0 };
-  }
-  async evict() {
-    return { files: [], bytes: 0 };
-  }
-  async markChecked() {}
-  close() {}
 }
 
 const tick = () => new Promise((r) => setTimeout(r, 0));

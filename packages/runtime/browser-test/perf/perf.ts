@@ -9,17 +9,28 @@ import wasm from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url'
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { createRecommender, type Recommender } from '../../src/index.js';
-import { runtimeTuning } from '../../src/tuning.js';
+import { tableLayouts } from '../../src/layouts.js';
 
 const wasmPaths = { 'tfjs-backend-wasm.wasm': wasm, 'tfjs-backend-wasm-simd.wasm': wasmSimd, 'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedSimd };
 let rec: Recommender | undefined;
-/** The same model without the fused kernel (dim-major tensors, matMul), for A/B in one page. */
+/** The same model without the fused kernel or the cpu loop (dim-major tensors, matMul), for A/B in one page. */
 let recMatMul: Recommender | undefined;
 /** The same model on the kernel's plain-SIMD build (no fused multiply-add). */
 let recPlainSimd: Recommender | undefined;
 
 /** bound.wat: sums n f32 with 128-bit loads, i.e. streams those bytes once. */
 let bound: { run(ptr: number, n: number): number } | undefined;
+
+/** Runs `open` with the layout registry narrowed to the layouts `keep` accepts, so the scorers it prepares choose among those. */
+async function withLayouts<T>(keep: (name: string) => boolean, open: () => Promise<T>): Promise<T> {
+  const all = tableLayouts.splice(0);
+  tableLayouts.push(...all.filter((f) => keep(f.name)));
+  try {
+    return await open();
+  } finally {
+    tableLayouts.splice(0, tableLayouts.length, ...all);
+  }
+}
 
 const perf = {
   async open(manifestUrl: string, budget: number, backend: 'wasm' | 'cpu') {
@@ -29,15 +40,10 @@ const perf = {
     rec = await createRecommender({ manifestUrl, budget, backend, storage: 'memory', wasmPaths, metadata: false });
     memory.kernelTensorBytes = tf.memory().numBytes;
     memory.wasmAfterKernel = wasmBytes();
-    if (backend === 'wasm') {
-      runtimeTuning.relaxedSimd = false;
-      recPlainSimd = await createRecommender({ manifestUrl, budget, backend, storage: 'memory', wasmPaths, metadata: false });
-      runtimeTuning.relaxedSimd = true;
-      runtimeTuning.kernel = false;
-      recMatMul = await createRecommender({ manifestUrl, budget, backend, storage: 'memory', wasmPaths, metadata: false });
-      runtimeTuning.kernel = true;
-      memory.wasmAfterMatMul = wasmBytes();
-    }
+    const create = () => createRecommender({ manifestUrl, budget, backend, storage: 'memory', wasmPaths, metadata: false });
+    if (backend === 'wasm') recPlainSimd = await withLayouts((name) => name !== 'wasm-packed-relaxed-simd', create);
+    recMatMul = await withLayouts((name) => name === 'dim-major-matmul', create);
+    if (backend === 'wasm') memory.wasmAfterMatMul = wasmBytes();
     return JSON.parse(JSON.stringify({ memory, backend: rec.info.backend, residentBytes: rec.info.residentBytes, blocks: rec.info.selection.blocks.length }));
   },
   async initBound(base64: string) {
@@ -50,14 +56,8 @@ const perf = {
   async series(rounds: number, vector: number[], group: number, exclude: string[]) {
     const request = { user: { vector, group }, k: 20, exclude };
     const variants: Record<string, () => Promise<{ position: number; score: number }[]>> = {
-      kernel: () => {
-        runtimeTuning.jsScan = true;
-        return rec!.recommend(request);
-      },
-      matmul: () => {
-        runtimeTuning.jsScan = false;
-        return (recMatMul ?? rec)!.recommend(request);
-      },
+      kernel: () => rec!.recommend(request),
+      matmul: () => recMatMul!.recommend(request),
       ...(recPlainSimd && { kernelPlainSimd: () => recPlainSimd!.recommend(request) }),
     };
     const samples: Record<string, number[]> = { bound: [] };
@@ -91,7 +91,6 @@ const perf = {
       }
     }
     copy.dispose();
-    runtimeTuning.jsScan = true;
     return { samples, agree, top: a.slice(0, 3), matmulTop: b.slice(0, 3) };
   },
   /** The network and hashing alone: fetch `urls` (bypassing the HTTP cache) `concurrency` at a time, then SHA-256 them all at once. */
@@ -153,8 +152,12 @@ declare global {
 window.perf = perf;
 const q = new URLSearchParams(location.search);
 if (q.has('startup')) {
-  if (q.has('tuning')) Object.assign(runtimeTuning, JSON.parse(q.get('tuning')!));
-  startup(q.get('startup')!, Number(q.get('budget')), JSON.parse(q.get('tuning') ?? '{}').concurrency)
+  // `layouts`: the registry entries (layouts.ts) to keep, by name; absent: all of them.
+  const tuning = JSON.parse(q.get('tuning') ?? '{}') as { concurrency?: number; layouts?: string[] };
+  withLayouts(
+    (name) => !tuning.layouts || tuning.layouts.includes(name),
+    () => startup(q.get('startup')!, Number(q.get('budget')), tuning.concurrency),
+  )
     .then(
       (r) => (window.startupResult = r),
       (e) => (window.startupResult = { error: String(e?.stack ?? e) }),

@@ -24,6 +24,15 @@
 ;; times 2^-112 (exact for zeros, subnormals and normals; embeddings hold no
 ;; inf or NaN), so `run` folds 2^112 into their coefficients.
 ;;
+;; scan8 reads int8 values q (the artifact's i8 files without their scale)
+;; and sums in integers: `run` folds each block's scale into its rows'
+;; weights, rounds the segment's coefficients f[r] to i16 codes
+;; c[r] = round(f[r] / step) (ties away from zero) with one step
+;; step = max |f[r]| / Q, and scores item i as step · Σ c[r]·q[r][i]: an exact
+;; i32 sum, converted to f32 once. Q = min(16383, floor((2^31 - 1) / (128 · rows)))
+;; keeps that sum from overflowing whatever the bytes (even a -128, which writers
+;; never emit), so the scores are exactly reproducible (src/i8-scores.ts).
+;;
 ;; Items must be offered in increasing position (segments in order, each from
 ;; its first item): a score equal to the k-th best then never displaces it,
 ;; which is the tie order of topK (score descending, position ascending).
@@ -45,16 +54,18 @@
   ;; The top $k items of every segment for one user, into the heap at $heap
   ;; ($k slots of 8 bytes; the global `size` says how many are held).
   ;; $table: $segments records of 8 i32 (32 bytes), in increasing position order:
-  ;;   mat, rows, n, start, dtype (0: f32, 1: f16), dims, weights, unused
+  ;;   mat, rows, n, start, dtype (0: f32, 1: f16, 2: i8), dims, weights, unused
   ;; where row r of the segment multiplies user dim i32 dims[r] by f32 weights[r].
   ;; $user: the user vector (f32); $scale: a power of two every coefficient is
   ;; multiplied by (1 unless the user vector is huge; the scores come out scaled
   ;; by it); $excl: the exclusion bitmap; $coef: scratch for the largest
-  ;; segment's coefficients; $tmp: 128 bytes of scratch.
+  ;; segment's coefficients (f32; an i8 segment's i16 codes overwrite them);
+  ;; $tmp: 128 bytes of scratch.
   (func (export "run")
     (param $table i32) (param $segments i32) (param $user i32) (param $scale f32)
     (param $heap i32) (param $k i32) (param $excl i32) (param $coef i32) (param $tmp i32)
-    (local $rec i32) (local $end i32) (local $rows i32) (local $r i32) (local $dims i32) (local $weights i32) (local $factor f32)
+    (local $rec i32) (local $end i32) (local $rows i32) (local $r i32) (local $dims i32) (local $weights i32) (local $factor f32) (local $dtype i32)
+    (local $step f32)
     (global.set $heap (local.get $heap))
     (global.set $k (local.get $k))
     (global.set $excl (local.get $excl))
@@ -68,9 +79,10 @@
         (local.set $rows (i32.load offset=4 (local.get $rec)))
         (local.set $dims (i32.load offset=20 (local.get $rec)))
         (local.set $weights (i32.load offset=24 (local.get $rec)))
+        (local.set $dtype (i32.load offset=16 (local.get $rec)))
         ;; f16 values widen to the half times 2^-112 (see the top): their coefficients carry 2^112.
         (local.set $factor
-          (select (f32.mul (local.get $scale) (f32.const 0x1p112)) (local.get $scale) (i32.load offset=16 (local.get $rec))))
+          (select (f32.mul (local.get $scale) (f32.const 0x1p112)) (local.get $scale) (i32.eq (local.get $dtype) (i32.const 1))))
         (local.set $r (i32.const 0))
         (loop $coefs
           (f32.store (i32.add (local.get $coef) (i32.shl (local.get $r) (i32.const 2)))
@@ -81,9 +93,14 @@
               (local.get $factor)))
           (local.set $r (i32.add (local.get $r) (i32.const 1)))
           (br_if $coefs (i32.lt_u (local.get $r) (local.get $rows))))
-        (if (i32.load offset=16 (local.get $rec))
-          (then (call $scan16 (i32.load (local.get $rec)) (local.get $rows) (local.get $coef) (i32.load offset=8 (local.get $rec)) (i32.load offset=12 (local.get $rec)) (local.get $tmp)))
-          (else (call $scan32 (i32.load (local.get $rec)) (local.get $rows) (local.get $coef) (i32.load offset=8 (local.get $rec)) (i32.load offset=12 (local.get $rec)) (local.get $tmp))))
+        (if (i32.eq (local.get $dtype) (i32.const 2))
+          (then
+            (local.set $step (call $codes (local.get $coef) (local.get $rows)))
+            (call $scan8 (i32.load (local.get $rec)) (local.get $rows) (local.get $coef) (local.get $step) (i32.load offset=8 (local.get $rec)) (i32.load offset=12 (local.get $rec)) (local.get $tmp)))
+          (else
+            (if (local.get $dtype)
+              (then (call $scan16 (i32.load (local.get $rec)) (local.get $rows) (local.get $coef) (i32.load offset=8 (local.get $rec)) (i32.load offset=12 (local.get $rec)) (local.get $tmp)))
+              (else (call $scan32 (i32.load (local.get $rec)) (local.get $rows) (local.get $coef) (i32.load offset=8 (local.get $rec)) (i32.load offset=12 (local.get $rec)) (local.get $tmp))))))
         (local.set $rec (i32.add (local.get $rec) (i32.const 32)))
         (br $segment))))
 
@@ -332,4 +349,7 @@
           (then (call $offer (local.get $s) (i32.add (i32.add (local.get $start) (local.get $end)) (local.get $i)))))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $item))))
+
+  ;; The i8 path ($codes, $scan8) lives in scan-i8.wat; scripts/build-kernel.ts splices it in here.
+  ;; #include scan-i8.wat
 )

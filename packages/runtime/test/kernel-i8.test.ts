@@ -1,0 +1,171 @@
+/**
+ * The scan kernel's i8 path (dtype 2), both builds, held bit for bit to its JS twin in src/i8-scores.ts (scores
+ * and order), and within the 15-bit rounding of the coefficients of the float64 scores of the decoded values.
+ */
+import { describe, expect, it } from 'vitest';
+import { I8_HEADER_BYTES, i8Scale, selectBlocks } from '@peelrec/format';
+import { topK } from '../src/index.js';
+import { i8CodeLimit, i8Codes, i8RowWeight, i8Scores, i8SegmentScores } from '../src/i8-scores.js';
+import { buildFixture, bytesOf, mulberry32 } from './fixtures/artifact.js';
+import { BUILDS, type Group, kernel, runKernel, USER_DIMS } from './fixtures/scan-kernel.js';
+
+/** Random int8 groups: `spread` bounds |q|; random f32 weights, or all `weight` (with a small spread: exact ties). */
+function randomGroups(seed: number, shapes: readonly (readonly [rows: number, n: number])[], spread: number, weight?: number): { groups: Group[]; items: number } {
+  const rand = mulberry32(seed);
+  let start = 0;
+  const groups = shapes.map(([rows, n]) => {
+    const g = {
+      rows,
+      n,
+      start,
+      values: Float32Array.from({ length: rows * n }, () => Math.round((rand() * 2 - 1) * spread)),
+      coef: Float32Array.from({ length: rows }, () => Math.fround(weight ?? rand() * 0.01)),
+    };
+    start += n;
+    return g;
+  });
+  return { groups, items: start };
+}
+
+/** The segment's coefficients as the kernel forms them: weight × user dim (r mod USER_DIMS), in f32. */
+function coefficients(g: Group, user: Float32Array): Float32Array {
+  return Float32Array.from(g.coef, (w, r) => Math.fround(w * user[r % USER_DIMS]!));
+}
+
+/** Every item's score by the JS twin of the kernel. */
+function exact(groups: readonly Group[], items: number, user: Float32Array): Float32Array {
+  const scores = new Float32Array(items);
+  for (const g of groups) {
+    const { codes, step } = i8Codes(coefficients(g, user));
+    scores.set(i8SegmentScores(Int8Array.from(g.values), g.n, codes, step), g.start);
+  }
+  return scores;
+}
+
+const SHAPES = [
+  [8, 4096],
+  [24, 1000],
+  [1, 64],
+  [3, 31],
+  [16, 97],
+  [5, 33],
+] as const;
+
+describe.each(BUILDS)('i8 scan, %s build', (_name, base64) => {
+  it.each([
+    ['wide values, random weights and user', 127, undefined],
+    ['exact ties: small values, equal weights', 2, 0.004],
+  ] as const)('%s: the top-k equals the JS twin bit for bit, with exclusions, odd row counts, tails, and k beyond the catalog', async (_case, spread, weight) => {
+    const { k, memory } = await kernel(base64);
+    const { groups, items } = randomGroups(spread, SHAPES, spread, weight);
+    const rand = mulberry32(spread + 100);
+    const user = weight === undefined ? Float32Array.from({ length: USER_DIMS }, () => rand() * 4 - 2) : new Float32Array(USER_DIMS).fill(1);
+    const scores = exact(groups, items, user);
+    for (const topk of [1, 7, 20, 200, items + 10]) {
+      const best = topK(scores, 60).map((s) => s.position);
+      const exclude = new Set([...best.filter((_, i) => i % 2 === 0), ...Array.from({ length: 30 }, () => Math.floor(rand() * items))]);
+      const got = runKernel(k, memory, groups, 'i8', topk, exclude, items, 1, user);
+      expect(got).toEqual(topK(scores, topk, exclude).map((s) => ({ position: s.position, score: s.score })));
+      if (topk > items) expect(got).toHaveLength(items - exclude.size);
+    }
+    if (weight !== undefined) {
+      // Ties are real: many items share a score, and the kernel orders them by position.
+      const top = runKernel(k, memory, groups, 'i8', 200, new Set(), items, 1, user);
+      expect(new Set(top.map((t) => t.score)).size).toBeLessThan(150);
+    }
+  });
+
+  it('differs from the float64 scores of the same values only by the 15-bit rounding of the coefficients', async () => {
+    const { k, memory } = await kernel(base64);
+    const { groups, items } = randomGroups(31, SHAPES, 127);
+    const rand = mulberry32(32);
+    const user = Float32Array.from({ length: USER_DIMS }, () => rand() * 4 - 2);
+    const got = runKernel(k, memory, groups, 'i8', items, new Set(), items, 1, user);
+    expect(got).toHaveLength(items);
+    const byPosition = new Map(got.map((g) => [g.position, g.score]));
+    for (const g of groups) {
+      const f = coefficients(g, user);
+      const { step } = i8Codes(f);
+      for (let i = 0; i < g.n; i++) {
+        let want = 0;
+        let sumAbsQ = 0;
+        let magnitude = 0;
+        for (let r = 0; r < g.rows; r++) {
+          const q = g.values[r * g.n + i]!;
+          want += f[r]! * q;
+          sumAbsQ += Math.abs(q);
+          magnitude += Math.abs(f[r]! * q);
+        }
+        // Half a step per unit of |q|, and the f32 roundings of the sum and the product.
+        expect(Math.abs(byPosition.get(g.start + i)! - want)).toBeLessThanOrEqual((step / 2) * sumAbsQ + magnitude * 2 ** -22);
+      }
+    }
+  });
+
+  it('cannot overflow its int32 sums, even with -128 in every byte of 2,000 rows', async () => {
+    const { k, memory } = await kernel(base64);
+    const rows = 2000;
+    const n = 40;
+    expect(i8CodeLimit(rows)).toBe(Math.floor((2 ** 31 - 1) / (128 * rows)));
+    expect(i8CodeLimit(1024)).toBe(16383);
+    const values = new Float32Array(rows * n).fill(-128);
+    values.fill(127, 0, n); // row 0 differs, so items are not all equal
+    values[rows * n - 1] = 0; // item n - 1 of the last row
+    const group = { rows, n, start: 0, values, coef: new Float32Array(rows).fill(1) };
+    const got = runKernel(k, memory, [group], 'i8', n, new Set(), n);
+    const user = new Float32Array(USER_DIMS).fill(1);
+    expect(got).toEqual(topK(exact([group], n, user), n).map((s) => ({ position: s.position, score: s.score })));
+    // The float64 scores, to the coefficients' rounding: no sum wrapped around.
+    const wrong = got.filter((g) => Math.abs(g.score - (127 - 128 * (rows - 1) + (g.position === n - 1 ? 128 : 0))) > 1);
+    expect(wrong).toEqual([]);
+  });
+
+  it('scores every item 0 for a zero user vector (no NaN, no trap) and returns them by position', async () => {
+    const { k, memory } = await kernel(base64);
+    const { groups, items } = randomGroups(41, SHAPES, 127);
+    const got = runKernel(k, memory, groups, 'i8', 10, new Set([0, 3]), items, 1, new Float32Array(USER_DIMS));
+    expect(got).toEqual([1, 2, 4, 5, 6, 7, 8, 9, 10, 11].map((position) => ({ position, score: 0 })));
+  });
+});
+
+it("i8Scores of an artifact's i8 selection is what the kernel computes over that selection's segments, in both builds", async () => {
+  const fixture = await buildFixture({ seed: 8, items: 157, blockDim: 5, blocksPerItem: 4, itemGroupSizes: [20, 40, 97], dtypes: ['f32', 'f16', 'i8'] });
+  const m = fixture.manifest;
+  const { blockDim, fullDim } = m.dims;
+  const selection = selectBlocks(m, 1, 1800, { dtype: 'i8' });
+  expect(selection.blocks.length).toBeGreaterThan(3);
+  expect(selection.blocks.length).toBeLessThan(12); // some item groups keep several blocks, not all of them
+  const bytes = (g: number, b: number) => bytesOf(fixture.files, selection.blocks.find((x) => x.itemGroup === g && x.block === b)!.file);
+  // The segments as the packed layout builds them: int8 values, rows weighted by score weight × scale.
+  const groups: Group[] = selection.byItemGroup.map((blocks, g) => {
+    const { start, count: n } = m.itemGroups[g]!;
+    const rows = blocks.length * blockDim;
+    const values = new Float32Array(rows * n);
+    const coef = new Float32Array(rows);
+    const dims = new Int32Array(rows);
+    blocks.forEach((b, k) => {
+      const file = bytes(g, b);
+      values.set(new Int8Array(file.buffer, file.byteOffset + I8_HEADER_BYTES, blockDim * n), k * blockDim * n);
+      coef.fill(i8RowWeight(selection.blocks.find((x) => x.itemGroup === g && x.block === b)!.scoreWeight, i8Scale(file)), k * blockDim, (k + 1) * blockDim);
+      for (let r = 0; r < blockDim; r++) dims[k * blockDim + r] = b * blockDim + r;
+    });
+    return { rows, n, start, values, coef, dims };
+  });
+  const u = fixture.userGroups.indexOf(1);
+  const vector = fixture.userVectors.slice(u * fullDim, (u + 1) * fullDim);
+  const want = topK(i8Scores({ manifest: m, selection, vector, block: bytes }), m.items.count);
+  for (const [, base64] of BUILDS) {
+    const { k, memory } = await kernel(base64);
+    expect(runKernel(k, memory, groups, 'i8', m.items.count, new Set(), m.items.count, 1, vector)).toEqual(want.map((s) => ({ position: s.position, score: s.score })));
+  }
+});
+
+it('i8Codes rounds ties away from zero, keeps |code| within the limit, and is 0 where the step is', () => {
+  const { codes, step } = i8Codes(Float32Array.of(16383, -8191.5, 8191.5, 0.5, -0.5, 0.49999997, 0));
+  expect(step).toBe(1);
+  expect([...codes]).toEqual([16383, -8192, 8192, 1, -1, 0, 0]);
+  expect([...i8Codes(new Float32Array(4)).codes]).toEqual([0, 0, 0, 0]);
+  const rand = mulberry32(7);
+  const big = i8Codes(Float32Array.from({ length: 3000 }, () => rand() * 2 - 1));
+  expect(Math.max(...big.codes.map(Math.abs))).toBe(i8CodeLimit(3000));
+});

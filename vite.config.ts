@@ -1,8 +1,11 @@
 /**
  * The demo app's Vite config (root: apps/demo).
  *
- * - COOP/COEP on dev and preview: cross-origin isolation is what lets tfjs-wasm
- *   use threads (SharedArrayBuffer); the runtime decides whether to use them.
+ * - COOP/COEP on dev and preview: the demo runs cross-origin isolated, as the
+ *   e2e harness serves its build. Isolation would let tfjs-wasm use threads
+ *   (SharedArrayBuffer), but the runtime keeps WASM single-threaded: threaded
+ *   tfjs-wasm 4.22.0 hangs setBackend('wasm') in a minified, cross-origin-isolated
+ *   build (packages/runtime/src/backend.ts).
  * - `public/` is the static root: the embedded default model lives in
  *   public/models/demo (gitignored, prepared by `npm run demo`: apps/demo/scripts/demo-model.ts).
  * - PEELREC_MODEL_DIR serves another artifact directory at /models/custom/

@@ -109,7 +109,7 @@ test('corrupted block bytes are detected, fetched again, and never used or store
     const group0 = fx.manifest.blocks.filter((b) => b.itemGroup === 0).flatMap((b) => b.files);
     for (const f of blocksWithin(fx, path, start, start + body.length - 1)) {
       if (!group0.includes(f) || corrupted.has(refName(f))) continue;
-      body[f.offset! - start + (f.byteLength >> 1)] ^= 0xff;
+      body[f.offset! - start + (f.byteLength >> 1)]! ^= 0xff;
       corrupted.add(refName(f));
     }
     await route.fulfill({ response: res, body });
@@ -149,7 +149,7 @@ test('a block that stays corrupted fails the load with an IntegrityError naming 
     if (!fx.blockFiles.has(relativeTo(MODEL, new URL(route.request().url()).pathname))) return route.continue();
     const res = await route.fetch();
     const body = Buffer.from(await res.body());
-    body[0] ^= 0x01;
+    body[0]! ^= 0x01;
     await route.fulfill({ response: res, body });
   });
   const bad = await tryLoad(page, { user });

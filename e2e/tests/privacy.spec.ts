@@ -183,7 +183,7 @@ test('a growing history that crosses into another user group makes, from the cro
     seconds.map((i) => [...start, i]),
   );
   const cross = seconds[pairs.findIndex((g) => g !== groups[0])];
-  const stay = seconds[pairs.indexOf(groups[0])];
+  const stay = seconds[pairs.indexOf(groups[0]!)];
   expect(cross).toBeDefined();
   expect(stay).toBeDefined();
   const crossed = await historySession(browser, [start, [...start, cross!], GROWN, [...start, cross!, stay!]]);

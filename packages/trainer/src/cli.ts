@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import cliProgress from 'cli-progress';
-import { PeelrecError, type Dtype } from '@peelrec/format';
+import { DTYPE_PRECISION_ORDER, PeelrecError, type Dtype } from '@peelrec/format';
 import type { DataSource } from './data/load.js';
 import type { DelimitedOptions } from './data/delimited.js';
 import type { SplitStrategy } from './data/split.js';
@@ -36,10 +36,11 @@ const list = (v: string) =>
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
+const isDtype = (d: string): d is Dtype => (DTYPE_PRECISION_ORDER as readonly string[]).includes(d);
 const dtypes = (v: string): Dtype[] => {
   const out = list(v);
-  for (const d of out) if (d !== 'f32' && d !== 'f16') throw new InvalidArgumentError(`unknown dtype ${d} (f32, f16)`);
-  return out as Dtype[];
+  for (const d of out) if (!isDtype(d)) throw new InvalidArgumentError(`unknown dtype ${d} (${DTYPE_PRECISION_ORDER.join(', ')})`);
+  return out.filter(isDtype);
 };
 const fractions = (v: string) => list(v).map((s) => num('budget')(s));
 /** "8,16,32,64" → widths; "none" → [] (plain training of the full width only). */
@@ -212,7 +213,7 @@ function printSeconds(s: Record<string, number>): void {
   process.stdout.write(`time breakdown:\n${rows.join('\n')}\n`);
 }
 
-const program = new Command().name('peelrec-train').description('PEEL trainer: interactions → personalized elastic embeddings → peelrec format-v1 artifact').version(TRAINER_VERSION);
+const program = new Command().name('peelrec-train').description('PEEL trainer: interactions → personalized elastic embeddings → peelrec format-v2 artifact').version(TRAINER_VERSION);
 
 addDataOptions(
   program
@@ -232,7 +233,7 @@ addDataOptions(
     .option('--nested <widths>', 'prefix widths trained alongside the full width, e.g. 8,16,32,64 (default), or "none"', widths)
     .option('--seed <n>', 'seed of every random choice (default 1)', int('seed'))
     .option('--threads <n>', 'worker threads (default 2)', int('threads'))
-    .option('--dtypes <list>', 'block encodings to export (default f32,f16)', dtypes)
+    .option('--dtypes <list>', 'block encodings to export, of f32, f16, i8 (default f32,f16)', dtypes)
     .option('--budgets <list>', 'budget fractions to evaluate (default 0.5,0.2,0.1,0.05)', fractions)
     .option('--users-per-shard <n>', 'users per user shard file (default 64)', int('users per shard'))
     .option('--ablations', 'run the ablations (b)–(e) (default, except for the synthetic demo data)')
@@ -283,7 +284,7 @@ program
   .description('re-export an artifact without retraining: other block encodings or shard size (the f32 blocks are the checkpoint)')
   .requiredOption('--from <dir>', 'existing artifact folder (verified before use)')
   .requiredOption('--out <dir>', 'new artifact folder: new, empty, or an artifact peelrec-train wrote')
-  .option('--dtypes <list>', 'block encodings, e.g. f16 (default: as the source)', dtypes)
+  .option('--dtypes <list>', 'block encodings, of f32, f16, i8, e.g. f16 or f32,f16,i8 (default: as the source)', dtypes)
   .option('--users-per-shard <n>', 'users per user shard file', int('users per shard'))
   .action(async (f: { from: string; out: string; dtypes?: Dtype[]; usersPerShard?: number }) => {
     const from = userPath(f.from);

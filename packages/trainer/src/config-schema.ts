@@ -62,7 +62,7 @@ const config = z
     itemGroups: int(1),
     seed: int(0),
     threads: int(1),
-    dtypes: z.array(z.enum(['f32', 'f16'])).min(1, { error: 'a non-empty list' }),
+    dtypes: z.array(z.enum(['f32', 'f16', 'i8'])).min(1, { error: 'a non-empty list' }),
     usersPerShard: int(1),
     budgets: z.array(fraction),
     ablations: z.boolean(),

@@ -20,7 +20,11 @@ export interface TrainConfig {
   itemGroups: number;
   seed: number;
   threads: number;
-  /** Block encodings to export; f16 is needed for the 5 % budget. */
+  /**
+   * Block encodings to export; f16 is needed for the 5 % budget. i8 (about twice f16's blocks at a budget) is
+   * opt-in until its selections are confirmed on Gowalla: the quality report measures PEEL's f16 and i8
+   * selections side by side whichever are exported (issue 26).
+   */
   dtypes: Dtype[];
   usersPerShard: number;
   /** Budgets as fractions of one user group's full f32 item table. */
@@ -45,7 +49,7 @@ export const DEFAULT_CONFIG: TrainConfig = {
   budgets: [0.5, 0.2, 0.1, 0.05],
   ablations: true,
   // nested: left out here, resolveConfig derives it from the dimensions (see nestedWidths)
-  // 60 epochs, chosen on a Gowalla validation split (README, "Results": 40 beat 20 and 60 beat 40 at every
+  // 60 epochs, chosen on a Gowalla validation split (bench/results.md, "How the defaults were chosen": 40 beat 20 and 60 beat 40 at every
   // prefix, by 0.7–1.6 %); a nested epoch costs ~1.7× a plain one, and 60 keep the pipeline inside 20 minutes
   backbone: { softmaxEpochs: 60, diversity: 10 },
   refine: { ...REFINE_DEFAULTS },

@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { selectBlocks, type BudgetMetric, type Dtype, type Manifest } from '@peelrec/format';
+import { DTYPE_PRECISION_ORDER, selectBlocks, type BudgetMetric, type Dtype, type Manifest } from '@peelrec/format';
 import { trainBackbone, type Embeddings } from './backbone/index.js';
 import { buildPeel, type PeelParts } from './build-peel.js';
 import { resolveConfig, type DeepPartial, type TrainConfig } from './config.js';
@@ -9,10 +9,11 @@ import type { Dataset } from './data/types.js';
 import { checkOutputDir, checkOutputFile, prepareOutputDir } from './export/output-dir.js';
 import { draftAsManifest, writePayloads } from './export/write-artifact.js';
 import { budgetBytes, evaluateFull, evaluatePlain, evaluateSelected, evaluateUnweighted, pick, uniformDim, type EvalData, type Metric, type UserMetric } from './quality/budgets.js';
+import { COMPARED_DTYPES, evaluateEncodings, recordUniforms, type PeelByDtype } from './quality/encodings.js';
 import { pairedGain } from './quality/paired.js';
 import { selectionManifest } from './quality/peel-model.js';
 import type { Ablation, BudgetQuality, QualityReport } from './quality/report.js';
-import { mean } from './refine/refine-core.mjs';
+import { mean } from './refine/validation.mjs';
 
 export const TRAINER_NAME = '@peelrec/trainer';
 export const TRAINER_VERSION = '0.1.0';
@@ -71,7 +72,8 @@ function testCount(d: Dataset): number {
 /**
  * The whole pipeline: load → pretrain (with the diversity regularizer) →
  * k-means user groups → popularity item groups → per-group refinement with
- * the controller → export (f32 + f16 blocks) → evaluation at every budget,
+ * the controller → export (`config.dtypes` blocks) → evaluation at every
+ * budget (PEEL's own selection, and its f16 and i8 selections side by side),
  * with ablations unless `config.ablations` is false.
  */
 export async function train(options: TrainOptions): Promise<TrainResult> {
@@ -117,30 +119,34 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   t = now();
   const data = evalData(d);
   const evalStage = (done: number, total: number) => progress?.('evaluate', done, total);
-  const steps = 3 + cfg.budgets.length * (cfg.ablations ? 5 : 1);
+  const steps = 4 + cfg.budgets.length * (cfg.ablations ? 5 : 1);
   let step = 0;
   const tick = () => evalStage(++step, steps);
   const full = await evaluateFull(main.model, data, 'f32', cfg.threads);
   tick();
   const fullF16 = cfg.dtypes.includes('f16') ? await evaluateFull(main.model, data, 'f16', cfg.threads) : full;
   tick();
-  const backboneMetric = await evaluatePlain(main.backbone, data, 'f32', cfg.threads);
+  const fullI8 = await evaluateFull(main.model, data, 'i8', cfg.threads);
+  tick();
+  const backboneMetric = await evaluatePlain(main.backbone, data, 'f32', { blockDim: cfg.blockDim, threads: cfg.threads });
   tick();
   log(`full table: recall@20 ${full.recall20.toFixed(4)}, ndcg@20 ${full.ndcg20.toFixed(4)} (backbone ${backboneMetric.recall20.toFixed(4)} / ${backboneMetric.ndcg20.toFixed(4)})`);
   const manifestForSelection = draftAsManifest(draft);
+  // Every encoding, exported or not, for the f16 and i8 rows: the same weights and block sizes as the artifact's.
+  const everyEncoding = selectionManifest(main.model, DTYPE_PRECISION_ORDER);
   const notes: string[] = [];
   const budgets: BudgetQuality[] = [];
   const peelByUser = new Map<BudgetQuality, UserMetric>();
+  const peelByDtype = new Map<BudgetQuality, PeelByDtype>();
   for (const fraction of cfg.budgets) {
     const bytes = budgetBytes(main.model, fraction);
-    let peel: UserMetric & { dtype: Dtype };
+    let peel: UserMetric & { dtype: Dtype; blocks: number };
     try {
       peel = await evaluateSelected(main.model, manifestForSelection, bytes, data, { threads: cfg.threads });
     } catch (e) {
       notes.push(`budget ${fraction}: ${(e as Error).message}`);
       continue;
     }
-    tick();
     let peelF32: Metric | null = null;
     if (peel.dtype !== 'f32' && cfg.dtypes.includes('f32')) {
       try {
@@ -164,7 +170,13 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     };
     budgets.push(entry);
     peelByUser.set(entry, peel);
+    peelByDtype.set(entry, await evaluateEncodings(main.model, everyEncoding, entry, peel, data, { threads: cfg.threads, notes }));
+    tick();
     log(`budget ${(fraction * 100).toFixed(0)}% (${bytes} B, ${peel.dtype}): PEEL recall@20 ${peel.recall20.toFixed(4)}, ndcg@20 ${peel.ndcg20.toFixed(4)}`);
+    for (const k of ['peelF16', 'peelI8', 'peelI8Unquantised'] as const) {
+      const r = entry[k];
+      if (r) log(`  ${k}: recall@20 ${r.recall20.toFixed(4)}, ndcg@20 ${r.ndcg20.toFixed(4)}${'blocks' in r ? ` (${r.blocks.toFixed(1)} blocks)` : ''}`);
+    }
   }
   const secondsEvaluate = now() - t;
 
@@ -193,6 +205,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     testInteractions: testCount(d),
     full: pick(full),
     fullF16: pick(fullF16),
+    fullI8: pick(fullI8),
     backbone: pick(backboneMetric),
     fullGain: pairedGain(full, backboneMetric),
     budgets,
@@ -244,7 +257,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   if (cfg.ablations && budgets.length) {
     quality.notes.push('ablations running: null entries are not measured yet');
     await persist();
-    await runAblations(d, cfg, main, budgets, peelByUser, data, {
+    await runAblations(d, cfg, main, budgets, { auto: peelByUser, byDtype: peelByDtype }, data, {
       progress,
       log,
       tick,
@@ -268,14 +281,14 @@ async function runAblations(
   cfg: TrainConfig,
   main: PeelParts,
   budgets: BudgetQuality[],
-  peelByUser: ReadonlyMap<BudgetQuality, UserMetric>,
+  peelUsers: { auto: ReadonlyMap<BudgetQuality, UserMetric>; byDtype: ReadonlyMap<BudgetQuality, PeelByDtype> },
   data: EvalData,
   ctx: { progress: TrainOptions['onProgress']; log: (l: string) => void; tick: () => void; notes: string[]; checkpoint: () => Promise<void> },
 ): Promise<void> {
   /** Records an ablation's means and its paired difference from PEEL at one budget. */
   const record = (b: BudgetQuality, key: Exclude<Ablation, 'uniform'>, m: UserMetric) => {
     b[key] = pick(m);
-    b.peelGain[key] = pairedGain(peelByUser.get(b)!, m);
+    b.peelGain[key] = pairedGain(peelUsers.auto.get(b)!, m);
   };
   /** Selects and scores a variant model at every budget, as the device would. */
   const evaluateAtBudgets = async (model: Parameters<typeof selectionManifest>[0], key: 'noGroups' | 'noDiversity') => {
@@ -298,41 +311,52 @@ async function runAblations(
   const noGroups = await buildPeel(d, cfg, { userGroups: 1, backbone: main.backbone, validation: main.validation, stage: 'noGroups:', onProgress: ctx.progress });
   await evaluateAtBudgets(noGroups.model, 'noGroups');
   await ctx.checkpoint();
-  // (b) a plain model retrained at the largest dimension that fits each budget (in the dtype PEEL chose),
-  // smallest first.
+  // (b) a plain model retrained at the largest dimension that fits each budget, in the dtype PEEL chose and in
+  // f16 and i8, smallest first. One model per width: i8's width at a budget is about f16's at twice it, so
+  // budgets a factor 2 apart share their models.
   const cache = new Map<number, Embeddings>([[cfg.fullDim, main.backbone]]);
+  const plainModel = async (dim: number) => {
+    const cached = cache.get(dim);
+    if (cached) return cached;
+    const e = await trainBackbone(d.train, d.nUsers, d.nItems, {
+      ...cfg.backbone,
+      // a fixed-width model: plain training is its best recipe (nothing is ever truncated)
+      nested: [],
+      dim,
+      blockDim: cfg.blockDim,
+      seed: cfg.seed,
+      threads: cfg.threads,
+      onProgress: (s, done, total) => ctx.progress?.(`uniform-${dim}:${s}`, done, total),
+    });
+    cache.set(dim, e);
+    return e;
+  };
   for (const b of [...budgets].sort((x, y) => x.bytes - y.bytes)) {
-    const dim = uniformDim(d.nItems, cfg.fullDim, cfg.blockDim, b.bytes, b.dtype);
-    if (dim === 0) {
-      ctx.notes.push(`uniform at ${b.fraction}: no ${b.dtype} table of even ${cfg.blockDim} dims fits`);
-      ctx.tick();
-      continue;
+    const uniform: Partial<Record<Dtype, { dim: number; metric: UserMetric } | null>> = {};
+    for (const dtype of new Set<Dtype>([b.dtype, ...COMPARED_DTYPES])) {
+      const dim = uniformDim(d.nItems, cfg.fullDim, cfg.blockDim, b.bytes, dtype);
+      if (dim === 0) {
+        ctx.notes.push(`uniform at ${b.fraction}: no ${dtype} table of even ${cfg.blockDim} dims fits`);
+        uniform[dtype] = null;
+        continue;
+      }
+      const metric = await evaluatePlain(await plainModel(dim), data, dtype, { blockDim: cfg.blockDim, threads: cfg.threads });
+      uniform[dtype] = { dim, metric };
+      ctx.log(`budget ${(b.fraction * 100).toFixed(0)}%: uniform d=${dim} (${dtype}) recall@20 ${metric.recall20.toFixed(4)}, ndcg@20 ${metric.ndcg20.toFixed(4)}`);
     }
-    let e = cache.get(dim);
-    if (!e) {
-      e = await trainBackbone(d.train, d.nUsers, d.nItems, {
-        ...cfg.backbone,
-        // a fixed-width model: plain training is its best recipe (nothing is ever truncated)
-        nested: [],
-        dim,
-        blockDim: cfg.blockDim,
-        seed: cfg.seed,
-        threads: cfg.threads,
-        onProgress: (s, done, total) => ctx.progress?.(`uniform-${dim}:${s}`, done, total),
-      });
-      cache.set(dim, e);
+    const own = uniform[b.dtype];
+    if (own) {
+      b.uniform = { ...pick(own.metric), dim: own.dim, dtype: b.dtype };
+      b.peelGain.uniform = pairedGain(peelUsers.auto.get(b)!, own.metric);
     }
-    const u = await evaluatePlain(e, data, b.dtype, cfg.threads);
-    b.uniform = { ...pick(u), dim, dtype: b.dtype };
-    b.peelGain.uniform = pairedGain(peelByUser.get(b)!, u);
+    recordUniforms(b, uniform, peelUsers.byDtype.get(b) ?? {});
     ctx.tick();
-    ctx.log(`budget ${(b.fraction * 100).toFixed(0)}%: uniform d=${dim} (${b.dtype}) recall@20 ${b.uniform.recall20.toFixed(4)}, ndcg@20 ${b.uniform.ndcg20.toFixed(4)}`);
     await ctx.checkpoint();
   }
   // (e) without the diversity term: the whole PEEL pipeline on a backbone pretrained with λ = 0.
   if (!cfg.backbone.diversity) {
     ctx.notes.push('noDiversity equals PEEL: the main backbone was already trained without the diversity term');
-    for (const b of budgets) record(b, 'noDiversity', peelByUser.get(b)!);
+    for (const b of budgets) record(b, 'noDiversity', peelUsers.auto.get(b)!);
   } else {
     const nd = await buildPeel(d, cfg, { diversity: 0, validation: main.validation, stage: 'noDiversity:', onProgress: ctx.progress });
     await evaluateAtBudgets(nd.model, 'noDiversity');

@@ -32,7 +32,7 @@ describe('trainBackbone', () => {
     const losses: number[] = [];
     const e = await trainBackbone(fit, nUsers, nItems, { ...base, onEpoch: (_ep, st) => void losses.push(st.loss) });
     expect(losses).toHaveLength(25);
-    expect(losses[24]).toBeLessThan(losses[0] * 0.8);
+    expect(losses[24]).toBeLessThan(losses[0]! * 0.8);
     const m = await evaluateRanking({ users: e.users, items: e.items, dim: 16, train: fit, test: valid, k: 5 });
     // chance: 5 slots over ~40 unseen items => recall ~0.125; knowing only the cluster (16 unseen items,
     // 2 held out) gives 5/16 ~ 0.31

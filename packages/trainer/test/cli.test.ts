@@ -3,8 +3,39 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { verifyArtifact } from '@peelrec/format';
+import { directorySink, directorySource } from '../src/export/fs-sink.js';
+import { exportModel } from '../src/export/write-artifact.js';
+import type { PeelModel } from '../src/quality/peel-model.js';
 
 const root = join(import.meta.dirname, '..');
+
+/** Two users, four items in two item groups of two, one user group, 16 dims in two blocks. */
+function tinyModel(): PeelModel {
+  const D = 16;
+  const order = Uint32Array.from([0, 1, 2, 3]);
+  return {
+    dim: D,
+    blockDim: 8,
+    nUsers: 2,
+    nItems: 4,
+    users: Float32Array.from({ length: 2 * D }, (_, k) => Math.sin(k)),
+    assignment: new Uint16Array(2),
+    centroids: [new Array(D).fill(0)],
+    itemGroups: {
+      order,
+      position: order.slice(),
+      groups: [
+        { start: 0, count: 2 },
+        { start: 2, count: 2 },
+      ],
+      groupOfPosition: Uint16Array.from([0, 0, 1, 1]),
+      popularity: new Uint32Array(4),
+    },
+    tables: [Float32Array.from({ length: 4 * D }, (_, k) => Math.cos(k))],
+    weights: [Float32Array.from([0.6, 0.4, 0.3, 0.7])],
+  };
+}
 const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 function cli(args: string[], env: Record<string, string> = {}) {
   const r = spawnSync(process.execPath, [join(root, 'bin/peelrec-train.mjs'), ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
@@ -76,8 +107,42 @@ describe('peelrec-train CLI', () => {
   });
 
   it('rejects bad flag values', () => {
-    const r = cli(['train', '--out', '/tmp/x', '--dtypes', 'f8']);
+    let r = cli(['train', '--out', '/tmp/x', '--dtypes', 'f8']);
     expect(r.code).not.toBe(0);
     expect(r.err).toMatch(/unknown dtype f8/);
+    r = cli(['export', '--from', '/tmp/x', '--out', '/tmp/y', '--dtypes', 'f32,i9']);
+    expect(r.code).not.toBe(0);
+    expect(r.err).toMatch(/unknown dtype i9 \(f32, f16, i8\)/);
+  });
+
+  it('takes i8 among the --dtypes of train and export', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'peelrec-cli-'));
+    // train parses the flag and goes on to the data (missing here): the error is about the data, not the dtype
+    let r = cli(['train', '--data', join(dir, 'missing'), '--out', join(dir, 'out'), '--dtypes', 'f32,i8']);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(join(dir, 'missing', 'train.txt'));
+    // export writes the i8 blocks
+    const from = join(dir, 'from');
+    const m = tinyModel();
+    await exportModel(directorySink(from), m, {
+      modelId: 'cli-i8',
+      itemIds: ['a', 'b', 'c', 'd'],
+      userIds: ['0', '1'],
+      dtypes: ['f32'],
+      usersPerShard: 2,
+      provenance: { dataset: 'tiny', trainer: 'test', seed: 1, createdAt: 'x' },
+    });
+    const to = join(dir, 'to');
+    r = cli(['export', '--from', from, '--out', to, '--dtypes', 'f32,i8']);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/× f32\+i8\)/);
+    const v = await verifyArtifact(directorySource(to));
+    expect(v.manifest.blocks.map((b) => b.files.map((f) => [f.dtype, f.byteLength]))).toEqual(
+      v.manifest.blocks.map(() => [
+        ['f32', 8 * 2 * 4],
+        ['i8', 8 * 2 + 4],
+      ]),
+    );
   });
 });

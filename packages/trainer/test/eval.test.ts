@@ -4,7 +4,7 @@ import { evaluateRanking, holdoutSplit } from '../src/eval/index.js';
 
 function csr(rows: number[][]): CSR {
   const indptr = new Uint32Array(rows.length + 1);
-  rows.forEach((r, u) => (indptr[u + 1] = indptr[u] + r.length));
+  rows.forEach((r, u) => (indptr[u + 1] = indptr[u]! + r.length));
   return { indptr, indices: Uint32Array.from(rows.flat()) };
 }
 

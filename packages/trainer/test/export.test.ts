@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readFile, writeFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { IntegrityError, decodeBlock, fileOf, readVerified, refName, selectBlocks, verifyArtifact } from '@peelrec/format';
+import { IntegrityError, decodeBlock, encodeBlock, fileOf, readVerified, refName, selectBlocks, verifyArtifact } from '@peelrec/format';
 import { Random } from '../src/data/random.js';
 import { directorySource } from '../src/export/fs-sink.js';
 import { OUTPUT_MARKER, OutputDirError, exportArtifact, prepareOutputDir } from '../src/index.js';
@@ -11,7 +11,7 @@ import { readArtifact } from '../src/export/read-artifact.js';
 import { directorySink } from '../src/export/fs-sink.js';
 import { csrFromPairs } from '../src/data/csr.js';
 import { groupItems } from '../src/groups/item-groups.js';
-import type { PeelModel } from '../src/quality/peel-model.js';
+import { asStored, selectionManifest, type PeelModel } from '../src/quality/peel-model.js';
 
 function randomModel(seed: number): PeelModel {
   const rng = new Random(seed);
@@ -85,6 +85,52 @@ describe('export round trip', () => {
     const f32 = decodeBlock(await readVerified(directorySource(dir), fileOf(e, 'f32')!), 'f32');
     const f16 = decodeBlock(await readVerified(directorySource(dir), fileOf(e, 'f16')!), 'f16');
     for (let k = 0; k < f32.length; k++) expect(f16[k]).toBeCloseTo(f32[k]!, 2);
+  });
+
+  it('i8: the table evaluation models (asStored) is bit-identical to the exported blocks, decoded', async () => {
+    const m = randomModel(11);
+    // spread the item groups' magnitudes apart, so a scale shared beyond one block would differ
+    m.tables = m.tables.map((t) => t.map((v, k) => v * (1 + m.itemGroups.position[Math.floor(k / m.dim)]!)));
+    const dir = await mkdtemp(join(tmpdir(), 'peelrec-export-'));
+    const manifest = await exportModel(directorySink(dir), m, { ...info(m, 'x'), dtypes: ['f32', 'i8'] });
+    await verifyArtifact(directorySource(dir));
+    const D = m.dim;
+    const bd = m.blockDim;
+    let compared = 0;
+    for (let c = 0; c < m.tables.length; c++) {
+      const stored = asStored(m.tables[c]!, 'i8', m);
+      const wholeTable = decodeBlock(encodeBlock(m.tables[c]!, 'i8'), 'i8');
+      expect(Array.from(stored)).not.toEqual(Array.from(wholeTable));
+      for (const e of manifest.blocks.filter((b) => b.userGroup === c)) {
+        const { start, count } = m.itemGroups.groups[e.itemGroup]!;
+        const decoded = decodeBlock(await readVerified(directorySource(dir), fileOf(e, 'i8')!), 'i8');
+        for (let r = 0; r < bd; r++) {
+          for (let i = 0; i < count; i++) {
+            expect(Object.is(stored[m.itemGroups.order[start + i]! * D + e.block * bd + r], decoded[r * count + i])).toBe(true);
+            compared++;
+          }
+        }
+      }
+    }
+    expect(compared).toBe(m.tables.length * m.nItems * D);
+    // selection on the evaluation's manifest sees the exported byte lengths (the scale included), so it selects the same blocks
+    const selectable = selectionManifest(m, ['f32', 'i8']);
+    expect(selectable.blocks.map((b) => b.files.map((f) => f.byteLength))).toEqual(manifest.blocks.map((b) => b.files.map((f) => f.byteLength)));
+    for (const budget of [200, 700, 1500])
+      expect(selectBlocks(selectable, 1, budget).blocks.map((b) => [b.itemGroup, b.block, b.file.dtype])).toEqual(
+        selectBlocks(manifest, 1, budget).blocks.map((b) => [b.itemGroup, b.block, b.file.dtype]),
+      );
+
+    // An i8-only artifact reads back from its i8 blocks: the modelled table, in artifact order.
+    const only = await mkdtemp(join(tmpdir(), 'peelrec-export-'));
+    await exportModel(directorySink(only), m, { ...info(m, 'x'), dtypes: ['i8'] });
+    const back = await readArtifact(only);
+    expect(back.decodedFrom).toBe('i8');
+    for (let c = 0; c < m.tables.length; c++) {
+      const stored = asStored(m.tables[c]!, 'i8', m);
+      const inArtifactOrder = Float32Array.from({ length: m.nItems * D }, (_, k) => stored[m.itemGroups.order[Math.floor(k / D)]! * D + (k % D)]!);
+      expect(Array.from(back.model.tables[c]!)).toEqual(Array.from(inArtifactOrder));
+    }
   });
 
   it('a corrupted block file fails verification with IntegrityError naming it', async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Gemm, SharedHeap, heapBytes, matmul, scoreMatrix, assembleGemmWasm } from '../src/kernels/index.js';
+import type { KernelExports } from '../src/kernels/worker-runtime.mjs';
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;
@@ -17,7 +18,7 @@ function naive(a: Float32Array, b: Float32Array, m: number, k: number, n: number
   for (let i = 0; i < m; i++)
     for (let j = 0; j < n; j++) {
       let s = 0;
-      for (let p = 0; p < k; p++) s += (transA ? a[p * m + i] : a[i * k + p]) * b[p * n + j];
+      for (let p = 0; p < k; p++) s += (transA ? a[p * m + i]! : a[i * k + p]!) * b[p * n + j]!;
       c[i * n + j] = s;
     }
   return c;
@@ -25,7 +26,7 @@ function naive(a: Float32Array, b: Float32Array, m: number, k: number, n: number
 function expectClose(got: Float32Array, want: Float64Array) {
   expect(got.length).toBe(want.length);
   let worst = 0;
-  for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - want[i]));
+  for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i]! - want[i]!));
   expect(worst).toBeLessThan(1e-4);
 }
 
@@ -70,8 +71,8 @@ describe('WASM SIMD gemm', () => {
     const want = naive(a, b, m, k, n);
     for (let i = 0; i < m; i++) {
       for (let j = 0; j < ldc; j++) {
-        const v = cv[i * ldc + j];
-        if (j >= 8 && j < 16) expect(Math.abs(v - (1 + want[i * n + j - 8]))).toBeLessThan(1e-4);
+        const v = cv[i * ldc + j]!;
+        if (j >= 8 && j < 16) expect(Math.abs(v - (1 + want[i * n + j - 8]!))).toBeLessThan(1e-4);
         else expect(v).toBe(1); // outside the target columns nothing is touched
       }
     }
@@ -91,7 +92,7 @@ describe('WASM SIMD gemm', () => {
     for (let u = 0; u < 3; u++)
       for (let i = 0; i < 5; i++) {
         let dot = 0;
-        for (let p = 0; p < d; p++) dot += users[u * d + p] * items[i * d + p];
+        for (let p = 0; p < d; p++) dot += users[u * d + p]! * items[i * d + p]!;
         expect(s[u * 5 + i]).toBeCloseTo(dot, 5);
       }
   });
@@ -101,7 +102,7 @@ describe('WASM SIMD training helpers', () => {
   async function instance(heap: SharedHeap) {
     const { gemmModule } = await import('../src/kernels/gemm-module.js');
     const inst = await WebAssembly.instantiate(await gemmModule(), { env: { memory: heap.memory } });
-    return inst.exports as Record<string, (...a: number[]) => void>;
+    return inst.exports as unknown as KernelExports;
   }
 
   it('softmax_rows matches a float64 softmax with the positive logit in front', async () => {
@@ -119,13 +120,13 @@ describe('WASM SIMD training helpers', () => {
     const gpos = heap.f32(pG, rows);
     const stat = heap.f32(pS, 2 * rows);
     for (let r = 0; r < rows; r++) {
-      const logits = [pos[r] * invTau, ...Array.from(raw.subarray(r * n, r * n + n), (s) => s * invTau + shift)];
+      const logits = [pos[r]! * invTau, ...Array.from(raw.subarray(r * n, r * n + n), (s) => s * invTau + shift)];
       const mx = Math.max(...logits);
       const z = logits.reduce((s, l) => s + Math.exp(l - mx), 0);
       expect(stat[2 * r]).toBeCloseTo(mx, 5);
-      expect(Math.log(stat[2 * r + 1]) + stat[2 * r]).toBeCloseTo(mx + Math.log(z), 5);
-      expect(gpos[r]).toBeCloseTo(gscale * (Math.exp(logits[0] - mx) / z - 1), 6);
-      for (let j = 0; j < n; j++) expect(L[r * n + j]).toBeCloseTo((gscale * Math.exp(logits[j + 1] - mx)) / z, 6);
+      expect(Math.log(stat[2 * r + 1]!) + stat[2 * r]!).toBeCloseTo(mx + Math.log(z), 5);
+      expect(gpos[r]).toBeCloseTo(gscale * (Math.exp(logits[0]! - mx) / z - 1), 6);
+      for (let j = 0; j < n; j++) expect(L[r * n + j]).toBeCloseTo((gscale * Math.exp(logits[j + 1]! - mx)) / z, 6);
     }
   });
 
@@ -148,10 +149,10 @@ describe('WASM SIMD training helpers', () => {
     [0, 2, 4].forEach((row) => expect(Array.from(W.subarray(row * d, row * d + d))).toEqual(Array.from(w0.subarray(row * d, row * d + d))));
     [3, 1].forEach((row, s) => {
       for (let p = 0; p < d; p++) {
-        const gg = g[s * d + p];
-        const m = b1 * m0[row * d + p] + (1 - b1) * gg;
-        const v = b2 * v0[row * d + p] + (1 - b2) * gg * gg;
-        expect(W[row * d + p]).toBeCloseTo(w0[row * d + p] - (a * m) / (Math.sqrt(v * ib2) + eps), 5);
+        const gg = g[s * d + p]!;
+        const m = b1 * m0[row * d + p]! + (1 - b1) * gg;
+        const v = b2 * v0[row * d + p]! + (1 - b2) * gg * gg;
+        expect(W[row * d + p]).toBeCloseTo(w0[row * d + p]! - (a * m) / (Math.sqrt(v * ib2) + eps), 5);
       }
     });
   });

@@ -75,6 +75,18 @@ describe('train (tiny synthetic)', () => {
     // 50 % in f16 holds the full table: the uniform baseline there is the full-dimension backbone.
     expect(q.budgets[0].dtype).toBe('f16');
     expect(q.budgets[0].uniform.dim).toBe(32);
+    // The uniform model in f16 and in i8 widths (i8 is not exported here, and reported all the same).
+    for (const b of q.budgets) {
+      expect(b.uniformF16).toEqual(b.uniform);
+      expect(b.uniformI8.dtype).toBe('i8');
+      for (const m of ['recall20', 'ndcg20']) {
+        expect(b.encodingGain.uniformI8VsF16[m].mean).toBeCloseTo(b.uniformI8[m] - b.uniformF16[m], 6);
+        expect(b.encodingGain.peelVsUniformF16[m].mean).toBeCloseTo(b.peelF16[m] - b.uniformF16[m], 6);
+        expect(b.encodingGain.peelVsUniformI8[m].mean).toBeCloseTo(b.peelI8[m] - b.uniformI8[m], 6);
+      }
+    }
+    // at 25 %: f16 fits 2 blocks of 8 dims per item, i8 (a byte each, plus a scale per block) 3
+    expect([q.budgets[1].uniformF16.dim, q.budgets[1].uniformI8.dim]).toEqual([16, 24]);
     expect(stages.has('pretrain')).toBe(true);
     expect(stages.has('refine')).toBe(true);
 
@@ -94,6 +106,63 @@ describe('train (tiny synthetic)', () => {
     const m2 = await exportArtifact({ from: out, out: f16, dtypes: ['f16'] });
     expect(m2.blocks[0]!.files.map((f) => f.dtype)).toEqual(['f16']);
     expect((await verifyArtifact(directorySource(f16))).manifest.model.contentHash).toBe(m2.model.contentHash);
+
+    // export: add i8. At 25 % i8 selects more blocks than f16, so a device would now choose i8 there: the f16
+    // metric describes a selection no device makes and is dropped; at 50 % both hold every block and f16 stays.
+    const withI8 = join(dir, 'with-i8');
+    const m3 = await exportArtifact({ from: out, out: withI8, dtypes: ['f32', 'f16', 'i8'] });
+    expect(m3.blocks[0]!.files.map((f) => f.dtype)).toEqual(['f32', 'f16', 'i8']);
+    expect(m3.metrics!.budgets.map((b) => [b.fraction, b.dtype])).toEqual([[0.5, 'f16']]);
+    // by default a re-export keeps every encoding of its source
+    const again = await exportArtifact({ from: withI8, out: join(dir, 'again') });
+    expect(again.blocks[0]!.files.map((f) => f.dtype)).toEqual(['f32', 'f16', 'i8']);
+  }, 120_000);
+
+  it('exports i8 blocks, and reports the f16 and i8 selections, and quantising alone, at each budget', async () => {
+    const dir = await tmp();
+    const out = join(dir, 'artifact');
+    const options = await tiny(out, false);
+    const r = await train({ ...options, config: { ...options.config, dtypes: ['f32', 'f16', 'i8'] } });
+    const v = await verifyArtifact(directorySource(out));
+    expect(v.manifest.model.contentHash).toBe(r.manifest.model.contentHash);
+    expect(v.manifest.blocks[0]!.files.map((f) => f.dtype)).toEqual(['f32', 'f16', 'i8']);
+    // 10 % holds one i8 block per item group (not one f16 block): the budget is served now, in i8
+    expect(v.manifest.metrics!.budgets.map((b) => [b.fraction, b.dtype])).toEqual([
+      [0.5, 'f16'],
+      [0.25, 'i8'],
+      [0.1, 'i8'],
+    ]);
+    const q = JSON.parse(await readFile(r.qualityPath!, 'utf8'));
+    expect(q.fullI8.recall20).toBeGreaterThan(0);
+    expect(q.budgets.map((b: { fraction: number }) => b.fraction)).toEqual([0.5, 0.25, 0.1]);
+    const [half, quarter, tenth] = q.budgets;
+    // PEEL's own selection is the i8 one where it chose i8, the f16 one where it chose f16
+    // 50 % in f16 holds every block: 5 item groups × 4
+    expect(half.peelF16).toEqual({ ...half.peel, dtype: 'f16', blocks: 20 });
+    expect(quarter.peelI8).toEqual({ ...quarter.peel, dtype: 'i8', blocks: quarter.peelI8.blocks });
+    expect(tenth.peelI8).toEqual({ ...tenth.peel, dtype: 'i8', blocks: tenth.peelI8.blocks });
+    expect(quarter.peelI8.blocks).toBeGreaterThan(quarter.peelF16.blocks);
+    expect(tenth.peelF16).toBeNull();
+    expect(q.notes.join('\n')).toMatch(/budget 0\.1: no f16 selection/);
+    for (const b of q.budgets) {
+      expect(b.peelI8Unquantised.recall20).toBeGreaterThan(0);
+      for (const k of ['recall20', 'ndcg20']) {
+        expect(b.encodingGain.quantisation[k].mean).toBeCloseTo(b.peelI8[k] - b.peelI8Unquantised[k], 6);
+        expect(b.encodingGain.quantisation[k].se).toBeGreaterThanOrEqual(0);
+        if (b.peelF16) expect(b.encodingGain.i8VsF16[k].mean).toBeCloseTo(b.peelI8[k] - b.peelF16[k], 6);
+      }
+    }
+    // the quick path trains no uniform model
+    expect(quarter.uniformI8).toBeUndefined();
+
+    // evaluate() selects from the artifact's manifest as a device does: i8 where the pipeline recorded i8
+    const e = await evaluate({ artifact: out, data: options.data });
+    expect(e.budgets.map((b) => [b.fraction, b.dtype])).toEqual([
+      [0.5, 'f16'],
+      [0.25, 'i8'],
+      [0.1, 'i8'],
+    ]);
+    for (const b of e.budgets) expect(b.recall20).toBeCloseTo(v.manifest.metrics!.budgets.find((x) => x.fraction === b.fraction)!.recall20, 10);
   }, 120_000);
 
   it('without a quality path, the report goes into the artifact folder, named in its marker, and a rerun replaces it', async () => {
@@ -217,7 +286,9 @@ describe('train (tiny synthetic)', () => {
     bad({ refine: { negatives: 12 } }, 'refine.negatives', /multiple of 8, got 12/);
     bad({ backbone: { temperature: 0 } }, 'backbone.temperature', /positive number, got 0/);
     bad({ budgets: [0.2, 1.5] }, 'budgets.1', /in \(0, 1\], got 1\.5/);
-    bad({ dtypes: ['f8'] }, 'dtypes.0', /one of "f32", "f16", got "f8"/);
+    bad({ dtypes: ['f8'] }, 'dtypes.0', /one of "f32", "f16", "i8", got "f8"/);
+    bad({ dtypes: ['f32', 'i9'] }, 'dtypes.1', /one of "f32", "f16", "i8", got "i9"/);
+    expect(resolveConfig({ dtypes: ['f32', 'i8'] }).dtypes).toEqual(['f32', 'i8']);
     bad({ refine: { softSelection: 'yes' } }, 'refine.softSelection', /must be a boolean, got "yes"/);
     bad({ fullDim: 32, blockDim: 12 }, 'fullDim', /multiple of 8 and of blockDim \(12\)/);
     bad([], '', /config must be an object/);

@@ -3,9 +3,9 @@ import { selectBlocks } from '@peelrec/format';
 import { csrFromPairs } from '../src/data/csr.js';
 import { Random } from '../src/data/random.js';
 import type { ItemGroups } from '../src/groups/item-groups.js';
-import { budgetBytes, evaluateFull, evaluateSelected, evaluateUnweighted, uniformDim } from '../src/quality/budgets.js';
-import { effectiveTable, selectionManifest, type PeelModel } from '../src/quality/peel-model.js';
-import { keepMask } from '../src/refine/refine-core.mjs';
+import { budgetBytes, evaluateFull, evaluatePlain, evaluateSelected, evaluateUnweighted, uniformDim } from '../src/quality/budgets.js';
+import { asStored, effectiveTable, selectionManifest, singleGroupLayout, type PeelModel } from '../src/quality/peel-model.js';
+import { keepMask } from '../src/refine/block-selection.mjs';
 
 const identityGroups = (nItems: number, sizes: number[]): ItemGroups => {
   const order = Uint32Array.from({ length: nItems }, (_, i) => i);
@@ -125,6 +125,71 @@ describe('PEEL evaluation with selectBlocks (hand-computed)', () => {
   });
 });
 
+/**
+ * One user, three items in one item group, two blocks of 4 dims (first coordinate of each block shown):
+ *   A = (1.45 | 0), B = (0.4 | 1.11), C = (127 | 1.27); the test item is A; weights 0.52, 0.48 (mean scoring).
+ * In f32, A (0.754) beats B (0.741): rank 2. In i8 each block has its own scale, 1 for block 0 and 0.01 for
+ * block 1, so A → (1 | 0) and B → (0 | 1.11): B (0.533) beats A (0.52), rank 3. One scale for the whole
+ * table (1) would round B's 1.11 to 1 and keep A ahead; block 0 alone would too.
+ */
+function quantisationFlip(): PeelModel {
+  const row = (b0: number, b1: number) => [b0, 0, 0, 0, b1, 0, 0, 0];
+  return {
+    dim: 8,
+    blockDim: 4,
+    nUsers: 1,
+    nItems: 3,
+    users: Float32Array.from(row(1, 1)),
+    assignment: new Uint16Array(1),
+    centroids: [row(1, 1)],
+    itemGroups: identityGroups(3, [3]),
+    tables: [Float32Array.from([...row(1.45, 0), ...row(0.4, 1.11), ...row(127, 1.27)])],
+    weights: [Float32Array.from([0.52, 0.48])],
+  };
+}
+const RANK_2 = 1 / Math.log2(3);
+const RANK_3 = 1 / Math.log2(4);
+
+describe('i8 evaluation: one scale per block, as exported', () => {
+  it('the full table in i8 keeps every block (scales included in the bytes) and quantises each block alone', async () => {
+    const m = quantisationFlip();
+    expect((await evaluateFull(m, data, 'f32')).ndcg20).toBeCloseTo(RANK_2, 6);
+    expect((await evaluateFull(m, data, 'i8')).ndcg20).toBeCloseTo(RANK_3, 6);
+  });
+
+  it('selects by i8 block bytes (4-byte scale each), and storedAs f32 scores the same blocks unquantised', async () => {
+    const m = quantisationFlip();
+    const manifest = selectionManifest(m, ['f32', 'i8']);
+    expect(manifest.blocks[0]!.files.map((f) => [f.dtype, f.byteLength])).toEqual([
+      ['f32', 4 * 3 * 4],
+      ['i8', 4 * 3 + 4],
+    ]);
+    // two i8 blocks: 32 bytes, less than one f32 block
+    const i8 = await evaluateSelected(m, manifest, 32, data, { dtype: 'i8' });
+    expect(i8).toMatchObject({ dtype: 'i8', blocks: 2 });
+    expect(i8.ndcg20).toBeCloseTo(RANK_3, 6);
+    expect(selectBlocks(manifest, 0, 31, { dtype: 'i8' }).blocks).toHaveLength(1);
+    const unquantised = await evaluateSelected(m, manifest, 32, data, { dtype: 'i8', storedAs: 'f32' });
+    expect(unquantised).toMatchObject({ dtype: 'i8', blocks: 2 });
+    expect(unquantised.ndcg20).toBeCloseTo(RANK_2, 6);
+  });
+
+  it('a plain (uniform) table in i8 is one item group of all items, one scale per blockDim dims', async () => {
+    // A = (1.45 | 0), B = (0.4 | 1.02), C = (127 | 1.27), equal weights: A leads B in f32 (1.45 > 1.42); i8 per
+    // 4-dim block gives A (1 | 0) and B (0 | 1.02), so B leads
+    const row = (b0: number, b1: number) => [b0, 0, 0, 0, b1, 0, 0, 0];
+    const items = Float32Array.from([...row(1.45, 0), ...row(0.4, 1.02), ...row(127, 1.27)]);
+    const plain = { users: Float32Array.from(row(1, 1)), items, dim: 8 };
+    expect((await evaluatePlain(plain, data, 'f32', { blockDim: 4 })).ndcg20).toBeCloseTo(RANK_2, 6);
+    expect((await evaluatePlain(plain, data, 'i8', { blockDim: 4 })).ndcg20).toBeCloseTo(RANK_3, 6);
+    // the scales: block 0 max 127 → 1, block 1 max 1.27 → 0.01; 8-dim blocks share 1
+    const perBlock = asStored(items, 'i8', singleGroupLayout(3, 8, 4));
+    expect(Array.from(perBlock.subarray(8, 16))).toEqual(Array.from(Float32Array.from(row(0, Math.fround(Math.fround(1.27) / 127) * 102))));
+    const perRow = asStored(items, 'i8', singleGroupLayout(3, 8, 8));
+    expect(Array.from(perRow.subarray(8, 16))).toEqual(row(0, 1));
+  });
+});
+
 describe('budgets', () => {
   it('budgetBytes is a fraction of one group’s full f32 table', () => {
     expect(budgetBytes({ nItems: 1000, dim: 128 }, 0.5)).toBe(256_000);
@@ -137,6 +202,18 @@ describe('budgets', () => {
     expect(uniformDim(1000, 128, 8, 25_600, 'f32')).toBe(0);
     expect(uniformDim(1000, 128, 8, 25_600, 'f16')).toBe(8);
     expect(uniformDim(1000, 128, 8, 10_000_000, 'f32')).toBe(128);
+  });
+
+  it('uniformDim in i8: one byte an element (about 4× the f32 width) plus a 4-byte scale per block', () => {
+    expect(uniformDim(1000, 128, 8, 25_600, 'i8')).toBe(24); // f32 fits none, f16 8
+    expect(uniformDim(1000, 128, 8, 102_400, 'i8')).toBe(96); // f32 24, f16 48
+    // four 8-dim blocks of 1000 items are 32,000 bytes of elements and 16 of scales
+    expect(uniformDim(1000, 128, 8, 32_000, 'i8')).toBe(24);
+    expect(uniformDim(1000, 128, 8, 32_016, 'i8')).toBe(32);
+    // a step of 8 dims is two 4-dim blocks: two scales
+    expect(uniformDim(1000, 128, 4, 8_008, 'i8')).toBe(8);
+    expect(uniformDim(1000, 128, 4, 8_007, 'i8')).toBe(0);
+    expect(uniformDim(1000, 128, 8, 256_000, 'i8')).toBe(128);
   });
 });
 

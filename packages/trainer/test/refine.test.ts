@@ -6,7 +6,9 @@ import { generateSynthetic } from '../src/synthetic/generate.js';
 import { trainBackbone } from '../src/backbone/index.js';
 import { carveValidation, refineUserGroups, REFINE_DEFAULTS, type RefineInput } from '../src/refine/index.js';
 import { mulberry32 } from '../src/data/mulberry32.mjs';
-import { chooseScoring, chooseWeights, Controller, effectiveBackward, effectiveFactors, keepMask, softKeep } from '../src/refine/refine-core.mjs';
+import { effectiveBackward, effectiveFactors, keepMask, softKeep } from '../src/refine/block-selection.mjs';
+import { Controller } from '../src/refine/controller.mjs';
+import { chooseScoring, chooseWeights } from '../src/refine/validation.mjs';
 
 const d = generateSynthetic({ users: 200, items: 240, seed: 9, meanInteractions: 20 });
 const D = 16;
@@ -165,7 +167,7 @@ describe('Controller', () => {
   const make = () => {
     const c = new Controller(4, mulberry32(3));
     // away from the near-uniform start, so every path of the gradient matters
-    for (let k = 0; k < c.params.length; k++) c.params[k] *= 30;
+    for (let k = 0; k < c.params.length; k++) c.params[k]! *= 30;
     return c;
   };
   const x = Float64Array.from({ length: G * B * 3 }, (_, i) => Math.sin(i));
@@ -215,7 +217,7 @@ describe('relaxed selection (softKeep)', () => {
     for (let g = 0; g < G; g++) {
       let sum = 0;
       for (let b = 0; b < B; b++) sum += w[g * B + b] = Math.exp(-rates[g]! * b);
-      for (let b = 0; b < B; b++) w[g * B + b] /= sum;
+      for (let b = 0; b < B; b++) w[g * B + b]! /= sum;
     }
     return w;
   };

@@ -10,16 +10,16 @@ export function blockCrossCorrelation(table: Float32Array, dim: number, blockDim
   const x = new Float64Array(dim);
   for (let r = 0; r < n; r++) {
     let s = 0;
-    for (let p = 0; p < dim; p++) s += table[r * dim + p] ** 2;
+    for (let p = 0; p < dim; p++) s += table[r * dim + p]! ** 2;
     const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
-    for (let p = 0; p < dim; p++) x[p] = table[r * dim + p] * inv;
+    for (let p = 0; p < dim; p++) x[p] = table[r * dim + p]! * inv;
     for (let i = 0; i < dim; i++) {
-      const xi = x[i];
+      const xi = x[i]!;
       if (xi === 0) continue;
-      for (let j = 0; j < dim; j++) c[i * dim + j] += xi * x[j];
+      for (let j = 0; j < dim; j++) c[i * dim + j]! += xi * x[j]!;
     }
   }
   let total = 0;
-  for (let i = 0; i < dim; i++) for (let j = 0; j < dim; j++) if (Math.floor(i / blockDim) !== Math.floor(j / blockDim)) total += (c[i * dim + j] / n) ** 2;
+  for (let i = 0; i < dim; i++) for (let j = 0; j < dim; j++) if (Math.floor(i / blockDim) !== Math.floor(j / blockDim)) total += (c[i * dim + j]! / n) ** 2;
   return total;
 }

@@ -1,4 +1,3 @@
-// @ts-check
 // Worker for trainBackbone: one epoch of MF with sampled softmax over shared tables, in lockstep with the
 // other workers. Each batch runs in two phases separated by barriers:
 //   1. every thread normalises the batch's K shared negatives, then runs forward + backward for a fixed
@@ -7,6 +6,7 @@
 //   2. Adam on touched rows, each thread owning the rows with id mod T == its index; gradients are summed
 //      in batch order and the negatives' partial sums in thread order.
 // No phase depends on timing, so (seed, threads) fixes the result bit for bit.
+import { heapViews } from '../kernels/heap-views.mjs';
 import { share, startWorker } from '../kernels/worker-runtime.mjs';
 
 /** Rows of each thread's batch share that estimate the block cross-correlation of the diversity term. */
@@ -37,26 +37,42 @@ startWorker({
     const T = ctx.threads;
     const tid = ctx.threadId;
     const { dim: d, nNeg, batch: B, nnz, nUsers, nItems, tau, shift, lr, beta1, beta2, eps, lambda, blockDim } = t;
-    const eU = new Uint32Array(buf, t.edgeUser, nnz);
-    const eI = new Uint32Array(buf, t.edgeItem, nnz);
-    const perm = new Uint32Array(buf, t.perm, nnz);
-    const negAll = new Uint32Array(buf, t.negs, t.nBatches * nNeg);
-    const gradU = new Float32Array(buf, t.gradU, B * d);
-    const gradP = new Float32Array(buf, t.gradP, B * d);
+    // Nested (prefix) levels: the loss is the mean over the scores of the first `levels[m]` dimensions, each
+    // a cumulative sum of per-segment products, so the GEMM work equals one full-width pass.
+    /** @type {number[]} */
+    const levels = t.levels;
+    /** @type {number[]} */
+    const levelTau = t.levelTau;
+    const M = levels.length;
+    const LB = B * nNeg; // floats per level in my.L
+    const { edgeUser: eU, edgeItem: eI, perm, negs: negAll } = heapViews(Uint32Array, buf, t, { edgeUser: nnz, edgeItem: nnz, perm: nnz, negs: t.nBatches * nNeg });
+    const { gradU, gradP, U: Utab, I: Itab } = heapViews(Float32Array, buf, t, { gradU: B * d, gradP: B * d, U: nUsers * d, I: nItems * d });
     const dNegP = t.dNegPartial.map((/** @type {number} */ p) => new Float32Array(buf, p, nNeg * d));
     const my = t.threadScratch[tid];
-    const negHat = new Float32Array(buf, my.negHat, nNeg * d);
-    const negT = new Float32Array(buf, my.negT, d * nNeg);
-    const negNorm = new Float32Array(buf, my.negNorm, nNeg);
-    const gradN = new Float32Array(buf, my.gradN, nNeg * d);
-    const Cm = new Float32Array(buf, my.C, d * d);
-    const idxU = new Uint32Array(buf, my.idxU, B);
-    const idxP = new Uint32Array(buf, my.idxP, B);
-    const posS = new Float32Array(buf, my.pos, B);
-    const stat = new Float32Array(buf, my.stat, 2 * B);
+    const { idxU, idxP } = heapViews(Uint32Array, buf, my, { idxU: B, idxP: B });
+    // This thread's scratch (see threadScratch in backbone/train.ts), by name and element count.
+    const scratchViews = heapViews(Float32Array, buf, my, {
+      negHat: nNeg * d,
+      negT: d * nNeg,
+      negNorm: nNeg,
+      gradN: nNeg * d,
+      C: d * d,
+      pos: B,
+      stat: 2 * B,
+      acc: (B + nNeg) * d,
+      Uh: B * d,
+      Ph: B * d,
+      dUh: B * d,
+      dPh: B * d,
+      L: M * LB,
+      posN: M * B,
+      gposN: M * B,
+      statN: 2 * M * B,
+      segNorms: (2 * B + nNeg) * M,
+    });
+    const { negHat, negT, negNorm, gradN, C: Cm, pos: posS, stat, acc, Uh, Ph, dUh, dPh, L: Lall, posN, gposN, statN, segNorms } = scratchViews;
     const slotU = local('slotU', () => new Int32Array(nUsers).fill(-1));
     const slotI = local('slotI', () => new Int32Array(nItems).fill(-1));
-    const acc = new Float32Array(buf, my.acc, (B + nNeg) * d);
     const touched = new Int32Array(buf, my.touched, B + nNeg);
     const K = ctx.kernel;
 
@@ -99,30 +115,11 @@ startWorker({
       ctx.gemm(pX, d, 1, my.C, d, pdX, d, n, d, d, 1);
     };
 
-    // Nested (prefix) levels: the loss is the mean over the scores of the first `levels[m]` dimensions, each
-    // a cumulative sum of per-segment products, so the GEMM work equals one full-width pass.
-    /** @type {number[]} */
-    const levels = t.levels;
-    /** @type {number[]} */
-    const levelTau = t.levelTau;
-    const M = levels.length;
-    const LB = B * nNeg; // floats per level in my.L
-    const Uh = new Float32Array(buf, my.Uh, B * d);
-    const Ph = new Float32Array(buf, my.Ph, B * d);
-    const dUh = new Float32Array(buf, my.dUh, B * d);
-    const dPh = new Float32Array(buf, my.dPh, B * d);
-    const Lall = new Float32Array(buf, my.L, M * LB);
-    const posN = new Float32Array(buf, my.posN, M * B);
-    const gposN = new Float32Array(buf, my.gposN, M * B);
-    const statN = new Float32Array(buf, my.statN, 2 * M * B);
     // Nested mode normalises each segment (level increment) of a row to norm √(len/d) instead of the whole
     // row to 1: every prefix then has a fixed norm, so no level can win by moving energy into the first
     // blocks (with whole-row normalisation the short levels starve the last segment to ~0).
     const segStart = levels.map((_, m) => (m === 0 ? 0 : levels[m - 1]));
     const segScale = levels.map((p1, m) => Math.sqrt((p1 - segStart[m]) / d));
-    const Utab = new Float32Array(buf, t.U, nUsers * d);
-    const Itab = new Float32Array(buf, t.I, nItems * d);
-    const segNorms = new Float32Array(buf, my.segNorms, (2 * B + nNeg) * M);
     const NU = 0;
     const NP = B * M;
     const NN = 2 * B * M;

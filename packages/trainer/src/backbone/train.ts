@@ -96,9 +96,9 @@ function normalizedRows(src: Float32Array, dim: number, cuts: readonly number[])
     let start = 0;
     for (const end of cuts) {
       let s = 0;
-      for (let p = start; p < end; p++) s += src[o + p] * src[o + p];
+      for (let p = start; p < end; p++) s += src[o + p]! * src[o + p]!;
       const inv = s > 0 ? Math.sqrt((end - start) / dim / s) : 0;
-      for (let p = start; p < end; p++) out[o + p] = src[o + p] * inv;
+      for (let p = start; p < end; p++) out[o + p] = src[o + p]! * inv;
       start = end;
     }
   }
@@ -128,9 +128,9 @@ export async function trainBackbone(train: CSR, nUsers: number, nItems: number, 
     if (!(t > 0 && Number.isFinite(t))) throw new RangeError(`trainBackbone: ${name} must be a positive number, got ${t}`);
   }
   if (train.indptr.length !== nUsers + 1) throw new RangeError(`trainBackbone: train has ${train.indptr.length - 1} rows, expected ${nUsers}`);
-  const nnz = train.indptr[nUsers];
+  const nnz = train.indptr[nUsers]!;
   if (nnz === 0) throw new RangeError('trainBackbone: no training interactions');
-  for (let q = 0; q < nnz; q++) if (train.indices[q] >= nItems) throw new RangeError(`trainBackbone: train refers to item ${train.indices[q]} but there are ${nItems} items`);
+  for (let q = 0; q < nnz; q++) if (train.indices[q]! >= nItems) throw new RangeError(`trainBackbone: train refers to item ${train.indices[q]} but there are ${nItems} items`);
 
   let prev = 0;
   for (const w of o.nested) {
@@ -163,7 +163,7 @@ export async function trainBackbone(train: CSR, nUsers: number, nItems: number, 
   for (let x = 0; x < I.length; x++) I[x] = initRng.normal() * o.initStd;
   const edgeUser = heap.alloc(nnz);
   const eu = heap.u32(edgeUser, nnz);
-  for (let u = 0; u < nUsers; u++) eu.fill(u, train.indptr[u], train.indptr[u + 1]);
+  for (let u = 0; u < nUsers; u++) eu.fill(u, train.indptr[u]!, train.indptr[u + 1]!);
   const edgeItem = heap.putU32(train.indices.subarray(0, nnz));
   const pPerm = heap.alloc(nnz);
   const perm = heap.u32(pPerm, nnz);

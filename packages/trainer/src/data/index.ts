@@ -7,3 +7,8 @@ export { describeReport, type LoadReport } from './report.js';
 export { csrFromPairs, columnCounts, rowOf, rowCount } from './csr.js';
 export { keepTrainedItems, type TrainedCatalog } from './catalog.js';
 export { Random } from './random.js';
+export { type PairList, pairsOfCsr, readLightGCNPairs, writeLightGCN, lightGCNText } from './pairs.js';
+export { BET_SPLIT, splitCounts, splitPerUser, type PerUserSplit, type PerUserSplitResult, type SplitCounts } from './resplit.js';
+export { denseCore, type CoreResult } from './dense-core.js';
+export { DERIVE_VERSION, deriveDataset, describeRecipe, type DerivationRecipe, type DerivedStats, type Stamp } from './derive.js';
+export { DerivationError } from './derivation-error.js';

@@ -1,4 +1,3 @@
-// @ts-check
 // The one pseudo-random generator of the trainer (mulberry32). Plain JavaScript so that the worker threads,
 // which load .mjs without a TypeScript loader, draw from the same code as the main thread (data/random.ts).
 

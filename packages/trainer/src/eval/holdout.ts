@@ -20,8 +20,8 @@ export function holdoutSplit(train: CSR, fraction: number, seed: number): { fit:
     const take = n >= 2 ? Math.max(1, Math.floor(fraction * n)) : 0;
     const pick = new Uint8Array(n);
     const order = rng.shuffle(Array.from({ length: n }, (_, x) => x));
-    for (let x = 0; x < take; x++) pick[order[x]] = 1;
-    for (let x = 0; x < n; x++) (pick[x] ? valIx : fitIx).push(row[x]);
+    for (let x = 0; x < take; x++) pick[order[x]!] = 1;
+    for (let x = 0; x < n; x++) (pick[x] ? valIx : fitIx).push(row[x]!);
     fitIp[u + 1] = fitIx.length;
     valIp[u + 1] = valIx.length;
   }

@@ -1,4 +1,3 @@
-// @ts-check
 // Worker for evaluateRanking: scores a fixed share of the evaluated users against all items with the SIMD
 // GEMM, masks training items, keeps the top K and writes each user's Recall@K and NDCG@K.
 import { share, startWorker } from '../kernels/worker-runtime.mjs';

@@ -36,9 +36,9 @@ export interface RankingInput {
 
 function checkCsr(name: string, csr: CSR, rows: number, cols: number): void {
   if (csr.indptr.length !== rows + 1) throw new RangeError(`evaluateRanking: ${name}.indptr has ${csr.indptr.length} entries, expected ${rows + 1}`);
-  const nnz = csr.indptr[rows];
+  const nnz = csr.indptr[rows]!;
   if (csr.indices.length < nnz) throw new RangeError(`evaluateRanking: ${name}.indices has ${csr.indices.length} entries, indptr says ${nnz}`);
-  for (let q = 0; q < nnz; q++) if (csr.indices[q] >= cols) throw new RangeError(`evaluateRanking: ${name} refers to item ${csr.indices[q]} but there are ${cols} items`);
+  for (let q = 0; q < nnz; q++) if (csr.indices[q]! >= cols) throw new RangeError(`evaluateRanking: ${name} refers to item ${csr.indices[q]} but there are ${cols} items`);
 }
 
 /**
@@ -69,22 +69,22 @@ export async function evaluateRanking(input: RankingInput): Promise<RankingMetri
     if (u >= nUsers) throw new RangeError(`evaluateRanking: userSubset contains ${u}, but there are ${nUsers} users`);
     if (seen[u]) throw new RangeError(`evaluateRanking: userSubset contains user ${u} twice`);
     seen[u] = 1;
-    if (test.indptr[u + 1] > test.indptr[u] || unranked[u] > 0) evalList.push(u);
+    if (test.indptr[u + 1]! > test.indptr[u]! || unranked[u]! > 0) evalList.push(u);
   }
   if (evalList.length === 0) return { recall20: 0, ndcg20: 0, users: 0, perUser: { users: new Uint32Array(0), recall20: new Float32Array(0), ndcg20: new Float32Array(0) } };
 
   const threads = Math.max(1, Math.min(input.threads ?? defaultThreads(), evalList.length));
   const nPad = Math.ceil(nItems / 8) * 8;
   const batch = 64;
-  const trainNnz = train.indptr[nUsers];
-  const testNnz = test.indptr[nUsers];
+  const trainNnz = train.indptr[nUsers]!;
+  const testNnz = test.indptr[nUsers]!;
   const counts = [nUsers * dim, dim * nPad, nUsers + 1, trainNnz, nUsers + 1, testNnz, nUsers, evalList.length, 2 * evalList.length];
   for (let t = 0; t < threads; t++) counts.push(batch * dim, batch * nPad);
   const heap = new SharedHeap(heapBytes(counts));
   const pUsers = heap.putF32(users);
   const pItemsT = heap.alloc(dim * nPad);
   const itemsT = heap.f32(pItemsT, dim * nPad);
-  for (let i = 0; i < nItems; i++) for (let p = 0; p < dim; p++) itemsT[p * nPad + i] = items[i * dim + p];
+  for (let i = 0; i < nItems; i++) for (let p = 0; p < dim; p++) itemsT[p * nPad + i] = items[i * dim + p]!;
   const task = {
     type: 'rank',
     users: pUsers,
@@ -120,8 +120,8 @@ export async function evaluateRanking(input: RankingInput): Promise<RankingMetri
   let recall = 0;
   let ndcg = 0;
   for (let e = 0; e < evalList.length; e++) {
-    recall += perUser.recall20[e] = out[2 * e];
-    ndcg += perUser.ndcg20[e] = out[2 * e + 1];
+    recall += perUser.recall20[e] = out[2 * e]!;
+    ndcg += perUser.ndcg20[e] = out[2 * e + 1]!;
   }
   return { recall20: recall / evalList.length, ndcg20: ndcg / evalList.length, users: evalList.length, perUser };
 }

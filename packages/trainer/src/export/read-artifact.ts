@@ -1,4 +1,4 @@
-import { decodeBlock, decodeUserShard, fileOf, readVerified, verifyArtifact, type ArtifactSource, type Dtype, type Manifest } from '@peelrec/format';
+import { ManifestError, decodeBlock, decodeUserShard, exportedDtypes, fileOf, readVerified, verifyArtifact, type ArtifactSource, type Dtype, type Manifest } from '@peelrec/format';
 import type { Dataset, ItemMeta } from '../data/types.js';
 import { DataError } from '../data/errors.js';
 import type { ItemGroups } from '../groups/item-groups.js';
@@ -12,7 +12,7 @@ export interface LoadedArtifact {
   itemIds: string[];
   itemMeta?: ItemMeta[];
   userIds: string[];
-  /** The dtype the tables were decoded from (f32 when exported: lossless). */
+  /** The dtype the tables were decoded from: the most precise one exported (f32, lossless; then f16; then i8). */
   decodedFrom: Dtype;
 }
 
@@ -37,7 +37,8 @@ export async function readArtifact(dir: string): Promise<LoadedArtifact> {
   }
   const C = m.userGroups.count;
   const G = m.itemGroups.length;
-  const decodedFrom: Dtype = m.blocks.every((e) => fileOf(e, 'f32')) ? 'f32' : 'f16';
+  const decodedFrom = exportedDtypes(m)[0];
+  if (!decodedFrom) throw new ManifestError(`${dir}: no block encoding is exported for every block`);
   const tables = Array.from({ length: C }, () => new Float32Array(nItems * D));
   const weights = Array.from({ length: C }, () => new Float32Array(G * B));
   // Blocks are byte ranges of one pack per (user group, dtype): keep the last file read instead of re-reading it per block.

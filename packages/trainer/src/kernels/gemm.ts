@@ -79,6 +79,6 @@ export function scoreMatrix(users: Float32Array, items: Float32Array, dim: numbe
   const nI = items.length / dim;
   if (!Number.isInteger(nU) || !Number.isInteger(nI)) throw new RangeError(`scoreMatrix: table sizes are not multiples of dim ${dim}`);
   const itemsT = new Float32Array(dim * nI);
-  for (let i = 0; i < nI; i++) for (let p = 0; p < dim; p++) itemsT[p * nI + i] = items[i * dim + p];
+  for (let i = 0; i < nI; i++) for (let p = 0; p < dim; p++) itemsT[p * nI + i] = items[i * dim + p]!;
   return matmul(users, itemsT, nU, dim, nI);
 }

@@ -82,7 +82,7 @@ export class WorkerPool {
   }
 }
 
-/** Default thread count: 2, or fewer where the machine has fewer cores. */
+/** Default thread count: 2 on every machine, whatever its core count (`--threads` and `threads` override it). */
 export function defaultThreads(): number {
   return 2;
 }

@@ -1,4 +1,3 @@
-// @ts-check
 // Shared plumbing for the trainer's worker threads. Plain JavaScript on purpose: worker_threads cannot load
 // TypeScript without a loader, and the package runs both under vitest and tsx.
 import { parentPort, workerData } from 'node:worker_threads';

@@ -1,7 +1,7 @@
-import { BYTES_PER_ELEMENT, selectBlocks, type Dtype, type Manifest } from '@peelrec/format';
+import { blockByteLength, selectBlocks, type Dtype, type Manifest } from '@peelrec/format';
 import type { CSR } from '../data/types.js';
 import { evaluateRanking, type RankingMetrics } from '../eval/index.js';
-import { asStored, blocksPerItem, effectiveTable, selectionManifest, type PeelModel, type ScoredBlock } from './peel-model.js';
+import { asStored, blocksPerItem, effectiveTable, selectionManifest, singleGroupLayout, type PeelModel, type ScoredBlock } from './peel-model.js';
 
 export interface Metric {
   recall20: number;
@@ -110,33 +110,42 @@ export async function evaluateGroups(m: PeelModel, data: EvalData, view: (userGr
 /** Every block, learned weights: what a device with room for the whole table gets. */
 export function evaluateFull(m: PeelModel, data: EvalData, dtype: Dtype = 'f32', threads?: number): Promise<UserMetric> {
   const manifest = selectionManifest(m, [dtype]);
-  const everything = m.nItems * m.dim * BYTES_PER_ELEMENT[dtype];
+  // every block of one user group, i8 scales included
+  const everything = m.itemGroups.groups.reduce((n, g) => n + blocksPerItem(m) * blockByteLength(m.blockDim, g.count, dtype), 0);
   return evaluateGroups(m, data, (c) => ({ blocks: selectBlocks(manifest, c, everything, { dtype }).blocks, dtype }), threads);
 }
 
 /**
  * PEEL at a budget: `selectBlocks` (the browser's code) on `manifest` per user group, scored with the
- * learned weights. Returns the dtype selection chose (the same for every group: their sizes are equal).
+ * learned weights. Returns the dtype selection chose (the same for every group: their sizes are equal) and
+ * the blocks it kept, mean over the user groups that have users.
+ *
+ * `storedAs` scores the selected blocks decoded from another encoding than the one selection chose: `f32`
+ * gives the same blocks unquantised, so what quantising costs is apart from what the extra blocks gain.
  */
 export async function evaluateSelected(
   m: PeelModel,
   manifest: Manifest,
   budget: number,
   data: EvalData,
-  opts: { dtype?: Dtype | 'auto'; threads?: number } = {},
-): Promise<UserMetric & { dtype: Dtype }> {
+  opts: { dtype?: Dtype | 'auto'; storedAs?: Dtype; threads?: number } = {},
+): Promise<UserMetric & { dtype: Dtype; blocks: number }> {
   let dtype: Dtype | undefined;
+  let blocks = 0;
+  let groups = 0;
   const metric = await evaluateGroups(
     m,
     data,
     (c) => {
       const s = selectBlocks(manifest, c, budget, { dtype: opts.dtype ?? 'auto' });
       dtype = s.dtype;
-      return { blocks: s.blocks, dtype: s.dtype };
+      blocks += s.blocks.length;
+      groups++;
+      return { blocks: s.blocks, dtype: opts.storedAs ?? s.dtype };
     },
     opts.threads,
   );
-  return { ...metric, dtype: dtype! };
+  return { ...metric, dtype: dtype!, blocks: blocks / groups };
 }
 
 /**
@@ -169,17 +178,24 @@ export async function evaluateUnweighted(m: PeelModel, budget: number, data: Eva
 
 /**
  * Largest dimension whose `dtype` item table fits `budget`: a multiple of blockDim (and of 8, which the
- * trainer's kernel needs), at most fullDim; 0 if none fits.
+ * trainer's kernel needs), at most fullDim; 0 if none fits. The table is counted as an exported single-group
+ * artifact would hold it, blocks of blockDim dims over all items: in i8, one byte an element (about 4× the
+ * f32 width) plus each block's 4-byte scale.
  */
 export function uniformDim(nItems: number, fullDim: number, blockDim: number, budget: number, dtype: Dtype): number {
   let step = blockDim;
   while (step % 8 !== 0) step += blockDim;
-  const dims = Math.floor(budget / (nItems * BYTES_PER_ELEMENT[dtype]) / step) * step;
-  return Math.min(fullDim, dims);
+  const stepBytes = (step / blockDim) * blockByteLength(blockDim, nItems, dtype);
+  return Math.min(fullDim, Math.floor(budget / stepBytes) * step);
 }
 
-/** Plain embeddings (one table for everyone), items stored in `dtype`. */
-export async function evaluatePlain(e: { users: Float32Array; items: Float32Array; dim: number }, data: EvalData, dtype: Dtype, threads?: number): Promise<UserMetric> {
-  const r = await evaluateRanking({ users: e.users, items: asStored(e.items, dtype), dim: e.dim, train: data.train, test: data.test, unranked: data.testUnranked, threads });
+/**
+ * Plain embeddings (one table for everyone), items stored in `dtype`. In i8 the table is quantised as one item
+ * group of all items with one scale per block of `blockDim` dims, the granularity of an exported single-group
+ * artifact (and the one `uniformDim` counts); f32 and f16 round elementwise, so `blockDim` does not matter there.
+ */
+export async function evaluatePlain(e: { users: Float32Array; items: Float32Array; dim: number }, data: EvalData, dtype: Dtype, opts: { blockDim: number; threads?: number }): Promise<UserMetric> {
+  const items = asStored(e.items, dtype, singleGroupLayout(e.items.length / e.dim, e.dim, opts.blockDim));
+  const r = await evaluateRanking({ users: e.users, items, dim: e.dim, train: data.train, test: data.test, unranked: data.testUnranked, threads: opts.threads });
   return { recall20: r.recall20, ndcg20: r.ndcg20, perUser: scatter(e.users.length / e.dim, [r.perUser]) };
 }

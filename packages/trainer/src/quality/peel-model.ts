@@ -1,4 +1,4 @@
-import { FORMAT_MAGIC, FORMAT_VERSION, decodeBlock, encodeBlock, type Dtype, type Manifest, type Scoring, type SelectedBlock } from '@peelrec/format';
+import { FORMAT_MAGIC, FORMAT_VERSION, blockByteLength, blockFromRows, decodeBlock, encodeBlock, type Dtype, type Manifest, type Scoring, type SelectedBlock } from '@peelrec/format';
 import type { ItemGroups } from '../groups/item-groups.js';
 
 /** A trained PEEL model in memory: what the artifact stores, in the dataset's item-index order. */
@@ -25,9 +25,44 @@ export function blocksPerItem(m: { dim: number; blockDim: number }): number {
   return m.dim / m.blockDim;
 }
 
-/** The table as the device sees it after the `dtype` round trip (f16 rounding is exactly the runtime's). */
-export function asStored(table: Float32Array, dtype: Dtype): Float32Array {
-  return dtype === 'f32' ? table : decodeBlock(encodeBlock(table, dtype), dtype);
+/** Where a row-major table's blocks lie: which items form each item group, and how many dims a block holds. */
+export interface BlockLayout {
+  dim: number;
+  blockDim: number;
+  itemGroups: Pick<ItemGroups, 'order' | 'groups'>;
+}
+
+/** One item group of every item, in index order: the blocks of a plain (uniform) table exported as a single group. */
+export function singleGroupLayout(nItems: number, dim: number, blockDim: number): BlockLayout {
+  return { dim, blockDim, itemGroups: { order: Uint32Array.from({ length: nItems }, (_, i) => i), groups: [{ start: 0, count: nItems }] } };
+}
+
+/**
+ * A row-major [nItems][dim] table as the device decodes it from `dtype` blocks. f32 and f16 round each element
+ * alone, so the whole table goes through the codec at once. i8 shares one scale per block (an item group × blockDim
+ * dims), so each block is built as the writer builds it (`blockFromRows` over the group's items in artifact order),
+ * encoded, decoded and put back: bit-identical to decoding the exported block.
+ */
+export function asStored(table: Float32Array, dtype: Dtype, layout: BlockLayout): Float32Array {
+  if (dtype === 'f32') return table;
+  if (dtype !== 'i8') return decodeBlock(encodeBlock(table, dtype), dtype);
+  const { dim: D, blockDim: bd } = layout;
+  const { order, groups } = layout.itemGroups;
+  if (D % bd !== 0) throw new RangeError(`asStored: ${D} dims are not whole blocks of ${bd}`);
+  if (table.length !== order.length * D) throw new RangeError(`asStored: a table of ${table.length} values for ${order.length} items × ${D} dims`);
+  const out = new Float32Array(table.length);
+  for (const { start, count } of groups) {
+    const rows = new Float32Array(count * D);
+    for (let i = 0; i < count; i++) rows.set(table.subarray(order[start + i]! * D, order[start + i]! * D + D), i * D);
+    for (let b = 0; b < D / bd; b++) {
+      const decoded = decodeBlock(encodeBlock(blockFromRows(rows, D, bd, b, 0, count), 'i8'), 'i8');
+      for (let i = 0; i < count; i++) {
+        const row = order[start + i]! * D + b * bd;
+        for (let r = 0; r < bd; r++) out[row + r] = decoded[r * count + i]!;
+      }
+    }
+  }
+  return out;
 }
 
 /** A selected block and the factor its score is multiplied by, as @peelrec/format's `selectBlocks` gives it. */
@@ -43,7 +78,7 @@ export function effectiveTable(m: PeelModel, userGroup: number, blocks: readonly
   const D = m.dim;
   const bd = m.blockDim;
   const B = blocksPerItem(m);
-  const src = stored ?? asStored(m.tables[userGroup]!, dtype);
+  const src = stored ?? asStored(m.tables[userGroup]!, dtype, m);
   const out = new Float32Array(m.nItems * D);
   const { order, groups } = m.itemGroups;
   for (const { itemGroup, block: b, scoreWeight: w } of blocks) {
@@ -65,7 +100,6 @@ export function effectiveTable(m: PeelModel, userGroup: number, blocks: readonly
 export function selectionManifest(m: PeelModel, dtypes: readonly Dtype[], weights: Float32Array[] = m.weights): Manifest {
   const B = blocksPerItem(m);
   const zero = '0'.repeat(64);
-  const bytesPer: Record<Dtype, number> = { f32: 4, f16: 2 };
   const blocks: Manifest['blocks'] = [];
   weights.forEach((w, c) => {
     m.itemGroups.groups.forEach((g, gi) => {
@@ -75,7 +109,7 @@ export function selectionManifest(m: PeelModel, dtypes: readonly Dtype[], weight
           itemGroup: gi,
           block: b,
           weight: w[gi * B + b]!,
-          files: dtypes.map((dtype) => ({ url: `selection/${c}/${gi}/${b}.${dtype}`, byteLength: m.blockDim * g.count * bytesPer[dtype], sha256: zero, dtype })),
+          files: dtypes.map((dtype) => ({ url: `selection/${c}/${gi}/${b}.${dtype}`, byteLength: blockByteLength(m.blockDim, g.count, dtype), sha256: zero, dtype })),
         });
       }
     });

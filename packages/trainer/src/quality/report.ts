@@ -2,7 +2,7 @@
 import type { Dtype, Scoring } from '@peelrec/format';
 import type { TrainConfig } from '../config.js';
 import type { LoadReport } from '../data/report.js';
-import type { RefineResult } from '../refine/refine-core.mjs';
+import type { RefineResult } from '../refine/refine-group.mjs';
 import type { Metric } from './budgets.js';
 import type { PairedGain } from './paired.js';
 
@@ -13,7 +13,22 @@ export interface BudgetQuality {
   peel: Metric;
   /** PEEL restricted to f32 blocks, where the budget allows f32 (to show what f16 costs). */
   peelF32?: (Metric & { dtype: Dtype }) | null;
-  uniform: (Metric & { dim: number; dtype: Dtype }) | null;
+  /**
+   * PEEL with every block in f16, and in i8 (`selectBlocks` with that `dtype`), whether or not the artifact
+   * exports it: the two narrow encodings side by side at the same bytes. Null where the budget cannot hold one
+   * block per item group in it.
+   */
+  peelF16?: EncodedPeel | null;
+  peelI8?: EncodedPeel | null;
+  /** The i8 selection's blocks in f32, unquantised: against `peelI8`, what quantising alone costs. */
+  peelI8Unquantised?: Metric | null;
+  /** The uniform model retrained at the budget in the dtype PEEL chose (`dtype`). */
+  uniform: UniformQuality | null;
+  /** The uniform model retrained at the widest f16 table, and the widest i8 table, that fits the budget. */
+  uniformF16?: UniformQuality | null;
+  uniformI8?: UniformQuality | null;
+  /** Paired differences between the encodings' rows on the same test users (see {@link EncodingComparison}). */
+  encodingGain?: Partial<Record<EncodingComparison, PairedGain>>;
   unweighted: Metric | null;
   noGroups: Metric | null;
   noDiversity: Metric | null;
@@ -25,6 +40,26 @@ export interface BudgetQuality {
 }
 
 export type Ablation = 'uniform' | 'unweighted' | 'noGroups' | 'noDiversity';
+
+/** PEEL with every selected block in one encoding. */
+export interface EncodedPeel extends Metric {
+  dtype: Dtype;
+  /** Blocks selected, mean over the user groups with users: i8 fits about twice f16's. */
+  blocks: number;
+}
+
+export interface UniformQuality extends Metric {
+  dim: number;
+  dtype: Dtype;
+}
+
+/**
+ * `a − b`, positive when `a` is ahead: `i8VsF16` peelI8 − peelF16 (more blocks, quantised, against fewer f16
+ * blocks); `quantisation` peelI8 − peelI8Unquantised (the same blocks: quantising's cost alone, ≤ 0 expected);
+ * `uniformI8VsF16` uniformI8 − uniformF16; `peelVsUniformF16` peelF16 − uniformF16; `peelVsUniformI8`
+ * peelI8 − uniformI8.
+ */
+export type EncodingComparison = 'i8VsF16' | 'quantisation' | 'uniformI8VsF16' | 'peelVsUniformF16' | 'peelVsUniformI8';
 
 export interface QualityReport {
   dataset: string;
@@ -41,6 +76,8 @@ export interface QualityReport {
   /** PEEL with every block (f32): the full table. */
   full: Metric;
   fullF16: Metric;
+  /** Every block in i8 (exported or not): against `full`, what quantising the whole table costs. */
+  fullI8: Metric;
   /** The pretrained global table before user groups and refinement. */
   backbone: Metric;
   /** The full PEEL table minus the backbone on the same test users: the block weights, user groups and refinement together. */

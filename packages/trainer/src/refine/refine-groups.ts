@@ -5,7 +5,8 @@ import type { CSR } from '../data/types.js';
 import type { ItemGroups } from '../groups/item-groups.js';
 import { SharedHeap, heapBytes } from '../kernels/heap.js';
 import { WorkerPool } from '../kernels/pool.js';
-import { chooseScoring, mean, type RefineResult, type RefineTask } from './refine-core.mjs';
+import type { RefineResult, RefineTask } from './refine-group.mjs';
+import { chooseScoring, mean } from './validation.mjs';
 
 export interface RefineOptions {
   /** Maximum epochs over each group's inner training edges (early stopping on validation). */

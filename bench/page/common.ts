@@ -29,15 +29,21 @@ export async function userOfGroup(manifest: ManifestFile, manifestUrl: string, g
   throw new Error(`no user of group ${group} in the artifact`);
 }
 
-/** Decoded (f32, dim-major) payloads of the selected blocks, keyed `g/b`. */
-export async function loadSelectedBlocks(selection: Selection, manifestUrl: string): Promise<Map<string, Float32Array>> {
-  const out = new Map<string, Float32Array>();
+/** The verified file bytes of the selected blocks, keyed `g/b`. */
+export async function loadSelectedFiles(selection: Selection, manifestUrl: string): Promise<Map<string, Uint8Array>> {
+  const out = new Map<string, Uint8Array>();
   await Promise.all(
     selection.blocks.map(async (b) => {
-      out.set(`${b.itemGroup}/${b.block}`, decodeBlock(await readVerified(fetchSource(manifestUrl), b.file), selection.dtype));
+      out.set(`${b.itemGroup}/${b.block}`, await readVerified(fetchSource(manifestUrl), b.file));
     }),
   );
   return out;
+}
+
+/** Decoded (f32, dim-major) payloads of the selected blocks, keyed `g/b`. */
+export async function loadSelectedBlocks(selection: Selection, manifestUrl: string): Promise<Map<string, Float32Array>> {
+  const files = await loadSelectedFiles(selection, manifestUrl);
+  return new Map([...files].map(([key, bytes]) => [key, decodeBlock(bytes, selection.dtype)]));
 }
 
 /** Per item group: the selected blocks stacked row-wise, with each row's user dim and weight. */

@@ -4,34 +4,44 @@
  * all of them do the same work, checks that they return the same top-k as
  * the runtime's float64 reference, and times them interleaved (one call of
  * each per round) so that machine noise hits them all alike.
+ *
+ * Each series times two runs (issue 26): the `bound` run interleaves only the
+ * runtime and the bound kernels, so the runtime ÷ bound ratio is not skewed by
+ * a dozen other implementations evicting the caches between them; the `peers`
+ * run interleaves the runtime with every other implementation.
  */
-import { createRecommender, referenceScores, topK, type BackendName, type Recommender } from '@peelrec/runtime';
-import { encodeBlock, fetchSource, readManifest, selectBlocks, type Manifest, type Selection } from '@peelrec/format';
-import { fetchBytes, groupMatrices, loadSelectedBlocks, summarise, TFJS_WASM_PATHS, userOfGroup } from './common.js';
+import { createRecommender, i8Scores, referenceScores, topK, type BackendName, type Recommender } from '@peelrec/runtime';
+import { fetchSource, readManifest, selectBlocks, type Dtype, type Manifest, type Selection } from '@peelrec/format';
+import { fetchBytes, groupMatrices, loadSelectedBlocks, loadSelectedFiles, summarise, TFJS_WASM_PATHS, userOfGroup } from './common.js';
 import { OrtScorer, ORT_VERSION } from './impl/ort.js';
 import { LoopScorer, type TopK } from './impl/ts-loop.js';
 import type { GroupMatrix } from './impl/onnx-graph.js';
-import { FusedScorer, WasmScorer, WasmStream } from './impl/wasm-kernels.js';
+import { boundImpls, f16Arrays, residentArrays } from './impl/bound.js';
+import { FusedScorer, WasmScorer } from './impl/wasm-kernels.js';
 import { tfjsDiagnostics } from './impl/tfjs-diag.js';
 import { WorkerScorer } from './impl/worker-scorer.js';
 import { runMemoryCase } from './memory.js';
 import { prepareRuntimeLoop } from './profile.js';
+import { timeInterleaved, type Impl, type SeriesTiming } from './timed.js';
 
-export interface ScoringCase {
+/** A runtime series: a backend, asked for one block encoding (default `auto`), and its name in the rows' `series` column (default: the backend). */
+export interface RuntimeSeries {
+  readonly backend: BackendName;
+  readonly dtype?: Dtype | 'auto';
+  readonly name?: string;
+}
+
+export interface ScoringCase extends SeriesTiming {
   readonly catalog: string;
   readonly manifestUrl: string;
   readonly budgetBytes: number;
-  /** Runtime backends to time, each in its own interleaved series. */
-  readonly backends: readonly BackendName[];
+  /** Runtime series to time, each in its own interleaved run; a bare backend is that backend with `dtype: 'auto'`. */
+  readonly backends: readonly (BackendName | RuntimeSeries)[];
   /** Also time the peers (plain loop, onnxruntime-web, the prototype) in the first series. */
   readonly peers: boolean;
   /** Label for the backend column, e.g. `swiftshader` for the software WebGPU adapter. */
   readonly backendLabel?: Partial<Record<BackendName, string>>;
   readonly k: number;
-  readonly minSamples: number;
-  readonly maxSamples: number;
-  /** Stop a series once it has minSamples and ran this long. */
-  readonly maxMs: number;
   readonly userGroup: number;
 }
 
@@ -50,9 +60,11 @@ export interface ScoringRow {
   readonly samples: number;
   /** The runtime series these rows were interleaved in: compare rows of one series side by side. */
   readonly series: string;
+  /** The run of the series the row was timed in: `bound` interleaves only the runtime and the bound kernels, `peers` the runtime and every other implementation. */
+  readonly timedWith: TimedWith;
   /** The runtime's resident embedding bytes in this series (`rec.info.residentBytes`; the selection's f32 bytes where no runtime ran). */
   readonly residentBytes: number;
-  /** Bytes the bound kernels of this series stream: the bytes the runtime holds resident (f16 blocks at 2 bytes), or the f16 bytes in a no-runtime series. */
+  /** Bytes the bound kernels of this series stream: the bytes the runtime holds resident (f16 blocks at 2 bytes, i8 at 1 on wasm), or the f16 bytes in a no-runtime series. */
   readonly boundBytes: number;
   readonly selectedBlocks: number;
 }
@@ -67,15 +79,7 @@ export interface ScoringResult {
   readonly env: Record<string, unknown>;
 }
 
-interface Impl {
-  readonly impl: string;
-  readonly backend: string;
-  readonly run: () => Promise<TopK | number> | TopK | number;
-  /** Bound kernels return a number and are not checked for agreement. */
-  readonly scores: boolean;
-  /** Float64 scores of every item to check against, when this implementation holds other values (f16). */
-  readonly reference?: Float64Array;
-}
+export type TimedWith = 'bound' | 'peers';
 
 /** Float64 scores of every item for the stacked group matrices (the reference for the f16 prototype). */
 function scoresOf(groups: readonly GroupMatrix[], matrices: readonly Float32Array[], user: Float32Array): Float64Array {
@@ -85,7 +89,7 @@ function scoresOf(groups: readonly GroupMatrix[], matrices: readonly Float32Arra
     const m = matrices[gi]!;
     for (let r = 0; r < g.dims.length; r++) {
       const c = g.weights[r]! * user[g.dims[r]!]!;
-      for (let i = 0; i < g.items; i++) out[start + i] += c * m[r * g.items + i]!;
+      for (let i = 0; i < g.items; i++) out[start + i]! += c * m[r * g.items + i]!;
     }
     start += g.items;
   });
@@ -126,20 +130,6 @@ function checkAgreement(impl: string, got: TopK, ref: Float64Array, exclude: Rea
   return maxErr / scale;
 }
 
-async function timeInterleaved(impls: readonly Impl[], spec: ScoringCase): Promise<number[][]> {
-  const samples = impls.map(() => [] as number[]);
-  const started = performance.now();
-  for (let round = 0; round < spec.maxSamples; round++) {
-    if (round >= spec.minSamples && performance.now() - started > spec.maxMs) break;
-    for (let i = 0; i < impls.length; i++) {
-      const t0 = performance.now();
-      await impls[i]!.run();
-      samples[i]!.push(performance.now() - t0);
-    }
-  }
-  return samples;
-}
-
 export async function runScoringCase(spec: ScoringCase): Promise<ScoringResult> {
   const manifest: Manifest = await readManifest(fetchSource(spec.manifestUrl), { userGroups: [spec.userGroup] });
   const ids = JSON.parse(new TextDecoder().decode(await fetchBytes(new URL(manifest.items.ids.url, spec.manifestUrl)))) as string[];
@@ -152,13 +142,15 @@ export async function runScoringCase(spec: ScoringCase): Promise<ScoringResult> 
 
   let runtimeError: string | undefined;
   const refusals: ScoringResult['refusals'] = [];
-  for (const backend of spec.backends) {
+  for (const entry of spec.backends) {
+    const { backend, dtype = 'auto', name: series = backend } = typeof entry === 'string' ? { backend: entry } : entry;
     let rec: Recommender;
     try {
       rec = await createRecommender({
         manifestUrl: spec.manifestUrl,
         budget: spec.budgetBytes,
         backend,
+        dtype,
         storage: 'memory',
         wasmPaths: TFJS_WASM_PATHS,
         userGroup: spec.userGroup,
@@ -169,7 +161,7 @@ export async function runScoringCase(spec: ScoringCase): Promise<ScoringResult> 
       // peers and the f16 prototype on the f16 selection the format allows at this budget.
       if ((e as Error)?.name !== 'BudgetTooSmallError') throw e;
       if (first) {
-        refusals.push({ backend, error: `${(e as Error).name}: ${(e as Error).message}` });
+        refusals.push({ backend: series, error: `${(e as Error).name}: ${(e as Error).message}` });
         continue;
       }
       runtimeError = `${(e as Error).name}: ${(e as Error).message}`;
@@ -179,39 +171,52 @@ export async function runScoringCase(spec: ScoringCase): Promise<ScoringResult> 
     const cleanups: (() => Promise<void> | void)[] = [() => rec.dispose()];
     try {
       const info = rec.info;
-      (env.backends as Record<string, unknown>)[backend] = info.backend;
+      (env.backends as Record<string, unknown>)[series] = info.backend;
       if (info.backend.name !== backend) throw new Error(`asked the runtime for ${backend}, got ${info.backend.name}: ${JSON.stringify(info.backend.fallbacks)}`);
       const selection = info.selection;
       if (!first) {
         const groups = await prepare(selection);
-        const impls: Impl[] = [
-          runtimeScorer(
-            rec,
-            user.vector,
-            spec,
-            first!.exclude.map((p) => ids[p]!),
-            spec.backendLabel?.[backend] ?? backend,
-          ),
-        ];
-        if (spec.peers) impls.push(...(await peerImpls(groups, cleanups, true)));
+        const runtime = runtimeScorer(
+          rec,
+          user.vector,
+          spec,
+          first!.exclude.map((p) => ids[p]!),
+          spec.backendLabel?.[backend] ?? backend,
+        );
+        const peers = spec.peers ? await peerImpls(groups, cleanups, true) : [];
         const resident = residentArrays(groups, info.residentBytes);
-        impls.push(...(await boundImpls(resident.arrays)));
-        await measure(impls, selection, backend, resident.bytes, info.residentBytes);
+        const kernel = await i8KernelReference(selection, backend);
+        await measure({ runtime: { ...runtime, ...(kernel && { reference: kernel }) }, peers, bounds: await boundImpls(resident.arrays) }, selection, series, resident.bytes, info.residentBytes);
       } else {
         const blocks = await loadSelectedBlocks(selection, spec.manifestUrl);
         const groups = groupMatrices(manifest, selection, blocks);
         const excludeIds = first.exclude.map((p) => ids[p]!);
         const impl = runtimeScorer(rec, user.vector, spec, excludeIds, spec.backendLabel?.[backend] ?? backend);
         // A backend that keeps f32 resident (cpu, webgpu) may select other blocks than wasm, which keeps f16 as f16: check it against its own selection's reference.
-        const own = sameSelection(first.selection, selection) ? {} : { reference: referenceScores({ manifest, selection, vector: user.vector, block: (g, b) => blocks.get(`${g}/${b}`)! }) };
+        const kernel = await i8KernelReference(selection, backend);
+        const own = kernel
+          ? { reference: kernel }
+          : sameSelection(first.selection, selection)
+            ? {}
+            : { reference: referenceScores({ manifest, selection, vector: user.vector, block: (g, b) => blocks.get(`${g}/${b}`)! }) };
         const resident = residentArrays(groups, info.residentBytes);
-        await measure([{ ...impl, ...own }, ...(await boundImpls(resident.arrays))], selection, backend, resident.bytes, info.residentBytes);
+        await measure({ runtime: { ...impl, ...own }, peers: [], bounds: await boundImpls(resident.arrays) }, selection, series, resident.bytes, info.residentBytes);
       }
     } finally {
       for (const c of cleanups.reverse()) await c();
     }
   }
   return { rows, agreement, env, runtimeError, refusals };
+
+  /**
+   * The WASM kernel scores i8 selections in integers, with the user's coefficients rounded to 15 bits: its scores
+   * are `i8Scores`'s exactly, and the float64 reference's only within that rounding, so it is checked against them.
+   */
+  async function i8KernelReference(selection: Selection, backend: BackendName): Promise<Float64Array | undefined> {
+    if (selection.dtype !== 'i8' || backend !== 'wasm') return undefined;
+    const files = await loadSelectedFiles(selection, spec.manifestUrl);
+    return Float64Array.from(i8Scores({ manifest, selection, vector: user.vector, block: (g, b) => files.get(`${g}/${b}`)! }));
+  }
 
   /** Loads the selected blocks, sets the reference and the exclusions, and returns the stacked group matrices. */
   async function prepare(selection: Selection): Promise<GroupMatrix[]> {
@@ -264,15 +269,11 @@ export async function runScoringCase(spec: ScoringCase): Promise<ScoringResult> 
     const groups = await prepare(selection);
     const cleanups: (() => Promise<void> | void)[] = [];
     try {
-      const impls = await peerImpls(groups, cleanups, false);
+      const peers = await peerImpls(groups, cleanups, false);
       // The bound for what fits the budget: the f16 bytes, streamed once.
-      const f16Bytes = groups.map((g) => {
-        const bytes = encodeBlock(g.matrix, 'f16');
-        return new Float32Array(bytes.buffer, bytes.byteOffset, Math.floor(bytes.byteLength / 4));
-      });
-      impls.push(...(await boundImpls(f16Bytes)));
+      const f16Bytes = f16Arrays(groups);
       await measure(
-        impls,
+        { peers, bounds: await boundImpls(f16Bytes) },
         selection,
         'no runtime (f16 selection)',
         f16Bytes.reduce((n, a) => n + a.byteLength, 0),
@@ -282,9 +283,21 @@ export async function runScoringCase(spec: ScoringCase): Promise<ScoringResult> 
     }
   }
 
-  async function measure(impls: Impl[], selection: Selection, series: string, boundBytes = residentBytesOf(manifest, selection), residentBytes = residentBytesOf(manifest, selection)) {
+  /**
+   * Checks every scorer against the reference, then times the bound run (the
+   * runtime, where there is one, and the bound kernels alone) and, where there
+   * are peers, the peers run (the runtime and the peers).
+   */
+  async function measure(
+    impls: { runtime?: Impl; peers: Impl[]; bounds: Impl[] },
+    selection: Selection,
+    series: string,
+    boundBytes = residentBytesOf(manifest, selection),
+    residentBytes = residentBytesOf(manifest, selection),
+  ) {
     const { ref, excludeSet } = first!;
-    for (const impl of impls) {
+    const own = impls.runtime ? [impls.runtime] : [];
+    for (const impl of [...own, ...impls.peers, ...impls.bounds]) {
       for (let w = 0; w < 3; w++) {
         const out = await impl.run();
         if (impl.scores && w === 0) {
@@ -293,8 +306,14 @@ export async function runScoringCase(spec: ScoringCase): Promise<ScoringResult> 
         }
       }
     }
-    const samples = await timeInterleaved(impls, spec);
-    impls.forEach((impl, i) => {
+    const runs: [TimedWith, Impl[]][] = [['bound', [...own, ...impls.bounds]]];
+    if (impls.peers.length) runs.push(['peers', [...own, ...impls.peers]]);
+    for (const [timedWith, timed] of runs) {
+      const samples = await timeInterleaved(timed, spec);
+      timed.forEach((impl, i) => push(impl, samples[i]!, timedWith));
+    }
+
+    function push(impl: Impl, samples: number[], timedWith: TimedWith) {
       rows.push({
         catalog: spec.catalog,
         items: manifest.items.count,
@@ -302,31 +321,15 @@ export async function runScoringCase(spec: ScoringCase): Promise<ScoringResult> 
         dtype: selection.dtype,
         backend: impl.backend,
         impl: impl.impl,
-        ...summarise(samples[i]!),
+        ...summarise(samples),
         series,
+        timedWith,
         residentBytes,
         boundBytes,
         selectedBlocks: selection.blocks.length,
       });
-    });
+    }
   }
-}
-
-/**
- * What the bound streams for a runtime holding `residentBytes`: the f32 group
- * matrices, or (when the runtime holds f16 blocks as f16, i.e. half of them)
- * their f16 encodings, the bytes of the artifact's f16 files.
- */
-function residentArrays(groups: readonly GroupMatrix[], residentBytes: number): { arrays: Float32Array[]; bytes: number } {
-  const f32Bytes = groups.reduce((n, g) => n + g.matrix.byteLength, 0);
-  if (residentBytes === f32Bytes) return { arrays: groups.map((g) => g.matrix), bytes: f32Bytes };
-  const arrays = groups.map((g) => {
-    const bytes = encodeBlock(g.matrix, 'f16');
-    return new Float32Array(bytes.buffer, bytes.byteOffset, Math.floor(bytes.byteLength / 4));
-  });
-  const bytes = arrays.reduce((n, a) => n + a.byteLength, 0);
-  if (Math.abs(bytes - residentBytes) > 2 * groups.length) throw new Error(`the runtime holds ${residentBytes} B, neither the selection's f32 (${f32Bytes} B) nor its f16 bytes (${bytes} B)`);
-  return { arrays, bytes };
 }
 
 function residentBytesOf(manifest: Manifest, selection: Selection): number {
@@ -343,36 +346,6 @@ function runtimeScorer(rec: Recommender, vector: Float32Array, spec: ScoringCase
       return { positions: Int32Array.from(recs, (r) => r.position), scores: Float32Array.from(recs, (r) => r.score) };
     },
   };
-}
-
-/** The bandwidth bound two ways: a plain JS sum over the very same arrays, and a SIMD sum over a copy in wasm memory. */
-async function boundImpls(arrays: Float32Array[]): Promise<Impl[]> {
-  const stream = await WasmStream.of(arrays);
-  return [
-    {
-      impl: 'bound-js',
-      backend: 'js',
-      scores: false,
-      run: () => {
-        let a = 0,
-          b = 0,
-          c = 0,
-          d = 0;
-        for (const m of arrays) {
-          const n4 = m.length & ~3;
-          for (let i = 0; i < n4; i += 4) {
-            a += m[i]!;
-            b += m[i + 1]!;
-            c += m[i + 2]!;
-            d += m[i + 3]!;
-          }
-          for (let i = n4; i < m.length; i++) a += m[i]!;
-        }
-        return a + b + c + d;
-      },
-    },
-    { impl: 'bound-wasm-simd', backend: 'wasm', scores: false, run: () => stream.run() },
-  ];
 }
 
 declare global {

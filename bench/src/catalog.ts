@@ -22,7 +22,7 @@ export interface CatalogShape {
   readonly seed: number;
 }
 
-/** 40,981 items and 29,858 users (Gowalla's counts) in the trainer's default shape: 16 blocks of 8 dims, 20 item groups, 8 user groups, f32 + f16 packs; 64 users per shard (32 KiB: what a known user costs to look up). */
+/** 40,981 items and 29,858 users (Gowalla's counts) in the trainer's default shape: 16 blocks of 8 dims, 20 item groups, 8 user groups, f32 + f16 + i8 packs; 64 users per shard (32 KiB: what a known user costs to look up). */
 export const GOWALLA_SHAPE: CatalogShape = {
   name: 'gowalla-shape',
   label: 'random values in the shape of the Gowalla artifact (40,981 items, 16 blocks × 8 dims, 20 item groups, 8 user groups)',
@@ -39,7 +39,7 @@ export const GOWALLA_SHAPE: CatalogShape = {
 /**
  * One million items. 4-dim blocks so a 16 MB budget still holds one f32 block
  * per item group (1M × 4 dims × 4 bytes = 16 MB); 8 blocks to keep the files
- * on disk (f32 + f16) near 200 MB.
+ * on disk (f32 + f16 + i8) near 230 MB.
  */
 export const MILLION_SHAPE: CatalogShape = {
   name: 'synthetic-1m',
@@ -69,7 +69,7 @@ export const SMALL_SHAPE: CatalogShape = {
 };
 
 /** Bump when the generator changes so cached artifacts are rebuilt. */
-const GENERATOR_VERSION = 2;
+const GENERATOR_VERSION = 3;
 
 /** mulberry32: a tiny seeded PRNG, so every run benchmarks the same bytes. */
 function prng(seed: number): () => number {
@@ -154,7 +154,7 @@ export async function ensureCatalog(shape: CatalogShape, cacheDir: string, log: 
       }
     }
     // As the trainer exports: one packed file per (user group, dtype), in selection order.
-    blocks.push(...(await writer.blockPack(c, payloads, ['f32', 'f16'])));
+    blocks.push(...(await writer.blockPack(c, payloads, ['f32', 'f16', 'i8'])));
   }
   const manifest = await writer.finish({
     format: 'peelrec',

@@ -3,16 +3,22 @@ import { readFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 
 export interface Machine {
+  /** `os.cpus()[0].model` (the `model name` of /proc/cpuinfo where Node lists no CPU). */
   readonly cpu: string;
   readonly cores: number;
   readonly memoryGiB: number;
+  readonly memoryBytes: number;
   readonly chromium: string;
   readonly node: string;
+  /** When the run started (ISO 8601, UTC). */
+  readonly date: string;
   /** 1-minute load average when the run started: other work on the machine skews every figure. */
   readonly loadAverageAtStart: number;
 }
 
 function cpuModel(): string {
+  const model = cpus()[0]?.model.trim();
+  if (model) return model;
   try {
     const line = readFileSync('/proc/cpuinfo', 'utf8')
       .split('\n')
@@ -21,7 +27,7 @@ function cpuModel(): string {
   } catch {
     /* not Linux */
   }
-  return cpus()[0]?.model ?? 'unknown';
+  return 'unknown';
 }
 
 export function describeMachine(chromiumVersion: string): Machine {
@@ -29,8 +35,10 @@ export function describeMachine(chromiumVersion: string): Machine {
     cpu: cpuModel(),
     cores: cpus().length,
     memoryGiB: Math.round(totalmem() / 2 ** 30),
+    memoryBytes: totalmem(),
     chromium: chromiumVersion,
     node: process.version,
+    date: new Date().toISOString(),
     loadAverageAtStart: Number(loadavg()[0]!.toFixed(2)),
   };
 }

@@ -1,104 +1,169 @@
 /**
- * Renders the trainer's quality JSON (bench/results/quality-<dataset>.json)
- * for the results README when it is there. Its shape belongs to the trainer,
- * so only the fields used here are declared, and all are optional.
+ * Renders the trainer's quality JSON (bench/results/quality-<dataset>.json) for bench/results.md. Its shape
+ * belongs to the trainer (packages/trainer/src/quality/report.ts), so only the fields used here are declared, and
+ * all are optional: an older report renders with dashes where it lacks a field.
  */
-import { readFile } from 'node:fs/promises';
 import { markdownTable } from 'markdown-table';
 
 interface Metric {
-  recall20?: number;
-  ndcg20?: number;
-}
-
-interface QualityFile {
-  dataset?: string;
-  split?: string;
-  generatedAt?: string;
-  full?: Metric;
-  fullF16?: Metric;
-  backbone?: Metric;
-  fullGain?: Gain;
-  budgets?: {
-    fraction?: number;
-    bytes?: number;
-    dtype?: string;
-    peel?: Metric;
-    uniform?: (Metric & { dim?: number }) | null;
-    unweighted?: Metric | null;
-    noGroups?: Metric | null;
-    noDiversity?: Metric | null;
-    peelGain?: Partial<Record<Ablation, Gain>>;
-  }[];
-  seconds?: Record<string, number>;
+  readonly recall20?: number;
+  readonly ndcg20?: number;
 }
 
 interface Gain {
-  recall20?: { mean?: number; se?: number | null };
-  users?: number;
+  readonly recall20?: { readonly mean?: number; readonly se?: number | null };
+  readonly ndcg20?: { readonly mean?: number; readonly se?: number | null };
+  readonly users?: number;
 }
 
 type Ablation = 'uniform' | 'unweighted' | 'noGroups' | 'noDiversity';
-const ABLATIONS: Ablation[] = ['uniform', 'unweighted', 'noGroups', 'noDiversity'];
+const ABLATIONS: readonly Ablation[] = ['uniform', 'unweighted', 'noGroups', 'noDiversity'];
+
+interface Budget {
+  readonly fraction?: number;
+  readonly bytes?: number;
+  readonly dtype?: string;
+  readonly peel?: Metric;
+  /** PEEL restricted to f32 blocks at the same bytes. */
+  readonly peelF32?: Metric | null;
+  readonly uniform?: (Metric & { readonly dim?: number }) | null;
+  readonly unweighted?: Metric | null;
+  readonly noGroups?: Metric | null;
+  readonly noDiversity?: Metric | null;
+  readonly peelGain?: Partial<Record<Ablation, Gain>>;
+}
+
+/** One user group's refinement, as validation chose it. */
+interface Refined {
+  readonly userGroup?: number;
+  readonly users?: number;
+  readonly valEdges?: number;
+  readonly bestEpoch?: number;
+  readonly valLossBefore?: number;
+  readonly valLossAfter?: number;
+  readonly learnedWeights?: boolean;
+  readonly temperature?: number;
+  readonly scoring?: string;
+  /** Validation Recall@20 of the group under each scoring rule (the rule is chosen on these, pooled). */
+  readonly ruleRecall?: { readonly mean?: number; readonly truncated?: number };
+}
+
+export interface QualityFile {
+  readonly dataset?: string;
+  readonly split?: string;
+  readonly trainer?: string;
+  readonly seed?: number;
+  readonly generatedAt?: string;
+  readonly users?: number;
+  readonly items?: number;
+  readonly trainInteractions?: number;
+  readonly testInteractions?: number;
+  readonly full?: Metric;
+  readonly fullF16?: Metric;
+  readonly backbone?: Metric;
+  readonly fullGain?: Gain;
+  readonly budgets?: readonly Budget[];
+  readonly refine?: readonly Refined[];
+  readonly seconds?: Readonly<Record<string, number>>;
+  readonly notes?: readonly string[];
+  readonly config?: {
+    readonly fullDim?: number;
+    readonly blockDim?: number;
+    readonly userGroups?: number;
+    readonly itemGroups?: number;
+    readonly threads?: number;
+    readonly backbone?: { readonly softmaxEpochs?: number; readonly diversity?: number; readonly nested?: readonly number[] };
+    readonly refine?: { readonly valFraction?: number; readonly valUserFraction?: number };
+  };
+}
+
+const f4 = (x?: number) => (typeof x === 'number' ? x.toFixed(4) : '–');
+/** "0.1820 / 0.1504": Recall@20 / NDCG@20; "–" when absent. */
+const rn = (m?: Metric | null) => (m ? `${f4(m.recall20)} / ${f4(m.ndcg20)}` : '–');
+const n = (x?: number) => (typeof x === 'number' ? x.toLocaleString('en-US') : '?');
+const pct = (x?: number) => (typeof x === 'number' ? `${Number((x * 100).toFixed(1))} %` : '?');
 
 /** "+0.0012 ± 0.0004" (mean difference ± one standard error), "–" when absent. */
-const g = (x?: Gain) => {
-  const r = x?.recall20;
-  if (typeof r?.mean !== 'number') return '–';
-  const sign = r.mean >= 0 ? '+' : '−';
-  return `${sign}${Math.abs(r.mean).toFixed(4)}${typeof r.se === 'number' ? ` ± ${r.se.toFixed(4)}` : ''}`;
-};
+function signed(d?: { readonly mean?: number; readonly se?: number | null }): string {
+  if (typeof d?.mean !== 'number') return '–';
+  const sign = d.mean >= 0 ? '+' : '−';
+  return `${sign}${Math.abs(d.mean).toFixed(4)}${typeof d.se === 'number' ? ` ± ${d.se.toFixed(4)}` : ''}`;
+}
 
-const f = (m?: Metric | null, key: keyof Metric = 'recall20') => (m && typeof m[key] === 'number' ? m[key]!.toFixed(4) : '–');
+/** Recall@20's difference, with NDCG@20's in brackets where the report has it. */
+const gain = (x?: Gain) => (x?.ndcg20 ? `${signed(x.recall20)} (${signed(x.ndcg20)})` : signed(x?.recall20));
 
-export async function qualityMarkdown(file: string): Promise<string | undefined> {
-  let q: QualityFile;
-  try {
-    q = JSON.parse(await readFile(file, 'utf8')) as QualityFile;
-  } catch {
-    return undefined;
+export function qualityMarkdown(q: QualityFile, file: string): string {
+  const when = q.generatedAt ? q.generatedAt.replace('T', ' ').replace(/:\d\d(\.\d+)?Z$/, ' UTC') : 'date unknown';
+  const out = [
+    `From [\`results/${file}\`](results/${file}), ${when} (${q.trainer ?? 'trainer ?'}, seed ${q.seed ?? '?'}): ${q.dataset ?? '?'}, ${q.split ?? '?'} split; ${n(q.users)} users, ${n(q.items)} items, ${n(q.trainInteractions)} training and ${n(q.testInteractions)} test interactions.`,
+  ];
+  const c = q.config;
+  if (c) {
+    const nested = c.backbone?.nested;
+    out.push(
+      '',
+      `Config: d = ${c.fullDim ?? '?'} = ${c.fullDim && c.blockDim ? c.fullDim / c.blockDim : '?'} blocks × ${c.blockDim ?? '?'}, nested widths ${nested?.length ? nested.join(', ') : 'none'}, ${c.backbone?.softmaxEpochs ?? '?'} backbone epochs, diversity λ = ${c.backbone?.diversity ?? '?'}, C = ${c.userGroups ?? '?'} user groups, G = ${c.itemGroups ?? '?'} item groups, validation ${pct(c.refine?.valUserFraction)} of the users × ${pct(c.refine?.valFraction)} of their items, ${c.threads ?? '?'} threads.`,
+    );
   }
-  const out = [`## Quality (${q.dataset ?? '?'}, ${q.split ?? '?'} split; from the trainer, ${q.generatedAt ?? 'date unknown'})`, ''];
+  const budgets = q.budgets ?? [];
+  const label = (b: Budget) => (typeof b.fraction === 'number' ? `${Number((b.fraction * 100).toFixed(1))} %` : '?');
+  out.push('', '**Test split, Recall@20 / NDCG@20.** Budgets are fractions of one user group\'s full f32 item table; "dim" is the retrained uniform model\'s width.', '');
   out.push(
     markdownTable([
-      ['model', 'budget', 'dtype', 'Recall@20', 'NDCG@20', 'uniform (same bytes)', 'unweighted', 'no groups', 'no diversity'],
-      ['full table', '100 %', 'f32', f(q.full), f(q.full, 'ndcg20'), '', '', '', ''],
-      ['full table', '50 %', 'f16', f(q.fullF16), f(q.fullF16, 'ndcg20'), '', '', '', ''],
-      ['backbone (no refinement)', '100 %', 'f32', f(q.backbone), f(q.backbone, 'ndcg20'), '', '', '', ''],
-      ...(q.budgets ?? []).map((b) => [
-        'PEEL',
-        `${((b.fraction ?? NaN) * 100).toFixed(0)} %`,
+      ['budget', 'bytes', 'dtype', 'PEEL', 'PEEL, f32 blocks only', 'uniform, retrained (dim)', 'unweighted (first-k)', 'no groups', 'no diversity'],
+      ['full table', '', 'f32', rn(q.full), '', `backbone ${rn(q.backbone)}`, '', '', ''],
+      ['full table', '', 'f16', rn(q.fullF16), '', '', '', '', ''],
+      ...budgets.map((b) => [
+        label(b),
+        n(b.bytes),
         b.dtype ?? '?',
-        f(b.peel),
-        f(b.peel, 'ndcg20'),
-        f(b.uniform),
-        f(b.unweighted),
-        f(b.noGroups),
-        f(b.noDiversity),
+        rn(b.peel),
+        rn(b.peelF32),
+        b.uniform ? `${rn(b.uniform)} (${b.uniform.dim ?? '?'})` : '–',
+        rn(b.unweighted),
+        rn(b.noGroups),
+        rn(b.noDiversity),
       ]),
     ]),
-    '',
-    'Ablation columns are Recall@20.',
-    '',
   );
-  if (q.budgets?.some((b) => b.peelGain && Object.keys(b.peelGain).length)) {
+  if (budgets.some((b) => b.peelGain && Object.keys(b.peelGain).length)) {
     out.push(
-      "PEEL minus each ablation, Recall@20, user by user on the same test users (± one standard error of the difference; test-user noise only, not the training seed's):",
       '',
-      markdownTable([
-        ['budget', 'uniform', 'unweighted', 'no groups', 'no diversity'],
-        ...(q.budgets ?? []).map((b) => [`${((b.fraction ?? NaN) * 100).toFixed(0)} %`, ...ABLATIONS.map((k) => g(b.peelGain?.[k]))]),
-      ]),
+      "**PEEL minus each ablation**, user by user on the same test users (`peelGain`): Recall@20 ± one standard error of the difference (NDCG@20 in brackets); positive: PEEL ahead. Test-user noise only, not the training seed's.",
       '',
+      markdownTable([['budget', 'uniform', 'unweighted', 'no groups', 'no diversity'], ...budgets.map((b) => [label(b), ...ABLATIONS.map((k) => gain(b.peelGain?.[k]))])]),
     );
   }
-  if (q.fullGain) out.push(`Full table minus the plain backbone (the block weights, user groups and refinement together), Recall@20: ${g(q.fullGain)}.`, '');
-  if (q.seconds)
+  if (q.fullGain) out.push('', `The full table minus the plain backbone (\`fullGain\`: the block weights, user groups and refinement together): ${gain(q.fullGain)}.`);
+  if (q.refine?.length) {
     out.push(
-      `Training time (s): ${Object.entries(q.seconds)
-        .map(([k, v]) => `${k} ${v}`)
-        .join(', ')}.`,
       '',
+      '**Refinement per user group, as validation chose it** (best epoch 0: the refined table never beat the backbone, which the group keeps; `T`: the chosen sharpening of learned weights):',
+      '',
+      markdownTable([
+        ['user group', 'users', 'validation edges', 'best epoch', 'validation loss', 'learned weights', 'validation Recall@20: mean / truncated rule', 'scoring'],
+        ...q.refine.map((r) => [
+          String(r.userGroup ?? '?'),
+          n(r.users),
+          n(r.valEdges),
+          String(r.bestEpoch ?? '?'),
+          `${r.valLossBefore ?? '?'} → ${r.valLossAfter ?? '?'}`,
+          r.learnedWeights === undefined ? '?' : r.learnedWeights ? `yes (T = ${r.temperature ?? '?'})` : 'no',
+          r.ruleRecall ? `${f4(r.ruleRecall.mean)} / ${f4(r.ruleRecall.truncated)}` : '–',
+          r.scoring ?? '?',
+        ]),
+      ]),
     );
+  }
+  if (q.seconds) {
+    out.push(
+      '',
+      `Time (s): ${Object.entries(q.seconds)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')} (\`total\` is the pipeline with PEEL's evaluation; \`ablations\` is timed apart).`,
+    );
+  }
+  for (const note of q.notes ?? []) out.push('', `Note: ${note}`);
   return out.join('\n');
 }

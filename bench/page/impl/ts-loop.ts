@@ -115,7 +115,7 @@ export class LoopScorer {
       for (let r = 0; r < g.dims.length; r++) {
         const c = Math.fround(g.weights[r]! * user[g.dims[r]!]!);
         const row = r * n;
-        for (let i = 0; i < n; i++) scores[start + i] += c * m[row + i]!;
+        for (let i = 0; i < n; i++) scores[start + i]! += c * m[row + i]!;
       }
     }
     return topKOf(scores, k, exclude);

@@ -1,0 +1,130 @@
+/**
+ * bench/results.md is the one results document. Its tables are generated from the JSON in bench/results/ into
+ * the blocks between `<!-- generated:NAME -->` and `<!-- /generated -->`; everything outside them is written
+ * by hand and left as it is. `pnpm run results` (in bench/) rewrites the blocks, `npm run bench` does so after a
+ * run, and test/results-doc.test.ts fails when they are stale.
+ */
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { QUALITY_DATASETS } from './quality-suite.js';
+import { goalsSection, type MemoryFile, memorySection, qualitySection, type ScoringFile, type SuiteQualityFile, scoringSection, type StartupFile, startupSection } from './results-sections.js';
+
+export const benchDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const RESULTS_DIR = join(benchDir, 'results');
+export const RESULTS_DOC = join(benchDir, 'results.md');
+
+/** The files the document is generated from, by role. */
+export const RESULT_FILES = { scoring: 'scoring.json', startup: 'startup.json', memory: 'memory.json', quality: 'quality-gowalla.json' } as const;
+
+export interface Results {
+  readonly scoring?: ScoringFile;
+  readonly startup?: StartupFile;
+  readonly memory?: MemoryFile;
+  readonly quality?: SuiteQualityFile;
+  /** The quality suite's other reports (quality-<dataset>.json): the suite's datasets in its order, then any other by name. */
+  readonly qualitySuite?: readonly { readonly file: string; readonly report: SuiteQualityFile }[];
+}
+
+export const SECTIONS = ['goals', 'quality', 'scoring', 'startup', 'memory'] as const;
+export type SectionName = (typeof SECTIONS)[number];
+
+async function readJson(path: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${path}: not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+/** quality-<dataset>.json other than Gowalla's: the suite's order, then the rest by name. */
+async function qualitySuiteFiles(dir: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+  const datasets = names.flatMap((f) => /^quality-(.+)\.json$/.exec(f)?.[1] ?? []).filter((d) => `quality-${d}.json` !== RESULT_FILES.quality);
+  const rank = (d: string) => (QUALITY_DATASETS.includes(d) ? QUALITY_DATASETS.indexOf(d) : QUALITY_DATASETS.length);
+  return datasets.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b)).map((d) => `quality-${d}.json`);
+}
+
+/** Reads whichever result files exist; a file that exists but is not JSON is an error. */
+export async function readResults(dir: string): Promise<Results> {
+  const out: Record<string, unknown> = {};
+  for (const [role, file] of Object.entries(RESULT_FILES)) {
+    const json = await readJson(join(dir, file));
+    if (json !== undefined) out[role] = json;
+  }
+  const suite = [];
+  for (const file of await qualitySuiteFiles(dir)) suite.push({ file, report: (await readJson(join(dir, file))) as SuiteQualityFile });
+  if (suite.length) out.qualitySuite = suite;
+  return out as Results;
+}
+
+/** Each section whose file is there; `goals` gathers the goals of every bench file present. */
+export function renderSections(r: Results): Partial<Record<SectionName, string>> {
+  const out: Partial<Record<SectionName, string>> = {};
+  const measured = (['scoring', 'startup', 'memory'] as const).flatMap((k) => {
+    const file = r[k];
+    return file ? [{ file: RESULT_FILES[k], goals: file.goals }] : [];
+  });
+  if (measured.length) out.goals = goalsSection(measured);
+  if (r.quality || r.qualitySuite?.length) out.quality = qualitySection(r.quality && { file: RESULT_FILES.quality, report: r.quality }, r.qualitySuite ?? []);
+  if (r.scoring) out.scoring = scoringSection(r.scoring);
+  if (r.startup) out.startup = startupSection(r.startup);
+  if (r.memory) out.memory = memorySection(r.memory);
+  return out;
+}
+
+const OPEN = /<!-- generated:([\w-]+) -->/g;
+const BLOCK = /<!-- generated:([\w-]+) -->\n[\s\S]*?<!-- \/generated -->/g;
+
+/**
+ * `doc` with every generated block replaced by its section. Fails, rather than leave a table out or stale, on
+ * a block without an end marker, a block named twice, a block with no section (its file missing), or a
+ * section with no block.
+ */
+export function fillGenerated(doc: string, sections: Partial<Record<SectionName, string>>): string {
+  const opened = [...doc.matchAll(OPEN)].map((m) => m[1]!);
+  const blocks = [...doc.matchAll(BLOCK)].map((m) => m[1]!);
+  if (opened.length !== blocks.length) throw new Error(`results.md: a "<!-- generated:… -->" block has no "<!-- /generated -->" after it (blocks: ${opened.join(', ')})`);
+  const twice = blocks.find((b, i) => blocks.indexOf(b) !== i);
+  if (twice) throw new Error(`results.md: the generated block "${twice}" appears twice`);
+  for (const name of blocks) {
+    if (!(SECTIONS as readonly string[]).includes(name)) throw new Error(`results.md: unknown generated block "${name}" (known: ${SECTIONS.join(', ')})`);
+    if (sections[name as SectionName] === undefined) throw new Error(`results.md: nothing to generate for "${name}": is its JSON missing from bench/results/?`);
+  }
+  for (const name of Object.keys(sections)) {
+    if (!blocks.includes(name)) throw new Error(`results.md: no "<!-- generated:${name} -->" block for the ${name} section`);
+  }
+  return doc.replace(BLOCK, (_, name: SectionName) => `<!-- generated:${name} -->\n\n${sections[name]}\n\n<!-- /generated -->`);
+}
+
+/** Rewrites the generated blocks of `docPath` from the JSON in `resultsDir`; true when the file changed. */
+export async function updateResultsDoc(docPath = RESULTS_DOC, resultsDir = RESULTS_DIR): Promise<boolean> {
+  const doc = await readFile(docPath, 'utf8');
+  const next = fillGenerated(doc, renderSections(await readResults(resultsDir)));
+  if (next === doc) return false;
+  await writeFile(docPath, next);
+  return true;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  updateResultsDoc().then(
+    (changed) => process.stdout.write(`${RESULTS_DOC}: ${changed ? 'generated sections rewritten' : 'already up to date'}\n`),
+    (e: unknown) => {
+      process.stderr.write(`${(e as Error).message}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -31,6 +31,13 @@ interface Budget {
   readonly noGroups?: Metric | null;
   readonly noDiversity?: Metric | null;
   readonly peelGain?: Partial<Record<Ablation, Gain>>;
+  /** The f16 and i8 selections at this budget (whatever the artifact exports), and the i8 one without rounding. */
+  readonly peelF16?: (Metric & { readonly blocks?: number }) | null;
+  readonly peelI8?: (Metric & { readonly blocks?: number }) | null;
+  readonly peelI8Unquantised?: Metric | null;
+  readonly uniformF16?: (Metric & { readonly dim?: number }) | null;
+  readonly uniformI8?: (Metric & { readonly dim?: number }) | null;
+  readonly encodingGain?: Partial<Record<'i8VsF16' | 'quantisation' | 'peelVsUniformF16' | 'peelVsUniformI8' | 'uniformI8VsF16', Gain>>;
 }
 
 /** One user group's refinement, as validation chose it. */
@@ -60,6 +67,7 @@ export interface QualityFile {
   readonly testInteractions?: number;
   readonly full?: Metric;
   readonly fullF16?: Metric;
+  readonly fullI8?: Metric;
   readonly backbone?: Metric;
   readonly fullGain?: Gain;
   readonly budgets?: readonly Budget[];
@@ -93,6 +101,32 @@ function signed(d?: { readonly mean?: number; readonly se?: number | null }): st
 /** Recall@20's difference, with NDCG@20's in brackets where the report has it. */
 const gain = (x?: Gain) => (x?.ndcg20 ? `${signed(x.recall20)} (${signed(x.ndcg20)})` : signed(x?.recall20));
 
+/** The f16 against the i8 encoding at each budget (issue 26): the blocks each holds, what rounding costs, and the uniform model in each. */
+function encodings(budgets: readonly Budget[], label: (b: Budget) => string): string[] {
+  const rows = budgets.filter((b) => b.peelI8 && b.peelF16);
+  if (!rows.length) return [];
+  const withDim = (m?: (Metric & { readonly dim?: number }) | null) => (m ? `${rn(m)} (${m.dim ?? '?'})` : '–');
+  const withBlocks = (m?: (Metric & { readonly blocks?: number }) | null) => (m ? `${rn(m)} (${m.blocks ?? '?'})` : '–');
+  return [
+    '',
+    '**f16 against i8 at the same bytes** (blocks per user group, or the uniform model\'s dim, in brackets). "rounding" is the i8 selection minus the same blocks unrounded (f32); gains are paired, Recall@20 ± SE (NDCG@20).',
+    '',
+    markdownTable([
+      ['budget', 'PEEL f16', 'PEEL i8', 'i8 − f16', 'rounding', 'uniform f16', 'uniform i8', 'PEEL i8 − uniform i8'],
+      ...rows.map((b) => [
+        label(b),
+        withBlocks(b.peelF16),
+        withBlocks(b.peelI8),
+        gain(b.encodingGain?.i8VsF16),
+        gain(b.encodingGain?.quantisation),
+        withDim(b.uniformF16),
+        withDim(b.uniformI8),
+        gain(b.encodingGain?.peelVsUniformI8),
+      ]),
+    ]),
+  ];
+}
+
 export function qualityMarkdown(q: QualityFile, file: string): string {
   const when = q.generatedAt ? q.generatedAt.replace('T', ' ').replace(/:\d\d(\.\d+)?Z$/, ' UTC') : 'date unknown';
   const out = [
@@ -114,6 +148,7 @@ export function qualityMarkdown(q: QualityFile, file: string): string {
       ['budget', 'bytes', 'dtype', 'PEEL', 'PEEL, f32 blocks only', 'uniform, retrained (dim)', 'unweighted (first-k)', 'no groups', 'no diversity'],
       ['full table', '', 'f32', rn(q.full), '', `backbone ${rn(q.backbone)}`, '', '', ''],
       ['full table', '', 'f16', rn(q.fullF16), '', '', '', '', ''],
+      ...(q.fullI8 ? [['full table', '', 'i8', rn(q.fullI8), '', '', '', '', '']] : []),
       ...budgets.map((b) => [
         label(b),
         n(b.bytes),
@@ -135,6 +170,7 @@ export function qualityMarkdown(q: QualityFile, file: string): string {
       markdownTable([['budget', 'uniform', 'unweighted', 'no groups', 'no diversity'], ...budgets.map((b) => [label(b), ...ABLATIONS.map((k) => gain(b.peelGain?.[k]))])]),
     );
   }
+  out.push(...encodings(budgets, label));
   if (q.fullGain) out.push('', `The full table minus the plain backbone (\`fullGain\`: the block weights, user groups and refinement together): ${gain(q.fullGain)}.`);
   if (q.refine?.length) {
     out.push(

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { qualityMarkdown } from '../src/quality-summary.js';
 import { pickDatasets, QUALITY_DATASETS, qualityFile, runQualitySuite } from '../src/quality-suite.js';
 import { RESULTS_DIR, readResults, renderSections } from '../src/results-doc.js';
+import type { SuiteQualityFile } from '../src/results-sections.js';
 
 const report = (dataset: string, suite?: object) => ({ dataset, split: 'LightGCN train.txt/test.txt', full: { recall20: 0.25, ndcg20: 0.2 }, budgets: [], ...(suite ? { suite } : {}) });
 
@@ -34,8 +35,10 @@ describe('the quality section of bench/results.md', () => {
     const dir = await mkdtemp(join(tmpdir(), 'peelrec-quality-section-'));
     await copyFile(join(RESULTS_DIR, 'quality-gowalla.json'), join(dir, 'quality-gowalla.json'));
     const alone = renderSections(await readResults(dir)).quality!;
-    const gowalla = (await readResults(RESULTS_DIR)).quality!;
-    expect(alone).toBe(qualityMarkdown(gowalla, 'quality-gowalla.json'));
+    const gowalla = (await readResults(RESULTS_DIR)).quality! as SuiteQualityFile;
+    // The suite's note on Gowalla (the published report came from the suite) comes first, then its table, nothing else.
+    const note = gowalla.suite?.about ? `${gowalla.suite.about}\n\n` : '';
+    expect(alone).toBe(`${note}${qualityMarkdown(gowalla, 'quality-gowalla.json')}`);
 
     const derived = {
       description: 'train.txt + test.txt merged and split per user 50/25/25',

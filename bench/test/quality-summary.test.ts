@@ -31,6 +31,25 @@ describe('qualityMarkdown', () => {
     expect(md).toMatch(/\| 6 +\| 738 +\| \? +\| 1 +\| \? → \? +\| yes \(T = 4\) +\| 0\.2128 \/ 0\.2248 +\| truncated +\|/);
   });
 
+  it('renders f16 against i8 at each budget that has both selections, and no such table for a report without them', () => {
+    const gain = (mean: number, se: number) => ({ recall20: { mean, se }, ndcg20: { mean, se }, users: 100 });
+    const budget = {
+      fraction: 0.2,
+      peelF16: { recall20: 0.171, ndcg20: 0.1441, blocks: 127 },
+      peelI8: { recall20: 0.1777, ndcg20: 0.1475, blocks: 255 },
+      uniformF16: { recall20: 0.1774, ndcg20: 0.1481, dim: 48 },
+      uniformI8: { recall20: 0.1831, ndcg20: 0.1524, dim: 96 },
+      encodingGain: { i8VsF16: gain(0.0067, 0.0007), quantisation: gain(0, 0.0001), peelVsUniformI8: gain(-0.0054, 0.0006) },
+    };
+    const md = qualityMarkdown({ fullI8: { recall20: 0.1821, ndcg20: 0.1504 }, budgets: [budget, { fraction: 0.5 }] }, 'q.json');
+    expect(md).toMatch(/\| full table +\| +\| i8 +\| 0\.1821 \/ 0\.1504 /);
+    expect(md).toMatch(
+      /\| 20 % +\| 0\.1710 \/ 0\.1441 \(127\) +\| 0\.1777 \/ 0\.1475 \(255\) +\| \+0\.0067 ± 0\.0007 \(\+0\.0067 ± 0\.0007\) +\| \+0\.0000 ± 0\.0001 \(\+0\.0000 ± 0\.0001\) +\| 0\.1774 \/ 0\.1481 \(48\) +\| 0\.1831 \/ 0\.1524 \(96\) +\| −0\.0054 ± 0\.0006/,
+    );
+    expect(md.match(/^\| 50 % /gm)).toHaveLength(1); // the budget without both selections is in the main table only
+    expect(qualityMarkdown({ budgets: [{ fraction: 0.2, peel: { recall20: 0.1 } }] }, 'old.json')).not.toContain('f16 against i8');
+  });
+
   it('has no gain table for an old report without paired gains', () => {
     const md = qualityMarkdown({ budgets: [{ fraction: 0.2, peel: { recall20: 0.1 } }] }, 'old.json');
     expect(md).toContain('0.1000 / –');

@@ -47,8 +47,8 @@ export async function lightGCNSourceHash(fileHashes: readonly string[]): Promise
   return sha256Hex(new TextEncoder().encode(fileHashes.join('\n')));
 }
 
-/** `user item item ...` lines, users and items ascending; a user with no pair here has no line. */
-export function lightGCNText(pairs: PairList): string {
+/** Each user's items, in the order the pairs list them. */
+export function itemsByUser(pairs: PairList): Map<number, number[]> {
   const byUser = new Map<number, number[]>();
   for (let k = 0; k < pairs.users.length; k++) {
     const u = pairs.users[k]!;
@@ -56,6 +56,12 @@ export function lightGCNText(pairs: PairList): string {
     if (!list) byUser.set(u, (list = []));
     list.push(pairs.items[k]!);
   }
+  return byUser;
+}
+
+/** `user item item ...` lines, users and items ascending; a user with no pair here has no line. */
+export function lightGCNText(pairs: PairList): string {
+  const byUser = itemsByUser(pairs);
   const lines: string[] = [];
   for (const u of [...byUser.keys()].sort((a, b) => a - b))
     lines.push(

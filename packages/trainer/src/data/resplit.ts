@@ -10,7 +10,7 @@
  * than theirs: the protocol is the same, the split is not.
  */
 import { DerivationError } from './derivation-error.js';
-import type { PairList } from './pairs.js';
+import { itemsByUser, type PairList } from './pairs.js';
 import { Random } from './random.js';
 
 /** Shares of each user's interactions: non-negative, summing to 1, with a positive train share. */
@@ -77,13 +77,7 @@ function checkShares(s: PerUserSplit): void {
  */
 export function splitPerUser(pairs: PairList, s: PerUserSplit): PerUserSplitResult {
   checkShares(s);
-  const byUser = new Map<number, number[]>();
-  for (let k = 0; k < pairs.users.length; k++) {
-    const u = pairs.users[k]!;
-    let list = byUser.get(u);
-    if (!list) byUser.set(u, (list = []));
-    list.push(pairs.items[k]!);
-  }
+  const byUser = itemsByUser(pairs);
   const n = pairs.users.length;
   const users = new Uint32Array(n);
   const items = new Uint32Array(n);

@@ -51,7 +51,7 @@ function encodeI8(values: Float32Array): Uint8Array {
   const out = new Uint8Array(I8_HEADER_BYTES + values.length);
   new DataView(out.buffer).setFloat32(0, scale, true);
   const q = new Int8Array(out.buffer, I8_HEADER_BYTES);
-  if (scale > 0) for (let i = 0; i < values.length; i++) q[i] = Math.max(-127, Math.min(127, Math.round(Math.abs(values[i]!) / scale))) * Math.sign(values[i]!);
+  if (scale > 0) for (let i = 0; i < values.length; i++) q[i] = Math.min(127, Math.round(Math.abs(values[i]!) / scale)) * Math.sign(values[i]!);
   return out;
 }
 

@@ -7,24 +7,16 @@ import { I8_HEADER_BYTES, i8Scale, selectBlocks } from '@peelrec/format';
 import { topK } from '../src/index.js';
 import { i8CodeLimit, i8Codes, i8RowWeight, i8Scores, i8SegmentScores } from '../src/i8-scores.js';
 import { buildFixture, bytesOf, mulberry32 } from './fixtures/artifact.js';
-import { BUILDS, type Group, kernel, runKernel, USER_DIMS } from './fixtures/scan-kernel.js';
+import { BUILDS, type Group, kernel, randomGroups as seededGroups, runKernel, USER_DIMS } from './fixtures/scan-kernel.js';
 
 /** Random int8 groups: `spread` bounds |q|; random f32 weights, or all `weight` (with a small spread: exact ties). */
 function randomGroups(seed: number, shapes: readonly (readonly [rows: number, n: number])[], spread: number, weight?: number): { groups: Group[]; items: number } {
-  const rand = mulberry32(seed);
-  let start = 0;
-  const groups = shapes.map(([rows, n]) => {
-    const g = {
-      rows,
-      n,
-      start,
-      values: Float32Array.from({ length: rows * n }, () => Math.round((rand() * 2 - 1) * spread)),
-      coef: Float32Array.from({ length: rows }, () => Math.fround(weight ?? rand() * 0.01)),
-    };
-    start += n;
-    return g;
-  });
-  return { groups, items: start };
+  return seededGroups(
+    seed,
+    shapes,
+    (rand) => Math.round((rand() * 2 - 1) * spread),
+    (rand) => Math.fround(weight ?? rand() * 0.01),
+  );
 }
 
 /** The segment's coefficients as the kernel forms them: weight × user dim (r mod USER_DIMS), in f32. */

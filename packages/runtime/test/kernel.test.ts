@@ -12,7 +12,7 @@ import { halfToFloat } from '../src/half.js';
 import { TopKHeap } from '../src/top-k.js';
 import { topK } from '../src/index.js';
 import { mulberry32 } from './fixtures/artifact.js';
-import { BUILDS, type Group, kernel, runKernel } from './fixtures/scan-kernel.js';
+import { BUILDS, type Group, kernel, randomGroups as seededGroups, runKernel } from './fixtures/scan-kernel.js';
 
 /** Exact float64 scores: values and coefficients are multiples of 1/16 and 1/8, so f32 sums are exact too. */
 function reference(groups: readonly Group[], items: number): Float64Array {
@@ -21,21 +21,14 @@ function reference(groups: readonly Group[], items: number): Float64Array {
   return scores;
 }
 
+/** Values and coefficients are multiples of 1/16 and 1/8, so exact ties happen and f32 sums are exact. */
 function randomGroups(seed: number, shapes: readonly (readonly [rows: number, n: number])[]): { groups: Group[]; items: number } {
-  const rand = mulberry32(seed);
-  let start = 0;
-  const groups = shapes.map(([rows, n]) => {
-    const g = {
-      rows,
-      n,
-      start,
-      values: Float32Array.from({ length: rows * n }, () => Math.round((rand() * 2 - 1) * 16) / 16), // exact ties happen
-      coef: Float32Array.from({ length: rows }, () => Math.round((rand() * 2 - 1) * 8) / 8),
-    };
-    start += n;
-    return g;
-  });
-  return { groups, items: start };
+  return seededGroups(
+    seed,
+    shapes,
+    (rand) => Math.round((rand() * 2 - 1) * 16) / 16,
+    (rand) => Math.round((rand() * 2 - 1) * 8) / 8,
+  );
 }
 
 describe('packed layout', () => {

@@ -156,8 +156,8 @@ function msOverRuns(x: Spread): string {
 
 export function startupGoals(s: StartupSummary): Goal[] {
   return [
-    { goal: 'cold start ≤ 500 ms (first recommendations)', met: s.cold.firstRecommendationsMs <= 500, figure: msOverRuns(s.cold.spread.firstRecommendationsMs) },
-    { goal: 'warm start ≤ 150 ms (from IndexedDB)', met: s.warm.firstRecommendationsMs <= 150, figure: msOverRuns(s.warm.spread.firstRecommendationsMs) },
+    { goal: 'cold start ≤ 350 ms (first recommendations; issue 26)', met: s.cold.firstRecommendationsMs <= 350, figure: msOverRuns(s.cold.spread.firstRecommendationsMs) },
+    { goal: 'warm start ≤ 100 ms (from IndexedDB; issue 26)', met: s.warm.firstRecommendationsMs <= 100, figure: msOverRuns(s.warm.spread.firstRecommendationsMs) },
     {
       goal: 'downloaded ≤ 1.05 × selected (every artifact byte, cold)',
       met: s.downloadedOverSelected <= 1.05,

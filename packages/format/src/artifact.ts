@@ -5,7 +5,22 @@
 import { encodeBlock } from './codec.js';
 import { IntegrityError, ManifestError } from './errors.js';
 import { computeContentHash, sha256Hex } from './hash.js';
-import { parseBlockTable, parseManifest, refName, withBlockTables, type BlockEntry, type BlockTable, type Dtype, type FileRef, type Manifest, type ManifestFile } from './manifest.js';
+import { type AnyManifest, type AnyManifestFile, type KindManifest, isPeelManifest, type MixedVariant, type SparseVariant, variantRefs } from './kinds.js';
+import { type KindManifestDraft, kindManifestOf, type MixedVariantSpec, mixedVariantUrl, type SparseVariantSpec, sparseVariantUrl, writeMixedVariant, writeSparseVariant } from './kinds-writer.js';
+import {
+  assertPeelManifest,
+  parseAnyManifest,
+  parseBlockTable,
+  parseManifest,
+  refName,
+  withBlockTables,
+  type BlockEntry,
+  type BlockTable,
+  type Dtype,
+  type FileRef,
+  type Manifest,
+  type ManifestFile,
+} from './manifest.js';
 import { selectionOrder } from './select.js';
 
 export const MANIFEST_FILE = 'manifest.json';
@@ -42,6 +57,8 @@ export const blockPackUrl = (userGroup: number, dtype: Dtype) => `blocks/u${user
 export class ArtifactWriter {
   /** Packs written so far (URL and block hashes), by the SHA-256 of their bytes: a byte-identical pack is referenced, not written again. */
   private readonly packs = new Map<string, { path: string; blockSha256: string[] }>();
+  /** Variant files written so far: two variants whose names map to one file name must not overwrite each other. */
+  private readonly variantUrls = new Set<string>();
 
   constructor(private readonly sink: ArtifactSink) {}
 
@@ -102,6 +119,36 @@ export class ArtifactWriter {
   }
 
   /**
+   * Encodes a `mixed` variant (v3) and writes it as one file (default `tables/mixed-<name>.<dtype>.bin`): the
+   * permutation when the sizes are not already non-increasing, then its columns back to back, each a range ref.
+   * @throws RangeError when that file was already written by this writer.
+   */
+  async mixedVariant(spec: MixedVariantSpec, url: string = mixedVariantUrl(spec.name, spec.dtype)): Promise<MixedVariant> {
+    return writeMixedVariant((path, bytes) => this.sink.write(path, bytes), spec, this.claim(url));
+  }
+
+  /** Encodes a `sparse` variant (v3) and writes it as one file (default `tables/sparse-<name>.<dtype>.bin`). */
+  async sparseVariant(spec: SparseVariantSpec, url: string = sparseVariantUrl(spec.name, spec.dtype)): Promise<SparseVariant> {
+    return writeSparseVariant((path, bytes) => this.sink.write(path, bytes), spec, this.claim(url));
+  }
+
+  private claim(url: string): string {
+    if (this.variantUrls.has(url)) throw new RangeError(`${url} was already written: variant names must map to distinct files`);
+    this.variantUrls.add(url);
+    return url;
+  }
+
+  /**
+   * Validates a `mixed` or `sparse` draft (format v3), computes its content hash and writes `manifest.json` last.
+   * @throws ManifestError when the draft breaks a consistency rule; nothing is written then.
+   */
+  async finishKind(draft: KindManifestDraft): Promise<KindManifest> {
+    const manifest = await kindManifestOf(draft);
+    await this.sink.write(MANIFEST_FILE, new TextEncoder().encode(JSON.stringify(manifest, null, 1)));
+    return manifest;
+  }
+
+  /**
    * Validates the draft, writes one block table per user group (`blocks/u<c>.json`),
    * computes the content hash and writes `manifest.json` last. Returns the
    * manifest with every block entry.
@@ -154,30 +201,55 @@ export async function verifyBytes(ref: FileRef, bytes: Uint8Array): Promise<void
   if (actual !== ref.sha256) throw new IntegrityError(refName(ref), ref.sha256, actual);
 }
 
-/** Every payload ref of a manifest (with the block files of the tables it holds), in manifest order; block tables not included. */
-export function filesOf(m: ManifestFile | Manifest): FileRef[] {
+/**
+ * Every payload ref of a manifest, in manifest order: ids, metadata, user shards, then the block files of the tables
+ * it holds (`peel-blocks`; block tables not included) or every variant's refs (v3 kinds).
+ */
+export function filesOf(m: ManifestFile | AnyManifest): FileRef[] {
   const out: FileRef[] = [m.items.ids];
   if (m.items.metadata) out.push(m.items.metadata);
   if (m.users.ids) out.push(m.users.ids);
   for (const s of m.users.shards) out.push(s.file);
   if ('blocks' in m) for (const b of m.blocks) out.push(...b.files);
+  if ('variants' in m) for (const v of m.variants) out.push(...variantRefs(v));
   return out;
 }
 
 /**
- * Reads `manifest.json`, validates it and checks its content hash, then
- * reads, verifies and validates the block tables of `userGroups` (default:
- * all). Returns the manifest with those tables' entries.
+ * Reads `manifest.json` of a `peel-blocks` artifact, validates it and checks
+ * its content hash, then reads, verifies and validates the block tables of
+ * `userGroups` (default: all). Returns the manifest with those tables' entries.
+ * @throws UnsupportedVersionError for a v3 kind: {@link readAnyManifest} reads those.
  */
 export async function readManifest(source: ArtifactSource, options: { userGroups?: readonly number[] } = {}): Promise<Manifest> {
+  const { file } = await readChecked(source);
+  return withTables(source, assertPeelManifest(file), options.userGroups);
+}
+
+/**
+ * Reads `manifest.json` of any kind this build reads and checks its content
+ * hash: a `peel-blocks` manifest comes back with the block tables of
+ * `userGroups` (default: all), a v3 kind as it is (it has no tables).
+ */
+export async function readAnyManifest(source: ArtifactSource, options: { userGroups?: readonly number[] } = {}): Promise<AnyManifest> {
+  const { file } = await readChecked(source);
+  return isPeelManifest(file) ? withTables(source, file, options.userGroups) : file;
+}
+
+/** `manifest.json`, parsed (any kind) and checked against its content hash. */
+async function readChecked(source: ArtifactSource): Promise<{ file: AnyManifestFile }> {
   const text = new TextDecoder().decode(await source.read(MANIFEST_FILE));
-  const file = parseManifest(text);
+  const file = parseAnyManifest(text);
   // The text, not `file`: the hash covers members the schema does not know, which parsing drops.
   const expected = await computeContentHash(text);
   if (expected !== file.model.contentHash) {
     throw new ManifestError(`model.contentHash is ${file.model.contentHash}, but the manifest hashes to ${expected}`);
   }
-  const groups = options.userGroups ?? file.blockTables.map((_, c) => c);
+  return { file };
+}
+
+async function withTables(source: ArtifactSource, file: ManifestFile, userGroups: readonly number[] | undefined): Promise<Manifest> {
+  const groups = userGroups ?? file.blockTables.map((_, c) => c);
   const tables = await Promise.all(
     groups.map(async (c) => {
       const ref = file.blockTables[c];
@@ -196,7 +268,17 @@ export async function readManifest(source: ArtifactSource, options: { userGroups
  */
 export async function verifyArtifact(source: ArtifactSource): Promise<{ manifest: Manifest; files: number; bytes: number }> {
   const manifest = await readManifest(source);
-  const refs = [...manifest.blockTables, ...filesOf(manifest)];
+  return { manifest, ...(await verifyFiles(source, [...manifest.blockTables, ...filesOf(manifest)])) };
+}
+
+/** {@link verifyArtifact} for an artifact of any kind: every block table (`peel-blocks`) or variant file (v3). */
+export async function verifyAnyArtifact(source: ArtifactSource): Promise<{ manifest: AnyManifest; files: number; bytes: number }> {
+  const manifest = await readAnyManifest(source);
+  return { manifest, ...(await verifyFiles(source, [...(isPeelManifest(manifest) ? manifest.blockTables : []), ...filesOf(manifest)])) };
+}
+
+/** Verifies every ref, reading each file once however many ranges of it are listed. */
+async function verifyFiles(source: ArtifactSource, refs: readonly FileRef[]): Promise<{ files: number; bytes: number }> {
   const byUrl = new Map<string, FileRef[]>();
   for (const ref of refs) {
     const list = byUrl.get(ref.url);
@@ -216,7 +298,7 @@ export async function verifyArtifact(source: ArtifactSource): Promise<{ manifest
       bytes += slice.byteLength;
     }
   }
-  return { manifest, files: byUrl.size, bytes };
+  return { files: byUrl.size, bytes };
 }
 
 /**

@@ -24,14 +24,21 @@ export class ManifestError extends PeelrecError {
   }
 }
 
-/** A manifest of a `formatVersion` (or `kind`) this build cannot read. */
+/**
+ * A manifest of a `formatVersion` (or `kind`) this build cannot read. With `kind`, the version is one this build
+ * reads but not for that kind (e.g. a v3 `peel-blocks`): `supported` then lists that kind's versions.
+ */
 export class UnsupportedVersionError extends ManifestError {
   override name = 'UnsupportedVersionError';
   constructor(
     readonly found: unknown,
     readonly supported: readonly number[],
+    readonly kind?: string,
+    /** Says who cannot read it instead of "this build", e.g. a reader of one kind only. */
+    reader?: string,
   ) {
-    super(`Unsupported peelrec format version ${JSON.stringify(found)}; this build reads version(s) ${supported.join(', ')}`);
+    const of = kind === undefined ? '' : ` for kind ${JSON.stringify(kind)}`;
+    super(`Unsupported peelrec format version ${JSON.stringify(found)}${of}; ${reader ?? `this build reads version(s) ${supported.join(', ')}${kind === undefined ? '' : ' of that kind'}`}`);
   }
 }
 
@@ -48,14 +55,31 @@ export class IntegrityError extends PeelrecError {
   }
 }
 
-/** The budget cannot hold one block per item group, so some items would be unrankable. */
+/** The budget cannot hold the smallest table: one block per item group (PEEL), or the smallest variant (v3 kinds). */
 export class BudgetTooSmallError extends PeelrecError {
   override name = 'BudgetTooSmallError';
   constructor(
     readonly budgetBytes: number,
     readonly minimumBytes: number,
     readonly dtype: string,
+    /** What the minimum holds, for the message; default: one block per item group (PEEL). */
+    requirement = `one ${dtype} block per item group`,
   ) {
-    super(`Budget of ${budgetBytes} bytes is below the minimum of ${minimumBytes} bytes ` + `(one ${dtype} block per item group); raise the budget to at least ${minimumBytes}`);
+    super(`Budget of ${budgetBytes} bytes is below the minimum of ${minimumBytes} bytes ` + `(${requirement}); raise the budget to at least ${minimumBytes}`);
+  }
+}
+
+/**
+ * Payload bytes that passed their SHA-256 check but do not hold what the format says (a permutation that repeats a
+ * position, sparse indices out of order): the artifact was written wrong, so retrying the download cannot help.
+ */
+export class FormatDataError extends ManifestError {
+  override name = 'FormatDataError';
+  constructor(
+    /** Which payload, e.g. `permutation` or `sparse payload`. */
+    readonly what: string,
+    issues: readonly string[],
+  ) {
+    super(`Invalid ${what}`, issues);
   }
 }

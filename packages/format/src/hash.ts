@@ -1,5 +1,6 @@
 import canonicalize from 'canonicalize';
 import { ManifestError } from './errors.js';
+import type { KindManifest } from './kinds.js';
 import { manifestFileOf, type Manifest, type ManifestFile } from './manifest.js';
 
 /** SHA-256 through WebCrypto, which both Node ≥ 20 and browsers provide as `globalThis.crypto.subtle`. */
@@ -25,12 +26,13 @@ export async function sha256Hex(bytes: Uint8Array | ArrayBuffer): Promise<string
  * Readers pass the file's text: a parsed {@link ManifestFile} has lost the
  * members the schema does not know. A writer may pass the value it is about
  * to serialise; the `blocks` of a {@link Manifest} are dropped, as they are not
- * part of `manifest.json` (the tables' hashes pin them).
+ * part of `manifest.json` (the tables' hashes pin them). The v3 kinds hash by
+ * the same rule.
  *
  * @throws ManifestError when the text is not a JSON object.
  */
-export async function computeContentHash(manifest: string | ManifestFile | Manifest): Promise<string> {
-  const json = typeof manifest === 'string' ? jsonObject(manifest) : manifestFileOf(manifest);
+export async function computeContentHash(manifest: string | ManifestFile | Manifest | KindManifest): Promise<string> {
+  const json = typeof manifest === 'string' ? jsonObject(manifest) : 'blocks' in manifest ? manifestFileOf(manifest) : manifest;
   const { provenance: _dropped, ...rest } = json as Record<string, unknown> & { model?: object };
   const text = canonicalize({ ...rest, model: { ...rest.model, contentHash: '' } });
   if (text === undefined) throw new Error('manifest is not serialisable');

@@ -1,21 +1,35 @@
 /**
- * @peelrec/format — artifact format v2, the only thing the trainer and the
- * runtime share. See README.md for the byte-level specification.
+ * @peelrec/format — artifact formats v2 (`peel-blocks`) and v3 (`mixed`,
+ * `sparse`), the only thing the trainer and the runtime share. See README.md
+ * for the byte-level specification.
  */
 export {
   FORMAT_MAGIC,
   FORMAT_VERSION,
+  KINDS_VERSION,
   SUPPORTED_VERSIONS,
   BYTES_PER_ELEMENT,
   DTYPE_PRECISION_ORDER,
   I8_HEADER_BYTES,
-  ManifestSchema,
+  ManifestV2Schema,
+  PeelBlocksManifestSchema,
   ScoringSchema,
   BlockTableSchema,
   FileRefSchema,
 } from './schema.js';
 export {
+  ManifestSchema,
+  ManifestV3Schema,
+  MixedManifestSchema,
+  SparseManifestSchema,
+  MixedVariantSchema,
+  SparseVariantSchema,
+  VariantDtypeSchema,
+} from './kinds-schema.js';
+export {
   parseManifest,
+  parseAnyManifest,
+  assertPeelManifest,
   parseBlockTable,
   withBlockTables,
   manifestFileOf,
@@ -36,6 +50,40 @@ export {
   type ItemGroup,
   type BudgetMetric,
 } from './manifest.js';
+export {
+  KIND_VERSIONS,
+  SPARSE_MAX_FULL_DIM,
+  isPeelManifest,
+  isKindManifest,
+  variantRefs,
+  mixedRowSizes,
+  mixedColumnByteLength,
+  permutationByteLength,
+  sparseByteLength,
+  sparseValuesOffset,
+  type MixedManifest,
+  type SparseManifest,
+  type KindManifest,
+  type AnyManifest,
+  type AnyManifestFile,
+  type Variant,
+  type MixedVariant,
+  type MixedColumn,
+  type SparseVariant,
+  type VariantDtype,
+} from './kinds.js';
+export { selectTable, type TableSelection, type TableSelectOptions, type TableSelectionSource } from './select-table.js';
+export {
+  encodeMixedVariant,
+  encodePermutation,
+  decodePermutation,
+  decodeMixedColumn,
+  decodeMixedColumns,
+  encodeSparse,
+  decodeSparse,
+  type MixedPayload,
+  type SparsePayload,
+} from './kinds-codec.js';
 export { selectBlocks, selectionOrder, exportedDtypes, type Selection, type SelectedBlock, type SelectOptions, type SelectionSource } from './select.js';
 export { encodeBlock, decodeBlock, i8Scale, blockFromRows, encodeUserShard, decodeUserShard } from './codec.js';
 export { sha256Hex, computeContentHash } from './hash.js';
@@ -43,8 +91,10 @@ export {
   ArtifactWriter,
   readVerified,
   readManifest,
+  readAnyManifest,
   verifyBytes,
   verifyArtifact,
+  verifyAnyArtifact,
   fetchSource,
   filesOf,
   blockTableUrl,
@@ -55,4 +105,12 @@ export {
   type ManifestDraft,
   type BlockPayload,
 } from './artifact.js';
-export { PeelrecError, ManifestError, UnsupportedVersionError, IntegrityError, BudgetTooSmallError } from './errors.js';
+export {
+  fileSafe,
+  mixedVariantUrl,
+  sparseVariantUrl,
+  type KindManifestDraft,
+  type MixedVariantSpec,
+  type SparseVariantSpec,
+} from './kinds-writer.js';
+export { PeelrecError, ManifestError, UnsupportedVersionError, IntegrityError, BudgetTooSmallError, FormatDataError } from './errors.js';

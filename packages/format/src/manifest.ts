@@ -1,24 +1,30 @@
 import type { z } from 'zod';
+import { rangeProblems, shardProblems } from './checks.js';
+import { ManifestError, UnsupportedVersionError } from './errors.js';
+import { kindProblems } from './kinds-check.js';
+import { ManifestSchema } from './kinds-schema.js';
+import { type AnyManifest, type AnyManifestFile, isPeelManifest, KIND_VERSIONS } from './kinds.js';
 import {
   BYTES_PER_ELEMENT,
   I8_HEADER_BYTES,
   FORMAT_MAGIC,
   FORMAT_VERSION,
   BlockTableSchema,
-  ManifestSchema,
   SUPPORTED_VERSIONS,
   type BlockEntrySchema,
   type BlockFileSchema,
   type DtypeSchema,
+  type ManifestV2Schema,
   type ScoringSchema,
   type FileRefSchema,
   type ItemGroupSchema,
   type BudgetMetricSchema,
 } from './schema.js';
-import { ManifestError, UnsupportedVersionError } from './errors.js';
+
+export { userShardByteLength } from './checks.js';
 
 /** What `manifest.json` holds: everything but the block entries, which live in one table file per user group. */
-export type ManifestFile = z.infer<typeof ManifestSchema>;
+export type ManifestFile = z.infer<typeof ManifestV2Schema>;
 /** What a block table file holds: the blocks of one user group. */
 export type BlockTable = z.infer<typeof BlockTableSchema>;
 export type Dtype = z.infer<typeof DtypeSchema>;
@@ -40,11 +46,6 @@ export type Manifest = ManifestFile & { blocks: BlockEntry[] };
 /** Byte length of one block payload: `blockDim × itemsInGroup` elements, after the scale for `i8`. */
 export function blockByteLength(blockDim: number, itemsInGroup: number, dtype: Dtype): number {
   return blockDim * itemsInGroup * BYTES_PER_ELEMENT[dtype] + (dtype === 'i8' ? I8_HEADER_BYTES : 0);
-}
-
-/** Byte length of a user shard: vectors then u16 group ids. */
-export function userShardByteLength(fullDim: number, users: number): number {
-  return users * fullDim * 4 + users * 2;
 }
 
 /** How events and errors name a ref: its URL, with the byte range (`#bytes=first-last`, as in HTTP) when it is part of a file. */
@@ -73,26 +74,57 @@ function schemaIssues(error: z.ZodError): string[] {
 
 /**
  * Validates untrusted JSON (a parsed object or the raw text) as `manifest.json`
- * of format v2. Checks the schema first, then the cross-field invariants a
- * schema cannot say (groups cover the catalog, one block table per user group,
- * sizes consistent). The block entries are in the tables: {@link parseBlockTable}.
+ * of a `peel-blocks` artifact (format v2). Checks the schema first, then the
+ * cross-field invariants a schema cannot say (groups cover the catalog, one
+ * block table per user group, sizes consistent). The block entries are in the
+ * tables: {@link parseBlockTable}. Every kind: {@link parseAnyManifest}.
  *
- * @throws UnsupportedVersionError for another `formatVersion`.
+ * @throws UnsupportedVersionError for a version this build does not read, and for a v3 kind (`mixed`, `sparse`),
+ *   which a reader of `peel-blocks` cannot use: as a v2-only build refuses it.
  * @throws ManifestError listing every problem found.
  */
 export function parseManifest(input: unknown): ManifestFile {
+  return assertPeelManifest(parseAnyManifest(input));
+}
+
+/**
+ * Validates untrusted JSON as `manifest.json` of any kind this build reads:
+ * v2 `peel-blocks` ({@link parseManifest}'s checks) or v3 `mixed` / `sparse`
+ * (README, "Consistency rules"). Narrow the result with `isPeelManifest` /
+ * `isKindManifest`.
+ *
+ * @throws UnsupportedVersionError for a `formatVersion` this build does not read, or a kind at a version later than
+ *   its own (a v3 `peel-blocks`), which a later build may read.
+ * @throws ManifestError for a kind at a version earlier than its own (a v2 `mixed` was never written), an unknown
+ *   kind, and every schema or consistency problem.
+ */
+export function parseAnyManifest(input: unknown): AnyManifestFile {
   const head = parseJson(input, 'Manifest');
   if (head.format !== FORMAT_MAGIC) {
     throw new ManifestError(`Not a peelrec manifest (format is ${JSON.stringify(head.format)}, expected "${FORMAT_MAGIC}")`);
   }
-  if (!SUPPORTED_VERSIONS.includes(head.formatVersion as number)) {
-    throw new UnsupportedVersionError(head.formatVersion, SUPPORTED_VERSIONS);
+  const version = head.formatVersion as number;
+  if (!SUPPORTED_VERSIONS.includes(version)) throw new UnsupportedVersionError(head.formatVersion, SUPPORTED_VERSIONS);
+  const kindVersion = Object.hasOwn(KIND_VERSIONS, head.kind as string) ? KIND_VERSIONS[head.kind as keyof typeof KIND_VERSIONS] : undefined;
+  if (kindVersion !== undefined && version > kindVersion) throw new UnsupportedVersionError(version, [kindVersion], head.kind as string);
+  if (kindVersion !== undefined && version < kindVersion) {
+    throw new ManifestError(`Manifest of kind ${JSON.stringify(head.kind)} has formatVersion ${version}; that kind is version ${kindVersion}`);
   }
   const parsed = ManifestSchema.safeParse(head);
-  if (!parsed.success) throw new ManifestError(`Manifest does not match format v${FORMAT_VERSION}`, schemaIssues(parsed.error));
-  const problems = checkInvariants(parsed.data);
+  if (!parsed.success) throw new ManifestError(`Manifest does not match format v${version}`, schemaIssues(parsed.error));
+  const m = parsed.data;
+  const problems = isPeelManifest(m) ? checkInvariants(m) : kindProblems(m);
   if (problems.length) throw new ManifestError('Manifest is inconsistent', problems);
-  return parsed.data;
+  return m;
+}
+
+/**
+ * `m` if it is a `peel-blocks` manifest, for callers that read only that kind.
+ * @throws UnsupportedVersionError otherwise, naming the kind and its version (what a v2-only reader says of it).
+ */
+export function assertPeelManifest<M extends AnyManifest | AnyManifestFile>(m: M): Extract<M, { kind: 'peel-blocks' }> {
+  if (isPeelManifest(m)) return m;
+  throw new UnsupportedVersionError(m.formatVersion, [FORMAT_VERSION], m.kind, `this reader takes peel-blocks (version ${FORMAT_VERSION}) only; parseAnyManifest and readAnyManifest read every kind`);
 }
 
 function checkInvariants(m: ManifestFile): string[] {
@@ -121,45 +153,9 @@ function checkInvariants(m: ManifestFile): string[] {
     out.push(`blockTables: ${m.blockTables.length} tables, expected one per user group (${m.userGroups.count})`);
   }
 
-  let u = 0;
-  m.users.shards.forEach((s, i) => {
-    if (s.start !== u) out.push(`users.shards.${i}: starts at ${s.start}, expected ${u}`);
-    u = s.start + s.count;
-    const want = userShardByteLength(fullDim, s.count);
-    if (s.file.byteLength !== want) out.push(`users.shards.${i}: byteLength ${s.file.byteLength}, expected ${want}`);
-  });
-  if (u !== m.users.count) out.push(`users.shards: cover ${u} users, expected ${m.users.count}`);
+  out.push(...shardProblems(m.users, fullDim));
   out.push(...rangeProblems([...m.blockTables.map((f, i) => ({ path: `blockTables.${i}`, ref: f })), ...m.users.shards.map((s, i) => ({ path: `users.shards.${i}.file`, ref: s.file }))]));
   return out.slice(0, 50);
-}
-
-/**
- * A file is either whole (refs without offset, all of one length) or cut into
- * ranges that do not overlap: anything else means two refs claim the same bytes.
- */
-function rangeProblems(refs: readonly { path: string; ref: FileRef }[]): string[] {
-  const out: string[] = [];
-  const byUrl = new Map<string, { path: string; ref: FileRef }[]>();
-  for (const r of refs) {
-    const list = byUrl.get(r.ref.url);
-    if (list) list.push(r);
-    else byUrl.set(r.ref.url, [r]);
-  }
-  for (const [url, list] of byUrl) {
-    if (list.length < 2) continue;
-    const whole = list.filter((r) => r.ref.offset === undefined);
-    if (whole.length && whole.length < list.length) {
-      out.push(`${whole[0]!.path}: ${url} is referenced both whole and by byte range`);
-      continue;
-    }
-    if (whole.length) continue; // the same whole file listed twice is harmless
-    const sorted = [...list].sort((a, b) => a.ref.offset! - b.ref.offset!);
-    for (let i = 1; i < sorted.length; i++) {
-      const prev = sorted[i - 1]!;
-      if (sorted[i]!.ref.offset! < prev.ref.offset! + prev.ref.byteLength) out.push(`${sorted[i]!.path}: byte range overlaps ${prev.path} in ${url}`);
-    }
-  }
-  return out;
 }
 
 /**

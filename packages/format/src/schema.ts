@@ -18,7 +18,13 @@ export const FORMAT_MAGIC = 'peelrec';
  * HTTP Range requests.
  */
 export const FORMAT_VERSION = 2;
-export const SUPPORTED_VERSIONS: readonly number[] = [FORMAT_VERSION];
+/**
+ * The version of the table kinds `mixed` and `sparse` (issue 20). The version moves with them so that a reader
+ * that knows only v2 refuses them with `UnsupportedVersionError` instead of a schema error; `peel-blocks` stays v2.
+ */
+export const KINDS_VERSION = 3;
+/** The `formatVersion`s this build reads: v2 (`peel-blocks`) and v3 (`mixed`, `sparse`). */
+export const SUPPORTED_VERSIONS: readonly number[] = [FORMAT_VERSION, KINDS_VERSION];
 
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'lowercase hex SHA-256 (64 chars)');
 /** Relative to the manifest's own URL; no scheme, no leading slash, no `..` (a manifest cannot point off its artifact). */
@@ -95,13 +101,12 @@ export const BlockTableSchema = z.object({
   blocks: z.array(BlockEntrySchema).min(1),
 });
 
-const PeelBlocksManifestSchema = z.object({
+export const PeelBlocksManifestSchema = z.object({
   format: z.literal(FORMAT_MAGIC),
   formatVersion: z.literal(FORMAT_VERSION),
   /**
-   * The table kind. v2 readers accept only `peel-blocks`. Reserved for later
-   * kinds, each with its own sections: `mixed-dim` (per-entity dimensions:
-   * BET, CIESS, SCALL) and `sparse` (CSR entries: SparseRec).
+   * The table kind. `peel-blocks` is always v2; the kinds `mixed` and
+   * `sparse` are v3 (`kinds-schema.ts`).
    */
   kind: z.literal('peel-blocks'),
   model: z.object({
@@ -155,5 +160,8 @@ const PeelBlocksManifestSchema = z.object({
   }),
 });
 
-/** `manifest.json` (v2). A discriminated union on `kind` so later kinds slot in without breaking v2 readers. */
-export const ManifestSchema = z.discriminatedUnion('kind', [PeelBlocksManifestSchema]);
+/**
+ * `manifest.json` of format v2: a discriminated union on `kind` of its one kind (the shape of
+ * `schema/manifest.v2.json`). Every kind this build reads: `ManifestSchema` (`kinds-schema.ts`).
+ */
+export const ManifestV2Schema = z.discriminatedUnion('kind', [PeelBlocksManifestSchema]);

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { BlockTableSchema, ManifestSchema } from '../src/index.js';
+import { BlockTableSchema, ManifestV2Schema, ManifestV3Schema } from '../src/index.js';
 
-const committed = (name: string): unknown => JSON.parse(readFileSync(new URL(`../schema/${name}.v2.json`, import.meta.url), 'utf8'));
+const committed = (file: string): unknown => JSON.parse(readFileSync(new URL(`../schema/${file}.json`, import.meta.url), 'utf8'));
 
 /** JSON paths of every `additionalProperties: false` in a JSON Schema. */
 function closedObjects(node: unknown, path = '#'): string[] {
@@ -11,18 +11,27 @@ function closedObjects(node: unknown, path = '#'): string[] {
   return Object.entries(node).flatMap(([k, v]) => [...(k === 'additionalProperties' && v === false ? [path] : []), ...closedObjects(v, `${path}/${k}`)]);
 }
 
-describe('schema/*.v2.json', () => {
-  for (const [name, schema] of [
-    ['manifest', ManifestSchema],
-    ['block-table', BlockTableSchema],
+describe('schema/*.json', () => {
+  for (const [file, schema] of [
+    ['manifest.v2', ManifestV2Schema],
+    ['block-table.v2', BlockTableSchema],
+    ['manifest.v3', ManifestV3Schema],
   ] as const) {
-    it(`${name}.v2.json is the JSON Schema of the zod schema (run \`pnpm --filter @peelrec/format run schema\` after changing it)`, () => {
+    it(`${file}.json is the JSON Schema of the zod schema (run \`pnpm --filter @peelrec/format run schema\` after changing it)`, () => {
       // io 'input', as scripts/emit-schema.ts: the schema of the file, not of the parsed value.
-      expect(committed(name)).toEqual(z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'input' }));
+      expect(committed(file)).toEqual(z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'input' }));
     });
 
-    it(`${name}.v2.json accepts unknown members, as the readers do (README, "Unknown members")`, () => {
-      expect(closedObjects(committed(name))).toEqual([]);
+    it(`${file}.json accepts unknown members, as the readers do (README, "Unknown members")`, () => {
+      expect(closedObjects(committed(file))).toEqual([]);
     });
   }
+
+  it('manifest.v3.json describes the mixed and sparse kinds at version 3 only', () => {
+    const v3 = committed('manifest.v3') as { oneOf: { properties: { kind: { const: string }; formatVersion: { const: number } } }[] };
+    expect(v3.oneOf.map((k) => [k.properties.kind.const, k.properties.formatVersion.const])).toEqual([
+      ['mixed', 3],
+      ['sparse', 3],
+    ]);
+  });
 });

@@ -41,9 +41,15 @@ export const FIXTURES = {
 } as const;
 export type FixtureName = keyof typeof FIXTURES;
 
+/**
+ * The v3 table kinds' artifacts (`mixed`, `sparse`): written by tests/kinds.spec.ts with the format's writer (no
+ * trainer run), into `<kind>/` here, and served under /models/kinds/ (the server reads files as they are asked for).
+ */
+export const kindsDir = join(fixturesDir, 'kinds');
+
 /** URL prefix → directory, for the harness server. */
 export function modelMounts(): Record<string, string> {
-  return Object.fromEntries(Object.entries(FIXTURES).map(([name, f]) => [`/models/${name}/`, f.dir]));
+  return { ...Object.fromEntries(Object.entries(FIXTURES).map(([name, f]) => [`/models/${name}/`, f.dir])), '/models/kinds/': kindsDir };
 }
 
 export async function ensureFixtures(log: (l: string) => void = console.log): Promise<void> {

@@ -46,3 +46,16 @@ export function nearestCentroid(vector: ArrayLike<number>, known: Uint8Array, bl
   });
   return best;
 }
+
+/**
+ * Fold-in for a table kind (`mixed`, `sparse`): the mean of the history items' vectors as the resident variant stores
+ * them, a dimension an item does not keep (a mixed item's cut columns, a sparse item's pruned entries) counting 0,
+ * as it does in the item's scores. One table serves every user, so there is no group to assign.
+ */
+export function foldInTable(vectors: readonly Float32Array[], fullDim: number): Float32Array {
+  const acc = new Float64Array(fullDim);
+  for (const v of vectors) for (let r = 0; r < fullDim; r++) acc[r]! += v[r]!;
+  const vector = new Float32Array(fullDim);
+  if (vectors.length) for (let r = 0; r < fullDim; r++) vector[r] = acc[r]! / vectors.length;
+  return vector;
+}

@@ -49,4 +49,7 @@ export {
   type Manifest,
   type Selection,
   type SelectedBlock,
+  type AnyManifest,
+  type KindManifest,
+  type TableSelection,
 } from '@peelrec/format';

@@ -3,7 +3,7 @@
  * shards, of which only the one holding a user is fetched and the last few stay in memory. Bytes come through the
  * recommender's verified, cached file path.
  */
-import { decodeUserShard, type FileRef, type Manifest } from '@peelrec/format';
+import { decodeUserShard, type FileRef, type ManifestFile } from '@peelrec/format';
 import { parseJsonArray, userIdList } from './catalog.js';
 import { UserError } from './errors.js';
 
@@ -15,6 +15,13 @@ interface Shard {
   readonly groups: Uint16Array;
 }
 
+/** What known users read of a manifest of any kind: its users, the vector length, and its user groups (a table kind has one, 0). */
+export interface UsersManifest {
+  readonly users: ManifestFile['users'];
+  readonly dims: { readonly fullDim: number };
+  readonly userGroups?: { readonly count: number };
+}
+
 /** Fetches one file (verified, from the cache or the network) and hands its bytes to `use`. */
 export type FetchFile = (ref: FileRef, use: (bytes: Uint8Array) => void, signal: AbortSignal | undefined) => Promise<void>;
 
@@ -24,7 +31,7 @@ export class KnownUsers {
   private readonly shards = new Map<number, Shard>();
 
   constructor(
-    private readonly manifest: () => Manifest,
+    private readonly manifest: () => UsersManifest,
     private readonly fetchFile: FetchFile,
   ) {}
 
@@ -50,7 +57,8 @@ export class KnownUsers {
     const shard = await this.shard(s, signal);
     const row = index - m.users.shards[s]!.start;
     const group = shard.groups[row]!;
-    if (group >= m.userGroups.count) throw new UserError(`user ${id} has group ${group}, but the model has ${m.userGroups.count} groups`);
+    const groups = m.userGroups?.count ?? 1;
+    if (group >= groups) throw new UserError(`user ${id} has group ${group}, but the model has ${groups} group${groups === 1 ? '' : 's'}`);
     return { vector: shard.vectors.slice(row * fullDim, (row + 1) * fullDim), group };
   }
 

@@ -2,7 +2,7 @@
  * The catalog as one load holds it: the item ids and metadata parsed from their verified files, the id → position
  * index (built on first use), and the frozen catalog apps read (catalog.ts).
  */
-import { ManifestError, type Manifest, type ManifestFile } from '@peelrec/format';
+import { ManifestError, type AnyManifestFile } from '@peelrec/format';
 import { itemCatalog, parseJsonArray } from './catalog.js';
 import { ESSENTIAL, type FileJob } from './file-router.js';
 import type { ItemCatalog, ItemMeta, Recommendation } from './types.js';
@@ -24,7 +24,7 @@ export class LoadedItems {
   }
 
   /** The item files to fetch (the metadata unless `withMetadata` is false): their bytes wait for {@link parse}. */
-  jobs(m: ManifestFile, withMetadata: boolean): FileJob[] {
+  jobs(m: AnyManifestFile, withMetadata: boolean): FileJob[] {
     return [
       { ref: m.items.ids, weight: ESSENTIAL, use: (b) => void (this.bytes.ids = b) },
       ...(m.items.metadata && withMetadata ? [{ ref: m.items.metadata, weight: ESSENTIAL, use: (b: Uint8Array) => void (this.bytes.metadata = b) }] : []),
@@ -32,7 +32,7 @@ export class LoadedItems {
   }
 
   /** Parses the fetched item files against the checked manifest. @throws ManifestError when they do not match it */
-  parse(m: Manifest): void {
+  parse(m: AnyManifestFile): void {
     this.setIds(this.bytes.ids!, m);
     if (this.bytes.metadata) this.setMetadata(this.bytes.metadata, m);
   }
@@ -58,7 +58,7 @@ export class LoadedItems {
     return { itemId: this.ids[position]!, score, position, ...(meta && { meta }) };
   }
 
-  private setIds(bytes: Uint8Array, m: Manifest): void {
+  private setIds(bytes: Uint8Array, m: AnyManifestFile): void {
     const ids = parseJsonArray(bytes, m.items.ids.url);
     if (ids.length !== m.items.count || !ids.every((v) => typeof v === 'string')) {
       throw new ManifestError(`${m.items.ids.url}: expected ${m.items.count} string ids`);
@@ -67,7 +67,7 @@ export class LoadedItems {
     this.positionIndex = undefined;
   }
 
-  private setMetadata(bytes: Uint8Array, m: Manifest): void {
+  private setMetadata(bytes: Uint8Array, m: AnyManifestFile): void {
     const rows = parseJsonArray(bytes, m.items.metadata!.url);
     if (rows.length !== m.items.count) throw new ManifestError(`${m.items.metadata!.url}: expected ${m.items.count} entries`);
     this.metadata = rows.map((r) => {

@@ -3,7 +3,7 @@
  * (the network, the cache first, or a text already fetched), the last complete cached version when the network
  * fails, and trust, without the check, for a text that passed it when it was stored (manifest-trust.ts).
  */
-import type { ManifestFile } from '@peelrec/format';
+import type { AnyManifestFile } from '@peelrec/format';
 import type { DownloadError } from './errors.js';
 import { manifestTextHash } from './integrity.js';
 import { fetchManifestText } from './manifest-fetch.js';
@@ -18,7 +18,7 @@ export type ManifestPlan = { readonly from: 'network' } | { readonly from: 'cach
 export interface LoadedManifest {
   readonly text: string;
   /** Fully checked when `trusted`; else a plain parse, whose full check runs while the first downloads do. */
-  readonly file: ManifestFile;
+  readonly file: AnyManifestFile;
   readonly trusted: boolean;
   /** The cached version the text was read from (cache-first), if it was. */
   readonly fromCache: CachedModel | undefined;
@@ -84,7 +84,7 @@ export class ManifestSource {
    * stored: trusted without either (the schema walk and the canonical hash cost tens of ms on a slow core). Only a
    * network copy is compared: a copy read back from IndexedDB alone (offline) is always fully checked.
    */
-  private trustedCopy(text: string, cached: CachedModel | undefined): ManifestFile | undefined {
+  private trustedCopy(text: string, cached: CachedModel | undefined): AnyManifestFile | undefined {
     if (this.from !== 'network' || cached?.manifest !== text) return undefined;
     return trustedManifest(text, cached.contentHash);
   }

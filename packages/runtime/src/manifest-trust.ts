@@ -3,11 +3,11 @@
  * because it is byte-identical to what passed that check when it was stored, and the plain parse that lets the
  * first downloads start while the full check runs (each ref they fetch is checked on its own).
  */
-import { computeContentHash, type FileRef, FileRefSchema, ManifestError, type ManifestFile, parseManifest, SUPPORTED_VERSIONS } from '@peelrec/format';
+import { type AnyManifestFile, computeContentHash, type FileRef, FileRefSchema, ManifestError, parseAnyManifest, SUPPORTED_VERSIONS } from '@peelrec/format';
 
-/** The schema, the invariants and the content hash of a manifest text. @throws ManifestError */
-export async function checkManifest(text: string): Promise<ManifestFile> {
-  const manifest = parseManifest(text);
+/** The schema, the invariants and the content hash of a manifest text, of any kind this build reads. @throws ManifestError */
+export async function checkManifest(text: string): Promise<AnyManifestFile> {
+  const manifest = parseAnyManifest(text);
   // The text, not `manifest`: the hash covers members the schema does not know, which parsing drops (format README).
   const hash = await computeContentHash(text);
   if (hash !== manifest.model.contentHash) {
@@ -17,9 +17,9 @@ export async function checkManifest(text: string): Promise<ManifestFile> {
 }
 
 /** A manifest text that was validated when cached, parsed without the schema walk; undefined if anything looks off. */
-export function trustedManifest(text: string, contentHash: string): ManifestFile | undefined {
+export function trustedManifest(text: string, contentHash: string): AnyManifestFile | undefined {
   try {
-    const m = JSON.parse(text) as ManifestFile;
+    const m = JSON.parse(text) as AnyManifestFile;
     return m?.format === 'peelrec' && SUPPORTED_VERSIONS.includes(m.formatVersion) && m.model?.contentHash === contentHash ? m : undefined;
   } catch {
     return undefined;
@@ -28,18 +28,19 @@ export function trustedManifest(text: string, contentHash: string): ManifestFile
 
 /**
  * A plain parse of a manifest for the downloads that start before its full check: undefined unless it at least
- * names its version, its model and where its item ids and user shards are (the full check reports the rest).
+ * names its version, its model, where its item ids and user shards are, and its tables (PEEL's block tables, a table
+ * kind's variants); the full check reports the rest.
  */
-export function earlyManifest(text: string): ManifestFile | undefined {
+export function earlyManifest(text: string): AnyManifestFile | undefined {
   try {
-    const m = JSON.parse(text) as ManifestFile;
+    const m = JSON.parse(text) as AnyManifestFile;
     const ok =
       m?.format === 'peelrec' &&
       SUPPORTED_VERSIONS.includes(m.formatVersion) &&
       typeof m.model?.contentHash === 'string' &&
       typeof m.items?.ids === 'object' &&
       Array.isArray(m.users?.shards) &&
-      Array.isArray(m.blockTables) &&
+      (m.kind === 'peel-blocks' ? Array.isArray(m.blockTables) : Array.isArray(m.variants)) &&
       typeof m.dims?.fullDim === 'number';
     return ok ? m : undefined;
   } catch {

@@ -6,14 +6,18 @@
  *
  * This class keeps the public surface and the order of a load; each step has a module of its own: the manifest's
  * source and trust (manifest-source.ts), where each file comes from (file-router.ts), checks and storage
- * (integrity.ts), this version in the cache (version-lifecycle.ts), and what is resident (selection-loader.ts).
+ * (integrity.ts), this version in the cache (version-lifecycle.ts), and what is resident: PEEL's blocks
+ * (selection-loader.ts), or a table kind's variant (kind-loader.ts), asked once when the manifest arrives.
  */
-import { ManifestError, type Manifest } from '@peelrec/format';
+import { isKindManifest, ManifestError, type AnyManifestFile, type Manifest } from '@peelrec/format';
+import type { BudgetDecision } from './budget.js';
 import { readBudgetInputs } from './environment.js';
-import { AbortError, DisposedError, throwIfAborted } from './errors.js';
+import { AbortError, DisposedError, OptionError, throwIfAborted } from './errors.js';
 import type { RecommenderEventTarget } from './events.js';
 import { DISPOSABLE, FileRouter } from './file-router.js';
 import { isBlind } from './group-blind.js';
+import { KindLoader, selectionView } from './kind-loader.js';
+import { resolveKindUser, type KindUserSource } from './kind-users.js';
 import { KnownUsers } from './known-users.js';
 import { LoadedItems } from './loaded-items.js';
 import { ManifestSource, type ManifestPlan } from './manifest-source.js';
@@ -23,8 +27,8 @@ import { Scorer } from './scorer.js';
 import { mayUseWebGpu, ScoringBackend } from './scoring-backend.js';
 import { SelectionLoader } from './selection-loader.js';
 import { awaitedLater, bestEffort, settled } from './settle.js';
-import type { ItemCatalog, Recommendation, RecommendRequest, Recommender, RecommenderInfo, RecommenderOptions, StorageInfo } from './types.js';
-import { UserResolver } from './user-resolver.js';
+import type { ItemCatalog, Recommendation, RecommendRequest, Recommender, RecommenderInfo, RecommenderOptions, StorageInfo, UserInput } from './types.js';
+import { UserResolver, type ResolvedUser } from './user-resolver.js';
 import { requiredFiles, VersionLifecycle } from './version-lifecycle.js';
 import { readAheadCached } from './warm-start.js';
 
@@ -53,6 +57,8 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
   private readonly version: VersionLifecycle;
   private readonly files: FileRouter;
   private readonly loader: SelectionLoader;
+  /** A table kind's (format v3) loader, created once the manifest says so; undefined for PEEL blocks. */
+  private kind: KindLoader | undefined;
   private readonly loaded = new LoadedItems();
   private readonly backend: ScoringBackend;
   private readonly resolver: UserResolver;
@@ -60,7 +66,7 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
   private budgetRequest: number | 'auto';
   /** Known users' ids and shards, fetched through the file router (verified, cached) as they are needed. */
   private readonly known = new KnownUsers(
-    () => this.loader.manifest,
+    () => this.kind?.manifest ?? this.loader.manifest,
     (ref, use, signal) => this.files.fetch([{ ref, weight: DISPOSABLE, use }], signal),
   );
   private lock: Promise<unknown> = Promise.resolve();
@@ -100,8 +106,9 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
     return this.manifestText;
   }
 
+  /** PEEL's manifest with its loaded block tables; a table kind's v3 manifest (README, "Table kinds"). */
   get manifest(): Manifest {
-    return this.loader.manifest;
+    return this.kind ? (this.kind.manifest as unknown as Manifest) : this.loader.manifest;
   }
 
   get items(): ItemCatalog {
@@ -113,20 +120,20 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
   }
 
   get info(): RecommenderInfo {
-    const { manifest, selection } = this.loader;
+    const { kind, loader } = this;
+    const { model } = kind?.manifest ?? loader.manifest;
+    const resident = kind
+      ? { budget: kind.decision, selection: selectionView(kind.selection), table: kind.selection, userGroup: 0, residentBytes: kind.residentBytes, groupBlind: false }
+      : { budget: loader.decision, selection: loader.selection, userGroup: loader.selection.userGroup, residentBytes: loader.scorer.residentBytes, groupBlind: isBlind(loader.selection) };
     return {
       manifestUrl: this.url.href,
-      model: { id: manifest.model.id, contentHash: manifest.model.contentHash },
+      model: { id: model.id, contentHash: model.contentHash },
       manifestSource: this.source.from,
-      budget: this.loader.decision,
-      selection,
-      userGroup: selection.userGroup,
+      ...resident,
       backend: this.backend.active!.info,
       storage: this.version.info(),
-      residentBytes: this.loader.scorer.residentBytes,
       downloadedBytes: this.files.downloaded,
       cachedBytes: this.files.cached,
-      groupBlind: isBlind(selection),
     };
   }
 
@@ -147,7 +154,7 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
     bestEffort(cachedVersion.then((c) => c && readAheadCached(c, this.options, (refs) => this.files.readAhead(refs, c.files), signal)));
     const { text, file, trusted, fromCache, cached, textSha } = await this.source.load(cachedVersion, signal);
     if (trusted && cached) loader.trustedFiles = new Set(cached.files.keys());
-    loader.setManifest(file);
+    this.adopt(file);
     this.manifestText = text;
     this.files.manifestChecked = trusted;
     const queue = await this.version.begin(file, text, cached, versions);
@@ -157,7 +164,9 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
     const itemFiles = this.files.fetch(this.loaded.jobs(file, this.options.metadata !== false), signal);
     awaitedLater(itemFiles);
     // The first group: explicit, else the prepared user's (from their user shard), else 0. Only its block table is fetched.
-    const prepared = this.options.user && !('history' in this.options.user) ? this.resolver.resolve(this.options.user, signal) : undefined;
+    const user = this.options.user && !('history' in this.options.user) ? this.options.user : undefined;
+    const kind = this.kind;
+    const prepared = user && (kind ? resolveKindUser(user, this.kindUsers(kind), signal).then(() => ({ group: 0 })) : this.resolver.resolve(user, signal));
     awaitedLater(prepared); // after the manifest check, whose error comes first
     // The full check runs in the next task, once the requests above have reached the network.
     const validated = trusted ? Promise.resolve(file) : nextTask().then(() => checkManifest(text));
@@ -165,27 +174,12 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
     try {
       if (!this.files.manifestChecked) {
         const checked = await validated;
-        loader.setManifest(checked);
+        this.adopt(checked);
         this.files.manifestChecked = true;
         this.version.keepCheckedText(checked, text, fromCache, cached, textSha);
       }
-      loader.scorer = new Scorer(loader.manifest);
-      const { group, blindStart } = await loader.firstGroup(prepared, signal);
-      // The budget depends on the backend only through WebGPU's binding limit: unless WebGPU may be chosen, the
-      // blocks download while the backend (WASM fetch, compile, glue code) still initialises.
-      const backend = backendReady.then(() => loader.scorer.prepare());
-      awaitedLater(backend);
-      if (await webGpuPossible) await backend;
-      throwIfAborted(signal);
-      const { decision, selection } = await loader.budgeted(this.budgetRequest, group, blindStart);
-      loader.decision = decision;
-      const blocks = loader.loadSelection(selection, signal, [], backend);
-      awaitedLater(blocks);
-      await nextTask(); // the block requests reach the network first
-      await itemFiles;
-      this.loaded.parse(loader.manifest);
-      await blocks;
-      await loader.scorer.warmUp();
+      const ready = { backendReady, webGpuPossible, itemFiles };
+      await (kind ? this.loadVariant(kind, prepared, ready, signal) : this.loadBlocks(prepared, ready, signal));
     } catch (e) {
       // Nothing of a manifest that fails its check is kept, and its error is the one reported.
       const invalid = await validated.then(
@@ -202,11 +196,68 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
     this.schedulePromote();
   }
 
+  /** The manifest (a plain parse, then the checked copy) goes to the loader of its kind: asked here, once per version. */
+  private adopt(m: AnyManifestFile): void {
+    if (!isKindManifest(m)) {
+      this.loader.setManifest(m);
+    } else if (this.kind) {
+      this.kind.manifest = m;
+    } else {
+      this.kind = new KindLoader(m, this.options, this.events, this.files, this.version, () => this.backend.active);
+      this.kind.envAtStart = this.loader.envAtStart;
+    }
+  }
+
+  /** PEEL: the first group's block table, the budget, then its blocks, scored once the item files are parsed. */
+  private async loadBlocks(prepared: Promise<{ readonly group: number }> | undefined, ready: FirstLoad, signal: AbortSignal | undefined): Promise<void> {
+    const loader = this.loader;
+    loader.scorer = new Scorer(loader.manifest);
+    const { group, blindStart } = await loader.firstGroup(prepared, signal);
+    // The budget depends on the backend only through WebGPU's binding limit: unless WebGPU may be chosen, the
+    // blocks download while the backend (WASM fetch, compile, glue code) still initialises.
+    const backend = ready.backendReady.then(() => loader.scorer.prepare());
+    awaitedLater(backend);
+    if (await ready.webGpuPossible) await backend;
+    throwIfAborted(signal);
+    const { decision, selection } = await loader.budgeted(this.budgetRequest, group, blindStart);
+    loader.decision = decision;
+    const blocks = loader.loadSelection(selection, signal, [], backend);
+    awaitedLater(blocks);
+    await nextTask(); // the block requests reach the network first
+    await ready.itemFiles;
+    this.loaded.parse(loader.manifest);
+    await blocks;
+    await loader.scorer.warmUp();
+  }
+
+  /** A table kind: the budget, then the variant it picks (downloaded while the backend starts, unless WebGPU may be chosen). */
+  private async loadVariant(kind: KindLoader, prepared: Promise<unknown> | undefined, ready: FirstLoad, signal: AbortSignal | undefined): Promise<void> {
+    const group = this.options.userGroup;
+    if (group !== undefined && group !== 0) throw new OptionError('userGroup', group, 'absent or 0 (this model has one table for every user)');
+    await prepared;
+    const backend = ready.backendReady.then(() => kind.prepare());
+    awaitedLater(backend);
+    if (await ready.webGpuPossible) await backend;
+    throwIfAborted(signal);
+    const { decision, selection } = await kind.budgeted(this.budgetRequest);
+    kind.decision = decision;
+    const variant = kind.load(selection, signal, backend);
+    awaitedLater(variant);
+    await nextTask(); // the variant's requests reach the network first
+    await ready.itemFiles;
+    this.loaded.parse(kind.manifest);
+    await variant;
+    await kind.warmUp();
+  }
+
+  /** What resolving a table kind's users reads of this version. */
+  private kindUsers(kind: KindLoader): KindUserSource {
+    return { fullDim: kind.manifest.dims.fullDim, known: this.known, items: this.loaded, itemVectors: (positions) => kind.itemVectors(positions) };
+  }
+
   recommend(request: RecommendRequest): Promise<Recommendation[]> {
     return this.serial(async () => {
-      const user = await this.resolver.resolve(request.user, undefined);
-      const plan = this.loader.planFor(user.group, user.history !== undefined);
-      if (plan) await this.switchGroup(user.group, plan.blindPlan);
+      const user = this.kind ? await resolveKindUser(request.user, this.kindUsers(this.kind), undefined) : await this.peelUser(request.user);
       const exclude = new Set(this.loaded.positionsOf(request.exclude ?? []));
       if (request.excludeHistory !== false) for (const p of user.history ?? []) exclude.add(p);
       // Scorer.top caps k at the catalog (the kernels size their heaps by it); exclusions leave the rest unfilled.
@@ -214,12 +265,26 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
     });
   }
 
+  /** PEEL: the selection `budget` allows in the resident plan, made resident. @returns the budget decision */
+  private async setBlocksBudget(budget: number | 'auto'): Promise<BudgetDecision> {
+    // Selecting first means a BudgetTooSmallError leaves everything as it was.
+    const { decision, selection } = await this.loader.budgeted(budget, this.loader.selection.userGroup, isBlind(this.loader.selection));
+    // The decision becomes `info.budget` together with the selection, before any event about either fires.
+    await this.loader.loadSelection(selection, undefined, [], undefined, decision);
+    return decision;
+  }
+
+  /** PEEL: the user's vector and group, with the plan that scores them resident (a group switch when needed). */
+  private async peelUser(input: UserInput): Promise<ResolvedUser> {
+    const user = await this.resolver.resolve(input, undefined);
+    const plan = this.loader.planFor(user.group, user.history !== undefined);
+    if (plan) await this.switchGroup(user.group, plan.blindPlan);
+    return user;
+  }
+
   setBudget(budget: number | 'auto'): Promise<RecommenderInfo> {
     return this.serial(async () => {
-      // Selecting first means a BudgetTooSmallError leaves everything as it was.
-      const { decision, selection } = await this.loader.budgeted(budget, this.loader.selection.userGroup, isBlind(this.loader.selection));
-      // The decision becomes `info.budget` together with the selection, before any event about either fires.
-      await this.loader.loadSelection(selection, undefined, [], undefined, decision);
+      const decision = this.kind ? await this.kind.setBudget(budget) : await this.setBlocksBudget(budget);
       this.budgetRequest = budget;
       this.events.emit('budget', decision);
       this.schedulePromote();
@@ -247,6 +312,7 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
 
   /** Frees tensors now; lets queued writes commit, then closes the database. */
   async teardown(): Promise<void> {
+    this.kind?.dispose();
     this.loader.scorer?.dispose();
     await this.version.close();
   }
@@ -261,7 +327,8 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
 
   /** Promotes this version once what the current selection needs is committed (version-lifecycle.ts). */
   private schedulePromote(): void {
-    this.version.schedulePromote(requiredFiles(this.loader.manifest, this.loader.selection, this.loaded.hasMetadata));
+    const withMetadata = this.loaded.hasMetadata;
+    this.version.schedulePromote(this.kind ? this.kind.requiredFiles(withMetadata) : requiredFiles(this.loader.manifest, this.loader.selection, withMetadata));
   }
 
   /**
@@ -271,17 +338,18 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
    * because the device went away under it.
    */
   private async recoverIfLost(): Promise<void> {
-    if (this.backend.takeLost()) await this.loader.reloadOn(() => this.backend.start(), this.budgetRequest);
+    if (this.backend.takeLost()) await (this.kind ?? this.loader).reloadOn(() => this.backend.start(), this.budgetRequest);
   }
 
   /** Top-k, recovering once if the GPU device was lost during the request. */
   private async topFor(vector: Float32Array, k: number, exclude: ReadonlySet<number>): Promise<ScoredPosition[]> {
+    const scorer = () => this.kind ?? this.loader.scorer;
     try {
-      return await this.loader.scorer.top(vector, k, exclude);
+      return await scorer().top(vector, k, exclude);
     } catch (e) {
       if (!this.backend.lost) throw e;
       await this.recoverIfLost();
-      return this.loader.scorer.top(vector, k, exclude);
+      return scorer().top(vector, k, exclude);
     }
   }
 
@@ -293,6 +361,13 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
     this.lock = settled(run);
     return run;
   }
+}
+
+/** What the first load waits on besides its own files: the backend, whether WebGPU may be chosen, the item files. */
+interface FirstLoad {
+  readonly backendReady: Promise<void>;
+  readonly webGpuPossible: Promise<boolean>;
+  readonly itemFiles: Promise<void>;
 }
 
 /** Yields to the event loop (a task, not a microtask), so that pending work such as issuing requests runs first. */

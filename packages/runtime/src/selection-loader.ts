@@ -3,9 +3,10 @@
  * selection it allows in a group (the group's own blocks, or the group-blind plan), and the load that makes a
  * selection resident, fetching (file-router.ts) only the blocks the scorer does not hold yet.
  */
-import { BudgetTooSmallError, ManifestError, parseBlockTable, selectBlocks, withBlockTables, type BlockTable, type Manifest, type ManifestFile, type Selection } from '@peelrec/format';
+import { ManifestError, parseBlockTable, selectBlocks, withBlockTables, type BlockTable, type Manifest, type ManifestFile, type Selection } from '@peelrec/format';
 import type { ActiveBackend } from './backend.js';
-import { atLeastMinimum, budgetFromDevice, type BudgetDecision, type BudgetInputs } from './budget.js';
+import type { BudgetDecision } from './budget.js';
+import { decideBudget, fitToBudget } from './budget-fit.js';
 import { readBudgetInputs } from './environment.js';
 import { OptionError, throwIfAborted, UserError } from './errors.js';
 import type { RecommenderEventTarget } from './events.js';
@@ -126,32 +127,16 @@ export class SelectionLoader {
   }
 
   /**
-   * The budget decision for `budget` and the selection it allows in `group`. Storage limits what is persisted, not
-   * what can be served: when the storage headroom cannot hold even the smallest selection, this load stops
-   * persisting (memory mode, with the reason in `info.storage`) and the storage limit no longer applies. An
-   * automatic budget below the model's smallest selection serves that selection; only an app's explicit budget
-   * (or WebGPU's binding limit) below it is a BudgetTooSmallError.
+   * The budget decision for `budget` and the selection it allows in `group` (budget-fit.ts: storage limits only
+   * what is persisted; an automatic budget is raised to the smallest selection, an explicit one is not).
+   * @throws BudgetTooSmallError
    */
-  async budgeted(budget: number | 'auto', group: number, blindPlan: boolean): Promise<{ decision: BudgetDecision; selection: Selection }> {
-    let decision = await this.decide(budget);
-    for (;;) {
-      try {
-        return { decision, selection: this.select(group, decision.bytes, blindPlan) };
-      } catch (e) {
-        if (!(e instanceof BudgetTooSmallError)) throw e;
-        if (decision.decidedBy === 'storage') {
-          const size = (n: number) => (n < 2 ** 20 ? `${n} bytes` : `${(n / 2 ** 20).toFixed(1)} MiB`);
-          this.version.queue!.stopPersisting(
-            `storage headroom of ${size(decision.limits.storage!.headroom)} cannot hold the smallest selection (${size(e.minimumBytes)}): serving from memory, nothing is stored`,
-          );
-          decision = await this.decide(budget);
-        } else if (decision.decidedBy === 'deviceMemory' || decision.decidedBy === 'default') {
-          decision = atLeastMinimum(decision, e.minimumBytes);
-        } else {
-          throw e;
-        }
-      }
-    }
+  budgeted(budget: number | 'auto', group: number, blindPlan: boolean): Promise<{ decision: BudgetDecision; selection: Selection }> {
+    return fitToBudget(
+      () => this.decide(budget),
+      (bytes) => this.select(group, bytes, blindPlan),
+      this.version,
+    );
   }
 
   /**
@@ -170,15 +155,6 @@ export class SelectionLoader {
   private async decide(budget: number | 'auto'): Promise<BudgetDecision> {
     const env = await (this.envAtStart ?? readBudgetInputs(this.options.timeouts?.browserApiMs));
     this.envAtStart = undefined;
-    const backend = this.backend();
-    const inputs: BudgetInputs = {
-      ...env,
-      persist: this.version.persisting,
-      cachedBytes: this.version.storedBytes,
-      maxStorageBufferBindingSize: backend?.info.name === 'webgpu' ? backend.maxStorageBufferBindingSize : undefined,
-      ...this.options.budgetInputs,
-      override: budget === 'auto' ? undefined : budget,
-    };
-    return budgetFromDevice(inputs);
+    return decideBudget(budget, env, this.options, this.version, this.backend());
   }
 }

@@ -2,7 +2,7 @@
  * Public types of @peelrec/runtime. Everything an app passes in or reads back
  * is declared here so the surface stays small and reviewable in one place.
  */
-import type { Dtype, Manifest, Selection } from '@peelrec/format';
+import type { Dtype, Manifest, Selection, TableSelection } from '@peelrec/format';
 import type { BudgetDecision, BudgetInputs } from './budget.js';
 
 export type BackendName = 'webgpu' | 'wasm' | 'cpu';
@@ -94,8 +94,11 @@ export interface RecommenderInfo {
   /** Where the manifest came from on this load: the network, or the IndexedDB copy (a cache-first warm start, or offline). */
   readonly manifestSource: 'network' | 'cache';
   readonly budget: BudgetDecision;
+  /** The resident blocks (PEEL); for a table kind, its bytes and dtype with no blocks (`table` names the variant). */
   readonly selection: Selection;
-  /** The user group whose blocks are resident. */
+  /** A table kind's (`mixed`, `sparse`: format v3) resident variant, as `selectTable` chose it; absent for PEEL blocks. */
+  readonly table?: TableSelection;
+  /** The user group whose blocks are resident (0 for a table kind: one table serves every user). */
   readonly userGroup: number;
   readonly backend: BackendInfo;
   readonly storage: StorageInfo;
@@ -182,7 +185,7 @@ export interface RecommenderEvents {
   eviction: { readonly files: readonly string[]; readonly bytes: number; readonly reason: 'quota' | 'replaced' };
   storage: { readonly mode: StorageMode; readonly reason: string };
   budget: BudgetDecision;
-  selection: { readonly selection: Selection; readonly residentBytes: number };
+  selection: { readonly selection: Selection; readonly residentBytes: number; readonly table?: TableSelection };
   /**
    * The writes queued by a load (creation, budget change, group switch) have
    * settled: `storage` says what is committed. A write that failed was

@@ -4,7 +4,7 @@
  * keeps, and its promotion to the current version of its URL once everything its selection needs is committed
  * (older versions, and the files only they used, go then).
  */
-import type { Manifest, ManifestFile, Selection } from '@peelrec/format';
+import type { AnyManifestFile, Manifest, Selection } from '@peelrec/format';
 import { BROWSER_API_MS } from './bounded.js';
 import { BoundedStore } from './bounded-store.js';
 import { StorageError } from './errors.js';
@@ -69,7 +69,7 @@ export class VersionLifecycle {
    * committed for this version too; they are looked up only when a load lacks a file, so a warm start of a stored
    * version never waits for it.
    */
-  async begin(m: ManifestFile, text: string, cached: CachedModel | undefined, versions: Promise<ReadonlySet<string>>): Promise<PersistQueue> {
+  async begin(m: AnyManifestFile, text: string, cached: CachedModel | undefined, versions: Promise<ReadonlySet<string>>): Promise<PersistQueue> {
     const hash = (this.contentHash = m.model.contentHash);
     const stored = cached?.contentHash === hash ? cached.files : (await versions).has(hash) ? await this.store.storedFiles(hash) : new Map<string, number>();
     let others: Promise<ReadonlyMap<string, number>> | undefined;
@@ -101,7 +101,7 @@ export class VersionLifecycle {
    * replaces a stored text of the same version that differs (it failed its check, or it would have been trusted), so
    * an offline start can read this version again. `textSha` is the text's hash when already known.
    */
-  keepCheckedText(checked: ManifestFile, text: string, fromCache: CachedModel | undefined, cached: CachedModel | undefined, textSha: string | undefined): void {
+  keepCheckedText(checked: AnyManifestFile, text: string, fromCache: CachedModel | undefined, cached: CachedModel | undefined, textSha: string | undefined): void {
     const keep = fromCache ?? (cached?.contentHash === checked.model.contentHash && cached.manifest !== text ? cached : undefined);
     if (keep) bestEffort((textSha ? Promise.resolve(textSha) : manifestTextHash(text)).then((sha) => this.store.markChecked(keep.contentHash, text, sha)));
   }

@@ -1,10 +1,10 @@
 /**
  * Warm start: what the last complete version needs, read from IndexedDB (item files, the user's shard, the group's
- * block table and every stored block of it, or the group-blind plan's tables and blocks) while the manifest is
- * revalidated over the network. Reads are keyed by SHA-256, so whatever version the network names, only bytes it
- * pins are used; a failed or useless read costs nothing but the read.
+ * block table and every stored block of it, or the group-blind plan's tables and blocks; a table kind's stored
+ * variant files) while the manifest is revalidated over the network. Reads are keyed by SHA-256, so whatever version
+ * the network names, only bytes it pins are used; a failed or useless read costs nothing but the read.
  */
-import { decodeUserShard, type BlockTable, type FileRef, type ManifestFile } from '@peelrec/format';
+import { decodeUserShard, isKindManifest, variantRefs, type AnyManifestFile, type BlockTable, type FileRef } from '@peelrec/format';
 import { blindGroupOf, startsBlind } from './group-blind.js';
 import type { CachedModel } from './store.js';
 import type { RecommenderOptions } from './types.js';
@@ -14,8 +14,13 @@ export type ReadAhead = (refs: readonly (FileRef | undefined)[]) => Promise<(Uin
 
 /** Reads ahead what a load with `options` needs of `cached`: each step's reads once the step before told what it needs. */
 export async function readAheadCached(cached: CachedModel, options: RecommenderOptions, read: ReadAhead, signal: AbortSignal | undefined): Promise<void> {
-  const m = JSON.parse(cached.manifest) as ManifestFile; // validated when it was stored
+  const m = JSON.parse(cached.manifest) as AnyManifestFile; // validated when it was stored
   void read([m.items.ids, options.metadata !== false ? m.items.metadata : undefined]);
+  // A table kind: the variant the budget picks is not known yet, but only the variants this version served are stored.
+  if (isKindManifest(m)) {
+    await read(m.variants.flatMap(variantRefs));
+    return;
+  }
   let group = options.userGroup ?? 0;
   const user = options.user;
   if (user && 'id' in user && !m.users.ids && /^(0|[1-9]\d*)$/.test(String(user.id))) {

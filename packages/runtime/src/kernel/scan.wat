@@ -352,4 +352,7 @@
 
   ;; The i8 path ($codes, $scan8) lives in scan-i8.wat; scripts/build-kernel.ts splices it in here.
   ;; #include scan-i8.wat
+
+  ;; The sparse table kind's CSR scan (`sparse`) lives in sparse.wat, spliced in here the same way.
+  ;; #include sparse.wat
 )

@@ -1,0 +1,221 @@
+/**
+ * Table kinds (format v3, issue 20) in real Chromium: a small `mixed` and a small `sparse` artifact (300 items,
+ * fullDim 24, three f32 variants), written here with the format's writer and served by the e2e server under
+ * /models/kinds/. On WASM and on WebGPU (SwiftShader: a browser of this file's own, launched with
+ * --enable-unsafe-webgpu) each of three budgets serves the variant `selectTable` picks, within the budget, with the
+ * reference's top-k (computed here in Node from the same tables); `setBudget` switches variant; a warm reload
+ * serves from IndexedDB without a request for table bytes.
+ */
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { chromium, expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { selectTable, type FileRef, type KindManifest, type TableSelection } from '@peelrec/format';
+import { CHROMIUM_FLAGS, findChromium } from '../../scripts/chromium.mjs';
+import { buildKindFixture, type KindFixture } from '../../packages/runtime/test/fixtures/kind-artifact.js';
+import { bytesOf } from '../../packages/runtime/test/fixtures/artifact.js';
+import { denseKindTable, scoreKindReference } from '../../packages/runtime/src/kinds/reference.js';
+import { kindsDir } from '../scripts/fixtures.js';
+import { countServed, openHarness, topKMismatches, type Ranked, type ServedRequest } from './support.js';
+
+const KINDS = ['mixed', 'sparse'] as const;
+type Kind = (typeof KINDS)[number];
+const K = 10;
+/** Users scored at each budget (artifact positions; their ids are "0" … "n-1"), and a new user's history. */
+const USERS = [0, 13, 29];
+const HISTORY = [2, 40, 77, 150, 260];
+
+const fixtures = new Map<Kind, KindFixture>();
+const prefixOf = (kind: Kind) => `/models/kinds/${kind}/`;
+
+test.beforeAll(async () => {
+  for (const kind of KINDS) {
+    const dir = join(kindsDir, kind);
+    rmSync(dir, { recursive: true, force: true });
+    const write = async (path: string, bytes: Uint8Array) => {
+      mkdirSync(dirname(join(dir, path)), { recursive: true });
+      writeFileSync(join(dir, path), bytes);
+    };
+    fixtures.set(kind, await buildKindFixture({ kind, seed: 20, items: 300, fullDim: 24, users: 40, usersPerShard: 16 }, { write }));
+  }
+});
+
+/** Each variant's bytes (all f32: counted alike whether a layout widens or not), ascending: the three budgets. */
+function budgetsOf(m: KindManifest): number[] {
+  return m.variants.map((v) => v.bytes).sort((a, b) => a - b);
+}
+
+/** The reference top-k (kinds/reference.ts) of `selection` for `vector`, from the fixture's own bytes. */
+function reference(fx: KindFixture, selection: TableSelection, vector: ArrayLike<number>, exclude: readonly number[] = []): Ranked[] {
+  const m = fx.manifest;
+  const variant = m.variants[selection.variant]!;
+  const bytes =
+    'columns' in variant
+      ? {
+          kind: 'mixed' as const,
+          permutation: variant.permutation && bytesOf(fx.files, variant.permutation),
+          columns: variant.columns.slice(0, selection.columns).map((c) => bytesOf(fx.files, c.file)),
+        }
+      : { kind: 'sparse' as const, payload: bytesOf(fx.files, variant.file) };
+  const input = { model: m, selection, variant, bytes };
+  // A history user's vector: the mean of the history items' rows as the variant stores them (the runtime's fold-in rule).
+  let v = vector;
+  if (!v.length) {
+    const dense = denseKindTable(input);
+    const d = m.dims.fullDim;
+    v = Array.from({ length: d }, (_, r) => HISTORY.reduce((s, p) => s + dense[p * d + r]!, 0) / HISTORY.length);
+  }
+  return scoreKindReference({ ...input, vector: v, k: K, exclude });
+}
+
+const userVector = (fx: KindFixture, u: number) => fx.userVectors.slice(u * fx.manifest.dims.fullDim, (u + 1) * fx.manifest.dims.fullDim);
+
+/** What one load in the page reports. */
+interface Loaded {
+  readonly backend: string;
+  readonly manifestSource: string;
+  readonly budget: number;
+  readonly table: TableSelection;
+  readonly residentBytes: number;
+  /** Top-k of USERS, then of the HISTORY user. */
+  readonly ranked: Ranked[][];
+}
+
+/** Runs in the page: creates (or, with `setBudget`, re-budgets) a recommender and reports what it serves. */
+async function load(
+  page: Page,
+  o: { kind: Kind; backend: 'wasm' | 'webgpu'; budget: number; storage: 'memory' | 'indexeddb'; grow?: number },
+): Promise<{ first: Loaded; grown?: Loaded; changed?: boolean }> {
+  return page.evaluate(
+    async ({ url, backend, budget, storage, grow, users, history, k }) => {
+      const { createRecommender, wasmPaths } = window.peel;
+      // A cache-first start revalidates the manifest in the background: its answer is awaited before disposing.
+      let revalidated: (changed: boolean) => void = () => {};
+      const answered = new Promise<boolean>((r) => (revalidated = r));
+      const rec = await createRecommender({ manifestUrl: url, budget, backend, storage, wasmPaths, on: { revalidated: (e) => revalidated(e.changed) } });
+      const report = async () => {
+        const ranked = [];
+        for (const u of users) ranked.push((await rec.recommend({ user: { id: String(u) }, k })).map((r) => ({ position: r.position, score: r.score })));
+        ranked.push((await rec.recommend({ user: { history: history.map((p) => `item-${p}`) }, k })).map((r) => ({ position: r.position, score: r.score })));
+        const i = rec.info;
+        return { backend: i.backend.name, manifestSource: i.manifestSource, budget: i.budget.bytes, table: i.table!, residentBytes: i.residentBytes, ranked };
+      };
+      const first = await report();
+      let grown: typeof first | undefined;
+      if (grow !== undefined) {
+        await rec.persisted();
+        await rec.setBudget(grow);
+        grown = await report();
+      }
+      await rec.persisted();
+      const changed = first.manifestSource === 'cache' ? await answered : undefined;
+      await rec.dispose();
+      return { first, grown, changed };
+    },
+    { url: `${prefixOf(o.kind)}manifest.json`, backend: o.backend, budget: o.budget, storage: o.storage, grow: o.grow, users: USERS, history: HISTORY, k: K },
+  );
+}
+
+/** The load serves what `selectTable` picks at its budget, within it, with the reference's top-k for every user. */
+function expectServed(fx: KindFixture, got: Loaded, backend: string, budget: number): void {
+  expect(got.backend).toBe(backend);
+  expect(got.budget).toBe(budget);
+  expect(got.table).toEqual(selectTable(fx.manifest, budget));
+  expect(got.residentBytes).toBeGreaterThan(0);
+  expect(got.residentBytes).toBeLessThanOrEqual(budget);
+  USERS.forEach((u, i) => expect(topKMismatches(got.ranked[i]!, reference(fx, got.table, userVector(fx, u))), `user ${u}`).toEqual([]));
+  expect(topKMismatches(got.ranked.at(-1)!, reference(fx, got.table, [], HISTORY)), 'history user').toEqual([]);
+}
+
+/** Bytes served for the variant files (tables/), per request, since `from`. */
+const tableRequests = (kind: Kind, served: readonly ServedRequest[], from = 0) => served.slice(from).filter((s) => s.path.startsWith(`${prefixOf(kind)}tables/`));
+
+/** The files `table` holds: a mixed variant's permutation and kept columns, a sparse variant's payload. */
+function refsOf(fx: KindFixture, table: TableSelection): FileRef[] {
+  const v = fx.manifest.variants[table.variant]!;
+  return 'columns' in v ? [...(v.permutation ? [v.permutation] : []), ...v.columns.slice(0, table.columns).map((c) => c.file)] : [v.file];
+}
+
+/**
+ * The served table bytes are exactly the files of `tables`, each once (a file whose SHA-256 an earlier table
+ * holds is read from IndexedDB: the store is content-addressed), a mixed variant's by Range.
+ */
+function expectFetched(fx: KindFixture, tables: readonly TableSelection[], requests: readonly ServedRequest[]): void {
+  const seen = new Set<string>();
+  const refs = tables.flatMap((t) => refsOf(fx, t)).filter((r) => !seen.has(r.sha256) && seen.add(r.sha256));
+  expect(new Set(requests.map((s) => s.path.slice(s.path.indexOf('/tables/') + 1)))).toEqual(new Set(refs.map((r) => r.url)));
+  expect(requests.reduce((n, s) => n + s.bytes, 0)).toBe(refs.reduce((n, r) => n + r.byteLength, 0));
+  if (fx.manifest.kind === 'mixed') expect(requests.every((s) => s.status === 206 && s.range !== undefined)).toBe(true);
+}
+
+async function scenario(context: BrowserContext, kind: Kind, backend: 'wasm' | 'webgpu'): Promise<void> {
+  const fx = fixtures.get(kind)!;
+  const budgets = budgetsOf(fx.manifest);
+  const served = await countServed(context, prefixOf(kind));
+  const page = await context.newPage();
+  await openHarness(page);
+
+  // Three budgets, each a fresh load that keeps nothing: the variant, its downloads, the top-k.
+  const picked = new Set<number>();
+  for (const budget of budgets) {
+    const from = served.length;
+    const { first } = await load(page, { kind, backend, budget, storage: 'memory' });
+    expectServed(fx, first, backend, budget);
+    expectFetched(fx, [first.table], tableRequests(kind, served, from));
+    picked.add(first.table.variant);
+  }
+  expect(picked.size).toBe(3);
+
+  // setBudget: the smallest variant, stored, then the largest without a reload (only its files downloaded).
+  let from = served.length;
+  const { first, grown } = await load(page, { kind, backend, budget: budgets[0]!, storage: 'indexeddb', grow: budgets[2]! });
+  expectServed(fx, first, backend, budgets[0]!);
+  expectServed(fx, grown!, backend, budgets[2]!);
+  expect(grown!.table.variant).not.toBe(first.table.variant);
+  // Both variants' files: the small one's for the load, the large one's (less what the small one stored) for the switch.
+  const requests = tableRequests(kind, served, from);
+  expectFetched(fx, [first.table, grown!.table], requests);
+  test
+    .info()
+    .annotations.push({ type: `${kind}/${backend}`, description: `variants ${budgets.join(' / ')} B; small then grown: ${requests.map((s) => `${s.path.split('/').pop()} ${s.bytes} B`).join(', ')}` });
+
+  // A warm reload at the largest budget: the manifest from the cache first, and not one request for table bytes.
+  await page.reload();
+  await openHarness(page);
+  from = served.length;
+  const warm = await load(page, { kind, backend, budget: budgets[2]!, storage: 'indexeddb' });
+  expect(warm.first.manifestSource).toBe('cache');
+  expect(warm.changed).toBe(false); // the server confirmed the version it served
+  expectServed(fx, warm.first, backend, budgets[2]!);
+  expect(tableRequests(kind, served, from)).toEqual([]);
+}
+
+for (const kind of KINDS) {
+  test(`${kind} on WASM: three budgets pick their variants within budget with the reference top-k; setBudget switches; a warm reload fetches no table bytes`, async ({ context }) => {
+    await scenario(context, kind, 'wasm');
+  });
+}
+
+test.describe('on WebGPU (SwiftShader)', () => {
+  let gpu: Browser;
+  test.beforeAll(async () => {
+    gpu = await chromium.launch({ executablePath: findChromium(), args: [...CHROMIUM_FLAGS, '--enable-unsafe-webgpu'] });
+  });
+  test.afterAll(async () => {
+    await gpu?.close();
+  });
+
+  for (const kind of KINDS) {
+    test(`${kind} on WebGPU: three budgets pick their variants within budget with the reference top-k; setBudget switches; a warm reload fetches no table bytes`, async ({ baseURL }) => {
+      const context = await gpu.newContext({ baseURL });
+      try {
+        const page = await context.newPage();
+        await openHarness(page);
+        expect(await page.evaluate(async () => !!(await (navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu?.requestAdapter()))).toBe(true);
+        await page.close();
+        await scenario(context, kind, 'webgpu');
+      } finally {
+        await context.close();
+      }
+    });
+  }
+});

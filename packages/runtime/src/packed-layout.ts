@@ -43,7 +43,8 @@ export function packedIndex(rows: number, n: number, r: number, c: number, dtype
 
 /**
  * Copies a dim-major [srcRows, srcCols] block into the packed [rows, n]
- * array `dst` at logical (row0, col0), scaling by `scale` (f32 only).
+ * array `dst` at logical (row0, col0), scaling by `scale` (f32 only), or
+ * writing each element e as `map[e]` (f16 bit patterns: a table of 65536).
  */
 export function packInto<T extends Elements>(
   dst: T,
@@ -54,7 +55,7 @@ export function packInto<T extends Elements>(
   src: ArrayLike<number>,
   srcRows: number,
   srcCols: number,
-  { scale = 1, dtype = 'f32' }: { scale?: number; dtype?: Dtype } = {},
+  { scale = 1, dtype = 'f32', map }: { scale?: number; dtype?: Dtype; map?: Uint16Array } = {},
 ): void {
   const full = n - (n % TILE);
   const tail = n - full;
@@ -65,7 +66,9 @@ export function packInto<T extends Elements>(
     let col = col0;
     // packedIndex, unrolled per row: tiles first, then the dim-major tail.
     const stop = Math.min(end, full);
-    if (dtype !== 'f32') {
+    if (map) {
+      for (; col < stop; col++) dst[(col - (col % TILE)) * rows + inTile(rows, row, col % TILE, dtype)] = map[src[from + col]!]!;
+    } else if (dtype !== 'f32') {
       for (; col < stop; col++) dst[(col - (col % TILE)) * rows + inTile(rows, row, col % TILE, dtype)] = src[from + col]!;
     } else if (scale === 1) {
       for (; col < stop; col++) dst[(col - (col % TILE)) * rows + row * TILE + (col % TILE)] = src[from + col]!;
@@ -73,7 +76,7 @@ export function packInto<T extends Elements>(
       for (; col < stop; col++) dst[(col - (col % TILE)) * rows + row * TILE + (col % TILE)] = src[from + col]! * scale;
     }
     const tailBase = full * rows + row * tail - full;
-    for (; col < end; col++) dst[tailBase + col] = scale === 1 ? src[from + col]! : src[from + col]! * scale;
+    for (; col < end; col++) dst[tailBase + col] = map ? map[src[from + col]!]! : scale === 1 ? src[from + col]! : src[from + col]! * scale;
   }
 }
 

@@ -2,17 +2,18 @@
  * The wasm backend's layout, scored in place by the fused kernel of wasm-scan.ts: one tensor per item group,
  * its selected blocks stacked as rows in the packed layout of packed-layout.ts, holding the block files'
  * values unweighted and in the files' dtype: f32 as float32, f16 as half-precision bit patterns (2 bytes
- * each), i8 as int8 (1 byte each; the block's 4-byte scale is folded into its rows' weights in the kernel's
- * plan, not stored with the values). The kernel applies the weights through the user coefficients, widens
- * f16 in registers and sums i8 in integers, so the budget counts every block at its file size (`residentDtype`
- * undefined): resident bytes are the selection's, less 4 per i8 block.
+ * each; a band with subnormal halves lifted times 2^10, see half.ts), i8 as int8 (1 byte each). A band's scale (the
+ * i8 block's 4-byte scale, or that f16 band's 2^-10) is folded into its rows' weights in the kernel's plan.
+ * The kernel applies the weights through the user coefficients, widens f16 in registers and sums i8 in
+ * integers, so the budget counts every block at its file size (`residentDtype` undefined): resident bytes are
+ * the selection's, less 4 per i8 block.
  *
  * Two registry entries, one per build of the kernel: the relaxed-SIMD one (fused multiply-add) opens only
  * where the engine has relaxed SIMD, and the plain-SIMD one serves where it does not.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { decodeBlock, type Dtype, i8Scale, I8_HEADER_BYTES, type Selection } from '@peelrec/format';
-import { halfToFloat, halves } from './half.js';
+import { halfToFloat, halves, liftScale, liftTable } from './half.js';
 import { itemVectorsOf, sameList } from './block-bands.js';
 import { i8RowWeight } from './i8-scores.js';
 import { type Elements, packedIndex, packInto, unpack } from './packed-layout.js';
@@ -25,13 +26,17 @@ interface PackedSegment extends ScanSegment {
   readonly itemGroup: number;
   /** Block index of each row band, in row order. */
   readonly blocks: readonly number[];
-  /** Each band's i8 scale (1 for f32 and f16): a value is scale × the element held. */
+  /** Each band's scale (i8: the block's; f16: 2^-10 where its halves were scaled out of the subnormal range; else 1): a value is scale × the element held. */
   readonly scales: readonly number[];
 }
 
-/** A block file's elements as the packed layout holds them, and the scale they are multiplied by. */
-function fileElements(bytes: Uint8Array, dtype: Dtype): { values: Elements; scale: number } {
-  if (dtype === 'f16') return { values: halves(bytes), scale: 1 };
+/** A block file's elements, the map (if any) they are held through, and the scale the held elements are multiplied by. */
+function fileElements(bytes: Uint8Array, dtype: Dtype): { values: Elements; scale: number; map?: Uint16Array } {
+  if (dtype === 'f16') {
+    const values = halves(bytes);
+    const scale = liftScale(values);
+    return scale === 1 ? { values, scale } : { values, scale, map: liftTable() };
+  }
   if (dtype === 'i8') return { values: new Int8Array(bytes.buffer, bytes.byteOffset + I8_HEADER_BYTES, bytes.byteLength - I8_HEADER_BYTES), scale: i8Scale(bytes) };
   return { values: decodeBlock(bytes, 'f32'), scale: 1 };
 }
@@ -43,8 +48,8 @@ function heldElements(buffer: ArrayBuffer, offset: number, length: number, dtype
   return new Float32Array(buffer, offset, length);
 }
 
-/** The f32 weight of a row: its block's score weight, times its scale for i8 (the kernel sums the int8 values). */
-const rowWeight = (dtype: Dtype, scoreWeight: number, scale: number) => (dtype === 'i8' ? i8RowWeight(scoreWeight, scale) : Math.fround(scoreWeight));
+/** The f32 weight of a row: its block's score weight times its band's scale (i8: the kernel sums the int8 values; f16: 1 or 2^-10, exact). */
+const rowWeight = (dtype: Dtype, scoreWeight: number, scale: number) => (dtype === 'i8' ? i8RowWeight(scoreWeight, scale) : Math.fround(scoreWeight * scale));
 
 class PackedWasmLayout implements TableLayout {
   readonly residentDtype = undefined;
@@ -128,9 +133,9 @@ class PackedWasmLayout implements TableLayout {
       const rows = blocks.length * blockDim;
       const packed = dtype === 'f16' ? new Uint16Array(rows * n) : dtype === 'i8' ? new Int8Array(rows * n) : new Float32Array(rows * n);
       const scales: number[] = [];
-      const band = (k: number, src: Elements, scale: number) => {
+      const band = (k: number, src: Elements, scale: number, map?: Uint16Array) => {
         if (src.length !== blockDim * n) throw new RangeError(`block (${g}, ${blocks[k]}) has ${src.length} values, expected ${blockDim * n}`);
-        packInto(packed, rows, n, k * blockDim, 0, src, blockDim, n, { dtype });
+        packInto(packed, rows, n, k * blockDim, 0, src, blockDim, n, { dtype, map });
         scales.push(scale);
       };
       blocks.forEach((b, k) => {
@@ -140,8 +145,8 @@ class PackedWasmLayout implements TableLayout {
           const src = heldElements(this.kernel.view(), this.kernel.offsetOf(prev.matrix), prev.rows * n, dtype);
           band(k, unpack(src, 0, prev.rows, n, j * blockDim, 0, blockDim, n, dtype), prev.scales[j]!);
         } else {
-          const { values, scale } = fileElements(fresh(g, b), dtype);
-          band(k, values, scale);
+          const { values, scale, map } = fileElements(fresh(g, b), dtype);
+          band(k, values, scale, map);
         }
       });
       const matrix = packed instanceof Float32Array ? tf.tensor1d(packed) : tf.tensor1d(new Uint8Array(packed.buffer), 'bool');
@@ -155,7 +160,7 @@ class PackedWasmLayout implements TableLayout {
     });
   }
 
-  /** Values of `cols` of a segment, widened to f32 (i8 as scale × q, as decodeBlock gives them), dim-major [rows, cols.length]. */
+  /** Values of `cols` of a segment, widened to f32 and times their band's scale (as decodeBlock gives them), dim-major [rows, cols.length]. */
   private read(s: PackedSegment, cols: readonly number[]): Float32Array {
     const { blockDim } = this.model.dims;
     const src = heldElements(this.kernel.view(), this.kernel.offsetOf(s.matrix), s.rows * s.count, s.dtype);
@@ -164,7 +169,7 @@ class PackedWasmLayout implements TableLayout {
       const scale = s.scales[Math.floor(r / blockDim)]!;
       cols.forEach((col, c) => {
         const held = src[packedIndex(s.rows, s.count, r, col, s.dtype)]!;
-        out[r * cols.length + c] = s.dtype === 'f16' ? halfToFloat(held) : s.dtype === 'i8' ? scale * held : held;
+        out[r * cols.length + c] = s.dtype === 'f16' ? scale * halfToFloat(held) : s.dtype === 'i8' ? scale * held : held;
       });
     }
     return out;

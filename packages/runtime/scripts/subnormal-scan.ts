@@ -3,25 +3,22 @@
  * halves, in Node's V8, driven as test/fixtures/scan-kernel.ts drives it: the bench's 1M catalog shape (20 item
  * groups × 50,000 items × 32 rows, values ~N(0, 0.1)), k = 20, one `run` per request. The kernel widens a
  * subnormal half (|v| < 2^-14) to an f32 subnormal, which x86 multiplies through a microcode assist; (b) and (c)
- * are also timed as the packed layout now holds them ("fixed": each 4-row block lifted times 2^10 where liftScale
- * of half.ts says so, the 2^-10 in its row weights), and their top-k checked to be the same bits as unfixed.
+ * are also timed as the packed layout now holds them ("fixed": each 4-row block lifted times 2^10 where half.ts
+ * says so, the 2^-10 in its row weights), and their top-k checked to be the same bits as unfixed. (Packing
+ * alone, against the versions before and at 1d54496: pack-halves.ts.)
  *   tsx --conditions=@peelrec/source scripts/subnormal-scan.ts [reps] [OTHER_SCAN_WASM.ts ...]
  * Each OTHER file is a generated scan-wasm.ts (e.g. `git show HEAD:…/scan-wasm.ts > /tmp/old.ts`), timed beside
- * the working tree's in the same run (also as a ratio to it). Prints the median and spread of each, each table's
- * ratio to (a) in the same rep, and what lifting adds to packing one group.
+ * the working tree's in the same run (also as a ratio to it). Prints the median and spread of each, and each
+ * table's ratio to (a) in the same rep.
  */
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
-import { encodeBlock } from '@peelrec/format';
-import { liftScale, liftTable } from '../src/half.js';
-import { packInto } from '../src/packed-layout.js';
+import { packLifted } from '../src/half.js';
+import { packHalves } from '../src/packed-layout.js';
+import { BLOCK_DIM, groupHalves, isSubnormal, ITEMS_PER_GROUP, prng, ROWS } from './halves-catalog.js';
 
-const ITEMS_PER_GROUP = 50_000;
 const GROUPS = 20;
-const ROWS = 32;
-/** Rows per block (the bench's 1M catalog: 8 blocks of 4 dims), each packed and lifted on its own as the runtime does. */
-const BLOCK_DIM = 4;
 const K = 20;
 const [repsArg, ...others] = process.argv.slice(2);
 const REPS = Number(repsArg ?? 15);
@@ -31,51 +28,14 @@ interface Scan {
   size: WebAssembly.Global;
 }
 
-/** mulberry32, as the bench's catalogs draw their values. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const isSubnormal = (h: number) => (h & 0x7c00) === 0 && (h & 0x3ff) !== 0;
-
-/** One group's halves, dim-major as in the block files, with `fraction` of them subnormal (natural ones kept, more set at random places). */
-function groupHalves(rand: () => number, fraction: number): Uint16Array {
-  const n = ITEMS_PER_GROUP;
-  const bytes = encodeBlock(
-    Float32Array.from({ length: ROWS * n }, () => (rand() + rand() + rand() - 1.5) * 0.2),
-    'f16',
-  );
-  const halves = new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 2);
-  if (fraction === 0) {
-    for (let i = 0; i < halves.length; i++) if (isSubnormal(halves[i]!)) halves[i] = halves[i]! & 0x8000;
-  } else {
-    let have = halves.reduce((c, h) => c + (isSubnormal(h) ? 1 : 0), 0);
-    for (const want = Math.round(fraction * halves.length); have < want; ) {
-      const i = Math.floor(rand() * halves.length);
-      if (isSubnormal(halves[i]!)) continue;
-      halves[i] = (rand() < 0.5 ? 0x8000 : 0) | (1 + Math.floor(rand() * 0x3ff));
-      have++;
-    }
-  }
-  return halves;
-}
-
-/** A group's halves in the packed layout, block after block, each lifted times 2^10 where `fix` and liftScale say so (as packed-wasm-layout.ts packs), and each block's scale. */
+/** A group's halves in the packed layout, block after block, each lifted times 2^10 where `fix` and half.ts say so (as packed-wasm-layout.ts packs), and each block's scale. */
 function packGroup(file: Uint16Array, fix: boolean): { halves: Uint16Array; scales: number[] } {
   const halves = new Uint16Array(ROWS * ITEMS_PER_GROUP);
   const scales: number[] = [];
   for (let r0 = 0; r0 < ROWS; r0 += BLOCK_DIM) {
     const block = file.subarray(r0 * ITEMS_PER_GROUP, (r0 + BLOCK_DIM) * ITEMS_PER_GROUP);
-    const scale = fix ? liftScale(block) : 1;
-    packInto(halves, ROWS, ITEMS_PER_GROUP, r0, 0, block, BLOCK_DIM, ITEMS_PER_GROUP, { dtype: 'f16', map: scale === 1 ? undefined : liftTable() });
-    scales.push(scale);
+    const pack = (part: Uint16Array, _: number, map: Uint16Array | undefined) => packHalves(halves, ROWS, ITEMS_PER_GROUP, r0, part, BLOCK_DIM, map);
+    scales.push(fix ? packLifted([block], pack) : (pack(block, 0, undefined), 1));
   }
   return { halves, scales };
 }
@@ -172,18 +132,3 @@ for (const r of runs) {
   const vsTree = tree === r ? '' : `   vs tree ${at(r.ms.map((m, i) => m / tree.ms[i]!))}`;
   console.log(`${name.padEnd(30)} ${at(r.ms)} ms   ratio ${at(ratio)}${vsTree}`);
 }
-
-// What the fix costs at load: packing one group's 8 blocks as they are, against liftScale + packing through liftTable.
-const file = groupHalves(prng(3), 0.001);
-const pack = (fix: boolean) => {
-  const t0 = performance.now();
-  packGroup(file, fix);
-  return performance.now() - t0;
-};
-const [plain, lifted] = [[] as number[], [] as number[]];
-for (let rep = 0; rep < REPS; rep++) {
-  plain.push(pack(false));
-  lifted.push(pack(true));
-}
-const ratio = lifted.map((m, i) => m / plain[i]!);
-console.log(`packing one group (0.1 %): as is ${at(plain)} ms, lifted ${at(lifted)} ms, ratio ${at(ratio)}`);

@@ -13,10 +13,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { decodeBlock, type Dtype, i8Scale, I8_HEADER_BYTES, type Selection } from '@peelrec/format';
-import { halfToFloat, halves, liftScale, liftTable } from './half.js';
+import { halfToFloat, halves, packLifted } from './half.js';
 import { itemVectorsOf, sameList } from './block-bands.js';
 import { i8RowWeight } from './i8-scores.js';
-import { type Elements, packedIndex, packInto, unpack } from './packed-layout.js';
+import { type Elements, packedIndex, packHalves, packInto, unpack } from './packed-layout.js';
 import type { ScoredPosition } from './reference.js';
 import type { FreshBlock, ItemVectors, LayoutFactory, ScorerModel, TableLayout } from './table-layout.js';
 import { type KernelBuild, type ScanPlan, type ScanSegment, WasmScan } from './wasm-scan.js';
@@ -30,13 +30,9 @@ interface PackedSegment extends ScanSegment {
   readonly scales: readonly number[];
 }
 
-/** A block file's elements, the map (if any) they are held through, and the scale the held elements are multiplied by. */
-function fileElements(bytes: Uint8Array, dtype: Dtype): { values: Elements; scale: number; map?: Uint16Array } {
-  if (dtype === 'f16') {
-    const values = halves(bytes);
-    const scale = liftScale(values);
-    return scale === 1 ? { values, scale } : { values, scale, map: liftTable() };
-  }
+/** A block file's elements and the scale they are multiplied by (f16: none yet, packLifted picks it as it packs them). */
+function fileElements(bytes: Uint8Array, dtype: Dtype): { values: Elements; scale?: number } {
+  if (dtype === 'f16') return { values: halves(bytes) };
   if (dtype === 'i8') return { values: new Int8Array(bytes.buffer, bytes.byteOffset + I8_HEADER_BYTES, bytes.byteLength - I8_HEADER_BYTES), scale: i8Scale(bytes) };
   return { values: decodeBlock(bytes, 'f32'), scale: 1 };
 }
@@ -133,20 +129,25 @@ class PackedWasmLayout implements TableLayout {
       const rows = blocks.length * blockDim;
       const packed = dtype === 'f16' ? new Uint16Array(rows * n) : dtype === 'i8' ? new Int8Array(rows * n) : new Float32Array(rows * n);
       const scales: number[] = [];
-      const band = (k: number, src: Elements, scale: number, map?: Uint16Array) => {
+      const band = (k: number, src: Elements, scale: number | undefined) => {
         if (src.length !== blockDim * n) throw new RangeError(`block (${g}, ${blocks[k]}) has ${src.length} values, expected ${blockDim * n}`);
-        packInto(packed, rows, n, k * blockDim, 0, src, blockDim, n, { dtype, map });
-        scales.push(scale);
+        if (scale === undefined && packed instanceof Uint16Array && src instanceof Uint16Array) {
+          // A fresh f16 block, held times 2^10 where half.ts lifts it out of the subnormals.
+          scales.push(packLifted([src], (part, _, map) => packHalves(packed, rows, n, k * blockDim, part, blockDim, map)));
+        } else {
+          packInto(packed, rows, n, k * blockDim, 0, src, blockDim, n, { dtype });
+          scales.push(scale ?? 1);
+        }
       };
       blocks.forEach((b, k) => {
         const j = prev ? prev.blocks.indexOf(b) : -1;
         if (prev && j >= 0) {
-          // Still resident: copy the band out of the old matrix (same dtype, same bytes).
+          // Still resident: copy the band out of the old matrix (same dtype, same bytes, same scale).
           const src = heldElements(this.kernel.view(), this.kernel.offsetOf(prev.matrix), prev.rows * n, dtype);
           band(k, unpack(src, 0, prev.rows, n, j * blockDim, 0, blockDim, n, dtype), prev.scales[j]!);
         } else {
-          const { values, scale, map } = fileElements(fresh(g, b), dtype);
-          band(k, values, scale, map);
+          const { values, scale } = fileElements(fresh(g, b), dtype);
+          band(k, values, scale);
         }
       });
       const matrix = packed instanceof Float32Array ? tf.tensor1d(packed) : tf.tensor1d(new Uint8Array(packed.buffer), 'bool');

@@ -2,8 +2,9 @@
  * The wasm backend's layout of a `mixed` table, scored in place by the fused scan kernel (wasm-scan.ts,
  * kernel/scan.wat): each band of rows that keep the same number of dimensions (rows [count_s, count_{s−1}) keep
  * s) is one segment of s rows in the packed layout of packed-layout.ts, its row r multiplying user dim r with
- * weight 1, in the file's dtype (f16 as half-precision bit patterns in a 'bool' tensor, widened in registers).
- * So `residentDtype` is undefined and resident bytes are the file's: the kept columns and the permutation.
+ * weight 1, in the file's dtype (f16 as half-precision bit patterns in a 'bool' tensor, widened in registers; a
+ * band with subnormal halves held times 2^10 and weighted 2^-10, see half.ts). So `residentDtype` is undefined
+ * and resident bytes are the file's: the kept columns and the permutation.
  *
  * The bands run in row order, so the kernel offers rows where positions would be: with the identity (no
  * permutation) rows are positions and it excludes and breaks ties exactly; with a permutation it returns rows,
@@ -14,15 +15,16 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { decodeBlock, type TableSelection, type Variant } from '@peelrec/format';
-import { halfToFloat, halves } from '../half.js';
-import { type Elements, packedIndex, packInto } from '../packed-layout.js';
+import { halfToFloat, halves, packLifted } from '../half.js';
+import { packedIndex, packHalves, packInto } from '../packed-layout.js';
 import type { ScoredPosition } from '../reference.js';
 import { type KernelBuild, type ScanPlan, type ScanSegment, WasmScan } from '../wasm-scan.js';
 import type { KindLayout, KindLayoutFactory, KindModel, VariantBytes } from './kind-layout.js';
 import { topThroughPermutation } from './permuted-top.js';
 import { checkUserVector, type MixedBand, mixedParts, rowsOfPositions } from './variant-parts.js';
 
-type BandSegment = ScanSegment & MixedBand;
+/** A band as a kernel segment; an f16 one's values are `scale` × the halves held (1, or 2^-10: half.ts). */
+type BandSegment = ScanSegment & MixedBand & { readonly scale: number };
 
 interface Held {
   readonly bands: readonly BandSegment[];
@@ -32,10 +34,12 @@ interface Held {
 
 const NONE: ReadonlySet<number> = new Set();
 
-/** A column's elements as the packed layout holds them (f16: the bit patterns). */
-function columnElements(bytes: Uint8Array, dtype: 'f32' | 'f16'): Float32Array | Uint16Array {
-  if (dtype === 'f16') return halves(bytes);
-  return bytes.byteOffset % 4 === 0 ? new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4) : decodeBlock(bytes, 'f32');
+/** The kept columns' elements as the packed layout holds them (f16: the bit patterns). */
+type Columns = { readonly dtype: 'f16'; readonly values: readonly Uint16Array[] } | { readonly dtype: 'f32'; readonly values: readonly Float32Array[] };
+
+function columnElements(bytes: readonly Uint8Array[], dtype: 'f32' | 'f16'): Columns {
+  if (dtype === 'f16') return { dtype, values: bytes.map(halves) };
+  return { dtype, values: bytes.map((b) => (b.byteOffset % 4 === 0 ? new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4) : decodeBlock(b, 'f32'))) };
 }
 
 class MixedWasmLayout implements KindLayout {
@@ -54,11 +58,11 @@ class MixedWasmLayout implements KindLayout {
 
   apply(selection: TableSelection, variant: Variant, bytes: VariantBytes): void {
     const parts = mixedParts(this.model, selection, variant, bytes);
-    const columns = parts.columns.map((b) => columnElements(b, parts.dtype));
+    const columns = columnElements(parts.columns, parts.dtype);
     const bands: BandSegment[] = [];
     let plan: ScanPlan;
     try {
-      for (const band of parts.bands) bands.push(this.pack(band, columns, parts.dtype));
+      for (const band of parts.bands) bands.push(this.pack(band, columns));
       plan = this.kernel.plan(bands, parts.rows);
     } catch (e) {
       for (const b of bands) b.matrix.dispose();
@@ -89,7 +93,7 @@ class MixedWasmLayout implements KindLayout {
       const values = band.dtype === 'f16' ? new Uint16Array(this.kernel.view(), offset, band.size * n) : new Float32Array(this.kernel.view(), offset, band.size * n);
       for (let r = 0; r < band.size; r++) {
         const v = values[packedIndex(band.size, n, r, j - band.lo, band.dtype)]!;
-        out[i]![r] = band.dtype === 'f16' ? halfToFloat(v) : v;
+        out[i]![r] = band.dtype === 'f16' ? band.scale * halfToFloat(v) : v;
       }
     });
     return out;
@@ -126,15 +130,25 @@ class MixedWasmLayout implements KindLayout {
     for (const b of held.bands) b.matrix.dispose();
   }
 
-  /** One band as a kernel segment: its `size` columns' values of rows [lo, hi), packed. */
-  private pack(band: MixedBand, columns: readonly (Float32Array | Uint16Array)[], dtype: 'f32' | 'f16'): BandSegment {
+  /** One band as a kernel segment: its `size` columns' values of rows [lo, hi), packed (f16: lifted where half.ts says). */
+  private pack(band: MixedBand, columns: Columns): BandSegment {
     const { size, lo, hi } = band;
     const n = hi - lo;
-    const packed: Elements = dtype === 'f16' ? new Uint16Array(size * n) : new Float32Array(size * n);
-    for (let r = 0; r < size; r++) packInto(packed, size, n, r, 0, columns[r]!.subarray(lo, hi), 1, n, { dtype });
-    const matrix = packed instanceof Float32Array ? tf.tensor1d(packed) : tf.tensor1d(new Uint8Array(packed.buffer), 'bool');
+    let matrix: tf.Tensor;
+    let scale = 1;
+    if (columns.dtype === 'f16') {
+      const packed = new Uint16Array(size * n);
+      const parts = columns.values.slice(0, size).map((c) => c.subarray(lo, hi));
+      // The 2^-10 of a lifted band rides in its rows' weights, so every product the kernel forms is as before.
+      scale = packLifted(parts, (part, r, map) => packHalves(packed, size, n, r, part, 1, map));
+      matrix = tf.tensor1d(new Uint8Array(packed.buffer), 'bool');
+    } else {
+      const packed = new Float32Array(size * n);
+      for (let r = 0; r < size; r++) packInto(packed, size, n, r, 0, columns.values[r]!.subarray(lo, hi), 1, n);
+      matrix = tf.tensor1d(packed);
+    }
     const dims = Int32Array.from({ length: size }, (_, r) => r);
-    return { ...band, matrix, dtype, rows: size, count: n, start: lo, dims, rowWeights: new Float32Array(size).fill(1) };
+    return { ...band, matrix, dtype: columns.dtype, rows: size, count: n, start: lo, dims, rowWeights: new Float32Array(size).fill(scale), scale };
   }
 }
 

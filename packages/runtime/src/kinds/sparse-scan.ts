@@ -37,6 +37,8 @@ export interface HeldSparse {
   /** Byte offset of the values from `base`. */
   readonly valuesOffset: number;
   readonly dtype: 'f32' | 'f16';
+  /** A value is `scale` × the value held: 1, or 2^-10 for f16 values held lifted out of the subnormals (half.ts). */
+  readonly scale: number;
 }
 
 export class SparseScan {
@@ -76,14 +78,15 @@ export class SparseScan {
     // Views after every allocation: growing the memory detaches old buffers.
     const f32 = new Float32Array(memory.buffer);
     const i32 = new Int32Array(memory.buffer);
-    // f16: the coefficients carry 2^112, times 2^-shift (exact) when the user vector is huge; scores come back × 2^shift.
+    // f16: the coefficients carry 2^112 and the values' scale, times 2^-shift (exact) when the user vector is huge
+    // (decided as if unlifted, so every product is the real number it is unlifted); scores come back × 2^shift.
     let shift = 0;
     if (held.dtype === 'f16') {
       let largest = 0;
       for (let d = 0; d < vector.length; d++) largest = Math.max(largest, Math.abs(vector[d]!));
       if (largest >= MAX_HALF_COEFFICIENT) shift = Math.ceil(Math.log2(largest / MAX_HALF_COEFFICIENT)) + 1;
     }
-    const factor = held.dtype === 'f16' ? 2 ** (112 - shift) : 1;
+    const factor = held.dtype === 'f16' ? 2 ** (112 - shift) * held.scale : 1;
     for (let d = 0; d < vector.length; d++) f32[(s.coef >> 2) + d] = vector[d]! * factor;
     const excl = s.excl >> 2;
     const marked: number[] = [];

@@ -3,11 +3,13 @@
  * values in the file's dtype) in one 'bool' tensor (tfjs's one-byte dtype, used as a byte buffer, never an
  * operand of a tfjs op), scored in place by the kernel's CSR scan (sparse-scan.ts). f16 values stay 2 bytes and
  * are widened in registers, so `residentDtype` is undefined and resident bytes are the file's, the variant's
- * `bytes`. Two registry entries, one per build of the kernel, as for the dense layouts.
+ * `bytes`. A table with subnormal halves holds them times 2^10 (half.ts: the kernel multiplies f32 subnormals
+ * through x86 microcode assists), the 2^-10 folded into the user's coefficients, so every product is as it is
+ * unlifted. Two registry entries, one per build of the kernel, as for the dense layouts.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { TableSelection, Variant } from '@peelrec/format';
-import { halfToFloat } from '../half.js';
+import { halfToFloat, liftInPlace } from '../half.js';
 import type { ScoredPosition } from '../reference.js';
 import { type KernelBuild, WasmScan } from '../wasm-scan.js';
 import type { KindLayout, KindLayoutFactory, KindModel, VariantBytes } from './kind-layout.js';
@@ -32,8 +34,10 @@ class SparseWasmLayout implements KindLayout {
   apply(selection: TableSelection, variant: Variant, bytes: VariantBytes): void {
     const { payload, rows, nnz, valuesOffset, dtype } = sparseParts(this.model, selection, variant, bytes);
     const tensor = tf.tensor1d(payload, 'bool');
+    // Lifted where it is held (tfjs-wasm copied the payload in): the store's bytes stay as verified.
+    const scale = dtype === 'f16' ? liftInPlace(new Uint16Array(this.kernel.view(), this.kernel.offsetOf(tensor) + valuesOffset, nnz)) : 1;
     this.release();
-    this.held = { tensor, rows, nnz, valuesOffset, dtype };
+    this.held = { tensor, rows, nnz, valuesOffset, dtype, scale };
   }
 
   async top(vector: Float32Array, k: number, exclude: ReadonlySet<number>): Promise<ScoredPosition[]> {
@@ -47,7 +51,7 @@ class SparseWasmLayout implements KindLayout {
     const out = positions.map(() => new Float32Array(this.model.dims.fullDim));
     const held = this.held;
     if (!held) return out;
-    const { rows, valuesOffset, dtype } = held;
+    const { rows, valuesOffset, dtype, scale } = held;
     const bytes = new Uint8Array(this.kernel.view(), this.kernel.offsetOf(held.tensor), held.tensor.size);
     const values = new DataView(bytes.buffer, bytes.byteOffset + valuesOffset);
     const wanted = new Map<number, number[]>();
@@ -56,7 +60,7 @@ class SparseWasmLayout implements KindLayout {
       const at = wanted.get(p);
       if (!at) continue;
       for (const i of at) {
-        for (let t = e; t < e + bytes[p]!; t++) out[i]![bytes[rows + t]!] = dtype === 'f16' ? halfToFloat(values.getUint16(t * 2, true)) : values.getFloat32(t * 4, true);
+        for (let t = e; t < e + bytes[p]!; t++) out[i]![bytes[rows + t]!] = dtype === 'f16' ? scale * halfToFloat(values.getUint16(t * 2, true)) : values.getFloat32(t * 4, true);
       }
       wanted.delete(p);
     }

@@ -12,6 +12,7 @@
  */
 import { createRecommender, i8Scores, referenceScores, topK, type BackendName, type Recommender } from '@peelrec/runtime';
 import { fetchSource, readManifest, selectBlocks, type Dtype, type Manifest, type Selection } from '@peelrec/format';
+import { checkAgreement } from './agreement.js';
 import { fetchBytes, groupMatrices, loadSelectedBlocks, loadSelectedFiles, summarise, TFJS_WASM_PATHS, userOfGroup } from './common.js';
 import { OrtScorer, ORT_VERSION } from './impl/ort.js';
 import { LoopScorer, type TopK } from './impl/ts-loop.js';
@@ -20,6 +21,7 @@ import { boundImpls, f16Arrays, residentArrays } from './impl/bound.js';
 import { FusedScorer, WasmScorer } from './impl/wasm-kernels.js';
 import { tfjsDiagnostics } from './impl/tfjs-diag.js';
 import { WorkerScorer } from './impl/worker-scorer.js';
+import { runKindCase } from './kinds.js';
 import { runMemoryCase } from './memory.js';
 import { prepareRuntimeLoop } from './profile.js';
 import { timeInterleaved, type Impl, type SeriesTiming } from './timed.js';
@@ -98,36 +100,6 @@ function scoresOf(groups: readonly GroupMatrix[], matrices: readonly Float32Arra
 
 function sameSelection(a: Selection, b: Selection): boolean {
   return a.dtype === b.dtype && a.blocks.length === b.blocks.length && a.blocks.every((x, i) => x.itemGroup === b.blocks[i]!.itemGroup && x.block === b.blocks[i]!.block);
-}
-
-/**
- * Fails loudly unless `got` is a valid top-k for the reference scores: no
- * excluded item, each score within float tolerance of the reference, and the
- * same items except where the reference itself ties within tolerance.
- */
-function checkAgreement(impl: string, got: TopK, ref: Float64Array, exclude: ReadonlySet<number>, k: number): number {
-  const want = topK(ref, k, exclude);
-  const scale = Math.max(Math.abs(want[0]!.score), 1e-12);
-  const tol = 2e-5 * scale;
-  const fail = (why: string): never => {
-    throw new Error(`DISAGREEMENT: ${impl}: ${why}\n  got ${Array.from(got.positions).join(',')}\n  want ${want.map((w) => w.position).join(',')}`);
-  };
-  if (got.positions.length !== k) fail(`returned ${got.positions.length} items, expected ${k}`);
-  const kth = want[k - 1]!.score;
-  const seen = new Set<number>();
-  let maxErr = 0;
-  got.positions.forEach((p, i) => {
-    if (seen.has(p)) fail(`position ${p} returned twice`);
-    seen.add(p);
-    if (exclude.has(p)) fail(`returned excluded position ${p}`);
-    const err = Math.abs(got.scores[i]! - ref[p]!);
-    maxErr = Math.max(maxErr, err);
-    if (err > tol) fail(`score of position ${p} is ${got.scores[i]}, reference ${ref[p]} (tolerance ${tol})`);
-    if (ref[p]! < kth - tol) fail(`position ${p} (reference score ${ref[p]}) is not in the reference top-${k} (k-th score ${kth})`);
-    if (i > 0 && got.scores[i]! > got.scores[i - 1]! + tol) fail('scores are not in descending order');
-  });
-  for (const w of want) if (w.score > kth + tol && !seen.has(w.position)) fail(`missed position ${w.position} (reference score ${w.score})`);
-  return maxErr / scale;
 }
 
 export async function runScoringCase(spec: ScoringCase): Promise<ScoringResult> {
@@ -350,8 +322,8 @@ function runtimeScorer(rec: Recommender, vector: Float32Array, spec: ScoringCase
 
 declare global {
   interface Window {
-    peelBench: { runScoringCase: typeof runScoringCase; runMemoryCase: typeof runMemoryCase; prepareRuntimeLoop: typeof prepareRuntimeLoop };
+    peelBench: { runScoringCase: typeof runScoringCase; runKindCase: typeof runKindCase; runMemoryCase: typeof runMemoryCase; prepareRuntimeLoop: typeof prepareRuntimeLoop };
   }
 }
-window.peelBench = { runScoringCase, runMemoryCase, prepareRuntimeLoop };
+window.peelBench = { runScoringCase, runKindCase, runMemoryCase, prepareRuntimeLoop };
 document.title = 'ready';

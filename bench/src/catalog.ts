@@ -72,7 +72,7 @@ export const SMALL_SHAPE: CatalogShape = {
 const GENERATOR_VERSION = 3;
 
 /** mulberry32: a tiny seeded PRNG, so every run benchmarks the same bytes. */
-function prng(seed: number): () => number {
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -84,7 +84,7 @@ function prng(seed: number): () => number {
 }
 
 /** Approximately N(0, sd) by the sum of three uniforms: enough for timing data. */
-function fillNormal(out: Float32Array, rand: () => number, sd: number): Float32Array {
+export function fillNormal(out: Float32Array, rand: () => number, sd: number): Float32Array {
   for (let i = 0; i < out.length; i++) out[i] = (rand() + rand() + rand() - 1.5) * 2 * sd;
   return out;
 }

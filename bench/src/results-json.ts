@@ -19,12 +19,20 @@
  *                 repetition, then the median; sameRunAsBound: true for the runtime (its ×bound comes
  *                 from the bound run); reps; spread.<figure> as for rows, null where no repetition had one
  *   agreement[]   each with rep (1-based)
+ *   kinds         (issue 20; absent before it) the table kinds beside PEEL at the same bytes, on wasm:
+ *                 about, catalogs, rows[] (one per shape, budgetBytes, table, impl, backend; `table` 'bound'
+ *                 for the bound kernels; residentBytes, storedValues; folded like rows above),
+ *                 ratios[] (one per shape, budgetBytes, table: xBound, xBoundMin, nsPerValue, vsPeel, vsPeelMin,
+ *                 boundMs (the bound at the table's own bytes), boundGBps; folded), fits[] (ns per value and per
+ *                 byte across budgets), crossovers[] (where sparse beats dense at equal bytes), refusals[],
+ *                 agreement[], errors[]
  * startup.json:
  *   summary.{cold,warm}.spread.{firstRecommendationsMs,persistedMs,mainThreadBusyMs,recommenderReadyMs}:
  *                 { median, min, max, values[] } over the runs (`--startup-runs`, default 5)
  */
 import type { Machine } from './machine.js';
 import type { MemoryReportRow } from './memory.js';
+import type { KindsFile } from './kinds-section.js';
 import type { Goal } from './report.js';
 import type { CaseOutcome, RatioSummary, RowSummary } from './scoring.js';
 import type { StartupRun } from './startup.js';
@@ -36,7 +44,7 @@ function header(machine: Machine) {
 
 export function scoringJson(
   machine: Machine,
-  s: { reps: number; seriesMs: number; catalogs: Record<string, string>; rows: RowSummary[]; ratios: RatioSummary[]; goals: Goal[]; outcomes: readonly CaseOutcome[] },
+  s: { reps: number; seriesMs: number; catalogs: Record<string, string>; rows: RowSummary[]; ratios: RatioSummary[]; goals: Goal[]; outcomes: readonly CaseOutcome[]; kinds?: KindsFile },
 ) {
   return {
     ...header(machine),
@@ -49,6 +57,7 @@ export function scoringJson(
     agreement: s.outcomes.flatMap((o) => o.results.flatMap((r, i) => r.agreement.map((a) => ({ catalog: o.catalog, budgetBytes: o.budgetBytes, rep: i + 1, ...a })))),
     errors: s.outcomes.filter((o) => o.error).map((o) => ({ catalog: o.catalog, budgetBytes: o.budgetBytes, error: o.error })),
     env: s.outcomes.find((o) => o.results.length)?.results[0]?.env,
+    ...(s.kinds && { kinds: s.kinds }),
   };
 }
 

@@ -6,6 +6,7 @@ import { markdownTable } from 'markdown-table';
 import type { Machine } from './machine.js';
 import { type QualityFile, qualityMarkdown } from './quality-summary.js';
 import type { MemoryReportRow } from './memory.js';
+import { type KindsFile, kindsSection } from './kinds-section.js';
 import type { Goal } from './report.js';
 import type { RatioSummary, RowSummary } from './scoring.js';
 import type { Spread } from './spread.js';
@@ -25,6 +26,8 @@ export interface ScoringFile extends Measured {
   readonly catalogs: Readonly<Record<string, string>>;
   readonly rows: readonly RowSummary[];
   readonly ratios: readonly RatioSummary[];
+  /** The table kinds beside PEEL at the same bytes (issue 20); absent in runs before them. */
+  readonly kinds?: KindsFile;
 }
 
 export interface StartupFile extends Measured {
@@ -135,6 +138,7 @@ export function scoringSection(s: ScoringFile): string {
     ]);
   }
   out.push(markdownTable(table));
+  if (s.kinds) out.push('', kindsSection(s.kinds));
   return out.join('\n');
 }
 

@@ -3,7 +3,8 @@
  * Quick mode: scoring speed, start-up and memory in headless Chromium, about
  * 5–10 minutes on 2 cores. `--quality` also runs the quality suite
  * (quality-suite.ts: the trainer on each of its datasets, up to about 40
- * minutes each); `--quality-only` runs only that. Writes bench/results/*.json,
+ * minutes each); `--quality-only` runs only that; `--methods [datasets]` runs only the method comparison
+ * (methods-run.ts, issue 20). Writes bench/results/*.json,
  * rewrites the generated tables of bench/results.md from them (results-doc.ts),
  * and prints the goals as JSON and those tables.
  */
@@ -16,9 +17,12 @@ import type { Browser } from 'playwright-core';
 import { launch } from './browser.js';
 import { ensureCatalog, GOWALLA_SHAPE, MILLION_SHAPE, SMALL_SHAPE } from './catalog.js';
 import { groupBlindOptions, trainedGowallaSharing } from './group-blind-cost.js';
+import { ensureKindCatalog, KIND_CATALOGS } from './kind-catalog.js';
+import { kindPlan, kindsFile, runKindPlan } from './kinds-scoring.js';
 import { describeMachine } from './machine.js';
 import { runMemoryCases } from './memory.js';
 import { profileRuntime } from './profile.js';
+import { runMethodComparisons } from './methods-run.js';
 import { pickDatasets, QUALITY_DATASETS, QUALITY_SUITE, runQualitySuite, type SuiteDataset } from './quality-suite.js';
 import { scoringGoals, type Goal } from './report.js';
 import { RESULTS_DIR, RESULTS_DOC, readResults, renderSections, updateResultsDoc } from './results-doc.js';
@@ -46,6 +50,8 @@ const program = new Command()
   .option('--quality', 'also run the quality suite: the trainer on each of its datasets (hours on 2 cores)', false)
   .option('--quality-only', 'run the quality suite and nothing else (no browser)', false)
   .option('--quality-datasets <list>', `the suite's datasets to run (implies --quality), of ${QUALITY_DATASETS.join(',')}`, pickDatasets)
+  .option('--methods [datasets]', `run only the method comparison (issue 20) on these suite datasets (default gowalla), of ${QUALITY_DATASETS.join(',')}`)
+  .option('--methods-trainer-args <flags>', 'flags added to every `peelrec-train methods` command (e.g. "--methods peel,magprune")', (v) => v.split(/\s+/).filter(Boolean))
   .option('--quality-trainer-args <flags>', 'flags added to every suite training, for a quick check (e.g. "--epochs 2 --quick"); each report says so', (v) => v.split(/\s+/).filter(Boolean))
   .option(
     '--data <dir>',
@@ -69,6 +75,8 @@ const opts = program.opts<{
   qualityOnly: boolean;
   qualityDatasets?: SuiteDataset[];
   qualityTrainerArgs?: string[];
+  methods?: string | true;
+  methodsTrainerArgs?: string[];
   data: string;
   only?: Section[];
   seriesMs: number;
@@ -88,6 +96,14 @@ async function qualitySuite(): Promise<string[]> {
 
 async function main() {
   const started = performance.now();
+  if (opts.methods) {
+    const datasets = pickDatasets(opts.methods === true ? 'gowalla' : opts.methods);
+    const written = await runMethodComparisons({ repoRoot, gowallaDir: opts.data, cacheDir: join(benchDir, '.cache'), resultsDir: opts.results, datasets, trainerArgs: opts.methodsTrainerArgs, log });
+    log(`took ${((performance.now() - started) / 1000).toFixed(0)} s`);
+    if (resolve(opts.results) === RESULTS_DIR && (await updateResultsDoc())) written.push(RESULTS_DOC);
+    process.stdout.write(`${JSON.stringify({ written }, null, 2)}\n\n${renderSections(await readResults(opts.results)).methods ?? ''}\n`);
+    return;
+  }
   if (opts.qualityOnly) {
     const written = await qualitySuite();
     log(`took ${((performance.now() - started) / 1000).toFixed(0)} s`);
@@ -99,6 +115,8 @@ async function main() {
   const gowalla = await ensureCatalog(GOWALLA_SHAPE, cacheDir, log);
   await ensureCatalog(MILLION_SHAPE, cacheDir, log);
   await ensureCatalog(SMALL_SHAPE, cacheDir, log);
+  // The table kinds (issue 20) in the same shapes, for the scoring series' kinds rows.
+  if (sections.has('scoring')) for (const c of KIND_CATALOGS) await ensureKindCatalog(c, cacheDir, log);
 
   log('building the benchmark pages (vite)');
   await build({ configFile: join(benchDir, 'vite.config.ts'), logLevel: 'warn', ...(opts.profile ? { build: { minify: false } } : {}) });
@@ -141,7 +159,10 @@ async function main() {
       const g = scoringGoals(ratios, outcomes, MILLION_SHAPE.name);
       goals.push(...g);
       const catalogs = { [GOWALLA_SHAPE.name]: GOWALLA_SHAPE.label, [MILLION_SHAPE.name]: MILLION_SHAPE.label, [SMALL_SHAPE.name]: SMALL_SHAPE.label };
-      await save('scoring.json', scoringJson(machine, { reps: opts.reps, seriesMs: opts.seriesMs, catalogs, rows, ratios, goals: g, outcomes }));
+      // PEEL blocks, mixed and sparse at the same bytes, interleaved on one page per budget (kinds-scoring.ts).
+      const kindOutcomes = await runKindPlan(plain, server.origin, kindPlan(), { minSamples: 15, maxSamples: 400, maxMs: opts.seriesMs }, opts.reps, log);
+      const kinds = kindsFile(kindOutcomes, opts.reps, opts.seriesMs);
+      await save('scoring.json', scoringJson(machine, { reps: opts.reps, seriesMs: opts.seriesMs, catalogs, rows, ratios, goals: g, outcomes, kinds }));
     }
     if (sections.has('startup')) {
       // The bench's 20 % Gowalla-shaped setting, as in the scoring plan.

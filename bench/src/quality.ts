@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 const PNPM = ['exec', '--yes', '--package=pnpm@10.34.8', '--', 'pnpm', '--filter', '@peelrec/trainer'];
 
 /** `pnpm --filter @peelrec/trainer <args>` from the repository root; returns stdout when `capture` (stderr still shows). */
-function trainerPackage(repoRoot: string, args: readonly string[], log: (s: string) => void, capture: boolean): string {
+export function trainerPackage(repoRoot: string, args: readonly string[], log: (s: string) => void, capture: boolean): string {
   log(`npm ${[...PNPM, ...args].join(' ')}`);
   const r = spawnSync('npm', [...PNPM, ...args], { cwd: repoRoot, stdio: ['ignore', capture ? 'pipe' : 'inherit', 'inherit'], encoding: 'utf8', maxBuffer: 64 << 20 });
   if (r.error) throw r.error;

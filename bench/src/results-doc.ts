@@ -7,6 +7,7 @@
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { type MethodsFile, methodsSection } from './methods-section.js';
 import { QUALITY_DATASETS } from './quality-suite.js';
 import { startupGoals } from './startup-summary.js';
 import { goalsSection, type MemoryFile, memorySection, qualitySection, type ScoringFile, type SuiteQualityFile, scoringSection, type StartupFile, startupSection } from './results-sections.js';
@@ -25,9 +26,11 @@ export interface Results {
   readonly quality?: SuiteQualityFile;
   /** The quality suite's other reports (quality-<dataset>.json): the suite's datasets in its order, then any other by name. */
   readonly qualitySuite?: readonly { readonly file: string; readonly report: SuiteQualityFile }[];
+  /** The method comparisons (methods-<dataset>.json, issue 20), in the suite's dataset order. */
+  readonly methods?: readonly { readonly file: string; readonly report: MethodsFile }[];
 }
 
-export const SECTIONS = ['goals', 'quality', 'scoring', 'startup', 'memory'] as const;
+export const SECTIONS = ['goals', 'quality', 'methods', 'scoring', 'startup', 'memory'] as const;
 export type SectionName = (typeof SECTIONS)[number];
 
 async function readJson(path: string): Promise<unknown> {
@@ -45,8 +48,8 @@ async function readJson(path: string): Promise<unknown> {
   }
 }
 
-/** quality-<dataset>.json other than Gowalla's: the suite's order, then the rest by name. */
-async function qualitySuiteFiles(dir: string): Promise<string[]> {
+/** `<prefix>-<dataset>.json` files (quality's without Gowalla's, which has its own role): the suite's order, then the rest by name. */
+async function suiteFiles(dir: string, prefix: 'quality' | 'methods'): Promise<string[]> {
   let names: string[];
   try {
     names = await readdir(dir);
@@ -54,9 +57,10 @@ async function qualitySuiteFiles(dir: string): Promise<string[]> {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw e;
   }
-  const datasets = names.flatMap((f) => /^quality-(.+)\.json$/.exec(f)?.[1] ?? []).filter((d) => `quality-${d}.json` !== RESULT_FILES.quality);
+  const pattern = new RegExp(`^${prefix}-(.+)\\.json$`);
+  const datasets = names.flatMap((f) => pattern.exec(f)?.[1] ?? []).filter((d) => `${prefix}-${d}.json` !== RESULT_FILES.quality);
   const rank = (d: string) => (QUALITY_DATASETS.includes(d) ? QUALITY_DATASETS.indexOf(d) : QUALITY_DATASETS.length);
-  return datasets.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b)).map((d) => `quality-${d}.json`);
+  return datasets.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b)).map((d) => `${prefix}-${d}.json`);
 }
 
 /** Reads whichever result files exist; a file that exists but is not JSON is an error. */
@@ -67,8 +71,11 @@ export async function readResults(dir: string): Promise<Results> {
     if (json !== undefined) out[role] = json;
   }
   const suite = [];
-  for (const file of await qualitySuiteFiles(dir)) suite.push({ file, report: (await readJson(join(dir, file))) as SuiteQualityFile });
+  for (const file of await suiteFiles(dir, 'quality')) suite.push({ file, report: (await readJson(join(dir, file))) as SuiteQualityFile });
   if (suite.length) out.qualitySuite = suite;
+  const methods = [];
+  for (const file of await suiteFiles(dir, 'methods')) methods.push({ file, report: (await readJson(join(dir, file))) as MethodsFile });
+  if (methods.length) out.methods = methods;
   return out as Results;
 }
 
@@ -84,6 +91,7 @@ export function renderSections(r: Results): Partial<Record<SectionName, string>>
   });
   if (measured.length) out.goals = goalsSection(measured);
   if (r.quality || r.qualitySuite?.length) out.quality = qualitySection(r.quality && { file: RESULT_FILES.quality, report: r.quality }, r.qualitySuite ?? []);
+  if (r.methods?.length) out.methods = methodsSection(r.methods);
   if (r.scoring) out.scoring = scoringSection(r.scoring);
   if (r.startup) out.startup = startupSection(r.startup);
   if (r.memory) out.memory = memorySection(r.memory);

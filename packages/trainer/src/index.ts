@@ -37,3 +37,4 @@ export { pairedGain, type PairedGain, type PairedDiff } from './quality/paired.j
 export { effectiveTable, selectionManifest, type PeelModel } from './quality/peel-model.js';
 export { trainBackbone, type BackboneOptions, type Embeddings } from './backbone/index.js';
 export { evaluateRanking, type RankingMetrics } from './eval/index.js';
+export { compareMethods, HARNESS_DEFAULTS, type CompareOptions, type Harness, type HarnessOptions, type Method, type MethodOutcome, type MethodsReport } from './harness/index.js';

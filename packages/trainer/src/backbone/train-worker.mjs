@@ -74,6 +74,8 @@ startWorker({
     const slotU = local('slotU', () => new Int32Array(nUsers).fill(-1));
     const slotI = local('slotI', () => new Int32Array(nItems).fill(-1));
     const touched = new Int32Array(buf, my.touched, B + nNeg);
+    /** @type {Uint8Array | null} */
+    const mask = t.mask ? new Uint8Array(buf, t.mask, nItems * d) : null;
     const K = ctx.kernel;
 
     let step = t.step0;
@@ -266,7 +268,7 @@ startWorker({
         if (u % T === tid) add(slotU, u, gradU, r * d, cnt);
       }
       for (let s = 0; s < cnt.n; s++) slotU[touched[s]] = -1;
-      adam(t.U, t.mU, t.vU, cnt.n);
+      if (!t.freezeUsers) adam(t.U, t.mU, t.vU, cnt.n);
       cnt.n = 0;
       for (let r = 0; r < bs; r++) {
         const i = eI[perm[e0 + r]];
@@ -294,6 +296,13 @@ startWorker({
       }
       for (let s = 0; s < cnt.n; s++) slotI[touched[s]] = -1;
       adam(t.I, t.mI, t.vI, cnt.n);
+      // A pruned entry goes back to exactly 0 after every update of its row (rows are owned: no race).
+      if (mask) {
+        for (let s = 0; s < cnt.n; s++) {
+          const o = touched[s] * d;
+          for (let p = 0; p < d; p++) if (mask[o + p] === 0) Itab[o + p] = 0;
+        }
+      }
       ctx.sync();
       if (tid === 0 && (bi & 63) === 63) ctx.progress(bi + 1, t.nBatches);
     }

@@ -48,6 +48,20 @@ export interface BackboneOptions {
   initStd?: number;
   /** β of the one-hop smoothing applied at the end (0 disables). Default 0.15. */
   smoothing?: number;
+  /**
+   * Warm start (the method harness's fine-tuning): start from these row-major tables instead of the seeded
+   * normal initialisation. Adam's moments still start at zero. Absent: the plain path, bit for bit as before.
+   */
+  init?: { users: Float32Array; items: Float32Array };
+  /**
+   * Item mask, row-major [nItems][dim], 1 = kept, 0 = pruned: applied to the starting item table and re-applied
+   * to every item row after each of its updates, so a pruned entry is exactly 0 in every forward pass and in
+   * the result (after the smoothing too). A masked entry's gradient still reaches Adam's moments; its weight is
+   * reset to 0 after each step. Every row must keep at least one entry.
+   */
+  itemMask?: Uint8Array;
+  /** Train the item table only: the user rows keep their starting values (a table of `init`'s users, say). */
+  freezeUsers?: boolean;
   onProgress?: (stage: string, done: number, total: number) => void;
   /** Called after each epoch with the current (unsmoothed, row-normalised) embeddings, e.g. for validation. */
   onEpoch?: (epoch: number, stats: EpochStats, snapshot: () => Embeddings) => void | Promise<void>;
@@ -139,6 +153,11 @@ export async function trainBackbone(train: CSR, nUsers: number, nItems: number, 
     }
     prev = w;
   }
+  const mask = opts.itemMask;
+  if (mask && mask.length !== nItems * dim) throw new RangeError(`trainBackbone: itemMask has ${mask.length} entries, expected ${nItems} × ${dim}`);
+  if (opts.init && (opts.init.users.length !== nUsers * dim || opts.init.items.length !== nItems * dim)) {
+    throw new RangeError(`trainBackbone: init tables of ${opts.init.users.length} and ${opts.init.items.length} values, expected ${nUsers} × ${dim} and ${nItems} × ${dim}`);
+  }
   const levels = [...o.nested, dim];
   const M = levels.length;
   const T = Math.max(1, Math.min(o.threads, 64));
@@ -149,6 +168,8 @@ export async function trainBackbone(train: CSR, nUsers: number, nItems: number, 
   const counts = [nUsers * dim, nItems * dim, nUsers * dim, nUsers * dim, nItems * dim, nItems * dim, nnz, nnz, nnz, nBatches * K, B * dim, B * dim];
   // ... and each thread's scratch (see threadScratch below).
   for (let t = 0; t < T; t++) counts.push(K * dim, 4 * B * dim, M * B * K, dim * dim, 8 * B, (B + K) * (dim + 1), 3 * K * dim + K, 4 * M * B, (2 * B + K) * M);
+  // The mask, one byte an entry, last: without one the heap's layout is the plain path's.
+  if (mask) counts.push(Math.ceil(mask.length / 4));
   const heap = new SharedHeap(heapBytes(counts));
   const rng = new Random(opts.seed);
   const initRng = rng.fork(1);
@@ -159,8 +180,13 @@ export async function trainBackbone(train: CSR, nUsers: number, nItems: number, 
   const pI = heap.alloc(nItems * dim);
   const U = heap.f32(pU, nUsers * dim);
   const I = heap.f32(pI, nItems * dim);
-  for (let x = 0; x < U.length; x++) U[x] = initRng.normal() * o.initStd;
-  for (let x = 0; x < I.length; x++) I[x] = initRng.normal() * o.initStd;
+  if (opts.init) {
+    U.set(opts.init.users);
+    I.set(opts.init.items);
+  } else {
+    for (let x = 0; x < U.length; x++) U[x] = initRng.normal() * o.initStd;
+    for (let x = 0; x < I.length; x++) I[x] = initRng.normal() * o.initStd;
+  }
   const edgeUser = heap.alloc(nnz);
   const eu = heap.u32(edgeUser, nnz);
   for (let u = 0; u < nUsers; u++) eu.fill(u, train.indptr[u]!, train.indptr[u + 1]!);
@@ -204,6 +230,9 @@ export async function trainBackbone(train: CSR, nUsers: number, nItems: number, 
     gradP: heap.alloc(B * dim),
     dNegPartial: [] as number[],
     threadScratch: [] as Array<Record<string, number>>,
+    /** Byte offset of the item mask (u8 per entry), 0 when there is none. */
+    mask: 0,
+    freezeUsers: opts.freezeUsers === true,
   };
   // Adam moments start at zero: the heap is zero-filled.
   for (let t = 0; t < T; t++) {
@@ -235,6 +264,11 @@ export async function trainBackbone(train: CSR, nUsers: number, nItems: number, 
     });
   }
 
+  if (mask) {
+    task.mask = heap.alloc(Math.ceil(mask.length / 4));
+    new Uint8Array(heap.memory.buffer, task.mask, mask.length).set(mask);
+    for (let x = 0; x < I.length; x++) if (!mask[x]) I[x] = 0;
+  }
   const snapshot = (): Embeddings => ({ dim, nUsers, nItems, users: normalizedRows(U, dim, levels), items: normalizedRows(I, dim, levels) });
   const pool = await WorkerPool.start(new URL('./train-worker.mjs', import.meta.url), heap, T);
   try {
@@ -258,5 +292,8 @@ export async function trainBackbone(train: CSR, nUsers: number, nItems: number, 
   }
   const e0 = snapshot();
   if (o.smoothing === 0) return e0;
-  return smoothOneHop(e0, train, o.smoothing);
+  const smoothed = smoothOneHop(e0, train, o.smoothing);
+  // Smoothing adds user rows to item rows: the pruned entries go back to 0.
+  if (mask) for (let x = 0; x < smoothed.items.length; x++) if (!mask[x]) smoothed.items[x] = 0;
+  return smoothed;
 }

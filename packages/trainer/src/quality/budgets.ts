@@ -22,7 +22,7 @@ export interface UserMetric extends Metric {
 }
 
 /** Spreads evaluateRanking's per-user values over a user-indexed pair of arrays (NaN elsewhere). */
-function scatter(nUsers: number, parts: readonly RankingMetrics['perUser'][]): UserMetric['perUser'] {
+export function scatter(nUsers: number, parts: readonly RankingMetrics['perUser'][]): UserMetric['perUser'] {
   const recall20 = new Float32Array(nUsers).fill(NaN);
   const ndcg20 = new Float32Array(nUsers).fill(NaN);
   for (const p of parts) {

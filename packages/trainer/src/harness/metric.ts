@@ -1,0 +1,60 @@
+/**
+ * The harness's one metric: Recall@20 and NDCG@20 by full ranking, training items excluded (eval/ranking.ts),
+ * per user so that any two methods pair on the same users (quality/paired.ts). Test: every test user, against
+ * all of train. Validation: the split's seeded sample of validation users against the inner training edges,
+ * with the standard error of the mean stated.
+ */
+import { evaluateRanking } from '../eval/index.js';
+import { scatter, type UserMetric } from '../quality/budgets.js';
+import type { MethodSplit } from './split.js';
+
+/** Scores are `users · items` (row-major, `dim` wide): a method passes its tables as the device stores them. */
+export interface ScoredTables {
+  users: Float32Array;
+  items: Float32Array;
+  dim: number;
+}
+
+export interface ValidationMetric extends UserMetric {
+  /** Standard error of each mean over the sampled users (their spread only, not the training seed's). */
+  se: { recall20: number; ndcg20: number };
+  users: number;
+}
+
+/** Test metric of every test user. */
+export async function testMetric(t: ScoredTables, split: MethodSplit, threads: number): Promise<UserMetric> {
+  const { test } = split;
+  const r = await evaluateRanking({ users: t.users, items: t.items, dim: t.dim, train: test.train, test: test.test, unranked: test.testUnranked, threads });
+  return { recall20: r.recall20, ndcg20: r.ndcg20, perUser: scatter(t.users.length / t.dim, [r.perUser]) };
+}
+
+function standardError(values: Float32Array): number {
+  const n = values.length;
+  if (n < 2) return 0;
+  let mean = 0;
+  for (const v of values) mean += v;
+  mean /= n;
+  let ss = 0;
+  for (const v of values) ss += (v - mean) ** 2;
+  return Math.sqrt(ss / (n - 1) / n);
+}
+
+/** The quick validation metric: the sampled validation users ranked over every item but their inner training items. */
+export async function validationMetric(t: ScoredTables, split: MethodSplit, threads: number): Promise<ValidationMetric> {
+  const r = await evaluateRanking({
+    users: t.users,
+    items: t.items,
+    dim: t.dim,
+    train: split.validation.inner,
+    test: split.valid,
+    userSubset: split.validationSample,
+    threads,
+  });
+  return {
+    recall20: r.recall20,
+    ndcg20: r.ndcg20,
+    perUser: scatter(t.users.length / t.dim, [r.perUser]),
+    se: { recall20: standardError(r.perUser.recall20), ndcg20: standardError(r.perUser.ndcg20) },
+    users: r.users,
+  };
+}

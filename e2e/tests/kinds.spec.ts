@@ -2,9 +2,11 @@
  * Table kinds (format v3, issue 20) in real Chromium: a small `mixed` and a small `sparse` artifact (300 items,
  * fullDim 24, three f32 variants), written here with the format's writer and served by the e2e server under
  * /models/kinds/. On WASM and on WebGPU (SwiftShader: a browser of this file's own, launched with
- * --enable-unsafe-webgpu) each of three budgets serves the variant `selectTable` picks, within the budget, with the
- * reference's top-k (computed here in Node from the same tables); `setBudget` switches variant; a warm reload
- * serves from IndexedDB without a request for table bytes.
+ * --enable-unsafe-webgpu) each of four budgets serves the variant `selectTable` picks, within the budget, with the
+ * reference's top-k (computed here in Node from the same tables): the three variants' own sizes, and one between the
+ * two largest, where `mixed` holds a column prefix of the largest (trimming is the default) and `sparse` falls back
+ * to the middle variant; `setBudget` switches variant; a warm reload serves from IndexedDB without a request for
+ * table bytes.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -44,6 +46,9 @@ function budgetsOf(m: KindManifest): number[] {
   return m.variants.map((v) => v.bytes).sort((a, b) => a - b);
 }
 
+/** A budget halfway between the two largest variants: a column prefix of the largest for `mixed`. */
+const betweenOf = (budgets: readonly number[]) => Math.floor((budgets[1]! + budgets[2]!) / 2);
+
 /** The reference top-k (kinds/reference.ts) of `selection` for `vector`, from the fixture's own bytes. */
 function reference(fx: KindFixture, selection: TableSelection, vector: ArrayLike<number>, exclude: readonly number[] = []): Ranked[] {
   const m = fx.manifest;
@@ -80,11 +85,11 @@ interface Loaded {
   readonly ranked: Ranked[][];
 }
 
-/** Runs in the page: creates (or, with `setBudget`, re-budgets) a recommender and reports what it serves. */
+/** Runs in the page: creates a recommender (then `setBudget`s it to each of `grow`) and reports what it serves. */
 async function load(
   page: Page,
-  o: { kind: Kind; backend: 'wasm' | 'webgpu'; budget: number; storage: 'memory' | 'indexeddb'; grow?: number },
-): Promise<{ first: Loaded; grown?: Loaded; changed?: boolean }> {
+  o: { kind: Kind; backend: 'wasm' | 'webgpu'; budget: number; storage: 'memory' | 'indexeddb'; grow?: readonly number[] },
+): Promise<{ first: Loaded; grown: Loaded[]; changed?: boolean }> {
   return page.evaluate(
     async ({ url, backend, budget, storage, grow, users, history, k }) => {
       const { createRecommender, wasmPaths } = window.peel;
@@ -100,18 +105,18 @@ async function load(
         return { backend: i.backend.name, manifestSource: i.manifestSource, budget: i.budget.bytes, table: i.table!, residentBytes: i.residentBytes, ranked };
       };
       const first = await report();
-      let grown: typeof first | undefined;
-      if (grow !== undefined) {
+      const grown: (typeof first)[] = [];
+      for (const bytes of grow) {
         await rec.persisted();
-        await rec.setBudget(grow);
-        grown = await report();
+        await rec.setBudget(bytes);
+        grown.push(await report());
       }
       await rec.persisted();
       const changed = first.manifestSource === 'cache' ? await answered : undefined;
       await rec.dispose();
       return { first, grown, changed };
     },
-    { url: `${prefixOf(o.kind)}manifest.json`, backend: o.backend, budget: o.budget, storage: o.storage, grow: o.grow, users: USERS, history: HISTORY, k: K },
+    { url: `${prefixOf(o.kind)}manifest.json`, backend: o.backend, budget: o.budget, storage: o.storage, grow: o.grow ?? [], users: USERS, history: HISTORY, k: K },
   );
 }
 
@@ -154,29 +159,50 @@ async function scenario(context: BrowserContext, kind: Kind, backend: 'wasm' | '
   const page = await context.newPage();
   await openHarness(page);
 
-  // Three budgets, each a fresh load that keeps nothing: the variant, its downloads, the top-k.
+  // Four budgets, each a fresh load that keeps nothing: the variant, its downloads, the top-k.
   const picked = new Set<number>();
-  for (const budget of budgets) {
+  const tables: TableSelection[] = [];
+  for (const budget of [...budgets, betweenOf(budgets)]) {
     const from = served.length;
     const { first } = await load(page, { kind, backend, budget, storage: 'memory' });
     expectServed(fx, first, backend, budget);
     expectFetched(fx, [first.table], tableRequests(kind, served, from));
     picked.add(first.table.variant);
+    tables.push(first.table);
   }
   expect(picked.size).toBe(3);
+  // Between the two largest variants: mixed holds the largest one's column prefix (more than the middle variant
+  // whole), sparse falls back to the middle variant.
+  const betweenTable = tables.at(-1)!;
+  const largest = fx.manifest.variants.findIndex((v) => v.bytes === budgets[2]);
+  const middle = fx.manifest.variants.findIndex((v) => v.bytes === budgets[1]);
+  if (kind === 'mixed') {
+    expect(betweenTable).toMatchObject({ variant: largest, trimmed: true });
+    expect(betweenTable.bytes).toBeGreaterThan(budgets[1]!);
+  } else {
+    expect(betweenTable).toMatchObject({ variant: middle, trimmed: false });
+  }
 
-  // setBudget: the smallest variant, stored, then the largest without a reload (only its files downloaded).
+  // setBudget: the smallest variant, stored, then without a reload the budget between the two largest (mixed: a
+  // prefix of the largest), then the largest: each switch downloads only the files no earlier table stored, so the
+  // prefix grows to its whole variant by the missing columns alone.
   let from = served.length;
-  const { first, grown } = await load(page, { kind, backend, budget: budgets[0]!, storage: 'indexeddb', grow: budgets[2]! });
+  const between = betweenOf(budgets);
+  const { first, grown } = await load(page, { kind, backend, budget: budgets[0]!, storage: 'indexeddb', grow: [between, budgets[2]!] });
+  const [mid, full] = grown as [Loaded, Loaded];
   expectServed(fx, first, backend, budgets[0]!);
-  expectServed(fx, grown!, backend, budgets[2]!);
-  expect(grown!.table.variant).not.toBe(first.table.variant);
-  // Both variants' files: the small one's for the load, the large one's (less what the small one stored) for the switch.
+  expectServed(fx, mid, backend, between);
+  expectServed(fx, full, backend, budgets[2]!);
+  expect(mid.table.variant).not.toBe(first.table.variant);
+  expect(full.table).toMatchObject({ variant: largest, trimmed: false });
+  if (kind === 'mixed') expect(mid.table).toMatchObject({ variant: largest, trimmed: true });
+  // Each table's files, less what an earlier one stored: every file requested once, none of the held prefix again.
   const requests = tableRequests(kind, served, from);
-  expectFetched(fx, [first.table, grown!.table], requests);
-  test
-    .info()
-    .annotations.push({ type: `${kind}/${backend}`, description: `variants ${budgets.join(' / ')} B; small then grown: ${requests.map((s) => `${s.path.split('/').pop()} ${s.bytes} B`).join(', ')}` });
+  expectFetched(fx, [first.table, mid.table, full.table], requests);
+  test.info().annotations.push({
+    type: `${kind}/${backend}`,
+    description: `variants ${budgets.join(' / ')} B; small, then ${between} B, then the largest: ${requests.map((s) => `${s.path.split('/').pop()} ${s.bytes} B`).join(', ')}`,
+  });
 
   // A warm reload at the largest budget: the manifest from the cache first, and not one request for table bytes.
   await page.reload();
@@ -190,7 +216,9 @@ async function scenario(context: BrowserContext, kind: Kind, backend: 'wasm' | '
 }
 
 for (const kind of KINDS) {
-  test(`${kind} on WASM: three budgets pick their variants within budget with the reference top-k; setBudget switches; a warm reload fetches no table bytes`, async ({ context }) => {
+  test(`${kind} on WASM: four budgets (one between variants: mixed trims) pick their tables within budget with the reference top-k; setBudget switches, a prefix grows by its missing columns; a warm reload fetches no table bytes`, async ({
+    context,
+  }) => {
     await scenario(context, kind, 'wasm');
   });
 }
@@ -205,7 +233,9 @@ test.describe('on WebGPU (SwiftShader)', () => {
   });
 
   for (const kind of KINDS) {
-    test(`${kind} on WebGPU: three budgets pick their variants within budget with the reference top-k; setBudget switches; a warm reload fetches no table bytes`, async ({ baseURL }) => {
+    test(`${kind} on WebGPU: four budgets (one between variants: mixed trims) pick their tables within budget with the reference top-k; setBudget switches, a prefix grows by its missing columns; a warm reload fetches no table bytes`, async ({
+      baseURL,
+    }) => {
       const context = await gpu.newContext({ baseURL });
       try {
         const page = await context.newPage();

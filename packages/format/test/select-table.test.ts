@@ -20,19 +20,25 @@ type Row = [budget: number, options: TableSelectOptions, want: Partial<TableSele
 
 describe('selectTable: mixed', () => {
   const rows: Row[] = [
-    [1e9, {}, { variant: 0, name: '100%', dtype: 'f32', bytes: 1280, fileBytes: 1280, columns: 8, trimmed: false, minimumBytes: 320 }],
-    [1280, {}, { variant: 0, bytes: 1280 }],
-    [1279, {}, { variant: 2, name: 'learned', bytes: 628, fileBytes: 628, columns: 6, trimmed: false }],
-    [627, {}, { variant: 1, name: 'freq', dtype: 'f16', bytes: 320, columns: 8 }],
-    // Widened to f32 in memory, "freq" counts 640 (its 80 B-per-row f16 values twice over) but still downloads 320.
-    [639, { residentDtype: 'f32' }, { variant: 2, bytes: 628 }],
-    [640, { residentDtype: 'f32' }, { variant: 1, bytes: 640, fileBytes: 320, minimumBytes: 628 }],
-    // Trim: the longest column prefix of a variant that does not fit, permutation counted.
-    [1279, { trim: true }, { variant: 0, bytes: 1120, fileBytes: 1120, columns: 7, trimmed: true, minimumBytes: 80 }],
-    [1280, { trim: true }, { variant: 0, bytes: 1280, columns: 8, trimmed: false }],
-    [300, { trim: true }, { variant: 1, bytes: 288, columns: 6, trimmed: true }],
-    [159, { trim: true }, { variant: 1, bytes: 136, columns: 2, trimmed: true }],
-    [600, { trim: true }, { variant: 2, bytes: 596, fileBytes: 596, columns: 5, trimmed: true }],
+    // Trim is the default: the smallest candidate is one column of "freq" (80 B), not "freq" whole.
+    [1e9, {}, { variant: 0, name: '100%', dtype: 'f32', bytes: 1280, fileBytes: 1280, columns: 8, trimmed: false, minimumBytes: 80 }],
+    [1280, {}, { variant: 0, bytes: 1280, columns: 8, trimmed: false }],
+    // The longest column prefix of a variant that does not fit, permutation counted, beats a smaller whole variant.
+    [1279, {}, { variant: 0, bytes: 1120, fileBytes: 1120, columns: 7, trimmed: true, minimumBytes: 80 }],
+    [1279, { trim: true }, { variant: 0, bytes: 1120, columns: 7, trimmed: true }],
+    [300, {}, { variant: 1, bytes: 288, columns: 6, trimmed: true }],
+    [159, {}, { variant: 1, bytes: 136, columns: 2, trimmed: true }],
+    [600, {}, { variant: 2, bytes: 596, fileBytes: 596, columns: 5, trimmed: true }],
+    // Widened to f32 in memory, "freq" counts 640 (its 80 B-per-row f16 values twice over) but still downloads 320;
+    // its 7-column prefix (608 B) loses to "learned" whole (628 B).
+    [639, { residentDtype: 'f32' }, { variant: 2, bytes: 628, trimmed: false }],
+    [640, { residentDtype: 'f32' }, { variant: 1, bytes: 640, fileBytes: 320, minimumBytes: 160 }],
+    // `trim: false`: whole variants only, falling back to the next smaller one that fits.
+    [1e9, { trim: false }, { variant: 0, bytes: 1280, minimumBytes: 320 }],
+    [1279, { trim: false }, { variant: 2, name: 'learned', bytes: 628, fileBytes: 628, columns: 6, trimmed: false }],
+    [627, { trim: false }, { variant: 1, name: 'freq', dtype: 'f16', bytes: 320, columns: 8, trimmed: false }],
+    [639, { residentDtype: 'f32', trim: false }, { variant: 2, bytes: 628 }],
+    [640, { residentDtype: 'f32', trim: false }, { variant: 1, bytes: 640, fileBytes: 320, minimumBytes: 628 }],
   ];
   for (const [budget, options, want] of rows) {
     it(`${budget} B ${JSON.stringify(options)} → ${want.name ?? `variant ${want.variant}`}${want.trimmed ? ` trimmed to ${want.columns} columns` : ''}`, () => {
@@ -42,13 +48,14 @@ describe('selectTable: mixed', () => {
     });
   }
 
-  it('throws BudgetTooSmallError with the smallest candidate when nothing fits (trimmed: one column of the smallest)', () => {
-    expect(() => selectTable(mixed, 319)).toThrow(expect.objectContaining({ name: 'BudgetTooSmallError', minimumBytes: 320, budgetBytes: 319, dtype: 'f16' }));
-    expect(() => selectTable(mixed, 639, { residentDtype: 'f32' })).not.toThrow();
-    expect(() => selectTable(mixed, 627, { residentDtype: 'f32' })).toThrow(expect.objectContaining({ minimumBytes: 628, dtype: 'f32' }));
+  it('throws BudgetTooSmallError with the smallest candidate when nothing fits (by default: one column of the smallest)', () => {
+    expect(() => selectTable(mixed, 319, { trim: false })).toThrow(expect.objectContaining({ name: 'BudgetTooSmallError', minimumBytes: 320, budgetBytes: 319, dtype: 'f16' }));
+    expect(() => selectTable(mixed, 319)).not.toThrow();
+    expect(() => selectTable(mixed, 627, { residentDtype: 'f32', trim: false })).toThrow(expect.objectContaining({ minimumBytes: 628, dtype: 'f32' }));
+    expect(() => selectTable(mixed, 159, { residentDtype: 'f32' })).toThrow(expect.objectContaining({ minimumBytes: 160, dtype: 'f32' }));
     const err = (() => {
       try {
-        selectTable(mixed, 79, { trim: true });
+        selectTable(mixed, 79);
       } catch (e) {
         return e;
       }
@@ -98,7 +105,7 @@ describe('selectTable: rules', () => {
 
   it('a whole variant beats a trimmed one of equal bytes', () => {
     const m = manifest(variant('long', 'f32', [40, 40, 40]), variant('two', 'f32', [40, 40]));
-    expect(selectTable(m, 320, { trim: true })).toMatchObject({ name: 'two', trimmed: false, columns: 2 });
+    expect(selectTable(m, 320)).toMatchObject({ name: 'two', trimmed: false, columns: 2 });
   });
 
   it('is pure: the same answer twice, the manifest untouched', () => {

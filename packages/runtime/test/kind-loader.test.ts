@@ -21,10 +21,10 @@ describe('the files of a selection', () => {
     const permuted = m.variants.findIndex((v) => 'permutation' in v && v.permutation);
     expect(permuted).toBeGreaterThanOrEqual(0);
     const v = m.variants[permuted] as MixedVariant;
-    // Trimmed to a prefix of its columns (selectTable's `trim`): only that prefix is fetched.
+    // Trimmed to a prefix of its columns (selectTable's default for mixed): only that prefix is fetched.
     const only = { ...m, variants: [v] } as KindManifest;
     const full = selectTable(only, v.bytes);
-    const trimmed = selectTable(only, v.permutation!.byteLength + v.columns[0]!.file.byteLength + v.columns[1]!.file.byteLength, { trim: true });
+    const trimmed = selectTable(only, v.permutation!.byteLength + v.columns[0]!.file.byteLength + v.columns[1]!.file.byteLength);
     expect(trimmed).toMatchObject({ trimmed: true, columns: 2 });
     const parts = variantParts(only, trimmed);
     expect(parts.map((p) => p.ref)).toEqual([v.permutation, v.columns[0]!.file, v.columns[1]!.file]);

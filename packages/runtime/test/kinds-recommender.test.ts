@@ -22,6 +22,9 @@ function budgetsOf(m: KindManifest): number[] {
   return m.variants.map((_, i) => countedOnCpu(m, i)).sort((a, b) => a - b);
 }
 
+/** The smallest budget that selects anything on the cpu layouts (mixed: one column of a variant, trimming being the default). */
+const minimumOnCpu = (m: KindManifest) => selectedOnCpu(m, Number.MAX_SAFE_INTEGER).minimumBytes;
+
 /** Requests for variant files (everything under tables/), as path and byte range. */
 const tableRequests = (log: readonly { path: string; range?: [number, number] }[]) => log.filter((l) => l.path.startsWith('tables/'));
 
@@ -83,8 +86,17 @@ describe.each(['mixed', 'sparse'] as const)('a %s artifact', (kind) => {
     const f16 = m.variants[0]!;
     const widened = countedOnCpu(m, 0);
     expect(widened).toBeGreaterThan(f16.bytes);
-    // Its stored bytes would fit a budget that counted the file; held as f32 they do not: an explicit budget fails.
-    await expect(h.open({ budget: f16.bytes, storage: 'memory' })).rejects.toMatchObject({ name: 'BudgetTooSmallError', minimumBytes: widened, budgetBytes: f16.bytes });
+    // Its stored bytes would fit a budget that counted the file; held as f32 they do not: a sparse variant is all or
+    // nothing, so that explicit budget fails; of a mixed one a column prefix is held instead (trimming is the default).
+    if (kind === 'sparse') {
+      await expect(h.open({ budget: f16.bytes, storage: 'memory' })).rejects.toMatchObject({ name: 'BudgetTooSmallError', minimumBytes: widened, budgetBytes: f16.bytes });
+    } else {
+      const trimmed = track(await h.open({ budget: f16.bytes, storage: 'memory' }));
+      expect(trimmed.info.table).toEqual(selectedOnCpu(m, f16.bytes));
+      expect(trimmed.info.table).toMatchObject({ trimmed: true });
+      expect(trimmed.info.residentBytes).toBeLessThanOrEqual(f16.bytes);
+      await open.pop()!.dispose();
+    }
     const rec = track(await h.open({ budget: widened, storage: 'memory' }));
     expect(rec.info.table).toMatchObject({ variant: 0, dtype: 'f16', bytes: widened, fileBytes: f16.bytes });
     expect(rec.info.residentBytes).toBeLessThanOrEqual(widened);
@@ -100,10 +112,12 @@ describe.each(['mixed', 'sparse'] as const)('a %s artifact', (kind) => {
     expect(got.map((r) => r.position)).toEqual(kindReference(m, h.fixture.files, wasm.info.table!, user, K).map((r) => r.position));
   });
 
-  it('a budget below the smallest variant is BudgetTooSmallError when the app gave it; storage too small for any variant serves from memory', async () => {
+  it('a budget below the smallest candidate (mixed: one column) is BudgetTooSmallError when the app gave it; storage too small for any serves from memory', async () => {
     const h = await kindHarness({ kind });
     const m = h.fixture.manifest;
-    const smallest = budgetsOf(m)[0]!;
+    const smallest = minimumOnCpu(m);
+    if (kind === 'mixed') expect(smallest).toBeLessThan(budgetsOf(m)[0]!);
+    else expect(smallest).toBe(budgetsOf(m)[0]!);
     const error = await h.open({ budget: smallest - 1, storage: 'memory' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BudgetTooSmallError);
     expect(error).toMatchObject({ budgetBytes: smallest - 1, minimumBytes: smallest });
@@ -168,7 +182,7 @@ describe.each(['mixed', 'sparse'] as const)('a %s artifact', (kind) => {
     expect(shrunk.residentBytes).toBeLessThanOrEqual(small);
     expect(h.server.log.length).toBe(before); // read back from IndexedDB
     expect((await rec.recommend({ user: { id: '1' }, k: K })).map((r) => r.position)).toEqual(kindReference(m, h.fixture.files, first, user, K).map((r) => r.position));
-    await expect(rec.setBudget(small - 1)).rejects.toBeInstanceOf(BudgetTooSmallError);
+    await expect(rec.setBudget(minimumOnCpu(m) - 1)).rejects.toBeInstanceOf(BudgetTooSmallError);
     expect(rec.info.table).toEqual(first);
     expect(rec.info.budget.bytes).toBe(small);
     expect(selections).toEqual([grown.table!.variant, first.variant]);
@@ -232,5 +246,76 @@ describe.each(['mixed', 'sparse'] as const)('a %s artifact', (kind) => {
     expect((await rec.recommend({ user: { vector: oldUser, group: 0 }, k: K })).map((r) => r.position)).toEqual(
       kindReference(h1.manifest, h1.files, rec.info.table!, oldUser, K).map((r) => r.position),
     );
+  });
+});
+
+describe('a mixed artifact, trimmed (the default selection)', () => {
+  it('a budget between two variants holds a column prefix of the larger one: only its permutation and kept columns are fetched (one Range), within the budget, with the reference top-k over the kept columns', async () => {
+    const h = await kindHarness({ kind: 'mixed' });
+    const m = h.fixture.manifest;
+    const [, middle, large] = budgetsOf(m) as [number, number, number];
+    const budget = Math.floor((middle + large) / 2);
+    const whole = selectTable(m, budget, { residentDtype: 'f32', trim: false });
+    const rec = track(await h.open({ budget, storage: 'memory' }));
+    const table = rec.info.table!;
+    expect(table).toEqual(selectedOnCpu(m, budget));
+    expect(table).toMatchObject({ trimmed: true, variant: m.variants.findIndex((_, i) => countedOnCpu(m, i) === large) });
+    const variant = m.variants[table.variant]!;
+    expect(table.columns).toBeLessThan('columns' in variant ? variant.columns.length : 0);
+    // It holds more than falling back to the next smaller whole variant would.
+    expect(table.bytes).toBeGreaterThan(whole.bytes);
+    expect(rec.info.residentBytes).toBeGreaterThan(whole.bytes);
+    expect(rec.info.residentBytes).toBeLessThanOrEqual(budget);
+    const requests = tableRequests(h.server.log);
+    expect(requests).toEqual(expectedRanges(m, rec).map((r) => ({ ...r, bytes: table.fileBytes })));
+    expect(requests).toHaveLength(1);
+    const fullDim = m.dims.fullDim;
+    for (const u of [0, 5]) {
+      const user = h.fixture.userVectors.slice(u * fullDim, (u + 1) * fullDim);
+      const got = await rec.recommend({ user: { id: String(u) }, k: K });
+      const ref = kindReference(m, h.fixture.files, table, user, K);
+      expect(got.map((r) => r.position)).toEqual(ref.map((r) => r.position));
+      got.forEach((r, i) => expect(r.score).toBeCloseTo(ref[i]!.score, 4));
+    }
+  });
+
+  it('setBudget between a trimmed prefix and the whole of the same variant fetches only the missing columns, and shrinking back fetches nothing', async () => {
+    const h = await kindHarness({ kind: 'mixed' });
+    const m = h.fixture.manifest;
+    const large = budgetsOf(m).at(-1)!;
+    const trimmedBudget = large - 1;
+    const rec = track(await h.open({ budget: trimmedBudget }));
+    const trimmed = rec.info.table!;
+    const variant = m.variants[trimmed.variant]!;
+    if (!('columns' in variant)) throw new Error('a mixed fixture has mixed variants');
+    expect(trimmed).toMatchObject({ trimmed: true, columns: variant.columns.length - 1 });
+    expect(rec.info.residentBytes).toBeLessThanOrEqual(trimmedBudget);
+    await rec.persisted();
+    const selections: { variant: number; columns: number | undefined }[] = [];
+    rec.on('selection', (e) => selections.push({ variant: e.table!.variant, columns: e.table!.columns }));
+
+    let before = h.server.log.length;
+    const grown = await rec.setBudget(large);
+    expect(grown.table).toMatchObject({ variant: trimmed.variant, trimmed: false, columns: variant.columns.length });
+    expect(grown.residentBytes).toBeGreaterThan(trimmed.bytes);
+    expect(grown.residentBytes).toBeLessThanOrEqual(large);
+    // Only the column the prefix lacked: one Range request for its bytes, none for the permutation or the held columns.
+    const missing = variant.columns.at(-1)!.file;
+    expect(tableRequests(h.server.log.slice(before))).toEqual([{ path: missing.url, range: [missing.offset!, missing.offset! + missing.byteLength - 1], bytes: missing.byteLength }]);
+    const fullDim = m.dims.fullDim;
+    const user = h.fixture.userVectors.slice(3 * fullDim, 4 * fullDim);
+    expect((await rec.recommend({ user: { id: '3' }, k: K })).map((r) => r.position)).toEqual(kindReference(m, h.fixture.files, grown.table!, user, K).map((r) => r.position));
+    await rec.persisted();
+
+    before = h.server.log.length;
+    const shrunk = await rec.setBudget(trimmedBudget);
+    expect(shrunk.table).toEqual(trimmed);
+    expect(shrunk.residentBytes).toBeLessThanOrEqual(trimmedBudget);
+    expect(h.server.log.length).toBe(before); // every kept column is read back from IndexedDB
+    expect((await rec.recommend({ user: { id: '3' }, k: K })).map((r) => r.position)).toEqual(kindReference(m, h.fixture.files, trimmed, user, K).map((r) => r.position));
+    expect(selections).toEqual([
+      { variant: trimmed.variant, columns: variant.columns.length },
+      { variant: trimmed.variant, columns: trimmed.columns },
+    ]);
   });
 });

@@ -13,11 +13,12 @@ import { magprune } from './methods/magprune/index.js';
 import { peel } from './methods/peel/index.js';
 import { randomSizes } from './methods/random-sizes/index.js';
 import { uniform } from './methods/uniform/index.js';
+import { uniformPrefix } from './methods/uniform-prefix/index.js';
 import { checkExportDirs, EXPORTED_METHODS, exportOutcome } from './methods-export.js';
 import { TRAINER_NAME, TRAINER_VERSION } from './pipeline.js';
 
 /** Every method the comparison knows, in the order it runs them (PEEL first: the others pair against it). */
-export const METHODS: readonly Method[] = [peel, uniform, magprune, randomSizes, frequencySized];
+export const METHODS: readonly Method[] = [peel, uniform, uniformPrefix, magprune, randomSizes, frequencySized];
 
 /** "a,b" → the registry's methods of those names, in the registry's order; an unknown name is an error. */
 export function pickMethods(names: readonly string[]): Method[] {

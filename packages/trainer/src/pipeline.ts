@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { DTYPE_PRECISION_ORDER, selectBlocks, type BudgetMetric, type Dtype, type Manifest } from '@peelrec/format';
-import { trainBackbone, type Embeddings } from './backbone/index.js';
+import type { Embeddings } from './backbone/index.js';
 import { buildPeel, type PeelParts } from './build-peel.js';
 import { resolveConfig, type DeepPartial, type TrainConfig } from './config.js';
 import { loadData, type DataSource, type LoadedData } from './data/load.js';
@@ -13,6 +13,7 @@ import { COMPARED_DTYPES, evaluateEncodings, recordUniforms, type PeelByDtype } 
 import { pairedGain } from './quality/paired.js';
 import { selectionManifest } from './quality/peel-model.js';
 import type { Ablation, BudgetQuality, QualityReport } from './quality/report.js';
+import { trainUniformModel } from './quality/uniform-model.js';
 import { mean } from './refine/validation.mjs';
 
 export const TRAINER_NAME = '@peelrec/trainer';
@@ -318,16 +319,7 @@ async function runAblations(
   const plainModel = async (dim: number) => {
     const cached = cache.get(dim);
     if (cached) return cached;
-    const e = await trainBackbone(d.train, d.nUsers, d.nItems, {
-      ...cfg.backbone,
-      // a fixed-width model: plain training is its best recipe (nothing is ever truncated)
-      nested: [],
-      dim,
-      blockDim: cfg.blockDim,
-      seed: cfg.seed,
-      threads: cfg.threads,
-      onProgress: (s, done, total) => ctx.progress?.(`uniform-${dim}:${s}`, done, total),
-    });
+    const e = await trainUniformModel(d.train, d.nUsers, d.nItems, cfg, dim, (s, done, total) => ctx.progress?.(`uniform-${dim}:${s}`, done, total));
     cache.set(dim, e);
     return e;
   };

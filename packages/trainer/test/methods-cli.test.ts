@@ -23,7 +23,7 @@ describe('peelrec-train methods', () => {
     expect(r.err).toMatch(/unknown method\(s\) \["bet"\]/);
   });
 
-  // A real run on a tiny synthetic catalog (about a minute on 2 busy cores: five methods, each worker pool started anew).
+  // A real run on a tiny synthetic catalog (about a minute on 2 busy cores: six methods, each worker pool started anew).
   it('writes every method under one accounting, in the shape later methods add to', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'peelrec-methods-'));
     dirs.push(dir);
@@ -33,7 +33,7 @@ describe('peelrec-train methods', () => {
     expect(r.code).toBe(0);
     const report = JSON.parse(await readFile(results, 'utf8')) as MethodsReport;
     expect(report.accounting).toBe('device-item-bytes');
-    expect(Object.keys(report.methods)).toEqual(['peel', 'uniform', 'magprune', 'random-sizes', 'frequency-sized']);
+    expect(Object.keys(report.methods)).toEqual(['peel', 'uniform', 'uniform-prefix', 'magprune', 'random-sizes', 'frequency-sized']);
     const budgets = new Map(report.budgets.map((b) => [b.fraction, b.bytes]));
     expect([...budgets.keys()]).toEqual([0.2, 0.1, 0.05]);
     for (const [name, m] of Object.entries(report.methods)) {

@@ -58,6 +58,8 @@ export interface Harness {
   validate(t: ScoredTables): Promise<ValidationMetric>;
   test(t: ScoredTables): Promise<UserMetric>;
   log(line: string): void;
+  /** Progress of a method's own long step (a model it trains), for the CLI's bars. */
+  progress(stage: string, done: number, total: number): void;
   /** Cost of each primitive so far. */
   costs(): Record<string, PrimitiveCost>;
 }
@@ -130,6 +132,7 @@ export function createHarness(p: {
     validate: (t) => timedAsync('validate', () => validationMetric(t, split, o.threads)),
     test: (t) => timedAsync('test', () => testMetric(t, split, o.threads)),
     log: p.log ?? (() => {}),
+    progress: (stage, done, total) => p.onProgress?.(stage, done, total),
     costs: () => structuredClone(costs),
   };
 }

@@ -88,7 +88,7 @@ export async function compareMethods(o: CompareOptions): Promise<MethodsReport> 
     testInteractions: d.test.indices.length + (d.testUnranked?.reduce((a, b) => a + b, 0) ?? 0),
     budgets: options.budgets.map((fraction) => ({ fraction, bytes: budgetBytes(d.nItems, cfg.fullDim, fraction) })),
     backbone: {
-      recipe: `the PEEL pipeline's backbone: nested sampled softmax (widths ${cfg.backbone.nested?.join(', ')}, ${cfg.fullDim}), diversity λ ${cfg.backbone.diversity}, ${cfg.backbone.softmaxEpochs} epochs, one-hop smoothing; trained once on the carve's inner edges, every method starts from it`,
+      recipe: `the PEEL pipeline's backbone: nested sampled softmax (widths ${cfg.backbone.nested?.join(', ')}, ${cfg.fullDim}), diversity λ ${cfg.backbone.diversity}, ${cfg.backbone.softmaxEpochs} epochs, one-hop smoothing; trained once on the carve's inner edges, every method but uniform starts from it (uniform retrains this recipe without nesting, from scratch, at each budget's width)`,
       config: cfg.backbone,
       seconds: Math.round(backboneSeconds * 10) / 10,
       test: pick(bTest),

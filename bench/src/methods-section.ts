@@ -93,7 +93,7 @@ function methodsTables(file: string, r: MethodsFile): string[] {
       }),
     ]),
     '',
-    "**The papers' accounting** (sparsity of the user + item parameters; the same models, so the same metrics, at the sparsity each reaches: every method here keeps the whole user table, so none reaches the papers' 80/90/95 %):",
+    "**The papers' accounting** (sparsity of the user + item parameters; the same models, so the same metrics, at the sparsity each reaches: the uniform methods keep w columns of each user, every other method the whole user table, so only they come near the papers' 80/90/95 %):",
     '',
     markdownTable([
       ['method', ...fractions.map((f) => `${pct(f)} budget: sparsity → R@20 / N@20`)],

@@ -84,16 +84,34 @@ type Options = Pick<RecommenderOptions, 'wasmPaths' | 'timeouts'>;
 
 const ORDER: readonly BackendName[] = ['webgpu', 'wasm', 'cpu'];
 
+/** The start in progress on this page: tfjs' backend is global, so starts take turns (see initBackend). */
+let starting: Promise<unknown> = Promise.resolve();
+
 /**
  * Initialises the first usable backend from `preference` onwards. `skip`
  * holds backends known to be broken (a lost device) with their reasons.
+ * Starts on one page run one after another: two concurrent `tf.setBackend('wasm')`
+ * calls each initialise a backend and tfjs answers the older one `false`, so a
+ * recommender whose load had already failed fell back to 'cpu' and switched the
+ * page's backend under the next recommender's scorer.
  * @throws BackendUnavailableError when none works.
  */
-export async function initBackend(
+export function initBackend(
   preference: BackendPreference,
   options: Options,
   onFallback: (from: BackendName, to: BackendName | null, reason: string) => void,
   skip: ReadonlyMap<BackendName, string> = new Map(),
+): Promise<ActiveBackend> {
+  const run = starting.then(() => startBackend(preference, options, onFallback, skip));
+  starting = run.catch(() => undefined);
+  return run;
+}
+
+async function startBackend(
+  preference: BackendPreference,
+  options: Options,
+  onFallback: (from: BackendName, to: BackendName | null, reason: string) => void,
+  skip: ReadonlyMap<BackendName, string>,
 ): Promise<ActiveBackend> {
   const start = preference === 'auto' ? 0 : ORDER.indexOf(preference);
   if (start < 0) throw new RangeError(`backend must be 'auto', 'webgpu', 'wasm' or 'cpu', got ${String(preference)}`);

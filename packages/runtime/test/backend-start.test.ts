@@ -8,7 +8,13 @@ vi.mock('@tensorflow/tfjs-backend-wasm', async () => {
   const tf = await import('@tensorflow/tfjs-core');
   tf.env().registerFlag('WASM_HAS_MULTITHREAD_SUPPORT', () => false);
   tf.env().registerFlag('WASM_HAS_SIMD_SUPPORT', async () => true);
-  tf.registerBackend('wasm', () => new tf.KernelBackend());
+  tf.registerBackend(
+    'wasm',
+    () =>
+      new (class extends tf.KernelBackend {
+        override dispose(): void {}
+      })(),
+  );
   return { setWasmPaths: () => {} };
 });
 
@@ -18,5 +24,22 @@ describe('backend start-up', () => {
     expect(active.info.name).toBe('wasm');
     // Loading the CPU backend's code registers it: nothing in this file scores on it.
     expect(tf.findBackendFactory('cpu')).toBeNull();
+  });
+});
+
+describe('concurrent starts', () => {
+  it('two recommenders starting WASM at once both get it, with no fallback, and the page keeps one backend', async () => {
+    class Inert extends tf.KernelBackend {
+      override dispose(): void {}
+    }
+    tf.removeBackend('wasm');
+    // A slow asynchronous init, as the real WASM backend's: both starts are in flight together.
+    tf.registerBackend('wasm', () => new Promise<tf.KernelBackend>((resolve) => setTimeout(() => resolve(new Inert()), 20)));
+    const fallbacks: string[] = [];
+    const onFallback = (from: string, to: string | null, reason: string) => void fallbacks.push(`${from} → ${to}: ${reason}`);
+    const [a, b] = await Promise.all([initBackend('wasm', {}, onFallback), initBackend('wasm', {}, onFallback)]);
+    expect(fallbacks).toEqual([]);
+    expect([a.info.name, b.info.name]).toEqual(['wasm', 'wasm']);
+    expect(tf.getBackend()).toBe('wasm');
   });
 });

@@ -3,11 +3,10 @@
  * method under one split, backbone, metric and accounting), leaving bench/results/methods-<dataset>.json. Datasets
  * are the quality suite's (quality-suite.ts), derived on first use the same way. Never part of `npm test`.
  */
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { deriveWithTrainer, trainerPackage } from './quality.js';
-import type { SuiteDataset } from './quality-suite.js';
+import { trainerPackage } from './quality.js';
+import { prepareDatasets, type SuiteDataset } from './quality-suite.js';
 
 export const methodsFile = (dataset: string) => `methods-${dataset}.json`;
 
@@ -25,16 +24,7 @@ export interface MethodsRunOptions {
 
 /** Derives every dataset first, then runs the comparison on each in turn; returns the files written. */
 export async function runMethodComparisons(o: MethodsRunOptions): Promise<string[]> {
-  if (o.datasets.some((d) => d.needsGowalla) && !['train.txt', 'test.txt'].every((f) => existsSync(join(o.gowallaDir, f)))) {
-    throw new Error(`the method comparison needs the Gowalla split at ${o.gowallaDir} (train.txt, test.txt): pass --data <dir> or set PEELREC_GOWALLA`);
-  }
-  await mkdir(o.resultsDir, { recursive: true });
-  const derived = new Map<string, { dir: string; stamp: unknown }>();
-  for (const d of o.datasets) {
-    if (!d.derive) continue;
-    const dir = join(o.cacheDir, 'datasets', d.name);
-    derived.set(d.name, { dir, stamp: deriveWithTrainer(o.repoRoot, [...d.derive(o.gowallaDir), '--out', dir], o.log) });
-  }
+  const derived = await prepareDatasets(o, 'the method comparison');
   const written: string[] = [];
   for (const d of o.datasets) {
     const results = join(o.resultsDir, methodsFile(d.name));

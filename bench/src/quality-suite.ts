@@ -91,12 +91,15 @@ export interface SuiteOptions {
 }
 
 /**
- * Derives every dataset first (seconds each; a missing source fails before any training), then trains on each
- * in turn. A failed training does not stop the others; the run fails at the end, naming them.
+ * Checks the Gowalla split is there when a dataset needs it, creates the results folder and derives every
+ * derived dataset into the cache (seconds each), before any training. @returns each derived dataset's folder and stamp
  */
-export async function runQualitySuite(o: SuiteOptions): Promise<{ written: string[] }> {
+export async function prepareDatasets(
+  o: Pick<SuiteOptions, 'datasets' | 'gowallaDir' | 'resultsDir' | 'cacheDir' | 'repoRoot' | 'log'>,
+  what: string,
+): Promise<Map<string, { dir: string; stamp: unknown }>> {
   if (o.datasets.some((d) => d.needsGowalla) && !['train.txt', 'test.txt'].every((f) => existsSync(join(o.gowallaDir, f)))) {
-    throw new Error(`the quality suite needs the Gowalla split at ${o.gowallaDir} (train.txt, test.txt): pass --data <dir> or set PEELREC_GOWALLA`);
+    throw new Error(`${what} needs the Gowalla split at ${o.gowallaDir} (train.txt, test.txt): pass --data <dir> or set PEELREC_GOWALLA`);
   }
   await mkdir(o.resultsDir, { recursive: true });
   const derived = new Map<string, { dir: string; stamp: unknown }>();
@@ -105,6 +108,15 @@ export async function runQualitySuite(o: SuiteOptions): Promise<{ written: strin
     const dir = join(o.cacheDir, 'datasets', d.name);
     derived.set(d.name, { dir, stamp: deriveWithTrainer(o.repoRoot, [...d.derive(o.gowallaDir), '--out', dir], o.log) });
   }
+  return derived;
+}
+
+/**
+ * Derives every dataset first (seconds each; a missing source fails before any training), then trains on each
+ * in turn. A failed training does not stop the others; the run fails at the end, naming them.
+ */
+export async function runQualitySuite(o: SuiteOptions): Promise<{ written: string[] }> {
+  const derived = await prepareDatasets(o, 'the quality suite');
   const written: string[] = [];
   const failed: string[] = [];
   for (const d of o.datasets) {

@@ -35,7 +35,7 @@ import type { Dtype } from '@peelrec/format';
 import { SCAN_WASM_RELAXED_BASE64, SCAN_WASM_SIMD_BASE64 } from './kernel/scan-wasm.js';
 import type { ScoredPosition } from './reference.js';
 
-interface WasmBackendLike {
+export interface WasmBackendLike {
   wasm?: { asm?: { memory?: unknown }; _malloc?: (n: number) => number; _free?: (p: number) => void };
   getMemoryOffset?: (dataId: object) => number;
 }
@@ -73,6 +73,35 @@ export type KernelBuild = 'relaxed-simd' | 'simd';
 const BUILDS: Record<KernelBuild, string> = { 'relaxed-simd': SCAN_WASM_RELAXED_BASE64, simd: SCAN_WASM_SIMD_BASE64 };
 
 let simd: boolean | undefined;
+
+/** What a kernel instance is bound to: tfjs-wasm's backend, its memory, and the instance's exports. */
+export interface BoundKernel {
+  readonly backend: WasmBackendLike;
+  readonly memory: WebAssembly.Memory;
+  readonly exports: WebAssembly.Exports;
+}
+
+/**
+ * The kernel's `build` instantiated on the active tfjs-wasm backend's memory (the dense scan and the sparse
+ * scan of kinds/sparse-scan.ts are exports of the same module), or undefined where it cannot run: another
+ * backend, tfjs-wasm's internals missing, an engine without that build's (relaxed) SIMD, or a CSP without
+ * wasm-unsafe-eval.
+ */
+export async function instantiateKernel(build: KernelBuild): Promise<BoundKernel | undefined> {
+  if (tf.getBackend() !== 'wasm') return undefined;
+  const backend = tf.backend() as unknown as WasmBackendLike;
+  const memory = backend.wasm?.asm?.memory;
+  if (!(memory instanceof WebAssembly.Memory) || typeof backend.getMemoryOffset !== 'function' || typeof backend.wasm?._malloc !== 'function' || typeof backend.wasm._free !== 'function') {
+    return undefined;
+  }
+  try {
+    const bytes = Uint8Array.from(atob(BUILDS[build]), (c) => c.charCodeAt(0));
+    const { instance } = await WebAssembly.instantiate(bytes, { env: { memory } });
+    return { backend, memory, exports: instance.exports };
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * The segments as the kernel reads them (a table in wasm memory, built once
@@ -117,26 +146,10 @@ export class WasmScan {
     return simd;
   }
 
-  /**
-   * The kernel's `build` bound to the active tfjs-wasm backend, or undefined
-   * where it cannot run: another backend, tfjs-wasm's internals missing, an
-   * engine without that build's (relaxed) SIMD, or a CSP without
-   * wasm-unsafe-eval.
-   */
+  /** The kernel's `build` bound to the active tfjs-wasm backend, or undefined where it cannot run (instantiateKernel). */
   static async open(build: KernelBuild): Promise<WasmScan | undefined> {
-    if (tf.getBackend() !== 'wasm') return undefined;
-    const backend = tf.backend() as unknown as WasmBackendLike;
-    const memory = backend.wasm?.asm?.memory;
-    if (!(memory instanceof WebAssembly.Memory) || typeof backend.getMemoryOffset !== 'function' || typeof backend.wasm?._malloc !== 'function' || typeof backend.wasm._free !== 'function') {
-      return undefined;
-    }
-    try {
-      const bytes = Uint8Array.from(atob(BUILDS[build]), (c) => c.charCodeAt(0));
-      const { instance } = await WebAssembly.instantiate(bytes, { env: { memory } });
-      return new WasmScan(backend as never, memory, instance.exports as unknown as ScanExports, build);
-    } catch {
-      return undefined;
-    }
+    const bound = await instantiateKernel(build);
+    return bound && new WasmScan(bound.backend as never, bound.memory, bound.exports as unknown as ScanExports, build);
   }
 
   /**

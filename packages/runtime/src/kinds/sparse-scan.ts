@@ -10,10 +10,9 @@
  * the counts vary (the end of each row is a mispredicted branch; the fewer entries a row, the more it weighs),
  * i.e. 3–12× the time the dense scan takes over the same bytes (issue 20).
  */
-import * as tf from '@tensorflow/tfjs-core';
-import { SCAN_WASM_RELAXED_BASE64, SCAN_WASM_SIMD_BASE64 } from '../kernel/scan-wasm.js';
+import type * as tf from '@tensorflow/tfjs-core';
 import type { ScoredPosition } from '../reference.js';
-import type { KernelBuild } from '../wasm-scan.js';
+import { instantiateKernel, type KernelBuild } from '../wasm-scan.js';
 
 interface WasmBackend {
   wasm: { asm: { memory: WebAssembly.Memory }; _malloc: (n: number) => number; _free: (p: number) => void };
@@ -25,7 +24,6 @@ interface SparseExports {
   size: WebAssembly.Global;
 }
 
-const BUILDS: Record<KernelBuild, string> = { 'relaxed-simd': SCAN_WASM_RELAXED_BASE64, simd: SCAN_WASM_SIMD_BASE64 };
 /** f16 coefficients carry 2^112 (the kernel widens a half to half × 2^-112); |user dim| must stay below this for them to stay finite in f32. */
 const MAX_HALF_COEFFICIENT = 2 ** 14;
 
@@ -52,19 +50,8 @@ export class SparseScan {
 
   /** The kernel's `build` bound to the active tfjs-wasm backend, or undefined where it cannot run (see WasmScan.open). */
   static async open(build: KernelBuild): Promise<SparseScan | undefined> {
-    if (tf.getBackend() !== 'wasm') return undefined;
-    const backend = tf.backend() as unknown as Partial<WasmBackend>;
-    const memory = backend.wasm?.asm?.memory;
-    if (!(memory instanceof WebAssembly.Memory) || typeof backend.getMemoryOffset !== 'function' || typeof backend.wasm?._malloc !== 'function' || typeof backend.wasm._free !== 'function') {
-      return undefined;
-    }
-    try {
-      const bytes = Uint8Array.from(atob(BUILDS[build]), (c) => c.charCodeAt(0));
-      const { instance } = await WebAssembly.instantiate(bytes, { env: { memory } });
-      return new SparseScan(backend as WasmBackend, instance.exports as unknown as SparseExports);
-    } catch {
-      return undefined;
-    }
+    const bound = await instantiateKernel(build);
+    return bound && new SparseScan(bound.backend as WasmBackend, bound.exports as unknown as SparseExports);
   }
 
   /** Top-k (score descending, ties by position) of the held table for the user `vector` (fullDim), skipping `exclude` positions. */

@@ -73,7 +73,8 @@ test('new-user mode: each tap updates the recommendations on the device, and no 
     model: 'demo',
     modelFiles,
     secrets: tapped,
-    shell: /^\/(index\.html|sw\.js)?$|^\/assets\/[^/]+$/,
+    // The app shell, and the manifests of the methods the Compare methods card offers (fixed paths, nothing of the user's).
+    shell: /^\/(index\.html|sw\.js)?$|^\/assets\/[^/]+$|^\/models\/methods\/(magprune|frequency-sized)\/manifest\.json$/,
     allowedQuery: /^\?__WB_REVISION__=[0-9a-f]+$/, // workbox precaching index.html by revision
   });
   expect(violations).toEqual([]);
@@ -326,4 +327,65 @@ test.describe('a deploy while the demo is open', () => {
     const after = await page.locator('#recs li').evaluateAll((els) => els.map((e) => e.getAttribute('data-item-id')).join());
     expect(after).toBe(before);
   });
+});
+
+test('Compare methods: the card lists every served method with its device bytes; serving magprune loads its sparse table through the SDK, and serving peel goes back', async ({ page }) => {
+  const res = await page.request.get('/models/methods/magprune/manifest.json');
+  expect(res.status(), 'the method artifacts are prepared by `npm run demo` (apps/demo/scripts/prepare-model.ts)').toBe(200);
+  const sparse = (await res.json()) as { kind: string; variants: { file: { url: string } }[] };
+  expect(sparse.kind).toBe('sparse');
+  const tableFiles = sparse.variants.map((v) => new URL(v.file.url, 'http://host/models/methods/magprune/').pathname);
+  await openDemo(page);
+  const card = page.locator('#methods');
+  await expect(card.locator('tr[data-method]')).toHaveCount(3);
+  for (const [name, kind] of [
+    ['peel', 'peel-blocks'],
+    ['magprune', 'sparse'],
+    ['frequency-sized', 'mixed'],
+  ] as const) {
+    const row = card.locator(`tr[data-method="${name}"]`);
+    await expect(row).toHaveAttribute('data-kind', kind);
+    const points = await row.locator('.point').evaluateAll((els) => els.map((e) => ({ bytes: Number((e as HTMLElement).dataset.bytes), text: e.textContent! })));
+    expect(points.length, name).toBeGreaterThan(0);
+    for (const p of points) {
+      expect(p.bytes, `${name}: ${p.text}`).toBeGreaterThan(0);
+      expect(parseBytes(p.text.split(' → ')[0]!) / p.bytes, p.text).toBeCloseTo(1, 1);
+    }
+  }
+  await expect(card.locator('svg polyline[data-method]')).toHaveCount(3);
+  expect(Number(await card.locator('svg line.now').getAttribute('data-bytes'))).toBe(await shownBudget(page));
+
+  /** The list the page shows, and what the recommender serving now returns for the picked user. */
+  const shownAndServed = () =>
+    page.evaluate(async () => {
+      const rec = (window as unknown as { peelrecDemo: { rec: { recommend(o: object): Promise<{ itemId: string }[]> } } }).peelrecDemo.rec;
+      const user = (document.getElementById('user-picker') as HTMLSelectElement).value;
+      const served = (await rec.recommend({ user: { id: user }, k: 20 })).map((r) => r.itemId).join();
+      const shown = [...document.querySelectorAll('#recs li')].map((li) => li.getAttribute('data-item-id')).join();
+      return { shown, served };
+    });
+  const peelList = (await shownAndServed()).shown;
+  const tableRequest = page.waitForRequest((r) => tableFiles.includes(new URL(r.url()).pathname));
+  await card.locator('button[data-method="magprune"]').click();
+  await tableRequest;
+  const resident = page.locator('#methods-resident');
+  await expect(resident).toHaveAttribute('data-method', 'magprune');
+  await expect(resident).toHaveAttribute('data-kind', 'sparse');
+  await expect(resident).toContainText('sparse table, variant');
+  await expect(page.locator('#recs li')).toHaveCount(20);
+  await expect
+    .poll(async () => {
+      const s = await shownAndServed();
+      return s.shown === s.served && s.shown !== peelList;
+    })
+    .toBe(true);
+  await expect(page.locator('body')).toHaveAttribute('data-state', 'ready');
+  await expect(page.locator('#methods-error')).toHaveCount(0);
+
+  await card.locator('button[data-method="peel"]').click();
+  await expect(resident).toHaveAttribute('data-kind', 'peel-blocks');
+  await expect(resident).toHaveAttribute('data-method', 'peel');
+  await expect.poll(async () => (await shownAndServed()).shown).toBe(peelList);
+  expect((await gridCells(page)).selected).toBeGreaterThan(0);
+  await expect(page.locator('body')).toHaveAttribute('data-state', 'ready');
 });

@@ -3,13 +3,16 @@
  * views that follow its `info`. Query parameters (for trying things out):
  * `?model=<manifest URL on this origin>`, `?backend=auto|webgpu|wasm|cpu`.
  */
+import { type AnyManifest, isPeelManifest } from '@peelrec/format';
 import { createRecommender, type BackendPreference, type Recommender, type RecommenderEvents, type UserInput } from '@peelrec/runtime';
 import { budgetPanel } from './budget-panel.js';
 import { loadCatalog, loadManifest, type Catalog } from './catalog.js';
+import { findMethods, type FoundMethods, type MethodEntry } from './methods.js';
 import { registerServiceWorker } from './offline.js';
 import { formatBytes, formatBytesAlike } from './units.js';
 import { renderBlocksGrid } from './views/blocks-grid.js';
 import { renderEngine, type EngineExtras } from './views/engine.js';
+import { methodsCard } from './views/methods-card.js';
 import { newUserPanel, type NewUserPanel } from './views/new-user.js';
 import { renderRecallChart } from './views/recall-chart.js';
 import { renderRecommendations, revealFirst } from './views/recommendations.js';
@@ -58,7 +61,9 @@ function latestOnly<T>(task: (arg: T) => Promise<void>): (arg: T) => void {
 async function main(): Promise<void> {
   void registerServiceWorker();
   const params = new URLSearchParams(location.search);
-  const manifestUrl = manifestUrlFromQuery(params);
+  const pageUrl = manifestUrlFromQuery(params);
+  /** The artifact serving now: the page's model, or the method the Compare methods card switched to. */
+  let manifestUrl = pageUrl;
   const backend = backendFromQuery(params);
   const bar = $('progress-bar');
 
@@ -70,26 +75,29 @@ async function main(): Promise<void> {
   const early: { updated?: RecommenderEvents['updated']; updatefailed?: RecommenderEvents['updatefailed'] } = {};
   let onUpdated = (u: RecommenderEvents['updated']) => void (early.updated = u);
   let onUpdateFailed = (f: RecommenderEvents['updatefailed']) => void (early.updatefailed = f);
-  const rec: Recommender = await createRecommender({
-    on: { updated: (u) => onUpdated(u), updatefailed: (f) => onUpdateFailed(f) },
-    manifestUrl,
-    budget: 'auto',
-    backend,
-    storage: 'indexeddb',
-    // No wasmPaths: the runtime points Vite at the tfjs-backend-wasm binaries itself (as an app gets it).
-    // Load the first known user's group right away (the picker starts on that user).
-    user: { id: firstUserId },
-    onProgress: (p) => {
-      const { loaded, total, filesDone, files } = p.aggregate;
-      bar.style.width = total > 0 ? `${((loaded / total) * 100).toFixed(1)}%` : '100%';
-      const [got, all] = formatBytesAlike(loaded, total);
-      setStatus(`Loading blocks: ${filesDone}/${files} files, ${got} of ${all}`);
-    },
-  });
+  const open = (url: URL, user: { readonly id: string }) =>
+    createRecommender({
+      on: { updated: (u) => onUpdated(u), updatefailed: (f) => onUpdateFailed(f) },
+      manifestUrl: url,
+      budget: 'auto',
+      backend,
+      storage: 'indexeddb',
+      // No wasmPaths: the runtime points Vite at the tfjs-backend-wasm binaries itself (as an app gets it).
+      user,
+      onProgress: (p) => {
+        const { loaded, total, filesDone, files } = p.aggregate;
+        bar.style.width = total > 0 ? `${((loaded / total) * 100).toFixed(1)}%` : '100%';
+        const [got, all] = formatBytesAlike(loaded, total);
+        setStatus(`Loading blocks: ${filesDone}/${files} files, ${got} of ${all}`);
+      },
+    });
+  // Load the first known user's group right away (the picker starts on that user).
+  let rec: Recommender = await open(manifestUrl, { id: firstUserId });
   let m = rec.manifest;
   // The runtime may hold another version (its IndexedDB copy when offline): show that one's catalog.
   if (m.model.contentHash !== first.model.contentHash) catalog = await loadCatalog(manifestUrl, m);
-  (window as unknown as { peelrecDemo: unknown }).peelrecDemo = { rec }; // for the console and the e2e suite
+  const handle = { rec }; // for the console and the e2e suite (the recommender serving now)
+  (window as unknown as { peelrecDemo: unknown }).peelrecDemo = handle;
 
   const extras: { -readonly [K in keyof EngineExtras]: EngineExtras[K] } = {};
   let mode: 'known' | 'new' = 'known';
@@ -100,23 +108,43 @@ async function main(): Promise<void> {
   /** Set by a tap in new-user mode: the next list is scrolled into view if it is off screen. */
   let revealNext = false;
 
+  // The Compare methods card: filled once the served method artifacts are found (never blocks the first list).
+  let methods: FoundMethods = { methods: [], skipped: [] };
+  let active = 'peel';
+  let switching: { loading?: string; error?: string } = {};
+  const card = methodsCard($('methods'), (target) => void switchMethod(target));
+
   const renderInfo = () => {
     const info = rec.info;
-    // rec.manifest holds the block tables of every group loaded so far.
-    budget.render(info, rec.manifest);
-    renderBlocksGrid($('grid'), $('grid-summary'), rec.manifest, info.selection, info.residentBytes);
+    // rec.manifest is typed Manifest but is the v3 manifest when a method of another kind serves (runtime README).
+    const served = rec.manifest as AnyManifest;
+    if (isPeelManifest(served)) {
+      // rec.manifest holds the block tables of every group loaded so far.
+      budget.render(info, served);
+      renderBlocksGrid($('grid'), $('grid-summary'), served, info.selection, info.residentBytes);
+      renderRecallChart($('chart'), m, budget.marker(info));
+      $('model-line').textContent =
+        `Model ${m.model.id} (${m.model.contentHash.slice(0, 12)}), ${m.items.count.toLocaleString()} items, ` +
+        `${m.userGroups.count} user groups, ${m.itemGroups.length} item groups × ${m.dims.blocksPerItem} blocks of ${m.dims.blockDim} dims.`;
+    } else {
+      const kind = info.table?.kind ?? served.kind;
+      $('grid').replaceChildren();
+      $('grid-summary').textContent = `${active} serves a ${kind} table, not blocks: see Compare methods.`;
+      $('chart').textContent = `Quality vs budget follows PEEL's blocks; ${active}'s figures are in Compare methods.`;
+      $('model-line').textContent = `Model ${served.model.id} (${served.model.contentHash.slice(0, 12)}), ${served.items.count.toLocaleString()} items, one ${kind} table.`;
+    }
     renderEngine($('engine-facts'), info, extras);
-    renderRecallChart($('chart'), m, budget.marker(info));
-    $('model-line').textContent =
-      `Model ${m.model.id} (${m.model.contentHash.slice(0, 12)}), ${m.items.count.toLocaleString()} items, ` +
-      `${m.userGroups.count} user groups, ${m.itemGroups.length} item groups × ${m.dims.blocksPerItem} blocks of ${m.dims.blockDim} dims.`;
+    if (methods.methods.length) card.render({ ...methods, ...switching, active, info, marker: budget.marker(info) });
   };
 
   const currentUser = (): UserInput | undefined => (mode === 'known' ? { id: userId } : history.length ? { history: [...history] } : undefined);
 
   let panel: NewUserPanel | undefined;
   let shownGroup = rec.info.userGroup;
+  /** Recommenders replaced by a switch: disposed when no request can still be using them (refresh runs one at a time). */
+  const retired: Recommender[] = [];
   const refresh = latestOnly<void>(async () => {
+    for (const old of retired.splice(0)) await old.dispose().catch(() => undefined);
     const user = currentUser();
     const list = $('recs');
     if (!user) {
@@ -140,7 +168,8 @@ async function main(): Promise<void> {
         (mode === 'known' ? `For user ${userId}` : `For your ${history.length}-item history`) +
         ` (user group ${rec.info.userGroup}), scored on ${rec.info.backend.name} in ${extras.lastLatencyMs.toFixed(1)} ms` +
         (extras.lastLoadedGroup === undefined ? '.' : ", including loading that group's blocks.");
-      setStatus(`Ready: ${rec.info.selection.blocks.length} blocks on this device, ${formatBytes(rec.info.residentBytes)}.`, 'ready');
+      const held = rec.info.table ? `${active}'s ${rec.info.table.kind} variant ${rec.info.table.name}` : `${rec.info.selection.blocks.length} blocks`;
+      setStatus(`Ready: ${held} on this device, ${formatBytes(rec.info.residentBytes)}.`, 'ready');
     } catch (e) {
       setStatus(`Could not recommend: ${(e as Error).message}`, 'error');
     }
@@ -224,12 +253,59 @@ async function main(): Promise<void> {
     refresh();
   });
 
-  for (const event of ['fallback', 'integrity', 'quota', 'storage'] as const) {
-    rec.on(event, (detail) => {
-      extras.lastEvent = `${event}: ${JSON.stringify(detail)}`;
-      renderEngine($('engine-facts'), rec.info, extras);
-    });
+  const wire = (r: Recommender) => {
+    for (const event of ['fallback', 'integrity', 'quota', 'storage'] as const) {
+      r.on(event, (detail) => {
+        extras.lastEvent = `${event}: ${JSON.stringify(detail)}`;
+        renderEngine($('engine-facts'), r.info, extras);
+      });
+    }
+  };
+  wire(rec);
+
+  /**
+   * Serves another method: `createRecommender` on its artifact (the same SDK, the same options), then the old
+   * recommender is retired. The new catalog replaces the old; the chosen user and history items it lacks are dropped.
+   * A failure is shown in the card and the old method keeps serving.
+   */
+  async function switchMethod(target: MethodEntry): Promise<void> {
+    switching = { loading: target.name };
+    renderInfo();
+    try {
+      const next = await open(target.manifestUrl, { id: userId });
+      const nextCatalog = await loadCatalog(target.manifestUrl, next.manifest).catch(async (e: unknown) => {
+        await next.dispose();
+        throw e;
+      });
+      retired.push(rec);
+      rec = handle.rec = next;
+      m = next.manifest;
+      manifestUrl = target.manifestUrl;
+      catalog = nextCatalog;
+      active = target.name;
+      shownGroup = rec.info.userGroup;
+      wire(rec);
+      if (!catalog.users.includes(userId)) userId = catalog.users[0]!;
+      const ids = new Set(catalog.ids);
+      history = history.filter((id) => ids.has(id));
+      fillPicker();
+      panel?.render(history);
+      switching = {};
+      trackSaved();
+    } catch (e) {
+      const error = `Could not switch to ${target.name}: ${(e as Error).message}. Still serving ${active}.`;
+      switching = { error };
+      setStatus(error, 'error');
+    }
+    renderInfo();
+    refresh();
   }
+  void findMethods(pageUrl, first)
+    .then((found) => {
+      methods = found;
+      renderInfo();
+    })
+    .catch((e: unknown) => void ($('methods').textContent = `Could not list the methods: ${(e as Error).message}`));
   // Cache-first: a new version was downloaded in the background and now serves every request. Its items
   // and users may differ, so the page takes its catalog too; a user or history item it lacks is dropped.
   onUpdated = (u) => {

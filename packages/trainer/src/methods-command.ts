@@ -59,7 +59,7 @@ export function addMethodsCommand(program: Command): void {
       .option('--epochs <n>', 'backbone epochs (default: the pipeline’s, 60; synthetic 30)', int('epochs'))
       .option('--seed <n>', 'seed of every random choice (default 1)', int('seed'))
       .option('--threads <n>', 'worker threads (default 2)', int('threads'))
-      .option('--out <dir>', `also write the artifacts of ${EXPORTED_METHODS.join(' (sparse) and ')} (mixed), one folder each, every trained fraction a variant`),
+      .option('--out <dir>', `also write the artifacts of ${EXPORTED_METHODS.join(', ')} (peel-blocks, sparse, mixed), one folder each, every trained fraction of a v3 kind a variant`),
   ).action(async (f: MethodsFlags) => {
     const names = f.methods ?? (f.method ? ['peel', f.method] : METHODS.map((m) => m.name));
     const methods = pickMethods([...new Set(names)]);

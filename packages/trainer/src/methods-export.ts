@@ -1,16 +1,20 @@
 /**
- * `methods --out <dir>`: the trained tables of the methods with a v3 kind written as artifacts, one folder per
- * method (`<dir>/magprune`: sparse, `<dir>/frequency-sized`: mixed), every trained fraction a variant.
+ * `methods --out <dir>`: the trained tables of the exported methods written as artifacts, one folder per method
+ * (`<dir>/peel`: peel-blocks, `<dir>/magprune`: sparse, `<dir>/frequency-sized`: mixed), all on the run's one
+ * backbone, so their quality against device bytes compares like with like. PEEL's goes through the pipeline's
+ * own writer (export/write-artifact.ts); the v3 kinds', every trained fraction a variant, through write-kinds.ts.
  */
 import { join } from 'node:path';
-import { checkOutputDir } from './export/output-dir.js';
+import type { Manifest } from '@peelrec/format';
+import { checkOutputDir, prepareOutputDir } from './export/output-dir.js';
+import { exportModel } from './export/write-artifact.js';
 import { exportKindArtifact, type ExportedTable } from './export/write-kinds.js';
 import type { Harness } from './harness/harness.js';
 import type { MethodOutcome } from './harness/method.js';
 import { TRAINER_NAME, TRAINER_VERSION } from './pipeline.js';
 
 /** The methods whose artifacts `--out` writes. */
-export const EXPORTED_METHODS = ['magprune', 'frequency-sized'] as const;
+export const EXPORTED_METHODS = ['peel', 'magprune', 'frequency-sized'] as const;
 
 /** Fails before any training when a folder cannot be written. */
 export async function checkExportDirs(out: string, methods: readonly string[]): Promise<void> {
@@ -20,13 +24,41 @@ export async function checkExportDirs(out: string, methods: readonly string[]): 
 /** Writes `outcome` as an artifact when its method is exported; returns the folder, or undefined. */
 export async function exportOutcome(out: string, name: string, outcome: MethodOutcome, h: Harness, split: string): Promise<string | undefined> {
   if (!(EXPORTED_METHODS as readonly string[]).includes(name)) return undefined;
+  const { dataset: d, backbone: e, options: o } = h;
+  const dir = join(out, name);
+  // Each budget's test metric at the device bytes the harness counted (for PEEL: one user group's selection).
+  const metrics: NonNullable<Manifest['metrics']> = {
+    dataset: d.name,
+    split,
+    budgets: outcome.budgets.map((b) => ({ fraction: b.fraction, bytes: b.bytes, dtype: b.dtype, recall20: b.test.recall20, ndcg20: b.test.ndcg20 })),
+  };
+  const provenance = (config: Record<string, unknown>): Manifest['provenance'] => ({
+    dataset: d.name,
+    trainer: `${TRAINER_NAME}@${TRAINER_VERSION}`,
+    seed: o.seed,
+    createdAt: new Date().toISOString(),
+    config: { method: name, ...config },
+  });
+  if (outcome.kind === 'peel-blocks') {
+    if (!outcome.peel) return undefined;
+    const cfg = h.config;
+    await exportModel(await prepareOutputDir(dir), outcome.peel, {
+      modelId: `${d.name}-${name}-${e.dim}x${cfg.blockDim}-c${cfg.userGroups}-g${cfg.itemGroups}-s${o.seed}`,
+      itemIds: d.itemIds,
+      itemMeta: d.itemMeta,
+      userIds: d.userIds,
+      dtypes: cfg.dtypes,
+      usersPerShard: cfg.usersPerShard,
+      metrics,
+      provenance: provenance({ fractions: o.budgets, refine: cfg.refine }),
+    });
+    return dir;
+  }
+  if (outcome.kind !== 'mixed' && outcome.kind !== 'sparse') return undefined;
   const tables: ExportedTable[] =
     outcome.kind === 'mixed'
       ? (outcome.mixed ?? []).map((v) => ({ fraction: v.fraction, items: v.items, sizes: v.sizes }))
       : (outcome.sparse ?? []).map((v) => ({ fraction: v.fraction, items: v.items, mask: v.mask }));
-  if (outcome.kind !== 'mixed' && outcome.kind !== 'sparse') return undefined;
-  const { dataset: d, backbone: e, options: o } = h;
-  const dir = join(out, name);
   await exportKindArtifact(dir, {
     kind: outcome.kind,
     modelId: `${d.name}-${name}-${e.dim}-s${o.seed}`,
@@ -37,14 +69,8 @@ export async function exportOutcome(out: string, name: string, outcome: MethodOu
     dtype: o.dtype,
     tables,
     usersPerShard: h.config.usersPerShard,
-    metrics: { dataset: d.name, split, budgets: outcome.budgets.map((b) => ({ fraction: b.fraction, bytes: b.bytes, dtype: b.dtype, recall20: b.test.recall20, ndcg20: b.test.ndcg20 })) },
-    provenance: {
-      dataset: d.name,
-      trainer: `${TRAINER_NAME}@${TRAINER_VERSION}`,
-      seed: o.seed,
-      createdAt: new Date().toISOString(),
-      config: { method: name, fineTune: o.fineTune, fractions: tables.map((t) => t.fraction) },
-    },
+    metrics,
+    provenance: provenance({ fineTune: o.fineTune, fractions: tables.map((t) => t.fraction) }),
   });
   return dir;
 }

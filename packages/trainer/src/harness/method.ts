@@ -5,6 +5,7 @@
  */
 import type { Dtype } from '@peelrec/format';
 import type { UserMetric } from '../quality/budgets.js';
+import type { PeelModel } from '../quality/peel-model.js';
 import type { Harness } from './harness.js';
 import type { ValidationMetric } from './metric.js';
 
@@ -49,6 +50,8 @@ export interface MethodOutcome {
   /** Every trained variant (the budgets' and the extra `variants` fractions), for the trim measurement and export. */
   mixed?: MixedVariant[];
   sparse?: SparseVariant[];
+  /** PEEL's model (user groups, refined tables, block weights), for export as a `peel-blocks` artifact. */
+  peel?: PeelModel;
   /** Method-level figures (the α grid on validation, …), JSON-serialisable. */
   extra?: Record<string, unknown>;
   notes?: string[];

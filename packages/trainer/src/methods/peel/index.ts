@@ -49,6 +49,7 @@ export const peel: Method = {
     return {
       kind: 'peel-blocks',
       budgets,
+      peel: m,
       extra: { refineSeconds: round(parts.seconds.refine), clusterSeconds: round(parts.seconds.cluster), userGroups: m.tables.length, itemGroups: m.itemGroups.groups.length },
       notes: ["bytes and paperSparsity are one user group's selection (what a device holds), mean over the groups; the model stores one refined table per user group"],
     };

@@ -11,6 +11,8 @@
  * - PEELREC_MODEL_DIR serves another artifact directory at /models/custom/
  *   (not copied into the build: a Gowalla artifact is hundreds of MB) and makes
  *   it the demo's default model.
+ * - /models/methods/ is the method comparison's folder (apps/demo/scripts/demo-methods.ts; PEELREC_METHODS_DIR
+ *   for another, as the e2e suite's), served as it is on disk: `npm run demo` fills it after the server is up.
  * - The service worker (src/sw.ts) is emitted as /sw.js with the list of built
  *   files injected, so the app shell works offline after the first load.
  */
@@ -20,6 +22,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 // Type-only: the repo root has no node_modules/vite of its own (Vite lives in apps/demo and e2e).
 import type { Plugin, UserConfig } from 'vite';
+import { DEMO_METHODS } from './apps/demo/scripts/demo-methods.js';
 import { DEMO_MODEL } from './apps/demo/scripts/demo-model.js';
 import { isolationHeaders } from './apps/demo/scripts/isolation-headers.js';
 import { serveArtifactDirs } from './apps/demo/scripts/serve-artifacts.js';
@@ -36,6 +39,11 @@ function customModelDir(): string | undefined {
     throw new Error(`PEELREC_MODEL_DIR=${dir}: no manifest.json there (train one with \`npm run train -- ... --out ${dir}\`)`);
   }
   return abs;
+}
+
+function methodsDir(): string {
+  const dir = process.env.PEELREC_METHODS_DIR;
+  return dir ? resolve(process.env.INIT_CWD ?? process.cwd(), dir) : DEMO_METHODS.dir;
 }
 
 /** Replaces `self.__PRECACHE_MANIFEST` in sw.js with every emitted file (hashed names need no revision). */
@@ -72,7 +80,7 @@ export default (): UserConfig => {
     define: {
       __PEELREC_DEFAULT_MANIFEST__: JSON.stringify(custom ? 'models/custom/manifest.json' : DEMO_MODEL.manifestPath),
     },
-    plugins: [serveArtifactDirs(custom ? { '/models/custom/': custom } : {}, isolationHeaders), precacheManifest()],
+    plugins: [serveArtifactDirs({ ...(custom ? { '/models/custom/': custom } : {}), '/models/methods/': methodsDir() }, isolationHeaders), precacheManifest()],
     server: { headers: isolationHeaders, port: 5173, strictPort: false },
     preview: { headers: isolationHeaders, port: Number(process.env.PORT ?? 4173), strictPort: true, host: 'localhost' },
     build: {

@@ -16,6 +16,7 @@
  */
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEMO_METHODS } from '../../apps/demo/scripts/demo-methods.js';
 import { DEMO_MODEL } from '../../apps/demo/scripts/demo-model.js';
 
 const e2eRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -42,6 +43,17 @@ export const FIXTURES = {
 export type FixtureName = keyof typeof FIXTURES;
 
 /**
+ * The demo's method comparison (its Compare methods card), served at /models/methods/ on the demo's port: the
+ * demo's own run (`peelrec-train methods`, peel + magprune + frequency-sized on one backbone) on a catalog small
+ * enough to take seconds (21 s of CPU, user + sys, on the 2-core machine); the card's mechanics do not depend on its size.
+ */
+export const METHODS_FIXTURE = {
+  dir: join(fixturesDir, 'methods'),
+  exported: DEMO_METHODS.exported,
+  args: ['--synthetic', '--synthetic-users', '240', '--synthetic-items', '160', '--epochs', '2', '--finetune-epochs', '1', '--variants', 'none', '--methods', 'peel,magprune,frequency-sized'],
+} as const;
+
+/**
  * The v3 table kinds' artifacts (`mixed`, `sparse`): written by tests/kinds.spec.ts with the format's writer (no
  * trainer run), into `<kind>/` here, and served under /models/kinds/ (the server reads files as they are asked for).
  */
@@ -59,4 +71,7 @@ export async function ensureFixtures(log: (l: string) => void = console.log): Pr
     log(`[e2e] fixture ${name}`);
     await ensureSyntheticModel(f.dir, { args: f.args, log });
   }
+  log('[e2e] fixture methods');
+  const { ensureMethodArtifacts } = await import('@peelrec/demo/prepare-methods');
+  await ensureMethodArtifacts(METHODS_FIXTURE, { log });
 }

@@ -6,7 +6,7 @@
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, preview } from 'vite';
-import { DEMO_PORT, ensureFixtures } from './fixtures.js';
+import { DEMO_PORT, ensureFixtures, METHODS_FIXTURE } from './fixtures.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const demoConfig = resolve(here, '../../vite.config.ts');
@@ -18,6 +18,7 @@ async function main(): Promise<void> {
   const t0 = Date.now();
   await ensureFixtures();
   delete process.env.PEELREC_MODEL_DIR; // the demo under test serves its embedded default
+  process.env.PEELREC_METHODS_DIR = METHODS_FIXTURE.dir; // and the suite's small method comparison (vite.config.ts)
   await build({ configFile: demoConfig, logLevel: 'warn', build: demoBuild });
   await build({ configFile: harnessConfig, logLevel: 'warn' });
   const demo = await preview({ configFile: demoConfig, build: demoBuild, preview: { port: DEMO_PORT, strictPort: true } });

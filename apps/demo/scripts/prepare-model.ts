@@ -4,8 +4,7 @@
  * sample (public/models/synthetic, plain `train --synthetic`, which the
  * runtime's quick start copies). Each is reused when it is present and
  * verifies (schema, content hash, every file's SHA-256); trained otherwise.
- * Used by `npm run demo` and by the e2e suite, so a fresh clone gets the same models. `npm run demo` also
- * prepares the method comparison (public/models/methods, demo-methods.ts) the same way.
+ * Used by `npm run demo` and by the e2e suite, so a fresh clone gets the same models.
  *
  *   tsx scripts/prepare-model.ts [--out DIR] [--force]   (no --out: both models)
  */
@@ -14,8 +13,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { verifyAnyArtifact, verifyArtifact, type Manifest } from '@peelrec/format';
-import { DEMO_METHODS } from './demo-methods.js';
+import { verifyArtifact, type Manifest } from '@peelrec/format';
 import { DEMO_MODEL } from './demo-model.js';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -73,52 +71,11 @@ export async function ensureSyntheticModel(dir = defaultModelDir, options: Train
   return made.manifest;
 }
 
-/** What `npm run demo` serves: the demo's default model, the SDK sample, then the method comparison. Returns the default's manifest. */
+/** What `npm run demo` serves: the demo's default model, then the SDK sample. Returns the default's manifest. */
 export async function ensureDemoModels(options: { force?: boolean; log?: (line: string) => void } = {}): Promise<Manifest> {
   const demo = await ensureSyntheticModel(DEMO_MODEL.dir, { ...options, args: DEMO_MODEL.args });
   await ensureSyntheticModel(defaultModelDir, options);
-  await ensureMethodArtifacts(options);
   return demo;
-}
-
-/**
- * The method comparison the page's "Compare methods" card serves (demo-methods.ts): reused when every exported
- * artifact verifies, the methods JSON is there and the flags match; otherwise `peelrec-train methods` runs again.
- */
-export async function ensureMethodArtifacts(options: { force?: boolean; log?: (line: string) => void } = {}): Promise<void> {
-  const log = options.log ?? ((l: string) => console.log(l));
-  const { dir, exported, args } = DEMO_METHODS;
-  const results = join(dir, 'methods.json');
-  if (!options.force && existsSync(results) && sameTrainerArgs(dir, args)) {
-    const found = await Promise.all(exported.map((name) => checkAnyArtifact(join(dir, name))));
-    const bad = found.findIndex((f) => f !== undefined);
-    if (bad < 0) return log(`[peelrec] method artifacts (${exported.join(', ')}) in ${dir} verified: reusing them`);
-    log(`[peelrec] the ${exported[bad]} artifact in ${dir} is unusable (${found[bad]}): rerunning the comparison`);
-  }
-  const all = ['methods', ...args, '--results', results, '--out', dir];
-  log(`[peelrec] comparing methods for the demo: peelrec-train ${all.join(' ')}`);
-  const t0 = Date.now();
-  rmSync(dir, { recursive: true, force: true });
-  const r = spawnSync(process.execPath, ['--conditions=@peelrec/source', '--import', 'tsx', 'src/cli.ts', ...all], { cwd: trainerDir, stdio: 'inherit' });
-  if (r.error) throw r.error;
-  if (r.status !== 0) throw new Error(`the trainer exited with status ${r.status} (peelrec-train ${all.join(' ')})`);
-  for (const name of exported) {
-    const reason = await checkAnyArtifact(join(dir, name));
-    if (reason !== undefined) throw new Error(`the trainer wrote a ${name} artifact that does not verify: ${reason}`);
-  }
-  writeFileSync(join(dir, STAMP), JSON.stringify(args));
-  log(`[peelrec] method artifacts written to ${dir} in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
-}
-
-/** Why the artifact (any kind) in `dir` is unusable; undefined when it verifies. */
-async function checkAnyArtifact(dir: string): Promise<string | undefined> {
-  if (!existsSync(join(dir, 'manifest.json'))) return 'no manifest.json';
-  try {
-    await verifyAnyArtifact({ read: (p) => readFile(join(dir, p)) });
-    return undefined;
-  } catch (e) {
-    return (e as Error).message;
-  }
 }
 
 function sameTrainerArgs(dir: string, args: readonly string[] | undefined): boolean {

@@ -1,5 +1,6 @@
 /**
- * `npm run demo`: prepare the model, build the demo, serve it on localhost.
+ * `npm run demo`: prepare the models, build the demo, serve it on localhost, then prepare the method comparison
+ * (prepare-methods.ts: minutes of CPU on a first run) while the page is already up.
  *
  *   PEELREC_MODEL_DIR=/path/to/artifact  serve that artifact (e.g. the Gowalla
  *                                        one from `npm run train`) instead of
@@ -10,8 +11,10 @@
  * Ctrl-C stops the server and exits 0: stopping is how the demo ends, not a failure.
  */
 import { resolve } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { build, preview } from 'vite';
 import { checkPortFree, demoPort } from './port.js';
+import { ensureMethodArtifacts } from './prepare-methods.js';
 import { checkArtifact, ensureDemoModels, repoRoot } from './prepare-model.js';
 
 const configFile = resolve(repoRoot, 'vite.config.ts');
@@ -34,10 +37,18 @@ async function main(): Promise<void> {
   const server = await preview({ configFile });
   const url = server.resolvedUrls?.local[0] ?? `http://localhost:${server.config.preview.port}/`;
   console.log(`\n  peelrec demo: ${url}\n  (Ctrl+C to stop)\n`);
+  let trainer: ChildProcess | undefined;
   let stopping = false;
+  if (!custom) {
+    // After the server: the page and its own model need none of it; the Compare methods card says "preparing".
+    ensureMethodArtifacts(undefined, { background: true, onSpawn: (c) => void (trainer = c) }).catch((e: unknown) => {
+      if (!stopping) console.error(`[peelrec] the method comparison failed (the page's card says so): ${(e as Error).message}`);
+    });
+  }
   const stop = () => {
     if (stopping) return; // the terminal's SIGINT and the one scripts/run.mjs passes on
     stopping = true;
+    trainer?.kill();
     void server.close().then(() => {
       console.log('[peelrec] demo stopped');
       process.exit(0);

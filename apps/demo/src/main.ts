@@ -7,12 +7,12 @@ import { type AnyManifest, isPeelManifest } from '@peelrec/format';
 import { createRecommender, type BackendPreference, type Recommender, type RecommenderEvents, type UserInput } from '@peelrec/runtime';
 import { budgetPanel } from './budget-panel.js';
 import { loadCatalog, loadManifest, type Catalog } from './catalog.js';
-import { findMethods, type FoundMethods, type MethodEntry } from './methods.js';
+import { findMethods, type FoundMethods } from './methods.js';
 import { registerServiceWorker } from './offline.js';
 import { formatBytes, formatBytesAlike } from './units.js';
 import { renderBlocksGrid } from './views/blocks-grid.js';
 import { renderEngine, type EngineExtras } from './views/engine.js';
-import { methodsCard } from './views/methods-card.js';
+import { methodsCard, PAGE_MODEL, type SwitchTarget } from './views/methods-card.js';
 import { newUserPanel, type NewUserPanel } from './views/new-user.js';
 import { renderRecallChart } from './views/recall-chart.js';
 import { renderRecommendations, revealFirst } from './views/recommendations.js';
@@ -20,6 +20,8 @@ import { renderRecommendations, revealFirst } from './views/recommendations.js';
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 const statusEl = $('status');
 const K = 20;
+/** How often the Compare methods card looks again while the server prepares the comparison. */
+const METHODS_POLL_MS = 5000;
 
 function setStatus(text: string, state: 'loading' | 'ready' | 'error' = 'loading'): void {
   statusEl.textContent = text;
@@ -75,7 +77,7 @@ async function main(): Promise<void> {
   const early: { updated?: RecommenderEvents['updated']; updatefailed?: RecommenderEvents['updatefailed'] } = {};
   let onUpdated = (u: RecommenderEvents['updated']) => void (early.updated = u);
   let onUpdateFailed = (f: RecommenderEvents['updatefailed']) => void (early.updatefailed = f);
-  const open = (url: URL, user: { readonly id: string }) =>
+  const open = (url: URL, user?: { readonly id: string }) =>
     createRecommender({
       on: { updated: (u) => onUpdated(u), updatefailed: (f) => onUpdateFailed(f) },
       manifestUrl: url,
@@ -83,7 +85,7 @@ async function main(): Promise<void> {
       backend,
       storage: 'indexeddb',
       // No wasmPaths: the runtime points Vite at the tfjs-backend-wasm binaries itself (as an app gets it).
-      user,
+      ...(user ? { user } : {}),
       onProgress: (p) => {
         const { loaded, total, filesDone, files } = p.aggregate;
         bar.style.width = total > 0 ? `${((loaded / total) * 100).toFixed(1)}%` : '100%';
@@ -108,11 +110,11 @@ async function main(): Promise<void> {
   /** Set by a tap in new-user mode: the next list is scrolled into view if it is off screen. */
   let revealNext = false;
 
-  // The Compare methods card: filled once the served method artifacts are found (never blocks the first list).
-  let methods: FoundMethods = { methods: [], skipped: [] };
-  let active = 'peel';
+  // The Compare methods card: filled once the method comparison is found (never blocks the first list).
+  let methods: FoundMethods | undefined;
+  let active = PAGE_MODEL;
   let switching: { loading?: string; error?: string } = {};
-  const card = methodsCard($('methods'), (target) => void switchMethod(target));
+  const card = methodsCard($('methods'), pageUrl, (target) => void switchMethod(target));
 
   const renderInfo = () => {
     const info = rec.info;
@@ -134,7 +136,7 @@ async function main(): Promise<void> {
       $('model-line').textContent = `Model ${served.model.id} (${served.model.contentHash.slice(0, 12)}), ${served.items.count.toLocaleString()} items, one ${kind} table.`;
     }
     renderEngine($('engine-facts'), info, extras);
-    if (methods.methods.length) card.render({ ...methods, ...switching, active, info, marker: budget.marker(info) });
+    if (methods) card.render({ found: methods, ...switching, active, info, marker: budget.marker(info) });
   };
 
   const currentUser = (): UserInput | undefined => (mode === 'known' ? { id: userId } : history.length ? { history: [...history] } : undefined);
@@ -268,11 +270,12 @@ async function main(): Promise<void> {
    * recommender is retired. The new catalog replaces the old; the chosen user and history items it lacks are dropped.
    * A failure is shown in the card and the old method keeps serving.
    */
-  async function switchMethod(target: MethodEntry): Promise<void> {
+  async function switchMethod(target: SwitchTarget): Promise<void> {
     switching = { loading: target.name };
     renderInfo();
     try {
-      const next = await open(target.manifestUrl, { id: userId });
+      // No `user`: the picked one may not be in that catalog (its group, if any, loads on the first request).
+      const next = await open(target.manifestUrl);
       const nextCatalog = await loadCatalog(target.manifestUrl, next.manifest).catch(async (e: unknown) => {
         await next.dispose();
         throw e;
@@ -293,19 +296,20 @@ async function main(): Promise<void> {
       switching = {};
       trackSaved();
     } catch (e) {
-      const error = `Could not switch to ${target.name}: ${(e as Error).message}. Still serving ${active}.`;
+      const error = `Could not switch to ${target.name}: ${(e as Error).message}. Still serving ${active === PAGE_MODEL ? "this page's model" : active}.`;
       switching = { error };
       setStatus(error, 'error');
     }
     renderInfo();
     refresh();
   }
-  void findMethods(pageUrl, first)
-    .then((found) => {
-      methods = found;
-      renderInfo();
-    })
-    .catch((e: unknown) => void ($('methods').textContent = `Could not list the methods: ${(e as Error).message}`));
+  // `npm run demo` prepares the comparison after the server is up: look again until it is no longer preparing.
+  const lookForMethods = async () => {
+    methods = await findMethods();
+    renderInfo();
+    if (methods.state === 'preparing') setTimeout(() => void lookForMethods(), METHODS_POLL_MS);
+  };
+  void lookForMethods();
   // Cache-first: a new version was downloaded in the background and now serves every request. Its items
   // and users may differ, so the page takes its catalog too; a user or history item it lacks is dropped.
   onUpdated = (u) => {

@@ -1,14 +1,16 @@
 /**
- * The methods whose artifacts the demo serves (issue 20): PEEL's is the page's own model; the others are the
- * method comparison `npm run demo` writes to models/methods/<name>/ (scripts/demo-methods.ts). Each method's
- * quality at its device bytes comes from its own manifest's `metrics`, as the trainer measured it, so the
- * card shows exactly what switching to it would serve. A method artifact of another catalog (a custom
- * PEELREC_MODEL_DIR, say) is left out: switching to it would change the items, not the method.
+ * The method comparison the demo serves at models/methods/ (issue 20; scripts/demo-methods.ts): one
+ * `peelrec-train methods` run, so every method's table stands on the same backbone and its quality at its
+ * device bytes (its manifest's `metrics`, as that run measured them) compares like with like. The page's own
+ * model is not one of them: it is another model (the demo's 512 dims), so the card never plots it beside them.
+ * `status.json` says whether `npm run demo` is still preparing the comparison.
  */
 import { type AnyManifestFile, fullTableBytes, isPeelManifest, parseAnyManifest } from '@peelrec/format';
+import type { DEMO_METHODS, MethodsStatus } from '../scripts/demo-methods.js';
 
-/** The names `peelrec-train methods --out` writes artifacts for, in scripts/demo-methods.ts's order. */
-const SERVED_METHODS = ['magprune', 'frequency-sized'] as const;
+/** `methods --out` writes one folder each, in the run's order (scripts/demo-methods.ts). */
+const SERVED_METHODS: typeof DEMO_METHODS.exported = ['peel', 'magprune', 'frequency-sized'];
+const BASE = 'models/methods/';
 
 export interface MethodPoint {
   readonly bytes: number;
@@ -23,17 +25,18 @@ export interface MethodEntry {
   readonly name: string;
   readonly kind: AnyManifestFile['kind'];
   readonly manifestUrl: URL;
-  /** The embedding width it was trained at: PEEL's model and the comparison's backbone may differ. */
   readonly fullDim: number;
   /** Ascending by bytes. */
   readonly points: readonly MethodPoint[];
 }
 
-export interface FoundMethods {
-  readonly methods: readonly MethodEntry[];
-  /** Why a method was left out, one line each. */
-  readonly skipped: readonly string[];
-}
+export type FoundMethods =
+  /** Nothing served at models/methods/ (a build deployed on its own, say). */
+  | { readonly state: 'absent' }
+  | { readonly state: 'preparing'; readonly since: string }
+  | { readonly state: 'failed'; readonly reason: string }
+  /** `skipped`: why a method was left out, one line each. */
+  | { readonly state: 'ready'; readonly methods: readonly MethodEntry[]; readonly skipped: readonly string[] };
 
 function pointsOf(m: AnyManifestFile): MethodPoint[] {
   const pts: MethodPoint[] = (m.metrics?.budgets ?? []).map((b) => ({
@@ -48,29 +51,48 @@ function pointsOf(m: AnyManifestFile): MethodPoint[] {
   return pts.sort((a, b) => a.bytes - b.bytes);
 }
 
-async function fetchManifest(url: URL): Promise<AnyManifestFile | undefined> {
-  const res = await fetch(url);
-  if (res.status === 404) return undefined;
-  if (!res.ok) throw new Error(`${url.pathname}: HTTP ${res.status}`);
-  return parseAnyManifest(await res.text());
+/** The JSON at `url`; undefined on a 404; a failure's reason as a string. */
+async function fetchText(url: URL): Promise<string | undefined | { readonly error: string }> {
+  try {
+    const res = await fetch(url, { cache: 'no-store' });
+    if (res.status === 404) return undefined;
+    if (!res.ok) return { error: `${url.pathname}: HTTP ${res.status}` };
+    return await res.text();
+  } catch (e) {
+    return { error: `${url.pathname}: ${(e as Error).message}` };
+  }
 }
 
-/** The page's model (`peel`) and every served method artifact of the same catalog. Never throws: a failure is a skipped line. */
-export async function findMethods(peelUrl: URL, peel: AnyManifestFile): Promise<FoundMethods> {
-  const methods: MethodEntry[] = [{ name: isPeelManifest(peel) ? 'peel' : peel.kind, kind: peel.kind, manifestUrl: peelUrl, fullDim: peel.dims.fullDim, points: pointsOf(peel) }];
+/** The comparison's state, and when ready every method of it that is served and of the same run. Never throws. */
+export async function findMethods(): Promise<FoundMethods> {
+  const status = await fetchText(new URL(`${BASE}status.json`, location.href));
+  if (status === undefined) return { state: 'absent' };
+  if (typeof status !== 'string') return { state: 'failed', reason: status.error };
+  let s: MethodsStatus;
+  try {
+    s = JSON.parse(status) as MethodsStatus;
+  } catch (e) {
+    return { state: 'failed', reason: `status.json: ${(e as Error).message}` };
+  }
+  if (s.state !== 'ready') return s;
   const skipped: string[] = [];
-  await Promise.all(
-    SERVED_METHODS.map(async (name, i) => {
-      const url = new URL(`models/methods/${name}/manifest.json`, location.href);
+  const found = await Promise.all(
+    SERVED_METHODS.map(async (name): Promise<MethodEntry | undefined> => {
+      const url = new URL(`${BASE}${name}/manifest.json`, location.href);
+      const text = await fetchText(url);
+      if (text === undefined) return void skipped.push(`${name}: not in this comparison`);
+      if (typeof text !== 'string') return void skipped.push(`${name}: ${text.error}`);
       try {
-        const m = await fetchManifest(url);
-        if (!m) return void skipped.push(`${name}: not served (npm run demo prepares it)`);
-        if (m.items.count !== peel.items.count) return void skipped.push(`${name}: another catalog (${m.items.count} items, not ${peel.items.count})`);
-        methods[i + 1] = { name, kind: m.kind, manifestUrl: url, fullDim: m.dims.fullDim, points: pointsOf(m) };
+        const m = parseAnyManifest(text);
+        return { name, kind: m.kind, manifestUrl: url, fullDim: m.dims.fullDim, points: pointsOf(m) };
       } catch (e) {
-        skipped.push(`${name}: ${(e as Error).message}`);
+        return void skipped.push(`${name}: ${(e as Error).message}`);
       }
     }),
   );
-  return { methods: methods.filter(Boolean), skipped };
+  const methods = found.filter((m): m is MethodEntry => m !== undefined);
+  // One run writes one width: a method of another would not share the backbone (a folder left from an older run).
+  const dim = methods[0]?.fullDim;
+  for (const m of methods) if (m.fullDim !== dim) skipped.push(`${m.name}: ${m.fullDim} dims, not the comparison's ${dim}`);
+  return { state: 'ready', methods: methods.filter((m) => m.fullDim === dim), skipped };
 }

@@ -1,20 +1,24 @@
 /**
- * The Compare methods card (issue 20): Recall@20 against device bytes for every method whose artifact the demo
- * serves, one line each on a log byte axis, with the budget in force marked; a table of the same figures; one
- * button per method, which asks the app to switch (the app loads that artifact through the SDK); and what is
- * resident now: the method, its table kind and, for a v3 kind, the variant `selectTable` chose (`info.table`).
+ * The Compare methods card (issue 20): Recall@20 against device bytes for every method of the demo's method
+ * comparison (one `peelrec-train methods` run, one backbone), one line each on a log byte axis, with the budget
+ * in force marked; a table of the same figures; one button per method and one for the page's own model, which
+ * ask the app to switch (the app loads that artifact through the SDK); and what is resident now: the method,
+ * its table kind and, for a v3 kind, the variant `selectTable` chose (`info.table`). While `npm run demo` still
+ * prepares the comparison, the card says so.
  */
 import type { RecommenderInfo } from '@peelrec/runtime';
-import type { MethodEntry } from '../methods.js';
+import type { FoundMethods, MethodEntry } from '../methods.js';
 import type { ChartMarker } from './recall-chart.js';
 import { formatBytes, formatBytesAlike } from '../units.js';
+
+/** The page's own model in `active` and on its button: not part of the comparison. */
+export const PAGE_MODEL = 'page';
 
 const SVG = 'http://www.w3.org/2000/svg';
 
 export interface MethodsCardState {
-  readonly methods: readonly MethodEntry[];
-  readonly skipped: readonly string[];
-  /** The method serving now. */
+  readonly found: FoundMethods;
+  /** The method serving now, or {@link PAGE_MODEL}. */
   readonly active: string;
   /** The method being loaded, if any. */
   readonly loading?: string;
@@ -28,6 +32,9 @@ export interface MethodsCardState {
 export interface MethodsCard {
   render(state: MethodsCardState): void;
 }
+
+/** What the app switches to: a method of the comparison, or the page's model. */
+export type SwitchTarget = Pick<MethodEntry, 'name' | 'manifestUrl'>;
 
 function svgNode<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number>, text?: string) {
   const n = document.createElementNS(SVG, tag);
@@ -103,22 +110,37 @@ function residentLine(state: MethodsCardState): HTMLElement {
   const kind = info.table?.kind ?? 'peel-blocks';
   const p = html('p', undefined, { class: 'meta', id: 'methods-resident', 'data-method': active, 'data-kind': kind });
   const t = info.table;
+  const who = active === PAGE_MODEL ? "this page's model" : active;
   // One unit per sentence (issue 18).
   const [held, budget] = formatBytesAlike(t ? t.bytes : info.residentBytes, info.budget.bytes);
   p.textContent = t
-    ? `Serving ${active}: ${t.kind} table, variant ${t.name}${t.trimmed ? ' (trimmed to fit)' : ''}, ${held} resident of a ${budget} budget.`
-    : `Serving ${active}: PEEL blocks, ${info.selection.blocks.length} blocks, ${held} resident of a ${budget} budget.`;
+    ? `Serving ${who}: ${t.kind} table, variant ${t.name}${t.trimmed ? ' (trimmed to fit)' : ''}, ${held} resident of a ${budget} budget.`
+    : `Serving ${who}: PEEL blocks, ${info.selection.blocks.length} blocks, ${held} resident of a ${budget} budget.`;
   return p;
 }
 
-export function methodsCard(el: HTMLElement, onSwitch: (method: MethodEntry) => void): MethodsCard {
+/** The card before the comparison is there: not served, still being prepared, or failed. */
+function notReady(found: Exclude<FoundMethods, { state: 'ready' }>): HTMLElement {
+  const p = html('p', undefined, { class: 'meta', id: 'methods-state', 'data-state': found.state });
+  if (found.state === 'absent') p.textContent = 'No method comparison is served here: `npm run demo` prepares one (apps/demo/README.md).';
+  else if (found.state === 'preparing')
+    p.textContent = `Preparing the method comparison on the server since ${new Date(found.since).toLocaleTimeString()} (peelrec-train methods: a few minutes on a first start). This card fills in when it is ready.`;
+  else p.textContent = `The method comparison failed: ${found.reason}`;
+  return p;
+}
+
+/** `pageUrl`: the manifest of the page's own model, which its button switches back to. */
+export function methodsCard(el: HTMLElement, pageUrl: URL, onSwitch: (target: SwitchTarget) => void): MethodsCard {
   return {
     render(state) {
-      const { methods } = state;
+      const { found } = state;
+      if (found.state !== 'ready') return el.replaceChildren(notReady(found));
+      const { methods } = found;
       const buttons = html('div', undefined, { class: 'devices', role: 'group', 'aria-label': 'Switch method' });
       buttons.append(html('span', 'Serve:', { class: 'devices-label' }));
-      for (const m of methods) {
-        const b = html('button', m.name, { type: 'button', 'data-method': m.name, 'aria-pressed': String(m.name === state.active) });
+      const page: SwitchTarget = { name: PAGE_MODEL, manifestUrl: pageUrl };
+      for (const m of [...methods, page]) {
+        const b = html('button', m.name === PAGE_MODEL ? "this page's model" : m.name, { type: 'button', 'data-method': m.name, 'aria-pressed': String(m.name === state.active) });
         (b as HTMLButtonElement).disabled = state.loading !== undefined;
         b.addEventListener('click', () => m.name !== state.active && onSwitch(m));
         buttons.append(b);
@@ -128,8 +150,8 @@ export function methodsCard(el: HTMLElement, onSwitch: (method: MethodEntry) => 
       parts.push(table(methods), residentLine(state));
       if (state.loading) parts.push(html('p', `Loading ${state.loading}…`, { class: 'meta', role: 'status' }));
       if (state.error) parts.push(html('p', state.error, { class: 'meta error', role: 'alert', id: 'methods-error' }));
-      if (methods.length < 2) parts.push(html('p', 'Only this model is served: no other method to compare.', { class: 'hint' }));
-      for (const s of state.skipped) parts.push(html('p', `Not listed: ${s}.`, { class: 'hint' }));
+      if (methods.length < 2) parts.push(html('p', 'The comparison holds fewer than two methods: nothing to compare.', { class: 'hint' }));
+      for (const s of found.skipped) parts.push(html('p', `Not listed: ${s}.`, { class: 'hint' }));
       el.replaceChildren(...parts);
     },
   };

@@ -19,7 +19,7 @@ import { settled } from './settle.js';
 import { checkBudget, checkOptions, checkRequest } from './options.js';
 import { checkManifest } from './manifest-trust.js';
 import { openModel, type PeelRecommender } from './recommender.js';
-import type { Manifest } from '@peelrec/format';
+import type { AnyManifest } from '@peelrec/format';
 import type { Freshness, ItemCatalog, Recommendation, RecommendRequest, Recommender, RecommenderEventName, RecommenderEvents, RecommenderInfo, RecommenderOptions, StorageInfo } from './types.js';
 
 /** Loads a model for this device's budget and returns a ready recommender (warmed up). */
@@ -59,7 +59,7 @@ class FreshRecommender implements Recommender {
     return this.model.info;
   }
 
-  get manifest(): Manifest {
+  get manifest(): AnyManifest {
     return this.model.manifest;
   }
 

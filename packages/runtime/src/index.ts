@@ -49,7 +49,11 @@ export {
   type Manifest,
   type Selection,
   type SelectedBlock,
+  isPeelManifest,
+  isKindManifest,
   type AnyManifest,
   type KindManifest,
+  type MixedManifest,
+  type SparseManifest,
   type TableSelection,
 } from '@peelrec/format';

@@ -9,7 +9,7 @@
  * (integrity.ts), this version in the cache (version-lifecycle.ts), and what is resident: PEEL's blocks
  * (selection-loader.ts), or a table kind's variant (kind-loader.ts), asked once when the manifest arrives.
  */
-import { isKindManifest, ManifestError, type AnyManifestFile, type Manifest } from '@peelrec/format';
+import { isKindManifest, ManifestError, type AnyManifest, type AnyManifestFile } from '@peelrec/format';
 import type { BudgetDecision } from './budget.js';
 import { readBudgetInputs } from './environment.js';
 import { AbortError, DisposedError, OptionError, throwIfAborted } from './errors.js';
@@ -107,8 +107,8 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
   }
 
   /** PEEL's manifest with its loaded block tables; a table kind's v3 manifest (README, "Table kinds"). */
-  get manifest(): Manifest {
-    return this.kind ? (this.kind.manifest as unknown as Manifest) : this.loader.manifest;
+  get manifest(): AnyManifest {
+    return this.kind?.manifest ?? this.loader.manifest;
   }
 
   get items(): ItemCatalog {

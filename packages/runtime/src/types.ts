@@ -2,7 +2,7 @@
  * Public types of @peelrec/runtime. Everything an app passes in or reads back
  * is declared here so the surface stays small and reviewable in one place.
  */
-import type { Dtype, Manifest, Selection, TableSelection } from '@peelrec/format';
+import type { AnyManifest, Dtype, Selection, TableSelection } from '@peelrec/format';
 import type { BudgetDecision, BudgetInputs } from './budget.js';
 
 export type BackendName = 'webgpu' | 'wasm' | 'cpu';
@@ -204,8 +204,12 @@ export type RecommenderEventName = keyof RecommenderEvents;
 
 export interface Recommender {
   readonly info: RecommenderInfo;
-  /** `manifest.json`, with the entries of the block tables loaded so far (the resident group's, and any group used before). */
-  readonly manifest: Manifest;
+  /**
+   * `manifest.json` of the version serving, discriminated on `kind`: `peel-blocks` (v2) with the entries of the block
+   * tables loaded so far (the resident group's, and any group used before), or a table kind's (`mixed`, `sparse`: v3,
+   * variants instead of blocks). Narrow it with `isPeelManifest` / `isKindManifest` (or `kind`) before reading either.
+   */
+  readonly manifest: AnyManifest;
   recommend(request: RecommendRequest): Promise<Recommendation[]>;
   /** Applies a new budget without reloading: shrinking disposes tensors before it resolves; growing loads only the new blocks. */
   setBudget(budget: number | 'auto'): Promise<RecommenderInfo>;

@@ -1,5 +1,5 @@
 import { IDBFactory } from 'fake-indexeddb';
-import { decodeBlock } from '@peelrec/format';
+import { assertPeelManifest, decodeBlock } from '@peelrec/format';
 import { createRecommender, scoreReference, type Recommender, type RecommenderOptions } from '../src/index.js';
 import { buildFixture, bytesOf, type Fixture, type FixtureOptions } from './fixtures/artifact.js';
 import { recording } from './error-contract.js';
@@ -54,7 +54,7 @@ export function reference(rec: Recommender, files: Map<string, Uint8Array>, vect
   const selection = rec.info.selection;
   const byKey = new Map(selection.blocks.map((b) => [`${b.itemGroup}/${b.block}`, b]));
   return scoreReference({
-    manifest: rec.manifest,
+    manifest: assertPeelManifest(rec.manifest),
     selection,
     vector,
     k,

@@ -4,7 +4,7 @@
  * the decoded values (`scale × q`); an artifact that exports only i8 is served too.
  */
 import { describe, expect, it } from 'vitest';
-import { blockByteLength, selectBlocks } from '@peelrec/format';
+import { assertPeelManifest, blockByteLength, selectBlocks } from '@peelrec/format';
 import { i8Scores, PeelrecError } from '../src/index.js';
 import { harness, reference } from './helpers.js';
 import { tracking } from './fixtures/tracked.js';
@@ -26,8 +26,9 @@ describe('i8 blocks on cpu', () => {
     expect(sel.dtype).toBe('i8');
     expect(sel.blocks.length).toBeLessThan(12);
     // Files of blockDim·n int8 values after a 4-byte scale; resident as f32.
-    const { blockDim } = rec.manifest.dims;
-    const count = (g: number) => rec.manifest.itemGroups[g]!.count;
+    const m = assertPeelManifest(rec.manifest);
+    const { blockDim } = m.dims;
+    const count = (g: number) => m.itemGroups[g]!.count;
     expect(sel.fileBytes).toBe(sel.blocks.reduce((n, b) => n + blockByteLength(blockDim, count(b.itemGroup), 'i8'), 0));
     expect(sel.bytes).toBe(sel.blocks.reduce((n, b) => n + blockDim * count(b.itemGroup) * 4, 0));
     expect(rec.info.residentBytes).toBe(sel.bytes);

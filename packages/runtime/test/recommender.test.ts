@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { refName, type FileRef } from '@peelrec/format';
+import { assertPeelManifest, refName, type FileRef } from '@peelrec/format';
 import { BudgetTooSmallError, DisposedError, IntegrityError, ManifestError, UserError, AbortError, type Recommender, type RecommenderEvents } from '../src/index.js';
 import { harness, reference } from './helpers.js';
 import type { ServedFetch } from './fixtures/serve.js';
@@ -268,7 +268,7 @@ describe('users', () => {
     const g = rec.info.userGroup;
     const table = h.fixture.tables[g]!;
     const mean = Array.from({ length: 16 }, (_, d) => [3, 17, 40].reduce((s, p) => s + table[p * 16 + d]!, 0) / 3);
-    const dist = rec.manifest.userGroups.centroids.map((c) => c.reduce((s, v, d) => s + (v - mean[d]!) ** 2, 0));
+    const dist = assertPeelManifest(rec.manifest).userGroups.centroids.map((c) => c.reduce((s, v, d) => s + (v - mean[d]!) ** 2, 0));
     expect(g).toBe(dist.indexOf(Math.min(...dist)));
     const want = reference(rec, h.fixture.files, mean, 10, [3, 17, 40]);
     expect(got.map((r) => r.position)).toEqual(want.map((r) => r.position));

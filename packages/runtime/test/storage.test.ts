@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { IDBFactory } from 'fake-indexeddb';
 import { ManifestError, type RecommenderEvents, type StorageInfo } from '../src/index.js';
-import { sha256Hex } from '@peelrec/format';
+import { assertPeelManifest, sha256Hex } from '@peelrec/format';
 import { openIndexedDbStore } from '../src/store.js';
 import { buildFixture } from './fixtures/artifact.js';
 import { harness } from './helpers.js';
@@ -160,7 +160,7 @@ describe('IndexedDB cache', () => {
     await expect(h.open({ budget: 2000 })).rejects.toBeInstanceOf(ManifestError);
     h.server.offline = false;
     const online = track(await h.open({ budget: 2000 }));
-    expect(online.manifest.userGroups.centroids[0]![0]).toBe(h.fixture.manifest.userGroups.centroids[0]![0]);
+    expect(assertPeelManifest(online.manifest).userGroups.centroids[0]![0]).toBe(h.fixture.manifest.userGroups.centroids[0]![0]);
     const want = await online.recommend({ user: { id: '2' }, k: 10 });
     await online.persisted();
     await online.dispose();

@@ -95,12 +95,29 @@ export async function instantiateKernel(build: KernelBuild): Promise<BoundKernel
     return undefined;
   }
   try {
-    const bytes = Uint8Array.from(atob(BUILDS[build]), (c) => c.charCodeAt(0));
-    const { instance } = await WebAssembly.instantiate(bytes, { env: { memory } });
+    const instance = await WebAssembly.instantiate(await compileKernel(build), { env: { memory } });
     return { backend, memory, exports: instance.exports };
   } catch {
     return undefined;
   }
+}
+
+/** Each build's compiled module, once per page: every recommender (and layout) only instantiates it on its own memory. */
+const compiled = new Map<KernelBuild, Promise<WebAssembly.Module>>();
+
+/**
+ * The kernel's `build`, compiled on first use and shared by every later instantiation (a module holds code, no
+ * state; memory and scratch belong to each instance). A failed compile (an engine without the build's SIMD, a CSP
+ * without wasm-unsafe-eval) is not kept: the next open tries again and fails as cheaply.
+ */
+export function compileKernel(build: KernelBuild): Promise<WebAssembly.Module> {
+  let module = compiled.get(build);
+  if (!module) {
+    module = WebAssembly.compile(Uint8Array.from(atob(BUILDS[build]), (c) => c.charCodeAt(0)));
+    compiled.set(build, module);
+    module.catch(() => compiled.delete(build));
+  }
+  return module;
 }
 
 /**

@@ -117,6 +117,11 @@ export class KindLoader {
   /**
    * Applies `budget` without a reload: selects first (a BudgetTooSmallError changes nothing), then makes that
    * variant resident (the one held before is released). @returns the new budget decision
+   *
+   * With storage 'memory' a variant switched back to is downloaded again, by design: the budget bounds what the SDK
+   * holds, and the released variant's bytes (a copy beside what the layout holds) would exceed the smaller budget
+   * that released it. Counted within the budget instead, they would fit only where a budget exceeds its variant by
+   * a whole other one. README, "Table kinds".
    */
   async setBudget(budget: number | 'auto'): Promise<BudgetDecision> {
     const { decision, selection } = await this.budgeted(budget);

@@ -188,6 +188,29 @@ describe.each(['mixed', 'sparse'] as const)('a %s artifact', (kind) => {
     expect(selections).toEqual([grown.table!.variant, first.variant]);
   });
 
+  it("with storage 'memory' only the resident variant is held: setBudget back to a variant fetched before downloads it again, and resident bytes stay within each budget", async () => {
+    const h = await kindHarness({ kind });
+    const m = h.fixture.manifest;
+    const [small, , large] = budgetsOf(m) as [number, number, number];
+    let before = h.server.log.length;
+    const rec = track(await h.open({ budget: small, storage: 'memory' }));
+    const first = rec.info.table!;
+    const smallFiles = expectedRanges(m, rec).map((r) => expect.objectContaining(r));
+    expect(tableRequests(h.server.log.slice(before))).toEqual(smallFiles);
+    const grown = await rec.setBudget(large);
+    expect(grown.table!.variant).not.toBe(first.variant);
+    expect(grown.residentBytes).toBeLessThanOrEqual(large);
+    // Back to the small budget: the small variant's files again, every one of them, from the network.
+    before = h.server.log.length;
+    const shrunk = await rec.setBudget(small);
+    expect(shrunk.table).toEqual(first);
+    expect(shrunk.residentBytes).toBeLessThanOrEqual(small);
+    expect(tableRequests(h.server.log.slice(before))).toEqual(smallFiles);
+    expect(rec.info.storage).toMatchObject({ mode: 'memory', storedBytes: 0 });
+    const user = h.fixture.userVectors.slice(0, m.dims.fullDim);
+    expect((await rec.recommend({ user: { id: '0' }, k: K })).map((r) => r.position)).toEqual(kindReference(m, h.fixture.files, first, user, K).map((r) => r.position));
+  });
+
   it('a warm start serves from IndexedDB: no request for table bytes, the same recommendations', async () => {
     const h = await kindHarness({ kind });
     const budget = budgetsOf(h.fixture.manifest)[1]!;

@@ -126,7 +126,7 @@ test('explicit budgets from the minimum to the whole table: selection ≤ budget
     async ({ url, user }) => {
       const { createRecommender, format, wasmPaths } = window.peel;
       const probe = await createRecommender({ manifestUrl: url, budget: 'auto', backend: 'wasm', storage: 'memory', wasmPaths });
-      const full = format.fullTableBytes(probe.manifest, 'f32');
+      const full = format.fullTableBytes(format.assertPeelManifest(probe.manifest), 'f32');
       const min = probe.info.selection.minimumBytes;
       await probe.dispose();
       const out: { budget: number; bytes: number; resident: number; blocks: number; recs: number }[] = [];

@@ -5,7 +5,7 @@
  */
 import * as format from '@peelrec/format';
 import * as runtime from '@peelrec/runtime';
-import { memory } from '@tensorflow/tfjs-core';
+import { backend, memory } from '@tensorflow/tfjs-core';
 import type { WorkerReply, WorkerRequest } from './protocol.js';
 import { referenceTopK, userVector } from './reference.js';
 import { wasmPaths } from './wasm-paths.js';
@@ -19,7 +19,12 @@ function runInWorker(req: WorkerRequest): Promise<WorkerReply> {
   }).finally(() => worker.terminate());
 }
 
-const peel = { ...runtime, format, wasmPaths, tfMemory: memory, runInWorker, referenceTopK, userVector };
+/** Destroys the WebGPU device under the runtime, as a driver crash or a GPU reset would. */
+function loseDevice(): void {
+  (backend() as unknown as { device: { destroy(): void } }).device.destroy();
+}
+
+const peel = { ...runtime, format, wasmPaths, tfMemory: memory, runInWorker, referenceTopK, userVector, loseDevice };
 export type Peel = typeof peel;
 (window as unknown as { peel: Peel }).peel = peel;
 document.getElementById('state')!.textContent = 'ready';

@@ -6,7 +6,7 @@
  * reference's top-k (computed here in Node from the same tables): the three variants' own sizes, and one between the
  * two largest, where `mixed` holds a column prefix of the largest (trimming is the default) and `sparse` falls back
  * to the middle variant; `setBudget` switches variant; a warm reload serves from IndexedDB without a request for
- * table bytes.
+ * table bytes. On WebGPU a lost device moves the table to WASM, reloaded from IndexedDB, as PEEL's blocks are.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -152,6 +152,49 @@ function expectFetched(fx: KindFixture, tables: readonly TableSelection[], reque
   if (fx.manifest.kind === 'mixed') expect(requests.every((s) => s.status === 206 && s.range !== undefined)).toBe(true);
 }
 
+/**
+ * What a stored WebGPU load serves before and after its device is lost (the harness destroys it), the fallbacks
+ * announced, and the table bytes requested from the loss on (`served` counts them).
+ */
+async function loseDevice(
+  page: Page,
+  kind: Kind,
+  budget: number,
+  served: readonly ServedRequest[],
+): Promise<{ before: Loaded; after: Loaded; fallbacks: { from: string; to: string; reason: string }[]; requested: ServedRequest[] }> {
+  const args = { url: `${prefixOf(kind)}manifest.json`, budget, users: USERS, history: HISTORY, k: K };
+  type Args = typeof args;
+  const report = ({ users, history, k }: Args) => {
+    const held = window as unknown as { lostRec: Awaited<ReturnType<Window['peel']['createRecommender']>> };
+    return (async () => {
+      const rec = held.lostRec;
+      const ranked = [];
+      for (const u of users) ranked.push((await rec.recommend({ user: { id: String(u) }, k })).map((r) => ({ position: r.position, score: r.score })));
+      ranked.push((await rec.recommend({ user: { history: history.map((p) => `item-${p}`) }, k })).map((r) => ({ position: r.position, score: r.score })));
+      const i = rec.info;
+      return { backend: i.backend.name, manifestSource: i.manifestSource, budget: i.budget.bytes, table: i.table!, residentBytes: i.residentBytes, ranked };
+    })();
+  };
+  await page.evaluate(async ({ url, budget }) => {
+    const { createRecommender, wasmPaths } = window.peel;
+    const fallbacks: unknown[] = [];
+    const rec = await createRecommender({ manifestUrl: url, budget, backend: 'webgpu', storage: 'indexeddb', wasmPaths, on: { fallback: (f) => fallbacks.push(f) } });
+    await rec.persisted();
+    Object.assign(window, { lostRec: rec, lostFallbacks: fallbacks });
+  }, args);
+  const before = await page.evaluate(report, args);
+  const from = served.length;
+  await page.evaluate(() => window.peel.loseDevice());
+  // The next request waits for the recovery (queued by the device's lost promise) and is served by WASM.
+  const after = await page.evaluate(report, args);
+  const fallbacks = await page.evaluate(async () => {
+    const held = window as unknown as { lostRec: { dispose(): Promise<void> }; lostFallbacks: { from: string; to: string; reason: string }[] };
+    await held.lostRec.dispose();
+    return held.lostFallbacks;
+  });
+  return { before, after, fallbacks, requested: tableRequests(kind, served, from) };
+}
+
 async function scenario(context: BrowserContext, kind: Kind, backend: 'wasm' | 'webgpu'): Promise<void> {
   const fx = fixtures.get(kind)!;
   const budgets = budgetsOf(fx.manifest);
@@ -243,6 +286,27 @@ test.describe('on WebGPU (SwiftShader)', () => {
         expect(await page.evaluate(async () => !!(await (navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu?.requestAdapter()))).toBe(true);
         await page.close();
         await scenario(context, kind, 'webgpu');
+      } finally {
+        await context.close();
+      }
+    });
+  }
+
+  for (const kind of KINDS) {
+    test(`${kind} on WebGPU: a lost device moves the table to WASM, the same variant reloaded from IndexedDB, with the reference top-k`, async ({ baseURL }) => {
+      const context = await gpu.newContext({ baseURL });
+      try {
+        const fx = fixtures.get(kind)!;
+        const budget = budgetsOf(fx.manifest)[1]!;
+        const served = await countServed(context, prefixOf(kind));
+        const page = await context.newPage();
+        await openHarness(page);
+        const { before, after, fallbacks, requested } = await loseDevice(page, kind, budget, served);
+        expectServed(fx, before, 'webgpu', budget);
+        expectServed(fx, after, 'wasm', budget);
+        expect(after.table).toEqual(before.table);
+        expect(fallbacks).toEqual([{ from: 'webgpu', to: 'wasm', reason: expect.stringMatching(/lost/) }]);
+        expect(requested).toEqual([]); // the variant came back from IndexedDB
       } finally {
         await context.close();
       }

@@ -5,7 +5,7 @@
  * pickers work offline after the first load (the runtime keeps its own copy
  * of what scoring needs in IndexedDB, but does not expose it).
  */
-import { parseManifest, verifyBytes, type FileRef, type ManifestFile } from '@peelrec/format';
+import { type AnyManifestFile, parseManifest, verifyBytes, type FileRef, type ManifestFile } from '@peelrec/format';
 import type { ItemMeta } from '@peelrec/runtime';
 
 export interface Catalog {
@@ -55,7 +55,8 @@ export async function loadManifest(url: URL): Promise<ManifestFile> {
   return manifest!;
 }
 
-export async function loadCatalog(manifestUrl: URL, m: ManifestFile): Promise<Catalog> {
+/** Any kind's manifest: PEEL's blocks and the v3 table kinds share the items and users sections. */
+export async function loadCatalog(manifestUrl: URL, m: Pick<AnyManifestFile, 'items' | 'users'>): Promise<Catalog> {
   const [ids, meta, users] = await Promise.all([
     fetchJson<string[]>(manifestUrl, m.items.ids),
     m.items.metadata ? fetchJson<ItemMeta[]>(manifestUrl, m.items.metadata) : Promise.resolve(undefined),

@@ -95,7 +95,7 @@ async function main(): Promise<void> {
     });
   // Load the first known user's group right away (the picker starts on that user).
   let rec: Recommender = await open(manifestUrl, { id: firstUserId });
-  let m = rec.manifest;
+  let m: AnyManifest = rec.manifest;
   // The runtime may hold another version (its IndexedDB copy when offline): show that one's catalog.
   if (m.model.contentHash !== first.model.contentHash) catalog = await loadCatalog(manifestUrl, m);
   const handle = { rec }; // for the console and the e2e suite (the recommender serving now)
@@ -118,16 +118,16 @@ async function main(): Promise<void> {
 
   const renderInfo = () => {
     const info = rec.info;
-    // rec.manifest is typed Manifest but is the v3 manifest when a method of another kind serves (runtime README).
-    const served = rec.manifest as AnyManifest;
+    // A v3 manifest when a method of another kind serves: only PEEL's blocks have a grid and a chart.
+    const served = rec.manifest;
     if (isPeelManifest(served)) {
       // rec.manifest holds the block tables of every group loaded so far.
       budget.render(info, served);
       renderBlocksGrid($('grid'), $('grid-summary'), served, info.selection, info.residentBytes);
-      renderRecallChart($('chart'), m, budget.marker(info));
+      renderRecallChart($('chart'), served, budget.marker(info));
       $('model-line').textContent =
-        `Model ${m.model.id} (${m.model.contentHash.slice(0, 12)}), ${m.items.count.toLocaleString()} items, ` +
-        `${m.userGroups.count} user groups, ${m.itemGroups.length} item groups × ${m.dims.blocksPerItem} blocks of ${m.dims.blockDim} dims.`;
+        `Model ${served.model.id} (${served.model.contentHash.slice(0, 12)}), ${served.items.count.toLocaleString()} items, ` +
+        `${served.userGroups.count} user groups, ${served.itemGroups.length} item groups × ${served.dims.blocksPerItem} blocks of ${served.dims.blockDim} dims.`;
     } else {
       const kind = info.table?.kind ?? served.kind;
       $('grid').replaceChildren();

@@ -59,7 +59,17 @@ const kindCommon = {
   provenance: v2.provenance,
 };
 
-export const MixedManifestSchema = z.object({ ...kindCommon, kind: z.literal('mixed'), variants: z.array(MixedVariantSchema).min(1) });
+/**
+ * Mixed only: whether a budget between two variants trims the larger one or falls back to the smaller one whole,
+ * decided by the trainer on its validation data (README, "Selection"). Absent: `selectTable` trims, as before.
+ */
+export const MixedSelectionSchema = z.object({
+  trim: z.boolean(),
+  /** The evidence: validation Recall@20 of the trimmed larger variant minus the smaller one whole, mean over `budgets` budgets. */
+  trimMinusFallback: z.object({ recall20: z.number(), se: z.number().nonnegative().optional(), budgets: positive }).optional(),
+});
+
+export const MixedManifestSchema = z.object({ ...kindCommon, kind: z.literal('mixed'), variants: z.array(MixedVariantSchema).min(1), selection: MixedSelectionSchema.optional() });
 export const SparseManifestSchema = z.object({ ...kindCommon, kind: z.literal('sparse'), variants: z.array(SparseVariantSchema).min(1) });
 
 /** `manifest.json` of format v3 (the shape of `schema/manifest.v3.json`). */

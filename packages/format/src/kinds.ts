@@ -3,7 +3,7 @@
  * writers and selection share (README, "Kind `mixed`" and "Kind `sparse`").
  */
 import type { z } from 'zod';
-import type { MixedColumnSchema, MixedManifestSchema, MixedVariantSchema, SparseManifestSchema, SparseVariantSchema, VariantDtypeSchema } from './kinds-schema.js';
+import type { MixedColumnSchema, MixedManifestSchema, MixedSelectionSchema, MixedVariantSchema, SparseManifestSchema, SparseVariantSchema, VariantDtypeSchema } from './kinds-schema.js';
 import type { Manifest, ManifestFile } from './manifest.js';
 import { BYTES_PER_ELEMENT, FORMAT_VERSION, KINDS_VERSION } from './schema.js';
 
@@ -12,6 +12,8 @@ export type SparseManifest = z.infer<typeof SparseManifestSchema>;
 /** A manifest of one of the v3 kinds: one table per trained size (`variants`), the same for every user. */
 export type KindManifest = MixedManifest | SparseManifest;
 export type MixedVariant = z.infer<typeof MixedVariantSchema>;
+/** A mixed manifest's `selection`: the trainer's trim-or-fall-back choice and its evidence. */
+export type MixedSelection = z.infer<typeof MixedSelectionSchema>;
 export type MixedColumn = z.infer<typeof MixedColumnSchema>;
 export type SparseVariant = z.infer<typeof SparseVariantSchema>;
 export type Variant = MixedVariant | SparseVariant;

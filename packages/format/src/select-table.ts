@@ -28,20 +28,22 @@ export interface TableSelection {
   readonly trimmed: boolean;
 }
 
-/** What selection reads of a v3 manifest (a `KindManifest` is one): its kind, variants and catalog size. */
+/** What selection reads of a v3 manifest (a `KindManifest` is one): its kind, variants, catalog size and trim choice. */
 export interface TableSelectionSource {
   readonly kind: 'mixed' | 'sparse';
   readonly variants: readonly Variant[];
   readonly items: { readonly count: number };
+  /** Mixed only: the trainer's choice, decided on its validation data; absent in artifacts written before it. */
+  readonly selection?: { readonly trim: boolean };
 }
 
 export interface TableSelectOptions {
   /** Count values at this dtype (a runtime that widens f16 to f32 passes `'f32'`); index and permutation bytes stay as stored. Default: the file dtype. */
   residentDtype?: Dtype;
   /**
-   * Mixed only: also consider the longest column prefix of each variant that does not fit whole. Default true: the
-   * trainer's harness measured a trimmed larger variant above the next smaller one (README, "Selection of a variant");
-   * `false` keeps the fallback to whole variants.
+   * Mixed only: also consider the longest column prefix of each variant that does not fit whole; `false` falls back
+   * to whole variants. Default: the manifest's `selection.trim` (the trainer measured which serves its data better,
+   * and it differs between datasets: README, "Selection"), else true (artifacts written before that member).
    */
   trim?: boolean;
 }
@@ -59,7 +61,7 @@ interface Candidate {
  * Selects the variant to hold under `budgetBytes`:
  *  1. the variant with the most counted bytes that fit; ties go to the more
  *     precise dtype, then to the lower index;
- *  2. with `trim` (mixed only, the default), each variant that does not fit also offers its
+ *  2. with `trim` (mixed only; default: the manifest's `selection.trim`, else true), each variant that does not fit also offers its
  *     longest column prefix that fits (its permutation counted in full), and
  *     the candidate holding the most counted bytes wins; on equal bytes a
  *     whole variant beats a trimmed one, then rule 1's ties apply;
@@ -76,7 +78,7 @@ export function selectTable(manifest: TableSelectionSource, budgetBytes: number,
   const whole = variants.map((v, i) => wholeCandidate(v, i, manifest.items.count, resident));
   const fitting = whole.filter((c) => c.bytes <= budgetBytes);
   const minimal = [...whole];
-  if ((options.trim ?? true) && manifest.kind === 'mixed') {
+  if ((options.trim ?? manifest.selection?.trim ?? true) && manifest.kind === 'mixed') {
     for (const [i, v] of variants.entries()) {
       if (!('columns' in v)) continue;
       minimal.push(prefixCandidate(v, i, 1, resident));

@@ -188,6 +188,20 @@ describe('ArtifactWriter for the v3 kinds', () => {
     expect(store.files.has(MANIFEST_FILE)).toBe(true);
   });
 
+  it("finishKind writes a mixed draft's `selection` into manifest.json, covered by the content hash", async () => {
+    const store = new MemoryStore();
+    const w = new ArtifactWriter(store);
+    const v = await w.mixedVariant({ name: 'all', dtype: 'f32', rows, fullDim: 3, sizes: [3, 3, 2, 1] });
+    const draft: KindManifestDraft = { ...(await base(w)), kind: 'mixed', variants: [v] };
+    const selection = { trim: false, trimMinusFallback: { recall20: -0.0745, se: 0.0074, budgets: 2 } };
+    const chosen = await w.finishKind({ ...draft, selection });
+    expect(chosen).toMatchObject({ kind: 'mixed', selection });
+    const read = await readAnyManifest(store);
+    expect(read).toMatchObject({ kind: 'mixed', selection });
+    const without = await new ArtifactWriter(new MemoryStore()).finishKind(draft);
+    expect(without.model.contentHash).not.toBe(chosen.model.contentHash);
+  });
+
   it('names files safely and refuses two variants that map to one file', async () => {
     const w = new ArtifactWriter(new MemoryStore());
     const v = await w.mixedVariant({ name: '12.5% a/b', dtype: 'f16', rows, fullDim: 3, sizes: [3, 1, 2, 3] });

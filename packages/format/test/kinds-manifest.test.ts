@@ -173,6 +173,16 @@ describe('consistency rules', () => {
     expect(issues).toMatch(/variants\.1\.refs\.\d+: byte range overlaps variants\.1\.refs\.\d+ in tables\/mixed-freq\.f16\.bin/);
   });
 
+  it("mixed: an optional `selection` (the trainer's trim choice) is read, checked, and absent from older manifests", async () => {
+    const json = await mixedJson();
+    const m = parseAnyManifest(json);
+    expect(m.kind === 'mixed' && m.selection).toBeUndefined();
+    const selection = { trim: false, trimMinusFallback: { recall20: -0.05, se: 0.007, budgets: 2 } };
+    expect(parseAnyManifest({ ...json, selection })).toMatchObject({ kind: 'mixed', selection });
+    expect(issuesOf(() => parseAnyManifest({ ...json, selection: { trim: 'no' } }))).toMatch(/selection\.trim/);
+    expect(issuesOf(() => parseAnyManifest({ ...json, selection: { trim: true, trimMinusFallback: { recall20: 0.01, budgets: 0 } } }))).toMatch(/selection\.trimMinusFallback\.budgets/);
+  });
+
   it('a v3 manifest has no block members: a draft carrying blockTables loses them to parsing, not its validity', async () => {
     const json = await mixedJson();
     const m = parseAnyManifest({ ...json, blockTables: [] });

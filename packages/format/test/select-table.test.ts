@@ -66,6 +66,27 @@ describe('selectTable: mixed', () => {
   });
 });
 
+describe("selectTable: the manifest's trim choice (`selection.trim`)", () => {
+  const choosing = (trim: boolean): MixedManifest => ({ ...mixed, selection: { trim } });
+
+  it('trim false in the manifest falls back to a whole smaller variant where the default trims a larger one', () => {
+    expect(selectTable(mixed, 1279)).toMatchObject({ variant: 0, trimmed: true, columns: 7 });
+    expect(selectTable(choosing(false), 1279)).toMatchObject({ variant: 2, name: 'learned', bytes: 628, trimmed: false });
+    // The smallest candidate follows the choice too: "freq" whole, not its first column.
+    expect(() => selectTable(choosing(false), 319)).toThrow(expect.objectContaining({ name: 'BudgetTooSmallError', minimumBytes: 320 }));
+  });
+
+  it('trim true in the manifest trims, as an artifact without the member does', () => {
+    expect(selectTable(choosing(true), 1279)).toEqual(selectTable(mixed, 1279));
+    expect(selectTable(choosing(true), 1279)).toMatchObject({ variant: 0, trimmed: true, columns: 7 });
+  });
+
+  it('an explicit option overrides the manifest either way', () => {
+    expect(selectTable(choosing(false), 1279, { trim: true })).toMatchObject({ variant: 0, trimmed: true, columns: 7 });
+    expect(selectTable(choosing(true), 1279, { trim: false })).toMatchObject({ variant: 2, trimmed: false });
+  });
+});
+
 describe('selectTable: sparse', () => {
   const rows: Row[] = [
     [1e9, {}, { variant: 0, name: '100%', bytes: 1640, fileBytes: 1640, trimmed: false, minimumBytes: 388 }],

@@ -84,8 +84,8 @@ export function addMethodsCommand(program: Command): void {
       resultsPath: results,
       trainer: `${TRAINER_NAME}@${TRAINER_VERSION}`,
       onProgress: bars.onProgress,
-      onOutcome: async (name, outcome, h, split) => {
-        const dir = out && (await exportOutcome(out, name, outcome, h, split));
+      onOutcome: async (name, outcome, h, split, trim) => {
+        const dir = out && (await exportOutcome(out, name, outcome, h, split, trim));
         if (dir) process.stdout.write(`artifact: ${dir}\n`);
       },
       log: (line) => {

@@ -11,6 +11,8 @@ import { exportModel } from './export/write-artifact.js';
 import { exportKindArtifact, type ExportedTable } from './export/write-kinds.js';
 import type { Harness } from './harness/harness.js';
 import type { MethodOutcome } from './harness/method.js';
+import type { TrimRow } from './harness/trim.js';
+import { trimChoice } from './harness/trim-choice.js';
 import { TRAINER_NAME, TRAINER_VERSION } from './pipeline.js';
 
 /** The methods whose artifacts `--out` writes. */
@@ -21,8 +23,11 @@ export async function checkExportDirs(out: string, methods: readonly string[]): 
   for (const m of EXPORTED_METHODS) if (methods.includes(m)) await checkOutputDir(join(out, m));
 }
 
-/** Writes `outcome` as an artifact when its method is exported; returns the folder, or undefined. */
-export async function exportOutcome(out: string, name: string, outcome: MethodOutcome, h: Harness, split: string): Promise<string | undefined> {
+/**
+ * Writes `outcome` as an artifact when its method is exported; returns the folder, or undefined. A mixed artifact
+ * carries the trim-or-fall-back choice decided from `trim`, the harness's validation rows (trim-choice.ts).
+ */
+export async function exportOutcome(out: string, name: string, outcome: MethodOutcome, h: Harness, split: string, trim: readonly TrimRow[] = []): Promise<string | undefined> {
   if (!(EXPORTED_METHODS as readonly string[]).includes(name)) return undefined;
   const { dataset: d, backbone: e, options: o } = h;
   const dir = join(out, name);
@@ -59,6 +64,7 @@ export async function exportOutcome(out: string, name: string, outcome: MethodOu
     outcome.kind === 'mixed'
       ? (outcome.mixed ?? []).map((v) => ({ fraction: v.fraction, items: v.items, sizes: v.sizes }))
       : (outcome.sparse ?? []).map((v) => ({ fraction: v.fraction, items: v.items, mask: v.mask }));
+  const selection = outcome.kind === 'mixed' ? trimChoice(trim) : undefined;
   await exportKindArtifact(dir, {
     kind: outcome.kind,
     modelId: `${d.name}-${name}-${e.dim}-s${o.seed}`,
@@ -71,6 +77,7 @@ export async function exportOutcome(out: string, name: string, outcome: MethodOu
     usersPerShard: h.config.usersPerShard,
     metrics,
     provenance: provenance({ fineTune: o.fineTune, fractions: tables.map((t) => t.fraction) }),
+    ...(selection && { selection }),
   });
   return dir;
 }

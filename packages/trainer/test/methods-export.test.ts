@@ -6,7 +6,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Random } from '../src/data/random.js';
 import { directorySource } from '../src/export/fs-sink.js';
 import { exportKindArtifact } from '../src/export/write-kinds.js';
-import { fitSizes, mixedBytes, sizesByItem, sparseBytes } from '../src/harness/index.js';
+import { fitSizes, type Harness, type MethodOutcome, mixedBytes, sizesByItem, sparseBytes, trimChoice, type TrimRow } from '../src/harness/index.js';
+import { exportOutcome } from '../src/methods-export.js';
 import { pruneToBudget } from '../src/methods/magprune/index.js';
 
 const nUsers = 20;
@@ -68,5 +69,56 @@ describe('export of the v3 kinds', () => {
       expect(v.bytes).toBe(sparseBytes(nItems, pruned[k]!.nnz, 'f16'));
       expect(v.bytes).toBe(pruned[k]!.bytes);
     }
+  });
+});
+
+/** A trim-or-fall-back row with only what the choice reads: trim − fallback on validation Recall@20 ± its error. */
+const trimRow = (fraction: number, gain: number | null, se: number | null = 0.005): TrimRow => ({
+  fraction,
+  bytes: budget(fraction),
+  trim: null,
+  fallback: null,
+  exact: null,
+  trimMinusFallback: gain === null ? null : { recall20: gain, se, ndcg20: gain, ndcgSe: se },
+});
+
+describe('the trim-or-fall-back choice of a mixed artifact', () => {
+  it('trims iff the mean trim − fallback over the measured budgets is > 0; nothing measured, no choice', () => {
+    // synthetic-sparse, frequency-sized (bench/results.md): −0.0611 ± 0.0097 and −0.0879 ± 0.0113.
+    expect(trimChoice([trimRow(0.2, -0.0611, 0.0097), trimRow(0.1, -0.0879, 0.0113), trimRow(0.05, null)])).toEqual({
+      trim: false,
+      trimMinusFallback: { recall20: expect.closeTo(-0.0745, 6), se: expect.closeTo(Math.hypot(0.0097, 0.0113) / 2, 6), budgets: 2 },
+    });
+    expect(trimChoice([trimRow(0.2, 0.0171), trimRow(0.1, 0.0254)])).toMatchObject({ trim: true, trimMinusFallback: { budgets: 2 } });
+    expect(trimChoice([trimRow(0.2, 0.01), trimRow(0.1, -0.01)])).toMatchObject({ trim: false });
+    expect(trimChoice([trimRow(0.2, 0.01, null)])).toEqual({ trim: true, trimMinusFallback: { recall20: 0.01, budgets: 1 } });
+    expect(trimChoice([trimRow(0.05, null)])).toBeUndefined();
+    expect(trimChoice([])).toBeUndefined();
+  });
+
+  // A harness stub with what exportOutcome reads; the outcome as a mixed method returns it.
+  const weights = Float64Array.from({ length: nItems }, (_, p) => 1 / (p + 1));
+  const mixed = [0.5, 0.2, 0.1].map((fraction) => ({ fraction, items, sizes: sizesByItem(fitSizes(weights, dim, budget(fraction), 'f16').sizesByPosition, order) }));
+  const harness = {
+    dataset,
+    backbone: { dim, users },
+    order,
+    options: { seed: 1, dtype: 'f16', budgets: [0.2, 0.1], fineTune: { epochs: 1 } },
+    config: { usersPerShard: 8 },
+  } as unknown as Harness;
+  const outcome: MethodOutcome = { kind: 'mixed', budgets: [], mixed };
+  const exported = async (trim: readonly TrimRow[] | undefined) => {
+    const out = await mkdtemp(join(tmpdir(), 'peelrec-trim-'));
+    dirs.push(out);
+    const dir = await exportOutcome(out, 'frequency-sized', outcome, harness, 'test', trim);
+    const { manifest } = await verifyAnyArtifact(directorySource(dir!));
+    if (manifest.kind !== 'mixed') throw new Error(`expected a mixed artifact, got ${manifest.kind}`);
+    return manifest;
+  };
+
+  it('methods --out writes trim false when trimming lost on validation, true when it won, nothing when unmeasured', async () => {
+    expect((await exported([trimRow(0.2, -0.0188), trimRow(0.1, -0.0209)])).selection).toMatchObject({ trim: false, trimMinusFallback: { budgets: 2 } });
+    expect((await exported([trimRow(0.2, 0.0076), trimRow(0.1, 0.0196)])).selection).toMatchObject({ trim: true, trimMinusFallback: { budgets: 2 } });
+    expect((await exported(undefined)).selection).toBeUndefined();
   });
 });

@@ -3,7 +3,7 @@
  * method's tables at several target fractions, scored against one user table (the harness's shared users).
  * Items in artifact (popularity) order as in v2; user shards as in v2 with every group id 0.
  */
-import { ArtifactWriter, encodeUserShard, FORMAT_MAGIC, type KindManifest, type KindManifestDraft, type Manifest, type MixedVariant, type SparseVariant } from '@peelrec/format';
+import { ArtifactWriter, encodeUserShard, FORMAT_MAGIC, type KindManifest, type KindManifestDraft, type Manifest, type MixedSelection, type MixedVariant, type SparseVariant } from '@peelrec/format';
 import type { Dataset } from '../data/types.js';
 import type { ValueDtype } from '../harness/accounting.js';
 import { prepareOutputDir } from './output-dir.js';
@@ -30,6 +30,8 @@ export interface KindExport {
   usersPerShard: number;
   metrics?: Manifest['metrics'];
   provenance: Manifest['provenance'];
+  /** Mixed only: the trim-or-fall-back choice decided on validation (harness/trim-choice.ts); absent: not measured. */
+  selection?: MixedSelection;
 }
 
 /** "20%" for 0.2. */
@@ -81,7 +83,7 @@ export async function exportKindArtifact(outDir: string, x: KindExport): Promise
       const sizes = Uint16Array.from(x.order, (i) => t.sizes![i]!);
       variants.push(await writer.mixedVariant({ name: variantName(t.fraction), fraction: t.fraction, dtype: x.dtype, rows: inArtifactOrder(t.items, x.order, D), fullDim: D, sizes }));
     }
-    draft = { ...common, kind: 'mixed', variants };
+    draft = { ...common, kind: 'mixed', variants, ...(x.selection && { selection: x.selection }) };
   } else {
     const variants: SparseVariant[] = [];
     for (const t of sorted) {

@@ -12,3 +12,4 @@ export { fitSizes, type FittedSizes } from './sizes.js';
 export { splitForMethods, type MethodSplit, type SplitOptions } from './split.js';
 export * from './tables.js';
 export { trimColumns, trimVsFallback, type TrimRow } from './trim.js';
+export { trimChoice } from './trim-choice.js';

@@ -14,7 +14,7 @@ import { createHarness, type Harness, type HarnessOptions } from './harness.js';
 import type { BudgetOutcome, Method, MethodOutcome } from './method.js';
 import { ACCOUNTING_NOTE, type MethodsReport, methodEntry, primitiveCosts } from './report.js';
 import { splitForMethods } from './split.js';
-import { trimVsFallback } from './trim.js';
+import { type TrimRow, trimVsFallback } from './trim.js';
 
 export const HARNESS_DEFAULTS: Omit<HarnessOptions, 'seed' | 'threads'> = {
   budgets: [0.2, 0.1, 0.05],
@@ -36,8 +36,8 @@ export interface CompareOptions {
   trainer: string;
   log?: (line: string) => void;
   onProgress?: (stage: string, done: number, total: number) => void;
-  /** Called with every method's outcome (the CLI's export of artifacts). */
-  onOutcome?: (name: string, outcome: MethodOutcome, h: Harness, split: string) => Promise<void>;
+  /** Called with every method's outcome (the CLI's export of artifacts), and its trim-or-fall-back rows when measured. */
+  onOutcome?: (name: string, outcome: MethodOutcome, h: Harness, split: string, trim: readonly TrimRow[] | undefined) => Promise<void>;
 }
 
 const now = () => performance.now() / 1000;
@@ -129,7 +129,7 @@ export async function compareMethods(o: CompareOptions): Promise<MethodsReport> 
     if (m.name === 'peel') peel = outcome.budgets;
     const trim = outcome.mixed && outcome.mixed.length > 1 ? await trimVsFallback(h, outcome.mixed) : undefined;
     report.methods[m.name] = methodEntry(m.name, m.about, seconds, outcome, peel, trim);
-    await o.onOutcome?.(m.name, outcome, h, loaded.split);
+    await o.onOutcome?.(m.name, outcome, h, loaded.split, trim);
     await persist();
     log(`method ${m.name}: ${seconds.toFixed(0)} s`);
   }

@@ -45,6 +45,31 @@ describe('the files of a selection', () => {
   });
 });
 
+describe("a mixed manifest's trim choice (`selection.trim`) decides what the runtime holds", () => {
+  // Between the 50 % variant and the 100 % one: trimming keeps a column prefix of the 100 % variant that holds more.
+  const between = (m: KindManifest) => Math.floor((m.variants[1]!.bytes + m.variants[2]!.bytes) / 2);
+
+  it('trim false: a budget between two variants holds the smaller one whole, where trim would cut the larger one', async () => {
+    const h = await kindHarness({ kind: 'mixed', modelId: 'fall-back', selection: { trim: false } });
+    const m = h.fixture.manifest;
+    expect(selectTable(m, between(m), { trim: true })).toMatchObject({ variant: 2, trimmed: true });
+    const rec = track(await h.open({ budget: between(m) }));
+    expect(rec.info.table).toMatchObject({ variant: 1, name: '50%', trimmed: false, columns: (m.variants[1] as MixedVariant).columns.length });
+    await rec.recommend({ user: { id: '0' }, k: 3 });
+  });
+
+  it('trim true (and no member, as before): the same budget holds a column prefix of the larger variant', async () => {
+    for (const selection of [{ trim: true }, undefined]) {
+      const h = await kindHarness({ kind: 'mixed', modelId: 'trim', ...(selection && { selection }) });
+      const m = h.fixture.manifest;
+      expect(selectTable(m, between(m), { trim: false })).toMatchObject({ variant: 1, trimmed: false });
+      const rec = track(await h.open({ budget: between(m) }));
+      expect(rec.info.table).toMatchObject({ variant: 2, name: '100%', trimmed: true });
+      expect(rec.info.table!.columns).toBeLessThan((m.variants[2] as MixedVariant).columns.length);
+    }
+  });
+});
+
 describe('what the store keeps for a table-kind version', () => {
   it("the item ids, the shards used and the served variants' files, keyed by SHA-256; the version is current once complete, and a new version replaces it whole", async () => {
     const h = await kindHarness({ kind: 'mixed', modelId: 'v1' });

@@ -35,6 +35,20 @@ describe('evaluateRanking', () => {
     expect(m.perUser.ndcg20[0]).toBeCloseTo(ndcg0, 6);
   });
 
+  it('reports smaller cutoffs read off the same ranking, equal to ranking at that k', async () => {
+    // user 0's test items sit at ranks 1 and 4 (items 2 and 5 after the training item 0 is removed)
+    const m = await evaluateRanking({ users, items, dim, train, test, k: 6, cutoffs: [4, 1, 6] });
+    expect(m.atCutoffs.map((c) => c.k)).toEqual([1, 4, 6]);
+    for (const c of m.atCutoffs) {
+      const alone = await evaluateRanking({ users, items, dim, train, test, k: c.k });
+      expect(c.recall).toBeCloseTo(alone.recall20, 6);
+      expect(c.ndcg).toBeCloseTo(alone.ndcg20, 6);
+    }
+    expect(m.atCutoffs[0]!.recall).toBeCloseTo(0.5, 6); // at 1: only user 2's hit
+    expect(m.atCutoffs[2]!.recall).toBeCloseTo(1, 6); // at 6: both of user 0's
+    await expect(evaluateRanking({ users, items, dim, train, test, k: 3, cutoffs: [4] })).rejects.toThrow(/cutoff 4/);
+  });
+
   it('counts test items outside the catalog (never trained) as misses', async () => {
     // user 0: one of its two rankable test items hits at k = 3, plus one unrankable test item; user 1 has only an unrankable one
     const m = await evaluateRanking({ users, items, dim, train, test, k: 3, unranked: Uint32Array.of(1, 1, 0) });

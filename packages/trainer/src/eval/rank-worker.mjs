@@ -1,5 +1,6 @@
 // Worker for evaluateRanking: scores a fixed share of the evaluated users against all items with the SIMD
-// GEMM, masks training items, keeps the top K and writes each user's Recall@K and NDCG@K.
+// GEMM, masks training items, keeps the top K and writes each user's Recall@K and NDCG@K (and at each smaller
+// cutoff asked for, read off the same top K).
 import { share, startWorker } from '../kernels/worker-runtime.mjs';
 
 const USER_BATCH = 64; // users scored per GEMM pass
@@ -9,7 +10,8 @@ startWorker({
   /**
    * @param {{ users: number, itemsT: number, dim: number, nItems: number, nPad: number,
    *   trainIndptr: number, trainIndices: number, testIndptr: number, testIndices: number, unranked: number, nUsers: number,
-   *   evalUsers: number, nEval: number, k: number, scratchA: number[], scratchC: number[], out: number }} t
+   *   evalUsers: number, nEval: number, k: number, scratchA: number[], scratchC: number[], out: number,
+   *   cutoffs: number[], outCutoffs: number }} t
    * @param {import('../kernels/worker-runtime.mjs').WorkerContext} ctx
    */
   rank(t, ctx) {
@@ -27,6 +29,9 @@ startWorker({
     const A = new Float32Array(buf, pA, USER_BATCH * dim);
     const C = new Float32Array(buf, pC, USER_BATCH * nPad);
     const out = new Float32Array(buf, t.out, 2 * t.nEval);
+    const cutoffs = t.cutoffs;
+    const nCut = cutoffs.length;
+    const outCut = new Float32Array(buf, t.outCutoffs, 2 * nCut * t.nEval);
     const topS = new Float32Array(k);
     const topI = new Int32Array(k);
     // Ideal DCG prefix sums: idcg[n] = sum_{r<n} 1/log2(r+2).
@@ -66,7 +71,17 @@ startWorker({
         const tHi = teIp[u + 1];
         let hits = 0;
         let dcg = 0;
+        // Test items outside the catalog cannot be in the top k: they count in |test_u| as misses.
+        const nTest = tHi - tLo + unranked[u];
+        const cutBase = 2 * nCut * (b0 + r);
+        let c = 0;
         for (let p = 0; p < k; p++) {
+          // The smaller cutoffs (ascending) are the prefix sums so far.
+          while (c < nCut && cutoffs[c] === p) {
+            outCut[cutBase + 2 * c] = hits / nTest;
+            outCut[cutBase + 2 * c + 1] = dcg / idcg[Math.min(nTest, cutoffs[c])];
+            c++;
+          }
           const item = topI[p];
           if (item < 0) break;
           // test rows are sorted ascending: binary search
@@ -82,8 +97,10 @@ startWorker({
             dcg += 1 / Math.log2(p + 2);
           }
         }
-        // Test items outside the catalog cannot be in the top k: they count in |test_u| as misses.
-        const nTest = tHi - tLo + unranked[u];
+        for (; c < nCut; c++) {
+          outCut[cutBase + 2 * c] = hits / nTest;
+          outCut[cutBase + 2 * c + 1] = dcg / idcg[Math.min(nTest, cutoffs[c])];
+        }
         out[2 * (b0 + r)] = hits / nTest;
         out[2 * (b0 + r) + 1] = dcg / idcg[Math.min(nTest, k)];
       }

@@ -10,6 +10,8 @@ export interface RankingMetrics {
   users: number;
   /** Each averaged user's own values, in evaluation order: for paired comparisons between models. */
   perUser: { users: Uint32Array; recall20: Float32Array; ndcg20: Float32Array };
+  /** Mean Recall and NDCG at each of `cutoffs` (ascending), from the same ranking. */
+  atCutoffs: { k: number; recall: number; ndcg: number }[];
 }
 
 export interface RankingInput {
@@ -28,6 +30,8 @@ export interface RankingInput {
   unranked?: Uint32Array;
   /** Cut-off; default 20 (the fields keep their @20 names whatever k is). */
   k?: number;
+  /** Smaller cutoffs (each in [1, k]) also reported, means only: read off the same top k, at no extra scoring cost. */
+  cutoffs?: readonly number[];
   /** Evaluate only these users (sorted or not; duplicates are an error). */
   userSubset?: Uint32Array;
   threads?: number;
@@ -54,6 +58,8 @@ export async function evaluateRanking(input: RankingInput): Promise<RankingMetri
   const k = input.k ?? 20;
   if (!Number.isInteger(dim) || dim <= 0) throw new RangeError(`evaluateRanking: dim must be a positive integer, got ${dim}`);
   if (!Number.isInteger(k) || k <= 0) throw new RangeError(`evaluateRanking: k must be a positive integer, got ${k}`);
+  const cutoffs = [...new Set(input.cutoffs ?? [])].sort((a, b) => a - b);
+  for (const c of cutoffs) if (!(Number.isInteger(c) && c >= 1 && c <= k)) throw new RangeError(`evaluateRanking: cutoff ${c} is not an integer in [1, ${k}]`);
   const nUsers = users.length / dim;
   const nItems = items.length / dim;
   if (!Number.isInteger(nUsers) || !Number.isInteger(nItems)) throw new RangeError(`evaluateRanking: embedding tables are not multiples of dim ${dim}`);
@@ -71,14 +77,21 @@ export async function evaluateRanking(input: RankingInput): Promise<RankingMetri
     seen[u] = 1;
     if (test.indptr[u + 1]! > test.indptr[u]! || unranked[u]! > 0) evalList.push(u);
   }
-  if (evalList.length === 0) return { recall20: 0, ndcg20: 0, users: 0, perUser: { users: new Uint32Array(0), recall20: new Float32Array(0), ndcg20: new Float32Array(0) } };
+  if (evalList.length === 0)
+    return {
+      recall20: 0,
+      ndcg20: 0,
+      users: 0,
+      perUser: { users: new Uint32Array(0), recall20: new Float32Array(0), ndcg20: new Float32Array(0) },
+      atCutoffs: cutoffs.map((c) => ({ k: c, recall: 0, ndcg: 0 })),
+    };
 
   const threads = Math.max(1, Math.min(input.threads ?? defaultThreads(), evalList.length));
   const nPad = Math.ceil(nItems / 8) * 8;
   const batch = 64;
   const trainNnz = train.indptr[nUsers]!;
   const testNnz = test.indptr[nUsers]!;
-  const counts = [nUsers * dim, dim * nPad, nUsers + 1, trainNnz, nUsers + 1, testNnz, nUsers, evalList.length, 2 * evalList.length];
+  const counts = [nUsers * dim, dim * nPad, nUsers + 1, trainNnz, nUsers + 1, testNnz, nUsers, evalList.length, 2 * evalList.length, 2 * cutoffs.length * evalList.length];
   for (let t = 0; t < threads; t++) counts.push(batch * dim, batch * nPad);
   const heap = new SharedHeap(heapBytes(counts));
   const pUsers = heap.putF32(users);
@@ -102,6 +115,8 @@ export async function evaluateRanking(input: RankingInput): Promise<RankingMetri
     nEval: evalList.length,
     k,
     out: heap.alloc(2 * evalList.length),
+    cutoffs,
+    outCutoffs: heap.alloc(2 * cutoffs.length * evalList.length),
     scratchA: [] as number[],
     scratchC: [] as number[],
   };
@@ -123,5 +138,15 @@ export async function evaluateRanking(input: RankingInput): Promise<RankingMetri
     recall += perUser.recall20[e] = out[2 * e]!;
     ndcg += perUser.ndcg20[e] = out[2 * e + 1]!;
   }
-  return { recall20: recall / evalList.length, ndcg20: ndcg / evalList.length, users: evalList.length, perUser };
+  const cut = heap.f32(task.outCutoffs, 2 * cutoffs.length * evalList.length);
+  const atCutoffs = cutoffs.map((c, j) => {
+    let r = 0;
+    let n = 0;
+    for (let e = 0; e < evalList.length; e++) {
+      r += cut[2 * (cutoffs.length * e + j)]!;
+      n += cut[2 * (cutoffs.length * e + j) + 1]!;
+    }
+    return { k: c, recall: r / evalList.length, ndcg: n / evalList.length };
+  });
+  return { recall20: recall / evalList.length, ndcg20: ndcg / evalList.length, users: evalList.length, perUser, atCutoffs };
 }

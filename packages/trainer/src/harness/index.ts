@@ -4,7 +4,7 @@ export { HarnessError, MethodBudgetError } from './errors.js';
 export { fineTuneItems, type FineTuneInput, type FineTuneRecipe } from './finetune.js';
 export { createHarness, type Harness, type HarnessOptions, type PrimitiveCost } from './harness.js';
 export type { BudgetOutcome, Method, MethodOutcome, MixedVariant, SparseVariant, TableKind } from './method.js';
-export { testMetric, validationMetric, type ScoredTables, type ValidationMetric } from './metric.js';
+export { testMetric, VALIDATION_CUTOFFS, validationMetric, type ScoredTables, type ValidationMetric } from './metric.js';
 export { mixedOutcome, positions, sizedStart, sizesByItem, trainMixed } from './mixed.js';
 export type { MethodsReport, MethodEntry, MethodBudgetRow, PairedVsPeel } from './report.js';
 export { compareMethods, HARNESS_DEFAULTS, type CompareOptions } from './run.js';

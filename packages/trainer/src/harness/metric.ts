@@ -19,7 +19,12 @@ export interface ValidationMetric extends UserMetric {
   /** Standard error of each mean over the sampled users (their spread only, not the training seed's). */
   se: { recall20: number; ndcg20: number };
   users: number;
+  /** Mean Recall and NDCG at 5, 10 and 20 (BET's fitness averages all six, arXiv 2310.14884), from the same ranking. */
+  atCutoffs: { k: number; recall: number; ndcg: number }[];
 }
+
+/** The cutoffs the quick metric also reports. */
+export const VALIDATION_CUTOFFS = [5, 10, 20] as const;
 
 /** Test metric of every test user. */
 export async function testMetric(t: ScoredTables, split: MethodSplit, threads: number): Promise<UserMetric> {
@@ -48,6 +53,7 @@ export async function validationMetric(t: ScoredTables, split: MethodSplit, thre
     train: split.validation.inner,
     test: split.valid,
     userSubset: split.validationSample,
+    cutoffs: VALIDATION_CUTOFFS,
     threads,
   });
   return {
@@ -56,5 +62,6 @@ export async function validationMetric(t: ScoredTables, split: MethodSplit, thre
     perUser: scatter(t.users.length / t.dim, [r.perUser]),
     se: { recall20: standardError(r.perUser.recall20), ndcg20: standardError(r.perUser.ndcg20) },
     users: r.users,
+    atCutoffs: r.atCutoffs,
   };
 }

@@ -7,10 +7,19 @@ import { Random } from '../../data/random.js';
 import type { Harness } from '../../harness/harness.js';
 import type { BudgetOutcome, Method, MethodOutcome, MixedVariant } from '../../harness/method.js';
 import { mixedOutcome, sizesByItem, trainMixed } from '../../harness/mixed.js';
-import { fitSizes } from '../../harness/sizes.js';
+import type { ValueDtype } from '../../harness/accounting.js';
+import { type FittedSizes, fitSizes } from '../../harness/sizes.js';
 
 /** Salt of the draw's generator, so that it does not follow any other seeded stream. */
 const SALT = 0x5a17;
+
+/**
+ * SR's assignment, which BET's sampler shares: random draws sorted so the most popular position gets the largest
+ * and fitted to `budget` (harness/sizes.ts), sizes by artifact position (non-increasing).
+ */
+export function rankedSizes(draws: Float64Array, dim: number, budget: number, dtype: ValueDtype, method: string): FittedSizes {
+  return fitSizes(draws.slice().sort().reverse(), dim, budget, dtype, method);
+}
 
 export const randomSizes: Method = {
   name: 'random-sizes',
@@ -19,14 +28,12 @@ export const randomSizes: Method = {
   async run(h: Harness): Promise<MethodOutcome> {
     const { dataset: d, backbone: e, options: o } = h;
     const rng = new Random(o.seed ^ SALT);
-    const weights = Float64Array.from({ length: d.nItems }, () => rng.next())
-      .sort()
-      .reverse();
+    const draws = Float64Array.from({ length: d.nItems }, () => rng.next());
     const reported = new Set(o.budgets);
     const budgets: BudgetOutcome[] = [];
     const mixed: MixedVariant[] = [];
     for (const fraction of [...new Set([...o.budgets, ...o.variants])].sort((a, b) => b - a)) {
-      const fit = fitSizes(weights, e.dim, h.budgetBytes(fraction), o.dtype, 'random-sizes');
+      const fit = rankedSizes(draws, e.dim, h.budgetBytes(fraction), o.dtype, 'random-sizes');
       const { variant, before } = await trainMixed(h, fraction, sizesByItem(fit.sizesByPosition, h.order), `random-sizes ${fraction}`);
       mixed.push(variant);
       if (!reported.has(fraction)) continue;

@@ -19,6 +19,11 @@ export const int = (name: string) => (v: string) => {
   if (!Number.isInteger(n)) throw new InvalidArgumentError(`${name} must be an integer`);
   return n;
 };
+export const intAtLeast = (name: string, min: number) => (v: string) => {
+  const n = int(name)(v);
+  if (n < min) throw new InvalidArgumentError(`${name} must be ≥ ${min}`);
+  return n;
+};
 export const num = (name: string) => (v: string) => {
   const n = Number(v);
   if (!Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number`);

@@ -5,9 +5,12 @@
  */
 import { basename } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
-import { addDataOptions, type DataFlags, dataSource, fractions, int, list, progressReporter, userPath } from './cli-common.js';
+import { addDataOptions, type DataFlags, dataSource, fractions, int, intAtLeast, list, progressReporter, userPath } from './cli-common.js';
 import { compareMethods, HARNESS_DEFAULTS } from './harness/index.js';
 import type { Method } from './harness/method.js';
+import { createBet } from './methods/bet/index.js';
+import type { BetSettings } from './methods/bet/search.js';
+import { BET_DEFAULTS } from './methods/bet/settings.js';
 import { frequencySized } from './methods/frequency-sized/index.js';
 import { magprune } from './methods/magprune/index.js';
 import { peel } from './methods/peel/index.js';
@@ -17,15 +20,25 @@ import { uniformPrefix } from './methods/uniform-prefix/index.js';
 import { checkExportDirs, EXPORTED_METHODS, exportOutcome } from './methods-export.js';
 import { TRAINER_NAME, TRAINER_VERSION } from './pipeline.js';
 
-/** Every method the comparison knows, in the order it runs them (PEEL first: the others pair against it). */
-export const METHODS: readonly Method[] = [peel, uniform, uniformPrefix, magprune, randomSizes, frequencySized];
+/** Every method the comparison knows, in the order it runs them (PEEL first: the others pair against it); BET with `bet` settings. */
+export function methodRegistry(bet: Partial<BetSettings> = {}): readonly Method[] {
+  return [peel, uniform, uniformPrefix, magprune, randomSizes, frequencySized, createBet({ ...bet, strategy: 'guided' }), createBet({ ...bet, strategy: 'random' })];
+}
+
+export const METHODS: readonly Method[] = methodRegistry();
+
+/**
+ * Methods that run only when named: BET's searches take ≈ 18 minutes a budget on Gowalla (methods/bet/settings.ts),
+ * which would double the hour the default comparison takes; bet-random is BET's ablation.
+ */
+export const NAMED_ONLY: readonly string[] = ['bet', 'bet-random'];
 
 /** "a,b" → the registry's methods of those names, in the registry's order; an unknown name is an error. */
-export function pickMethods(names: readonly string[]): Method[] {
-  const known = METHODS.map((m) => m.name);
+export function pickMethods(names: readonly string[], registry: readonly Method[] = METHODS): Method[] {
+  const known = registry.map((m) => m.name);
   const unknown = names.filter((n) => !known.includes(n));
   if (unknown.length || names.length === 0) throw new InvalidArgumentError(`unknown method(s) ${JSON.stringify(unknown)}: choose from ${known.join(', ')}`);
-  return METHODS.filter((m) => names.includes(m.name));
+  return registry.filter((m) => names.includes(m.name));
 }
 
 interface MethodsFlags extends DataFlags {
@@ -40,6 +53,12 @@ interface MethodsFlags extends DataFlags {
   seed?: number;
   threads?: number;
   out?: string;
+  betIterations?: number;
+  betEpochs?: number;
+  betCandidates?: number;
+  betPredictorSteps?: number;
+  betTop?: number;
+  betRetrainEpochs?: number;
 }
 
 export function addMethodsCommand(program: Command): void {
@@ -47,7 +66,7 @@ export function addMethodsCommand(program: Command): void {
     program
       .command('methods')
       .description('compare methods under one split, one backbone, one metric and one accounting (device bytes of the item table); writes methods-<dataset>.json')
-      .option('--methods <list>', `methods to run, of ${METHODS.map((m) => m.name).join(',')} (default: all)`, list)
+      .option('--methods <list>', `methods to run, of ${METHODS.map((m) => m.name).join(',')} (default: all but ${NAMED_ONLY.join(', ')}, which run when named)`, list)
       .option('--method <name>', 'one method (with peel unless --methods says otherwise: pairedVsPeel needs it)')
       .requiredOption('--results <file>', 'the JSON to write, e.g. bench/results/methods-<dataset>.json (rewritten after every method)')
       .option('--budgets <list>', `budget fractions of the full f32 item table (default ${HARNESS_DEFAULTS.budgets.join(',')})`, fractions)
@@ -59,10 +78,25 @@ export function addMethodsCommand(program: Command): void {
       .option('--epochs <n>', 'backbone epochs (default: the pipeline’s, 60; synthetic 30)', int('epochs'))
       .option('--seed <n>', 'seed of every random choice (default 1)', int('seed'))
       .option('--threads <n>', 'worker threads (default 2)', int('threads'))
+      .option('--bet-iterations <T>', `BET: search iterations, one fine-tuned action each (default ${BET_DEFAULTS.iterations})`, intAtLeast('bet iterations', 1))
+      .option('--bet-epochs <h>', `BET: fine-tuning epochs of each searched action (default ${BET_DEFAULTS.epochs})`, intAtLeast('bet epochs', 0))
+      .option('--bet-candidates <m>', `BET: actions sampled per iteration (default ${BET_DEFAULTS.candidates})`, intAtLeast('bet candidates', 1))
+      .option('--bet-predictor-steps <N>', `BET: predictor updates after each evaluation (default ${BET_DEFAULTS.predictorSteps})`, intAtLeast('bet predictor steps', 0))
+      .option('--bet-top <k>', `BET: actions retrained after the search (default ${BET_DEFAULTS.top})`, intAtLeast('bet top', 1))
+      .option('--bet-retrain-epochs <n>', 'BET: fine-tuning epochs of each retrained action (default: --finetune-epochs)', intAtLeast('bet retrain epochs', 0))
       .option('--out <dir>', `also write the artifacts of ${EXPORTED_METHODS.join(', ')} (peel-blocks, sparse, mixed), one folder each, every trained fraction of a v3 kind a variant`),
   ).action(async (f: MethodsFlags) => {
-    const names = f.methods ?? (f.method ? ['peel', f.method] : METHODS.map((m) => m.name));
-    const methods = pickMethods([...new Set(names)]);
+    const bet: Partial<BetSettings> = {
+      ...(f.betIterations !== undefined ? { iterations: f.betIterations } : {}),
+      ...(f.betEpochs !== undefined ? { epochs: f.betEpochs } : {}),
+      ...(f.betCandidates !== undefined ? { candidates: f.betCandidates } : {}),
+      ...(f.betPredictorSteps !== undefined ? { predictorSteps: f.betPredictorSteps } : {}),
+      ...(f.betTop !== undefined ? { top: f.betTop } : {}),
+      ...(f.betRetrainEpochs !== undefined ? { retrainEpochs: f.betRetrainEpochs } : {}),
+    };
+    const registry = methodRegistry(bet);
+    const names = f.methods ?? (f.method ? ['peel', f.method] : registry.map((m) => m.name).filter((n) => !NAMED_ONLY.includes(n)));
+    const methods = pickMethods([...new Set(names)], registry);
     const bars = progressReporter();
     const results = userPath(f.results);
     const out = f.out ? userPath(f.out) : undefined;

@@ -20,9 +20,13 @@ describe('peelrec-train methods', () => {
     expect(cli(['--help']).out).toContain('methods');
     const help = cli(['methods', '--help']).out;
     for (const f of ['--methods', '--method', '--results', '--budgets', '--variants', '--finetune-epochs', '--out']) expect(help).toContain(f);
-    const r = cli(['methods', '--synthetic', '--methods', 'peel,bet', '--results', '/tmp/never.json']);
+    const r = cli(['methods', '--synthetic', '--methods', 'peel,ciess', '--results', '/tmp/never.json']);
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/unknown method\(s\) \["bet"\]/);
+    expect(r.err).toMatch(/unknown method\(s\) \["ciess"\]/);
+    for (const f of ['--bet-iterations', '--bet-epochs', '--bet-candidates', '--bet-predictor-steps', '--bet-top', '--bet-retrain-epochs']) expect(help).toContain(f);
+    const zero = cli(['methods', '--synthetic', '--methods', 'peel,bet', '--bet-iterations', '0', '--results', '/tmp/never.json']);
+    expect(zero.code).toBe(1);
+    expect(zero.err).toMatch(/bet iterations must be ≥ 1/);
   });
 
   // A real run on a tiny synthetic catalog (about a minute on 2 busy cores: six methods, each worker pool started anew).
@@ -30,11 +34,30 @@ describe('peelrec-train methods', () => {
     const dir = await mkdtemp(join(tmpdir(), 'peelrec-methods-'));
     dirs.push(dir);
     const results = join(dir, 'methods-tiny.json');
-    const r = cli(['methods', '--synthetic', '--synthetic-users', '240', '--synthetic-items', '160', '--epochs', '2', '--finetune-epochs', '1', '--variants', 'none', '--results', results]);
+    const six = 'peel,uniform,uniform-prefix,magprune,random-sizes,frequency-sized';
+    const r = cli([
+      'methods',
+      '--synthetic',
+      '--synthetic-users',
+      '240',
+      '--synthetic-items',
+      '160',
+      '--epochs',
+      '2',
+      '--finetune-epochs',
+      '1',
+      '--variants',
+      'none',
+      '--methods',
+      six,
+      '--results',
+      results,
+    ]);
     expect(r.err).not.toMatch(/peelrec-train:/);
     expect(r.code).toBe(0);
     const report = JSON.parse(await readFile(results, 'utf8')) as MethodsReport;
     expect(report.accounting).toBe('device-item-bytes');
+    // the default list: BET's searches run only when named
     expect(Object.keys(report.methods)).toEqual(['peel', 'uniform', 'uniform-prefix', 'magprune', 'random-sizes', 'frequency-sized']);
     const budgets = new Map(report.budgets.map((b) => [b.fraction, b.bytes]));
     expect([...budgets.keys()]).toEqual([0.2, 0.1, 0.05]);
@@ -81,5 +104,73 @@ describe('peelrec-train methods', () => {
     const vectors = (root: string, url: string, count: number) => readFile(join(out, root, url)).then((b) => b.subarray(0, count * p.dims.fullDim * 4));
     const s0 = p.users.shards[0]!;
     expect(await vectors('peel', s0.file.url, s0.count)).toEqual(await vectors('magprune', pruned.manifest.users.shards[0]!.file.url, s0.count));
+  }, 240_000);
+
+  // BET and its ablation with a tiny search (T = 5, h = 1, m = 10), the same evaluations each, and BET's artifact.
+  it('runs BET and the random-action ablation, reports the search and exports BET as a mixed artifact', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'peelrec-bet-'));
+    dirs.push(dir);
+    const results = join(dir, 'methods-tiny.json');
+    const out = join(dir, 'out');
+    const r = cli([
+      'methods',
+      '--synthetic',
+      '--synthetic-users',
+      '240',
+      '--synthetic-items',
+      '160',
+      '--epochs',
+      '2',
+      '--finetune-epochs',
+      '1',
+      '--variants',
+      'none',
+      '--methods',
+      'peel,bet,bet-random',
+      '--bet-iterations',
+      '5',
+      '--bet-epochs',
+      '1',
+      '--bet-candidates',
+      '10',
+      '--bet-top',
+      '2',
+      '--results',
+      results,
+      '--out',
+      out,
+    ]);
+    expect(r.err).not.toMatch(/peelrec-train:/);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(await readFile(results, 'utf8')) as MethodsReport;
+    expect(Object.keys(report.methods)).toEqual(['peel', 'bet', 'bet-random']);
+    const budgets = new Map(report.budgets.map((b) => [b.fraction, b.bytes]));
+    for (const name of ['bet', 'bet-random']) {
+      const m = report.methods[name]!;
+      expect(m.budgets.map((b) => b.fraction)).toEqual([0.2, 0.1, 0.05]);
+      for (const b of m.budgets) {
+        expect(b.bytes).toBeLessThanOrEqual(budgets.get(b.fraction)!);
+        expect(b.recall20).toBeGreaterThan(0);
+        expect(b.pairedVsPeel).toMatchObject({ recall20: expect.any(Number), se: expect.any(Number) });
+      }
+      // the method's extra figures sit beside its budgets
+      const extra = m as unknown as {
+        settings: { iterations: number; epochs: number; strategy: string };
+        searches: Record<string, { population: { strategy: string; r: number }[]; retrained: unknown[] }>;
+      };
+      expect(extra.settings).toMatchObject({ iterations: 5, epochs: 1, strategy: name === 'bet' ? 'guided' : 'random' });
+      for (const f of ['0.2', '0.1', '0.05']) {
+        const s = extra.searches[f]!;
+        expect(s.population.map((p) => p.strategy)).toEqual(name === 'bet' ? ['I', 'I', 'I', 'II', 'III'] : ['II', 'II', 'II', 'II', 'II']);
+        for (const p of s.population) expect(p.r).toBeGreaterThan(0);
+        expect(s.retrained).toHaveLength(2);
+      }
+    }
+    expect(r.out).toContain(`artifact: ${join(out, 'bet')}`);
+    const manifest = JSON.parse(await readFile(join(out, 'bet', 'manifest.json'), 'utf8')) as { kind: string; variants: { fraction: number; bytes: number }[] };
+    expect(manifest.kind).toBe('mixed');
+    expect(manifest.variants.map((v) => v.fraction)).toEqual([0.2, 0.1, 0.05]);
+    for (const v of manifest.variants) expect(v.bytes).toBe(report.methods.bet!.budgets.find((b) => b.fraction === v.fraction)!.bytes);
+    await expect(readFile(join(out, 'bet-random', 'manifest.json'))).rejects.toThrow(/ENOENT/);
   }, 240_000);
 });

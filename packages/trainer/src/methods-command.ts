@@ -4,13 +4,13 @@
  * harness imports no method.
  */
 import { basename } from 'node:path';
-import { type Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { addDataOptions, type DataFlags, dataSource, fractions, int, intAtLeast, list, progressReporter, userPath } from './cli-common.js';
 import { compareMethods, HARNESS_DEFAULTS } from './harness/index.js';
 import type { Method } from './harness/method.js';
 import { createBet } from './methods/bet/index.js';
 import type { BetSettings } from './methods/bet/search.js';
-import { BET_DEFAULTS } from './methods/bet/settings.js';
+import { ACCOUNTINGS, BET_DEFAULTS } from './methods/bet/settings.js';
 import { frequencySized } from './methods/frequency-sized/index.js';
 import { magprune } from './methods/magprune/index.js';
 import { peel } from './methods/peel/index.js';
@@ -59,6 +59,7 @@ interface MethodsFlags extends DataFlags {
   betPredictorSteps?: number;
   betTop?: number;
   betRetrainEpochs?: number;
+  betAccounting?: BetSettings['accounting'];
 }
 
 export function addMethodsCommand(program: Command): void {
@@ -84,6 +85,7 @@ export function addMethodsCommand(program: Command): void {
       .option('--bet-predictor-steps <N>', `BET: predictor updates after each evaluation (default ${BET_DEFAULTS.predictorSteps})`, intAtLeast('bet predictor steps', 0))
       .option('--bet-top <k>', `BET: actions retrained after the search (default ${BET_DEFAULTS.top})`, intAtLeast('bet top', 1))
       .option('--bet-retrain-epochs <n>', 'BET: fine-tuning epochs of each retrained action (default: --finetune-epochs)', intAtLeast('bet retrain epochs', 0))
+      .addOption(new Option('--bet-accounting <a>', 'BET: device (item bytes, users full) or paper (user + item parameters at sparsity 1 − budget; reported, not exported)').choices([...ACCOUNTINGS]))
       .option('--out <dir>', `also write the artifacts of ${EXPORTED_METHODS.join(', ')} (peel-blocks, sparse, mixed), one folder each, every trained fraction of a v3 kind a variant`),
   ).action(async (f: MethodsFlags) => {
     const bet: Partial<BetSettings> = {
@@ -93,6 +95,7 @@ export function addMethodsCommand(program: Command): void {
       ...(f.betPredictorSteps !== undefined ? { predictorSteps: f.betPredictorSteps } : {}),
       ...(f.betTop !== undefined ? { top: f.betTop } : {}),
       ...(f.betRetrainEpochs !== undefined ? { retrainEpochs: f.betRetrainEpochs } : {}),
+      ...(f.betAccounting ? { accounting: f.betAccounting } : {}),
     };
     const registry = methodRegistry(bet);
     const names = f.methods ?? (f.method ? ['peel', f.method] : registry.map((m) => m.name).filter((n) => !NAMED_ONLY.includes(n)));

@@ -65,6 +65,8 @@ export async function exportOutcome(out: string, name: string, outcome: MethodOu
     outcome.kind === 'mixed'
       ? (outcome.mixed ?? []).map((v) => ({ fraction: v.fraction, items: v.items, sizes: v.sizes }))
       : (outcome.sparse ?? []).map((v) => ({ fraction: v.fraction, items: v.items, mask: v.mask }));
+  // No tables: nothing an artifact can hold (BET in the papers' accounting has a user table per budget).
+  if (tables.length === 0) return undefined;
   const selection = outcome.kind === 'mixed' ? trimChoice(trim) : undefined;
   await exportKindArtifact(dir, {
     kind: outcome.kind,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Random } from '../src/data/random.js';
-import { applyMask, applySizes, type Harness, type ValidationMetric } from '../src/harness/index.js';
+import { applyMask, applySizes, type Harness, totalSize, type ValidationMetric } from '../src/harness/index.js';
 import { normalisedFrequencies } from '../src/methods/bet/index.js';
 import type { SamplerBudget } from '../src/methods/bet/sampler.js';
 import { type BetSettings, fitnessOf, search, strategyAt } from '../src/methods/bet/search.js';
@@ -49,7 +49,17 @@ function stubHarness() {
 }
 
 const budget: SamplerBudget = { accounting: 'device', dim, nItems, budgetBytes: Math.floor(0.15 * nItems * dim * 4), dtype: 'f32' };
-const settings = (strategy: BetSettings['strategy']): BetSettings => ({ iterations: 10, epochs: 1, candidates: 6, predictorSteps: 2, top: 5, retrainEpochs: 3, strategy, lr: 1e-3 });
+const settings = (strategy: BetSettings['strategy']): BetSettings => ({
+  iterations: 10,
+  epochs: 1,
+  candidates: 6,
+  predictorSteps: 2,
+  top: 5,
+  retrainEpochs: 3,
+  strategy,
+  lr: 1e-3,
+  accounting: 'device',
+});
 
 async function run(strategy: BetSettings['strategy']) {
   const stub = stubHarness();
@@ -106,5 +116,29 @@ describe('BET search', () => {
     expect(random.result.population.map((p) => p.strategy)).toEqual(Array(10).fill('II'));
     for (const p of random.result.population) expect(p.predicted).toBeNull();
     expect(random.result.predictorLosses).toEqual([]);
+  });
+
+  it('in the papers’ accounting, scores the chosen action with its users cut to their sizes, within the parameters', async () => {
+    const stub = stubHarness();
+    const paper: SamplerBudget = { accounting: 'paper', dim, nItems, nUsers: 10, sparsity: 0.85 };
+    const ranks = Uint32Array.from({ length: 10 }, (_, u) => 9 - u); // the user at rank r is 9 − r
+    const result = await search({
+      h: stub.h,
+      budget: paper,
+      settings: { ...settings('guided'), iterations: 5, accounting: 'paper' },
+      baseline: 1,
+      frequencies: [normalisedFrequencies(stub.popularity), Float32Array.from({ length: 10 }, (_, r) => 1 - r / 10)],
+      userOrder: ranks,
+      rng: new Random(3),
+      seed: 3,
+      label: 'paper',
+    });
+    const total = Math.floor(0.15 * (nItems + 10) * dim);
+    for (const p of result.population) expect(totalSize(p.action.items) + totalSize(p.action.users!)).toBeLessThanOrEqual(total);
+    const userSizes = result.best.action.users!;
+    for (let r = 0; r < 10; r++) {
+      const row = result.best.users.subarray(ranks[r]! * dim, (ranks[r]! + 1) * dim);
+      expect(row.filter((x) => x !== 0).length).toBe(userSizes[r]);
+    }
   });
 });

@@ -27,7 +27,7 @@ describe('peelrec-train methods', () => {
     const zero = cli(['methods', '--synthetic', '--methods', 'peel,bet', '--bet-iterations', '0', '--results', '/tmp/never.json']);
     expect(zero.code).toBe(1);
     expect(zero.err).toMatch(/bet iterations must be ≥ 1/);
-  });
+  }, 120_000); // four CLI starts
 
   // A real run on a tiny synthetic catalog (about a minute on 2 busy cores: six methods, each worker pool started anew).
   it('writes every method under one accounting, in the shape later methods add to', async () => {
@@ -106,7 +106,7 @@ describe('peelrec-train methods', () => {
     expect(await vectors('peel', s0.file.url, s0.count)).toEqual(await vectors('magprune', pruned.manifest.users.shards[0]!.file.url, s0.count));
   }, 240_000);
 
-  // BET and its ablation with a tiny search (T = 5, h = 1, m = 10), the same evaluations each, and BET's artifact.
+  // BET and its ablation with a tiny search (T = 5, h = 1, m = 10) at two budgets, the same evaluations each, and BET's artifact.
   it('runs BET and the random-action ablation, reports the search and exports BET as a mixed artifact', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'peelrec-bet-'));
     dirs.push(dir);
@@ -125,6 +125,8 @@ describe('peelrec-train methods', () => {
       '1',
       '--variants',
       'none',
+      '--budgets',
+      '0.1,0.05',
       '--methods',
       'peel,bet,bet-random',
       '--bet-iterations',
@@ -147,7 +149,7 @@ describe('peelrec-train methods', () => {
     const budgets = new Map(report.budgets.map((b) => [b.fraction, b.bytes]));
     for (const name of ['bet', 'bet-random']) {
       const m = report.methods[name]!;
-      expect(m.budgets.map((b) => b.fraction)).toEqual([0.2, 0.1, 0.05]);
+      expect(m.budgets.map((b) => b.fraction)).toEqual([0.1, 0.05]);
       for (const b of m.budgets) {
         expect(b.bytes).toBeLessThanOrEqual(budgets.get(b.fraction)!);
         expect(b.recall20).toBeGreaterThan(0);
@@ -159,7 +161,7 @@ describe('peelrec-train methods', () => {
         searches: Record<string, { population: { strategy: string; r: number }[]; retrained: unknown[] }>;
       };
       expect(extra.settings).toMatchObject({ iterations: 5, epochs: 1, strategy: name === 'bet' ? 'guided' : 'random' });
-      for (const f of ['0.2', '0.1', '0.05']) {
+      for (const f of ['0.1', '0.05']) {
         const s = extra.searches[f]!;
         expect(s.population.map((p) => p.strategy)).toEqual(name === 'bet' ? ['I', 'I', 'I', 'II', 'III'] : ['II', 'II', 'II', 'II', 'II']);
         for (const p of s.population) expect(p.r).toBeGreaterThan(0);
@@ -169,8 +171,34 @@ describe('peelrec-train methods', () => {
     expect(r.out).toContain(`artifact: ${join(out, 'bet')}`);
     const manifest = JSON.parse(await readFile(join(out, 'bet', 'manifest.json'), 'utf8')) as { kind: string; variants: { fraction: number; bytes: number }[] };
     expect(manifest.kind).toBe('mixed');
-    expect(manifest.variants.map((v) => v.fraction)).toEqual([0.2, 0.1, 0.05]);
+    expect(manifest.variants.map((v) => v.fraction)).toEqual([0.1, 0.05]);
     for (const v of manifest.variants) expect(v.bytes).toBe(report.methods.bet!.budgets.find((b) => b.fraction === v.fraction)!.bytes);
     await expect(readFile(join(out, 'bet-random', 'manifest.json'))).rejects.toThrow(/ENOENT/);
+  }, 240_000);
+
+  it('runs BET in the papers’ accounting: user + item parameters at sparsity 1 − budget, reported and not exported', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'peelrec-bet-paper-'));
+    dirs.push(dir);
+    const results = join(dir, 'methods-tiny.json');
+    const out = join(dir, 'out');
+    const tiny = ['--synthetic', '--synthetic-users', '240', '--synthetic-items', '160', '--epochs', '2', '--finetune-epochs', '1', '--variants', 'none'];
+    const bad = cli(['methods', ...tiny, '--methods', 'bet', '--bet-accounting', 'bytes', '--results', results]);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/--bet-accounting/);
+    const search = ['--bet-iterations', '3', '--bet-epochs', '1', '--bet-candidates', '6', '--bet-top', '2'];
+    const r = cli(['methods', ...tiny, '--methods', 'bet', ...search, '--bet-accounting', 'paper', '--results', results, '--out', out]);
+    expect(r.err).not.toMatch(/peelrec-train:/);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(await readFile(results, 'utf8')) as MethodsReport;
+    const rows = report.methods.bet!.budgets as unknown as { fraction: number; paperSparsity: number; accounting: string; userSizes: { max: number } }[];
+    expect(rows.map((b) => b.fraction)).toEqual([0.2, 0.1, 0.05]);
+    for (const b of rows) {
+      expect(b.accounting).toBe('paper');
+      // within one value a side of the budget: (240 + 160) × 128 parameters in all
+      expect(Math.abs(b.paperSparsity - (1 - b.fraction))).toBeLessThan(2 / (400 * 128) + 1e-6);
+      expect(b.userSizes.max).toBeLessThanOrEqual(128);
+    }
+    expect(r.out).not.toContain('artifact:');
+    await expect(readFile(join(out, 'bet', 'manifest.json'))).rejects.toThrow(/ENOENT/);
   }, 240_000);
 });

@@ -5,16 +5,16 @@
  *
  * The harness's recipe, not the paper's BPR: the backbone is the PEEL pipeline's (sampled softmax, shared by every
  * method) and actions are fine-tuned with the harness's masked fine-tune, users frozen. Accounting: the harness's
- * device bytes of the item table (users full); the paper accounting is in the sampler and the search, not yet here,
- * because an artifact has one user table for all its variants.
+ * device bytes of the item table (users full), or the papers' user + item parameters (paper.ts: reported, not
+ * exported, because an artifact has one user table for all its variants).
  */
 import { Random } from '../../data/random.js';
 import type { Harness } from '../../harness/harness.js';
 import type { BudgetOutcome, Method, MethodOutcome, MixedVariant } from '../../harness/method.js';
-import type { ValidationMetric } from '../../harness/metric.js';
 import { mixedOutcome, sizedStart, sizesByItem, trainMixed } from '../../harness/mixed.js';
 import { budgetValues, type SamplerBudget } from './sampler.js';
-import { type BetSettings, describeDraw, fitnessOf, search } from './search.js';
+import { paperOutcome, userRanks } from './paper.js';
+import { type BetSettings, describeDraw, fitnessOf, type SearchResult, search } from './search.js';
 import { BET_DEFAULTS, checkSettings, estimateSeconds, GOWALLA_SECONDS } from './settings.js';
 
 /** Salt of the search's generator, so that it does not follow any other seeded stream. */
@@ -40,8 +40,10 @@ export function createBet(overrides: Partial<BetSettings> = {}): Method {
     async run(h: Harness): Promise<MethodOutcome> {
       const { dataset: d, backbone: e, options: o } = h;
       const settings = checkSettings({ ...BET_DEFAULTS, retrainEpochs: o.fineTune.epochs, ...overrides, strategy });
+      const paper = settings.accounting === 'paper';
       const rng = new Random(o.seed ^ SALT);
-      const frequencies = [normalisedFrequencies(h.popularityByPosition)];
+      const users = paper ? userRanks(d.train, d.nUsers) : undefined;
+      const frequencies = [normalisedFrequencies(h.popularityByPosition), ...(users ? [normalisedFrequencies(users.countByRank)] : [])];
       const full = await h.validate({ users: e.users, items: e.items, dim: e.dim });
       const baseline = fitnessOf(full);
       const reported = new Set(o.budgets);
@@ -49,44 +51,33 @@ export function createBet(overrides: Partial<BetSettings> = {}): Method {
       const mixed: MixedVariant[] = [];
       const searches: Record<string, unknown> = {};
       for (const fraction of [...new Set([...o.budgets, ...o.variants])].sort((a, b) => b - a)) {
-        const budget: SamplerBudget = { accounting: 'device', dim: e.dim, nItems: d.nItems, budgetBytes: h.budgetBytes(fraction), dtype: o.dtype };
-        const label = `${(fraction * 100).toFixed(0)}%`;
-        let trained: { variant: MixedVariant; before: ValidationMetric };
-        let details: Record<string, unknown>;
-        if (budgetValues(budget) >= d.nItems * e.dim) {
-          // The budget holds the full table: its one action needs no search.
-          trained = await trainMixed(h, fraction, new Uint16Array(d.nItems).fill(e.dim), `${name} ${label}`);
-          details = { searched: false, why: 'the budget holds the full table' };
+        const budget: SamplerBudget = paper
+          ? { accounting: 'paper', dim: e.dim, nItems: d.nItems, nUsers: d.nUsers, sparsity: 1 - fraction }
+          : { accounting: 'device', dim: e.dim, nItems: d.nItems, budgetBytes: h.budgetBytes(fraction), dtype: o.dtype };
+        const label = `${name} ${(fraction * 100).toFixed(0)}%`;
+        const entities = d.nItems + (paper ? d.nUsers : 0);
+        let out: BudgetOutcome | undefined;
+        if (budgetValues(budget) >= entities * e.dim) {
+          // The budget holds the full tables: its one action needs no search.
+          const { variant, before } = await trainMixed(h, fraction, new Uint16Array(d.nItems).fill(e.dim), label);
+          mixed.push(variant);
+          if (reported.has(fraction)) out = await mixedOutcome(h, variant, before, { strategy, accounting: settings.accounting, searched: false });
         } else {
-          const s = await search({ h, budget, settings, baseline, frequencies, rng, seed: o.seed, label: `${name} ${label}` });
+          const s = await search({ h, budget, settings, baseline, frequencies, userOrder: users?.order, rng, seed: o.seed, label });
           const sizes = sizesByItem(s.best.action.items, h.order);
-          const before = await h.validate({ users: e.users, items: sizedStart(h, sizes), dim: e.dim });
-          trained = { variant: { fraction, sizes, items: s.best.items }, before };
-          const byStrategy: Record<string, { n: number; meanR: number }> = {};
-          for (const p of s.population) {
-            const b = (byStrategy[p.strategy] ??= { n: 0, meanR: 0 });
-            b.meanR += (p.r - b.meanR) / ++b.n;
+          const variant: MixedVariant = { fraction, sizes, items: s.best.items };
+          searches[String(fraction)] = searchRecord(s);
+          if (!paper) mixed.push(variant);
+          if (reported.has(fraction)) {
+            const before = await h.validate({ users: s.best.users, items: sizedStart(h, sizes), dim: e.dim });
+            const details = { strategy, accounting: settings.accounting, ...searchDetails(s) };
+            const userSizes = users && s.best.action.users && sizesByItem(s.best.action.users, users.order);
+            out = userSizes ? await paperOutcome(h, { variant, users: s.best.users, userSizes }, before, details) : await mixedOutcome(h, variant, before, details);
           }
-          details = {
-            searched: true,
-            chosen: { t: s.best.t, draw: describeDraw(s.best.action), searchR: s.population[s.best.t]!.r },
-            bestSearchR: Math.max(...s.population.map((p) => p.r)),
-            byStrategy,
-            retrained: s.retrained,
-          };
-          searches[String(fraction)] = {
-            population: s.population.map((p) => ({ t: p.t, strategy: p.strategy, r: p.r, predicted: p.predicted, recall20: p.recall20, draw: describeDraw(p.action) })),
-            retrained: s.retrained,
-            predictorLosses: s.predictorLosses,
-            predictorSteps: s.predictorSteps,
-            seconds: s.seconds,
-          };
         }
-        mixed.push(trained.variant);
-        if (!reported.has(fraction)) continue;
-        const out = await mixedOutcome(h, trained.variant, trained.before, { strategy, ...details });
+        if (!out) continue;
         budgets.push(out);
-        h.log(`${name} ${label}: recall@20 ${out.test.recall20.toFixed(4)}, ndcg@20 ${out.test.ndcg20.toFixed(4)}`);
+        h.log(`${label}: recall@20 ${out.test.recall20.toFixed(4)}, ndcg@20 ${out.test.ndcg20.toFixed(4)}, paper sparsity ${out.paperSparsity.toFixed(3)}`);
       }
       return {
         kind: 'mixed',
@@ -102,9 +93,41 @@ export function createBet(overrides: Partial<BetSettings> = {}): Method {
           },
           searches,
         },
-        notes: [`${name}: users frozen at the backbone's and full (device accounting); the harness's sampled-softmax fine-tune, not the paper's BPR`],
+        notes: [
+          `${name}: the harness's sampled-softmax fine-tune with users frozen, not the paper's BPR`,
+          paper
+            ? `${name}: paper accounting: user + item parameters at sparsity 1 − fraction, split by w; users are cut to their sizes when scored but stay the backbone's (frozen, unmasked) while items fine-tune; bytes are the item table's device bytes, not the budget; not exported (one user table an artifact)`
+            : `${name}: device accounting: the item table's bytes, users full`,
+        ],
       };
     },
+  };
+}
+
+/** The budget's row: which action won, how each strategy's picks fared, the retraining. */
+function searchDetails(s: SearchResult): Record<string, unknown> {
+  const byStrategy: Record<string, { n: number; meanR: number }> = {};
+  for (const p of s.population) {
+    const b = (byStrategy[p.strategy] ??= { n: 0, meanR: 0 });
+    b.meanR += (p.r - b.meanR) / ++b.n;
+  }
+  return {
+    searched: true,
+    chosen: { t: s.best.t, draw: describeDraw(s.best.action), searchR: s.population[s.best.t]!.r },
+    bestSearchR: Math.max(...s.population.map((p) => p.r)),
+    byStrategy,
+    retrained: s.retrained,
+  };
+}
+
+/** The whole search, for the method's extra figures. */
+function searchRecord(s: SearchResult): Record<string, unknown> {
+  return {
+    population: s.population.map((p) => ({ t: p.t, strategy: p.strategy, r: p.r, predicted: p.predicted, recall20: p.recall20, draw: describeDraw(p.action) })),
+    retrained: s.retrained,
+    predictorLosses: s.predictorLosses,
+    predictorSteps: s.predictorSteps,
+    seconds: s.seconds,
   };
 }
 

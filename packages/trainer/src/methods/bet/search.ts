@@ -19,6 +19,9 @@ import { type BetAction, type SamplerBudget, sampleAction, type SideDraw } from 
 
 export type SearchStrategy = 'guided' | 'random';
 
+/** `device`: the harness's item bytes, users full; `paper`: user + item parameters at sparsity 1 − fraction. */
+export type BetAccounting = 'device' | 'paper';
+
 export interface BetSettings {
   /** T: search iterations, one fine-tuned evaluation each. */
   iterations: number;
@@ -35,6 +38,7 @@ export interface BetSettings {
   strategy: SearchStrategy;
   /** The predictor's Adam learning rate. */
   lr: number;
+  accounting: BetAccounting;
 }
 
 /** I: greedy on the predictor; II: random; III: nearest neighbour of the best. */

@@ -14,7 +14,7 @@
  *   one budget ≈ 1,103 s ≈ 18.4 min (and one 1.9 s validation of the full tables a run, for eval(E)).
  */
 import { HarnessError } from '../../harness/errors.js';
-import type { BetSettings, SearchStrategy } from './search.js';
+import type { BetAccounting, BetSettings, SearchStrategy } from './search.js';
 
 /** The settings of a Gowalla budget in ≤ 20 minutes; `retrainEpochs` absent: the harness's fine-tune epochs. */
 export const BET_DEFAULTS: Omit<BetSettings, 'retrainEpochs'> & { retrainEpochs?: number } = {
@@ -26,9 +26,11 @@ export const BET_DEFAULTS: Omit<BetSettings, 'retrainEpochs'> & { retrainEpochs?
   strategy: 'guided',
   // Adam's 1e-3 moves the predictor little in the T · N = 60 steps of a search; 1e-2 fits the population in them.
   lr: 1e-2,
+  accounting: 'device',
 };
 
 export const STRATEGIES: readonly SearchStrategy[] = ['guided', 'random'];
+export const ACCOUNTINGS: readonly BetAccounting[] = ['device', 'paper'];
 
 /** Throws HarnessError on a setting that cannot run (the CLI's parsers check integers; this checks ranges). */
 export function checkSettings(s: BetSettings): BetSettings {
@@ -42,6 +44,7 @@ export function checkSettings(s: BetSettings): BetSettings {
   atLeast('top', s.top, 1);
   atLeast('retrain epochs', s.retrainEpochs, 0);
   if (!STRATEGIES.includes(s.strategy)) throw new HarnessError(`bet: strategy must be one of ${STRATEGIES.join(', ')}, got ${s.strategy}`);
+  if (!ACCOUNTINGS.includes(s.accounting)) throw new HarnessError(`bet: accounting must be one of ${ACCOUNTINGS.join(', ')}, got ${s.accounting}`);
   if (!(s.lr > 0 && Number.isFinite(s.lr))) throw new HarnessError(`bet: the predictor's learning rate must be positive, got ${s.lr}`);
   return s;
 }

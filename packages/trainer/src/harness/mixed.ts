@@ -33,23 +33,39 @@ export async function trainMixed(h: Harness, fraction: number, sizes: Uint16Arra
   return { variant: { fraction, sizes, items }, before };
 }
 
-/** The outcome of a reported budget: the variant's validation and test metrics, bytes and sparsity. */
-export async function mixedOutcome(h: Harness, variant: MixedVariant, before: ValidationMetric, details: Record<string, unknown>): Promise<BudgetOutcome> {
+/** Smallest, median, largest and mean size (for a report's details). */
+export function sizeSummary(sizes: Uint16Array) {
+  const sorted = Array.from(sizes).sort((a, b) => a - b);
+  return { min: sorted[0], median: sorted[sorted.length >> 1], max: sorted[sorted.length - 1], mean: totalSize(sizes) / sizes.length };
+}
+
+/**
+ * The outcome of a reported budget: the variant's validation and test metrics, bytes and sparsity. `users`, when
+ * given, is a user table cut to its own sizes (the papers' accounting, where users share the budget); by default
+ * the backbone's full user table, as a device holds it.
+ */
+export async function mixedOutcome(
+  h: Harness,
+  variant: MixedVariant,
+  before: ValidationMetric,
+  details: Record<string, unknown>,
+  users?: { table: Float32Array; sizes: Uint16Array },
+): Promise<BudgetOutcome> {
   const { dataset: d, backbone: e } = h;
-  const tables = { users: e.users, items: variant.items, dim: e.dim };
+  const tables = { users: users?.table ?? e.users, items: variant.items, dim: e.dim };
   const [validation, test] = [await h.validate(tables), await h.test(tables)];
-  const stored = totalSize(variant.sizes);
-  const bySize = Array.from(variant.sizes).sort((a, b) => a - b);
   return {
     fraction: variant.fraction,
+    // The item table's device bytes, as every row of the report states them (in the papers' accounting too).
     bytes: mixedBytes(positions(variant.sizes, h.order), h.options.dtype),
     dtype: h.options.dtype,
     test,
     validation,
-    paperSparsity: paperSparsity({ nUsers: d.nUsers, nItems: d.nItems, dim: e.dim }, d.nUsers * e.dim, stored),
+    paperSparsity: paperSparsity({ nUsers: d.nUsers, nItems: d.nItems, dim: e.dim }, users ? totalSize(users.sizes) : d.nUsers * e.dim, totalSize(variant.sizes)),
     details: {
       ...details,
-      sizes: { min: bySize[0], median: bySize[bySize.length >> 1], max: bySize[bySize.length - 1], mean: stored / bySize.length },
+      sizes: sizeSummary(variant.sizes),
+      ...(users ? { userSizes: sizeSummary(users.sizes) } : {}),
       validationBeforeFineTune: { recall20: before.recall20, ndcg20: before.ndcg20 },
     },
   };

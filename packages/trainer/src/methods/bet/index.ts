@@ -13,7 +13,7 @@ import type { Harness } from '../../harness/harness.js';
 import type { BudgetOutcome, Method, MethodOutcome, MixedVariant } from '../../harness/method.js';
 import { mixedOutcome, sizedStart, sizesByItem, trainMixed } from '../../harness/mixed.js';
 import { budgetValues, type SamplerBudget } from './sampler.js';
-import { paperOutcome, userRanks } from './paper.js';
+import { userRanks } from './paper.js';
 import { type BetSettings, describeDraw, fitnessOf, type SearchResult, search } from './search.js';
 import { BET_DEFAULTS, checkSettings, estimateSeconds, GOWALLA_SECONDS } from './settings.js';
 
@@ -72,7 +72,7 @@ export function createBet(overrides: Partial<BetSettings> = {}): Method {
             const before = await h.validate({ users: s.best.users, items: sizedStart(h, sizes), dim: e.dim });
             const details = { strategy, accounting: settings.accounting, ...searchDetails(s) };
             const userSizes = users && s.best.action.users && sizesByItem(s.best.action.users, users.order);
-            out = userSizes ? await paperOutcome(h, { variant, users: s.best.users, userSizes }, before, details) : await mixedOutcome(h, variant, before, details);
+            out = await mixedOutcome(h, variant, before, details, userSizes ? { table: s.best.users, sizes: userSizes } : undefined);
           }
         }
         if (!out) continue;

@@ -4,7 +4,7 @@
  * columns (users cut to the same w), fine-tuned for the harness's epochs. What a nested backbone's prefix gives
  * with a little training; `uniform` is the same width retrained from scratch.
  */
-import { BYTES_PER_VALUE, paperSparsity } from '../../harness/accounting.js';
+import { denseOutcome } from '../../harness/dense.js';
 import type { Harness } from '../../harness/harness.js';
 import type { BudgetOutcome, Method, MethodOutcome } from '../../harness/method.js';
 import { asStoredValues, prefixColumns } from '../../harness/tables.js';
@@ -27,17 +27,9 @@ export const uniformPrefix: Method = {
       }
       const start = prefixColumns(e.items, e.dim, width);
       const items = asStoredValues(await h.fineTune(start, width, undefined, `uniform-prefix ${fraction}`), o.dtype);
-      const tables = { users: h.usersAt(width), items, dim: width };
-      const [validation, test] = [await h.validate(tables), await h.test(tables)];
-      budgets.push({
-        fraction,
-        bytes: d.nItems * width * BYTES_PER_VALUE[o.dtype],
-        dtype: o.dtype,
-        test,
-        validation,
-        paperSparsity: paperSparsity({ nUsers: d.nUsers, nItems: d.nItems, dim: e.dim }, d.nUsers * width, d.nItems * width),
-        details: { width },
-      });
+      const outcome = await denseOutcome(h, fraction, { users: h.usersAt(width), items, dim: width }, {});
+      budgets.push(outcome);
+      const { test } = outcome;
       h.log(`uniform-prefix ${(fraction * 100).toFixed(0)}% (d=${width}): recall@20 ${test.recall20.toFixed(4)}, ndcg@20 ${test.ndcg20.toFixed(4)}`);
     }
     return { kind: 'dense', budgets, notes };

@@ -7,7 +7,7 @@
  * plain model at width w is users and items both, as a device serving it would hold.
  */
 import type { Embeddings } from '../../backbone/index.js';
-import { BYTES_PER_VALUE, paperSparsity } from '../../harness/accounting.js';
+import { denseOutcome } from '../../harness/dense.js';
 import type { Harness } from '../../harness/harness.js';
 import type { BudgetOutcome, Method, MethodOutcome } from '../../harness/method.js';
 import { asStoredValues } from '../../harness/tables.js';
@@ -40,17 +40,9 @@ export const uniform: Method = {
         models.set(width, trained);
       }
       const { model, seconds } = trained;
-      const tables = { users: model.users, items: asStoredValues(model.items, o.dtype), dim: width };
-      const [validation, test] = [await h.validate(tables), await h.test(tables)];
-      budgets.push({
-        fraction,
-        bytes: d.nItems * width * BYTES_PER_VALUE[o.dtype],
-        dtype: o.dtype,
-        test,
-        validation,
-        paperSparsity: paperSparsity({ nUsers: d.nUsers, nItems: d.nItems, dim: e.dim }, d.nUsers * width, d.nItems * width),
-        details: { width, trainSeconds: Math.round(seconds * 10) / 10 },
-      });
+      const outcome = await denseOutcome(h, fraction, { users: model.users, items: asStoredValues(model.items, o.dtype), dim: width }, { trainSeconds: Math.round(seconds * 10) / 10 });
+      budgets.push(outcome);
+      const { test } = outcome;
       h.log(`uniform ${(fraction * 100).toFixed(0)}% (d=${width}, retrained): recall@20 ${test.recall20.toFixed(4)}, ndcg@20 ${test.ndcg20.toFixed(4)}`);
     }
     return {

@@ -15,9 +15,9 @@ import { selectTable, type FileRef, type KindManifest, type TableSelection } fro
 import { CHROMIUM_FLAGS, findChromium } from '../../scripts/chromium.mjs';
 import { buildKindFixture, type KindFixture } from '../../packages/runtime/test/fixtures/kind-artifact.js';
 import { bytesOf } from '../../packages/runtime/test/fixtures/artifact.js';
-import { denseKindTable, scoreKindReference } from '../../packages/runtime/src/kinds/reference.js';
 import { kindsDir } from '../scripts/fixtures.js';
-import { countServed, openHarness, topKMismatches, type Ranked, type ServedRequest } from './support.js';
+import { type KindArtifact, kindTopK, type Loaded, loadKind } from './kind-serving.js';
+import { countServed, openHarness, topKMismatches, type ServedRequest } from './support.js';
 
 const KINDS = ['mixed', 'sparse'] as const;
 type Kind = (typeof KINDS)[number];
@@ -49,76 +49,14 @@ function budgetsOf(m: KindManifest): number[] {
 /** A budget halfway between the two largest variants: a column prefix of the largest for `mixed`. */
 const betweenOf = (budgets: readonly number[]) => Math.floor((budgets[1]! + budgets[2]!) / 2);
 
-/** The reference top-k (kinds/reference.ts) of `selection` for `vector`, from the fixture's own bytes. */
-function reference(fx: KindFixture, selection: TableSelection, vector: ArrayLike<number>, exclude: readonly number[] = []): Ranked[] {
-  const m = fx.manifest;
-  const variant = m.variants[selection.variant]!;
-  const bytes =
-    'columns' in variant
-      ? {
-          kind: 'mixed' as const,
-          permutation: variant.permutation && bytesOf(fx.files, variant.permutation),
-          columns: variant.columns.slice(0, selection.columns).map((c) => bytesOf(fx.files, c.file)),
-        }
-      : { kind: 'sparse' as const, payload: bytesOf(fx.files, variant.file) };
-  const input = { model: m, selection, variant, bytes };
-  // A history user's vector: the mean of the history items' rows as the variant stores them (the runtime's fold-in rule).
-  let v = vector;
-  if (!v.length) {
-    const dense = denseKindTable(input);
-    const d = m.dims.fullDim;
-    v = Array.from({ length: d }, (_, r) => HISTORY.reduce((s, p) => s + dense[p * d + r]!, 0) / HISTORY.length);
-  }
-  return scoreKindReference({ ...input, vector: v, k: K, exclude });
-}
+/** The fixture as the reference reads it. */
+const artifactOf = (fx: KindFixture): KindArtifact => ({ manifest: fx.manifest, bytes: (ref) => bytesOf(fx.files, ref) });
 
 const userVector = (fx: KindFixture, u: number) => fx.userVectors.slice(u * fx.manifest.dims.fullDim, (u + 1) * fx.manifest.dims.fullDim);
 
-/** What one load in the page reports. */
-interface Loaded {
-  readonly backend: string;
-  readonly manifestSource: string;
-  readonly budget: number;
-  readonly table: TableSelection;
-  readonly residentBytes: number;
-  /** Top-k of USERS, then of the HISTORY user. */
-  readonly ranked: Ranked[][];
-}
-
-/** Runs in the page: creates a recommender (then `setBudget`s it to each of `grow`) and reports what it serves. */
-async function load(
-  page: Page,
-  o: { kind: Kind; backend: 'wasm' | 'webgpu'; budget: number; storage: 'memory' | 'indexeddb'; grow?: readonly number[] },
-): Promise<{ first: Loaded; grown: Loaded[]; changed?: boolean }> {
-  return page.evaluate(
-    async ({ url, backend, budget, storage, grow, users, history, k }) => {
-      const { createRecommender, wasmPaths } = window.peel;
-      // A cache-first start revalidates the manifest in the background: its answer is awaited before disposing.
-      let revalidated: (changed: boolean) => void = () => {};
-      const answered = new Promise<boolean>((r) => (revalidated = r));
-      const rec = await createRecommender({ manifestUrl: url, budget, backend, storage, wasmPaths, on: { revalidated: (e) => revalidated(e.changed) } });
-      const report = async () => {
-        const ranked = [];
-        for (const u of users) ranked.push((await rec.recommend({ user: { id: String(u) }, k })).map((r) => ({ position: r.position, score: r.score })));
-        ranked.push((await rec.recommend({ user: { history: history.map((p) => `item-${p}`) }, k })).map((r) => ({ position: r.position, score: r.score })));
-        const i = rec.info;
-        return { backend: i.backend.name, manifestSource: i.manifestSource, budget: i.budget.bytes, table: i.table!, residentBytes: i.residentBytes, ranked };
-      };
-      const first = await report();
-      const grown: (typeof first)[] = [];
-      for (const bytes of grow) {
-        await rec.persisted();
-        await rec.setBudget(bytes);
-        grown.push(await report());
-      }
-      await rec.persisted();
-      const changed = first.manifestSource === 'cache' ? await answered : undefined;
-      await rec.dispose();
-      return { first, grown, changed };
-    },
-    { url: `${prefixOf(o.kind)}manifest.json`, backend: o.backend, budget: o.budget, storage: o.storage, grow: o.grow ?? [], users: USERS, history: HISTORY, k: K },
-  );
-}
+/** A load of `kind`'s artifact scoring USERS and the HISTORY user (kind-serving.ts). */
+const load = (page: Page, o: { kind: Kind; backend: 'wasm' | 'webgpu'; budget: number; storage: 'memory' | 'indexeddb'; grow?: readonly number[] }) =>
+  loadKind(page, { ...o, url: `${prefixOf(o.kind)}manifest.json`, users: USERS.map(String), history: HISTORY.map((p) => `item-${p}`), k: K });
 
 /** The load serves what `selectTable` picks at its budget, within it, with the reference's top-k for every user. */
 function expectServed(fx: KindFixture, got: Loaded, backend: string, budget: number): void {
@@ -127,8 +65,8 @@ function expectServed(fx: KindFixture, got: Loaded, backend: string, budget: num
   expect(got.table).toEqual(selectTable(fx.manifest, budget));
   expect(got.residentBytes).toBeGreaterThan(0);
   expect(got.residentBytes).toBeLessThanOrEqual(budget);
-  USERS.forEach((u, i) => expect(topKMismatches(got.ranked[i]!, reference(fx, got.table, userVector(fx, u))), `user ${u}`).toEqual([]));
-  expect(topKMismatches(got.ranked.at(-1)!, reference(fx, got.table, [], HISTORY)), 'history user').toEqual([]);
+  USERS.forEach((u, i) => expect(topKMismatches(got.ranked[i]!, kindTopK(artifactOf(fx), got.table, { vector: userVector(fx, u) }, K)), `user ${u}`).toEqual([]));
+  expect(topKMismatches(got.ranked.at(-1)!, kindTopK(artifactOf(fx), got.table, { history: HISTORY }, K)), 'history user').toEqual([]);
 }
 
 /** Bytes served for the variant files (tables/), per request, since `from`. */

@@ -31,14 +31,14 @@ export default defineConfig({
     screenshot: 'only-on-failure',
   },
   projects: [
-    { name: 'runtime', testIgnore: ['**/backends.spec.ts', '**/demo.spec.ts'], use: { baseURL: `http://localhost:${HARNESS_PORT}` } },
+    { name: 'runtime', testIgnore: ['**/backends.spec.ts', '**/demo.spec.ts', '**/demo-methods.spec.ts'], use: { baseURL: `http://localhost:${HARNESS_PORT}` } },
     {
       // SwiftShader WebGPU: a real, software adapter (isFallbackAdapter).
       name: 'webgpu',
       testMatch: ['**/backends.spec.ts'],
       use: { baseURL: `http://localhost:${HARNESS_PORT}`, launchOptions: { executablePath: chromiumPath, args: [...chromiumArgs, '--enable-unsafe-webgpu'] } },
     },
-    { name: 'demo', testMatch: ['**/demo.spec.ts'], use: { baseURL: `http://localhost:${DEMO_PORT}` } },
+    { name: 'demo', testMatch: ['**/demo.spec.ts', '**/demo-methods.spec.ts'], use: { baseURL: `http://localhost:${DEMO_PORT}` } },
   ],
   webServer: {
     command: 'node --conditions=@peelrec/source --import tsx scripts/serve.ts', // tsx from this package, whatever the PATH

@@ -2,7 +2,8 @@
 /**
  * peelrec-train: command line of the trainer. `train` runs the whole
  * pipeline, `evaluate` measures an existing artifact, `export` re-exports one,
- * `methods` compares methods under one harness (methods-command.ts).
+ * `methods` compares methods under one harness (methods-command.ts), `stream` runs the streaming protocol
+ * (stream-command.ts).
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -10,6 +11,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { DTYPE_PRECISION_ORDER, PeelrecError, type Dtype } from '@peelrec/format';
 import { addDataOptions, type DataFlags, dataSource, fractions, int, list, num, progressReporter, userPath } from './cli-common.js';
 import { addMethodsCommand } from './methods-command.js';
+import { addStreamCommand } from './stream-command.js';
 import { evaluate } from './evaluate-artifact.js';
 import { parseConfig } from './config-schema.js';
 import { train, TRAINER_VERSION, type DeepPartial, type TrainConfig } from './pipeline.js';
@@ -162,6 +164,7 @@ addDataOptions(
 });
 
 addMethodsCommand(program);
+addStreamCommand(program);
 
 program
   .command('export')

@@ -9,7 +9,7 @@ import type { DataSource } from './data/load.js';
 import { REFINE_DEFAULTS, type RefineOptions } from './refine/index.js';
 
 /** Backbone knobs the pipeline passes through (dimensions and seed come from the pipeline). */
-export type BackboneConfig = Omit<BackboneOptions, 'dim' | 'blockDim' | 'seed' | 'threads' | 'onProgress' | 'onEpoch' | 'init' | 'itemMask' | 'freezeUsers'>;
+export type BackboneConfig = Omit<BackboneOptions, 'dim' | 'blockDim' | 'seed' | 'threads' | 'onProgress' | 'onEpoch' | 'init' | 'itemMask' | 'userMask' | 'freezeUsers'>;
 
 export interface TrainConfig {
   fullDim: number;

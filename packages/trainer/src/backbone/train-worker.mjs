@@ -76,6 +76,8 @@ startWorker({
     const touched = new Int32Array(buf, my.touched, B + nNeg);
     /** @type {Uint8Array | null} */
     const mask = t.mask ? new Uint8Array(buf, t.mask, nItems * d) : null;
+    /** @type {Uint8Array | null} */
+    const userMask = t.userMask ? new Uint8Array(buf, t.userMask, nUsers * d) : null;
     const K = ctx.kernel;
 
     let step = t.step0;
@@ -269,6 +271,12 @@ startWorker({
       }
       for (let s = 0; s < cnt.n; s++) slotU[touched[s]] = -1;
       if (!t.freezeUsers) adam(t.U, t.mU, t.vU, cnt.n);
+      if (userMask && !t.freezeUsers) {
+        for (let s = 0; s < cnt.n; s++) {
+          const o = touched[s] * d;
+          for (let p = 0; p < d; p++) if (userMask[o + p] === 0) Utab[o + p] = 0;
+        }
+      }
       cnt.n = 0;
       for (let r = 0; r < bs; r++) {
         const i = eI[perm[e0 + r]];

@@ -60,6 +60,8 @@ export interface BackboneOptions {
    * reset to 0 after each step. Every row must keep at least one entry.
    */
   itemMask?: Uint8Array;
+  /** User mask, row-major [nUsers][dim], the item mask's rule for the user table (SCALL's E⊙M on both sides, issue 24). */
+  userMask?: Uint8Array;
   /** Train the item table only: the user rows keep their starting values (a table of `init`'s users, say). */
   freezeUsers?: boolean;
   onProgress?: (stage: string, done: number, total: number) => void;
@@ -155,6 +157,8 @@ export async function trainBackbone(train: CSR, nUsers: number, nItems: number, 
   }
   const mask = opts.itemMask;
   if (mask && mask.length !== nItems * dim) throw new RangeError(`trainBackbone: itemMask has ${mask.length} entries, expected ${nItems} × ${dim}`);
+  const userMask = opts.userMask;
+  if (userMask && userMask.length !== nUsers * dim) throw new RangeError(`trainBackbone: userMask has ${userMask.length} entries, expected ${nUsers} × ${dim}`);
   if (opts.init && (opts.init.users.length !== nUsers * dim || opts.init.items.length !== nItems * dim)) {
     throw new RangeError(`trainBackbone: init tables of ${opts.init.users.length} and ${opts.init.items.length} values, expected ${nUsers} × ${dim} and ${nItems} × ${dim}`);
   }
@@ -170,6 +174,7 @@ export async function trainBackbone(train: CSR, nUsers: number, nItems: number, 
   for (let t = 0; t < T; t++) counts.push(K * dim, 4 * B * dim, M * B * K, dim * dim, 8 * B, (B + K) * (dim + 1), 3 * K * dim + K, 4 * M * B, (2 * B + K) * M);
   // The mask, one byte an entry, last: without one the heap's layout is the plain path's.
   if (mask) counts.push(Math.ceil(mask.length / 4));
+  if (userMask) counts.push(Math.ceil(userMask.length / 4));
   const heap = new SharedHeap(heapBytes(counts));
   const rng = new Random(opts.seed);
   const initRng = rng.fork(1);
@@ -232,6 +237,8 @@ export async function trainBackbone(train: CSR, nUsers: number, nItems: number, 
     threadScratch: [] as Array<Record<string, number>>,
     /** Byte offset of the item mask (u8 per entry), 0 when there is none. */
     mask: 0,
+    /** Byte offset of the user mask, 0 when there is none. */
+    userMask: 0,
     freezeUsers: opts.freezeUsers === true,
   };
   // Adam moments start at zero: the heap is zero-filled.
@@ -269,6 +276,11 @@ export async function trainBackbone(train: CSR, nUsers: number, nItems: number, 
     new Uint8Array(heap.memory.buffer, task.mask, mask.length).set(mask);
     for (let x = 0; x < I.length; x++) if (!mask[x]) I[x] = 0;
   }
+  if (userMask) {
+    task.userMask = heap.alloc(Math.ceil(userMask.length / 4));
+    new Uint8Array(heap.memory.buffer, task.userMask, userMask.length).set(userMask);
+    for (let x = 0; x < U.length; x++) if (!userMask[x]) U[x] = 0;
+  }
   const snapshot = (): Embeddings => ({ dim, nUsers, nItems, users: normalizedRows(U, dim, levels), items: normalizedRows(I, dim, levels) });
   const pool = await WorkerPool.start(new URL('./train-worker.mjs', import.meta.url), heap, T);
   try {
@@ -295,5 +307,6 @@ export async function trainBackbone(train: CSR, nUsers: number, nItems: number, 
   const smoothed = smoothOneHop(e0, train, o.smoothing);
   // Smoothing adds user rows to item rows: the pruned entries go back to 0.
   if (mask) for (let x = 0; x < smoothed.items.length; x++) if (!mask[x]) smoothed.items[x] = 0;
+  if (userMask) for (let x = 0; x < smoothed.users.length; x++) if (!userMask[x]) smoothed.users[x] = 0;
   return smoothed;
 }

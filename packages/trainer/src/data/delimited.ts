@@ -6,7 +6,7 @@ import { csrFromPairs } from './csr.js';
 import { DataError } from './errors.js';
 import type { LoadReport } from './report.js';
 import { splitInteractions, type Interaction, type SplitStrategy } from './split.js';
-import type { CSR, Dataset } from './types.js';
+import type { CSR, Dataset, TimedInteractions } from './types.js';
 
 export interface DelimitedOptions {
   /** Field separator: `,` (default), `\t` for MovieLens u.data, `::` for ratings.dat, or any string. */
@@ -99,6 +99,25 @@ export async function loadDelimited(file: string, options: DelimitedOptions = {}
     skippedLines: skipped,
   };
   return { dataset, report };
+}
+
+/**
+ * The rows of one file with their timestamps and no split (the streaming protocol cuts by time itself): the same
+ * parsing, rating threshold and collapse of repeated pairs (latest kept) as `loadDelimited`.
+ */
+export async function readTimedInteractions(file: string, options: DelimitedOptions = {}): Promise<TimedInteractions> {
+  if (timestampColumn(options) === null) throw new DataError(file, undefined, 'a stream needs a timestamp column');
+  const users = new Map<string, number>();
+  const items = new Map<string, number>();
+  const { rows } = await parseFile(file, options, users, items, false);
+  return {
+    name: options.name ?? basename(file).replace(/\.[^.]+$/, ''),
+    nUsers: users.size,
+    nItems: items.size,
+    rows: collapse(rows).rows.map(({ user, item, time }) => ({ user, item, time })),
+    userIds: [...users.keys()],
+    itemIds: [...items.keys()],
+  };
 }
 
 function ratingColumn(o: DelimitedOptions): number | null {

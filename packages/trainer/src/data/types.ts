@@ -30,3 +30,13 @@ export interface Dataset {
    */
   readonly testUnranked?: Uint32Array;
 }
+
+/** A timestamped log before any split (the streaming protocol's input, issue 24): dense indices, any time order. */
+export interface TimedInteractions {
+  readonly name: string;
+  readonly nUsers: number;
+  readonly nItems: number;
+  readonly rows: readonly { user: number; item: number; time: number }[];
+  readonly userIds: readonly string[];
+  readonly itemIds: readonly string[];
+}

@@ -122,7 +122,7 @@ function nameItems(category: Uint16Array, style: Uint8Array, rng: Random): ItemM
   return out;
 }
 
-function cdf(weights: number[]): Float64Array {
+export function cdf(weights: number[]): Float64Array {
   const out = new Float64Array(weights.length);
   let s = 0;
   for (let i = 0; i < weights.length; i++) out[i] = s += weights[i]!;
@@ -131,7 +131,7 @@ function cdf(weights: number[]): Float64Array {
 }
 
 /** Index of the first cdf entry ≥ x (binary search). */
-function pick(c: Float64Array, x: number): number {
+export function pick(c: Float64Array, x: number): number {
   let lo = 0;
   let hi = c.length - 1;
   while (lo < hi) {

@@ -1,4 +1,8 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { readTimedInteractions } from '../src/data/delimited.js';
 import { Random } from '../src/data/random.js';
 import type { TimedInteractions } from '../src/data/types.js';
 import { Reservoir, segmentBounds, segmentStream } from '../src/stream/segments.js';
@@ -174,5 +178,23 @@ describe('generateStream: the seeded synthetic stream', () => {
     const sorted = Array.from(counts).sort((a, b) => b - a);
     const top = sorted.slice(0, Math.ceil(s.nItems / 10)).reduce((a, b) => a + b, 0);
     expect(top / s.rows.length).toBeGreaterThan(0.25);
+  });
+});
+
+describe('readTimedInteractions: a timestamped file as a stream', () => {
+  it('reads MovieLens ratings.dat (::) with its timestamps, keeps the latest of a repeated pair, and thresholds ratings', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'peelrec-stream-'));
+    const file = join(dir, 'ratings.dat');
+    await writeFile(file, '1::10::5::300\n2::10::4::100\n1::11::2::200\n2::12::5::50\n2::10::5::400\n');
+    const log = await readTimedInteractions(file, { delimiter: '::', ratingThreshold: 4 });
+    expect(log.rows.map((r) => [log.userIds[r.user], log.itemIds[r.item], r.time])).toEqual([
+      ['1', '10', 300],
+      ['2', '10', 400],
+      ['2', '12', 50],
+    ]);
+    // sorted by time, the stream starts with user 2's item 12
+    const s = segmentStream(log, { segmentNew: 100, replayShare: 0.2, testShare: 0, valShare: 0, reservoir: 10, seed: 1 });
+    expect(s.segments[0]!.inner.map((r) => r.time)).toEqual([50, 300, 400]);
+    await expect(readTimedInteractions(file, { delimiter: '::', columns: { timestamp: null } })).rejects.toThrow(/timestamp/);
   });
 });

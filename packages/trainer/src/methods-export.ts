@@ -1,6 +1,6 @@
 /**
  * `methods --out <dir>`: the trained tables of the exported methods written as artifacts, one folder per method
- * (`<dir>/peel`: peel-blocks, `<dir>/magprune`: sparse, `<dir>/frequency-sized` and `<dir>/bet`: mixed), all on
+ * (`<dir>/peel`: peel-blocks, `<dir>/magprune`, `<dir>/sparserec` and `<dir>/dst`: sparse, `<dir>/frequency-sized` and `<dir>/bet`: mixed), all on
  * the run's one backbone, so their quality against device bytes compares like with like. PEEL's goes through the
  * pipeline's own writer (export/write-artifact.ts); the v3 kinds', every trained fraction a variant, through
  * write-kinds.ts.
@@ -17,7 +17,7 @@ import { trimChoice } from './harness/trim-choice.js';
 import { TRAINER_NAME, TRAINER_VERSION } from './pipeline.js';
 
 /** The methods whose artifacts `--out` writes. */
-export const EXPORTED_METHODS = ['peel', 'magprune', 'frequency-sized', 'bet'] as const;
+export const EXPORTED_METHODS = ['peel', 'magprune', 'frequency-sized', 'bet', 'sparserec', 'dst'] as const;
 
 /** Fails before any training when a folder cannot be written. */
 export async function checkExportDirs(out: string, methods: readonly string[]): Promise<void> {

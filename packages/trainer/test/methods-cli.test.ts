@@ -29,6 +29,15 @@ describe('peelrec-train methods', () => {
     expect(zero.err).toMatch(/bet iterations must be ≥ 1/);
   }, 120_000); // four CLI starts
 
+  it('documents the --sparserec-* settings and rejects a bad one before training', () => {
+    const help = cli(['methods', '--help']).out;
+    for (const f of ['--sparserec-epochs', '--sparserec-fractions', '--sparserec-intervals', '--sparserec-decays', '--sparserec-sampled-negatives', '--sparserec-nmf-iterations'])
+      expect(help).toContain(f);
+    const bad = cli(['methods', '--synthetic', '--methods', 'sparserec', '--sparserec-decays', 'linear', '--results', '/tmp/never.json']);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/decays must be of cosine, constant, got linear/);
+  }, 180_000); // two CLI starts, slow on busy cores
+
   // A real run on a tiny synthetic catalog (about a minute on 2 busy cores: six methods, each worker pool started anew).
   it('writes every method under one accounting, in the shape later methods add to', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'peelrec-methods-'));

@@ -13,11 +13,11 @@ import { magnitudeMask } from './prune.js';
 /** Entries every row keeps whatever its magnitudes: an item with none could not be ranked at all. */
 export const MIN_PER_ROW = 1;
 
-/** The pruned mask at `budget` bytes: as many entries as the u8-CSR encoding holds. */
-export function pruneToBudget(items: Float32Array, dim: number, budget: number, dtype: ValueDtype, minPerRow = MIN_PER_ROW): { mask: Uint8Array; nnz: number; bytes: number } {
+/** The pruned mask at `budget` bytes: as many entries as the u8-CSR encoding holds (`method` names the caller in errors). */
+export function pruneToBudget(items: Float32Array, dim: number, budget: number, dtype: ValueDtype, minPerRow = MIN_PER_ROW, method = 'magprune'): { mask: Uint8Array; nnz: number; bytes: number } {
   const rows = items.length / dim;
   const capacity = sparseCapacity(rows, budget, dtype);
-  if (capacity < rows * minPerRow) throw new MethodBudgetError('magprune', budget, sparseBytes(rows, rows * minPerRow, dtype));
+  if (capacity < rows * minPerRow) throw new MethodBudgetError(method, budget, sparseBytes(rows, rows * minPerRow, dtype));
   const nnz = Math.min(capacity, items.length);
   return { mask: magnitudeMask(items, dim, nnz, minPerRow), nnz, bytes: sparseBytes(rows, nnz, dtype) };
 }

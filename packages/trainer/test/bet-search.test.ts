@@ -40,6 +40,7 @@ function stubHarness() {
         se: { recall20: 0, ndcg20: 0 },
         users: 1,
         atCutoffs: [5, 10, 20].map((k) => ({ k, recall: v, ndcg: v })),
+        fitnessPerUser: new Float32Array(0),
       };
     },
     progress() {},

@@ -46,6 +46,8 @@ describe('evaluateRanking', () => {
     }
     expect(m.atCutoffs[0]!.recall).toBeCloseTo(0.5, 6); // at 1: only user 2's hit
     expect(m.atCutoffs[2]!.recall).toBeCloseTo(1, 6); // at 6: both of user 0's
+    // per user, [user][cutoff][recall, ndcg]: user 0 has no hit at 1, one of two at 4, both at 6; user 2 hits at 1
+    expect(Array.from(m.perUserAtCutoffs.filter((_, j) => j % 2 === 0))).toEqual([0, 0.5, 1, 1, 1, 1]);
     await expect(evaluateRanking({ users, items, dim, train, test, k: 3, cutoffs: [4] })).rejects.toThrow(/cutoff 4/);
   });
 

@@ -12,6 +12,8 @@ export interface RankingMetrics {
   perUser: { users: Uint32Array; recall20: Float32Array; ndcg20: Float32Array };
   /** Mean Recall and NDCG at each of `cutoffs` (ascending), from the same ranking. */
   atCutoffs: { k: number; recall: number; ndcg: number }[];
+  /** Each averaged user's values at `cutoffs`, in evaluation order: row-major [user][cutoff][recall, ndcg]. */
+  perUserAtCutoffs: Float32Array;
 }
 
 export interface RankingInput {
@@ -84,6 +86,7 @@ export async function evaluateRanking(input: RankingInput): Promise<RankingMetri
       users: 0,
       perUser: { users: new Uint32Array(0), recall20: new Float32Array(0), ndcg20: new Float32Array(0) },
       atCutoffs: cutoffs.map((c) => ({ k: c, recall: 0, ndcg: 0 })),
+      perUserAtCutoffs: new Float32Array(0),
     };
 
   const threads = Math.max(1, Math.min(input.threads ?? defaultThreads(), evalList.length));
@@ -148,5 +151,5 @@ export async function evaluateRanking(input: RankingInput): Promise<RankingMetri
     }
     return { k: c, recall: r / evalList.length, ndcg: n / evalList.length };
   });
-  return { recall20: recall / evalList.length, ndcg20: ndcg / evalList.length, users: evalList.length, perUser, atCutoffs };
+  return { recall20: recall / evalList.length, ndcg20: ndcg / evalList.length, users: evalList.length, perUser, atCutoffs, perUserAtCutoffs: cut.slice() };
 }

@@ -21,6 +21,11 @@ export interface ValidationMetric extends UserMetric {
   users: number;
   /** Mean Recall and NDCG at 5, 10 and 20 (BET's fitness averages all six, arXiv 2310.14884), from the same ranking. */
   atCutoffs: { k: number; recall: number; ndcg: number }[];
+  /**
+   * Each sampled user's mean of Recall and NDCG at 5, 10, 20 (BET's and CIESS's eval of one user), by user index, NaN
+   * for the users not ranked: CIESS's per-entity quality reads it off the same ranking.
+   */
+  fitnessPerUser: Float32Array;
 }
 
 /** The cutoffs the quick metric also reports. */
@@ -44,6 +49,18 @@ function standardError(values: Float32Array): number {
   return Math.sqrt(ss / (n - 1) / n);
 }
 
+/** The mean of every cutoff's Recall and NDCG per ranked user, scattered over all users (NaN elsewhere). */
+function fitnessPerUser(nUsers: number, ranked: Uint32Array, atCutoffs: Float32Array, nCutoffs: number): Float32Array {
+  const out = new Float32Array(nUsers).fill(Number.NaN);
+  const width = 2 * nCutoffs;
+  ranked.forEach((u, e) => {
+    let s = 0;
+    for (let j = 0; j < width; j++) s += atCutoffs[e * width + j]!;
+    out[u] = s / width;
+  });
+  return out;
+}
+
 /** The quick validation metric: the sampled validation users ranked over every item but their inner training items. */
 export async function validationMetric(t: ScoredTables, split: MethodSplit, threads: number): Promise<ValidationMetric> {
   const r = await evaluateRanking({
@@ -63,5 +80,6 @@ export async function validationMetric(t: ScoredTables, split: MethodSplit, thre
     se: { recall20: standardError(r.perUser.recall20), ndcg20: standardError(r.perUser.ndcg20) },
     users: r.users,
     atCutoffs: r.atCutoffs,
+    fitnessPerUser: fitnessPerUser(t.users.length / t.dim, r.perUser.users, r.perUserAtCutoffs, r.atCutoffs.length),
   };
 }

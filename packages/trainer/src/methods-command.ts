@@ -5,12 +5,15 @@
  */
 import { basename } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { addDataOptions, type DataFlags, dataSource, fractions, int, intAtLeast, list, progressReporter, userPath } from './cli-common.js';
+import { addDataOptions, type DataFlags, dataSource, fractions, int, intAtLeast, list, num, progressReporter, userPath } from './cli-common.js';
 import { compareMethods, HARNESS_DEFAULTS } from './harness/index.js';
 import type { Method } from './harness/method.js';
 import { createBet } from './methods/bet/index.js';
 import type { BetSettings } from './methods/bet/search.js';
 import { ACCOUNTINGS, BET_DEFAULTS } from './methods/bet/settings.js';
+import { createCiess } from './methods/ciess/index.js';
+import type { CiessSettings } from './methods/ciess/settings.js';
+import { addCiessOptions, type CiessFlags, ciessOverrides } from './cli-ciess.js';
 import { frequencySized } from './methods/frequency-sized/index.js';
 import { magprune } from './methods/magprune/index.js';
 import { peel } from './methods/peel/index.js';
@@ -23,8 +26,8 @@ import { addSparseRecOptions, type SparseRecFlags, sparseRecOverrides } from './
 import { checkExportDirs, EXPORTED_METHODS, exportOutcome } from './methods-export.js';
 import { TRAINER_NAME, TRAINER_VERSION } from './pipeline.js';
 
-/** Every method the comparison knows, in the order it runs them (PEEL first: the others pair against it); BET and SparseRec with their settings. */
-export function methodRegistry(bet: Partial<BetSettings> = {}, sparserec: Partial<SparseRecSettings> = {}): readonly Method[] {
+/** Every method the comparison knows, in the order it runs them (PEEL first: the others pair against it); BET, SparseRec and CIESS with their settings. */
+export function methodRegistry(bet: Partial<BetSettings> = {}, sparserec: Partial<SparseRecSettings> = {}, ciess: Partial<CiessSettings> = {}): readonly Method[] {
   return [
     peel,
     uniform,
@@ -35,6 +38,8 @@ export function methodRegistry(bet: Partial<BetSettings> = {}, sparserec: Partia
     createBet({ ...bet, strategy: 'guided' }),
     createBet({ ...bet, strategy: 'random' }),
     ...(Object.keys(SPARSEREC_VARIANTS) as SparseRecName[]).map((n) => createSparseRec(n, sparserec)),
+    createCiess({ ...ciess, walk: true }),
+    createCiess({ ...ciess, walk: false }),
   ];
 }
 
@@ -43,9 +48,10 @@ export const METHODS: readonly Method[] = methodRegistry();
 /**
  * Methods that run only when named: BET's searches take ≈ 18 minutes a budget on Gowalla (methods/bet/settings.ts),
  * which would double the hour the default comparison takes; bet-random is BET's ablation. SparseRec, its ablations
- * and plain DST train their tables for 8–14 minutes a budget (methods/sparserec/settings.ts).
+ * and plain DST train their tables for 8–14 minutes a budget (methods/sparserec/settings.ts); CIESS's search ≈ 17.5
+ * minutes (methods/ciess/settings.ts), ciess-no-walk being its ablation.
  */
-export const NAMED_ONLY: readonly string[] = ['bet', 'bet-random', ...Object.keys(SPARSEREC_VARIANTS)];
+export const NAMED_ONLY: readonly string[] = ['bet', 'bet-random', ...Object.keys(SPARSEREC_VARIANTS), 'ciess', 'ciess-no-walk'];
 
 /** "a,b" → the registry's methods of those names, in the registry's order; an unknown name is an error. */
 export function pickMethods(names: readonly string[], registry: readonly Method[] = METHODS): Method[] {
@@ -55,7 +61,7 @@ export function pickMethods(names: readonly string[], registry: readonly Method[
   return registry.filter((m) => names.includes(m.name));
 }
 
-interface MethodsFlags extends DataFlags, SparseRecFlags {
+interface MethodsFlags extends DataFlags, SparseRecFlags, CiessFlags {
   methods?: string[];
   method?: string;
   results: string;
@@ -78,32 +84,34 @@ interface MethodsFlags extends DataFlags, SparseRecFlags {
 
 export function addMethodsCommand(program: Command): void {
   addDataOptions(
-    addSparseRecOptions(
-      program
-        .command('methods')
-        .description('compare methods under one split, one backbone, one metric and one accounting (device bytes of the item table); writes methods-<dataset>.json')
-        .option('--methods <list>', `methods to run, of ${METHODS.map((m) => m.name).join(',')} (default: all but ${NAMED_ONLY.join(', ')}, which run when named)`, list)
-        .option('--method <name>', 'one method (with peel unless --methods says otherwise: pairedVsPeel needs it)')
-        .requiredOption('--results <file>', 'the JSON to write, e.g. bench/results/methods-<dataset>.json (rewritten after every method)')
-        .option('--budgets <list>', `budget fractions of the full f32 item table (default ${HARNESS_DEFAULTS.budgets.join(',')})`, fractions)
-        .option('--variants <list>', `further fractions the mixed and sparse methods train, for trimming and export (default ${HARNESS_DEFAULTS.variants.join(',')}; "none")`, (v) =>
-          v === 'none' ? [] : fractions(v),
-        )
-        .option('--finetune-epochs <h>', `fine-tuning epochs of every masked method (default ${HARNESS_DEFAULTS.fineTune.epochs})`, int('fine-tune epochs'))
-        .option('--validation-users <n>', `validation users the quick metric ranks (default ${HARNESS_DEFAULTS.validationUsers})`, int('validation users'))
-        .option('--epochs <n>', 'backbone epochs (default: the pipeline’s, 60; synthetic 30)', int('epochs'))
-        .option('--seed <n>', 'seed of every random choice (default 1)', int('seed'))
-        .option('--threads <n>', 'worker threads (default 2)', int('threads'))
-        .option('--bet-iterations <T>', `BET: search iterations, one fine-tuned action each (default ${BET_DEFAULTS.iterations})`, intAtLeast('bet iterations', 1))
-        .option('--bet-epochs <h>', `BET: fine-tuning epochs of each searched action (default ${BET_DEFAULTS.epochs})`, intAtLeast('bet epochs', 0))
-        .option('--bet-candidates <m>', `BET: actions sampled per iteration (default ${BET_DEFAULTS.candidates})`, intAtLeast('bet candidates', 1))
-        .option('--bet-predictor-steps <N>', `BET: predictor updates after each evaluation (default ${BET_DEFAULTS.predictorSteps})`, intAtLeast('bet predictor steps', 0))
-        .option('--bet-top <k>', `BET: actions retrained after the search (default ${BET_DEFAULTS.top})`, intAtLeast('bet top', 1))
-        .option('--bet-retrain-epochs <n>', 'BET: fine-tuning epochs of each retrained action (default: --finetune-epochs)', intAtLeast('bet retrain epochs', 0))
-        .addOption(
-          new Option('--bet-accounting <a>', 'BET: device (item bytes, users full) or paper (user + item parameters at sparsity 1 − budget; reported, not exported)').choices([...ACCOUNTINGS]),
-        )
-        .option('--out <dir>', `also write the artifacts of ${EXPORTED_METHODS.join(', ')} (peel-blocks, sparse, mixed), one folder each, every trained fraction of a v3 kind a variant`),
+    addCiessOptions(
+      addSparseRecOptions(
+        program
+          .command('methods')
+          .description('compare methods under one split, one backbone, one metric and one accounting (device bytes of the item table); writes methods-<dataset>.json')
+          .option('--methods <list>', `methods to run, of ${METHODS.map((m) => m.name).join(',')} (default: all but ${NAMED_ONLY.join(', ')}, which run when named)`, list)
+          .option('--method <name>', 'one method (with peel unless --methods says otherwise: pairedVsPeel needs it)')
+          .requiredOption('--results <file>', 'the JSON to write, e.g. bench/results/methods-<dataset>.json (rewritten after every method)')
+          .option('--budgets <list>', `budget fractions of the full f32 item table (default ${HARNESS_DEFAULTS.budgets.join(',')})`, fractions)
+          .option('--variants <list>', `further fractions the mixed and sparse methods train, for trimming and export (default ${HARNESS_DEFAULTS.variants.join(',')}; "none")`, (v) =>
+            v === 'none' ? [] : fractions(v),
+          )
+          .option('--finetune-epochs <h>', `fine-tuning epochs of every masked method (default ${HARNESS_DEFAULTS.fineTune.epochs})`, int('fine-tune epochs'))
+          .option('--validation-users <n>', `validation users the quick metric ranks (default ${HARNESS_DEFAULTS.validationUsers})`, int('validation users'))
+          .option('--epochs <n>', 'backbone epochs (default: the pipeline’s, 60; synthetic 30)', int('epochs'))
+          .option('--seed <n>', 'seed of every random choice (default 1)', int('seed'))
+          .option('--threads <n>', 'worker threads (default 2)', int('threads'))
+          .option('--bet-iterations <T>', `BET: search iterations, one fine-tuned action each (default ${BET_DEFAULTS.iterations})`, intAtLeast('bet iterations', 1))
+          .option('--bet-epochs <h>', `BET: fine-tuning epochs of each searched action (default ${BET_DEFAULTS.epochs})`, intAtLeast('bet epochs', 0))
+          .option('--bet-candidates <m>', `BET: actions sampled per iteration (default ${BET_DEFAULTS.candidates})`, intAtLeast('bet candidates', 1))
+          .option('--bet-predictor-steps <N>', `BET: predictor updates after each evaluation (default ${BET_DEFAULTS.predictorSteps})`, intAtLeast('bet predictor steps', 0))
+          .option('--bet-top <k>', `BET: actions retrained after the search (default ${BET_DEFAULTS.top})`, intAtLeast('bet top', 1))
+          .option('--bet-retrain-epochs <n>', 'BET: fine-tuning epochs of each retrained action (default: --finetune-epochs)', intAtLeast('bet retrain epochs', 0))
+          .addOption(
+            new Option('--bet-accounting <a>', 'BET: device (item bytes, users full) or paper (user + item parameters at sparsity 1 − budget; reported, not exported)').choices([...ACCOUNTINGS]),
+          )
+          .option('--out <dir>', `also write the artifacts of ${EXPORTED_METHODS.join(', ')} (peel-blocks, sparse, mixed), one folder each, every trained fraction of a v3 kind a variant`),
+      ),
     ),
   ).action(async (f: MethodsFlags) => {
     const bet: Partial<BetSettings> = {
@@ -115,7 +123,7 @@ export function addMethodsCommand(program: Command): void {
       ...(f.betRetrainEpochs !== undefined ? { retrainEpochs: f.betRetrainEpochs } : {}),
       ...(f.betAccounting ? { accounting: f.betAccounting } : {}),
     };
-    const registry = methodRegistry(bet, sparseRecOverrides(f));
+    const registry = methodRegistry(bet, sparseRecOverrides(f), ciessOverrides(f));
     const names = f.methods ?? (f.method ? ['peel', f.method] : registry.map((m) => m.name).filter((n) => !NAMED_ONLY.includes(n)));
     const methods = pickMethods([...new Set(names)], registry);
     const bars = progressReporter();

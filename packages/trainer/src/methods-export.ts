@@ -1,6 +1,6 @@
 /**
  * `methods --out <dir>`: the trained tables of the exported methods written as artifacts, one folder per method
- * (`<dir>/peel`: peel-blocks, `<dir>/magprune`, `<dir>/sparserec` and `<dir>/dst`: sparse, `<dir>/frequency-sized` and `<dir>/bet`: mixed), all on
+ * (`<dir>/peel`: peel-blocks, `<dir>/magprune`, `<dir>/sparserec` and `<dir>/dst`: sparse, `<dir>/frequency-sized`, `<dir>/bet` and `<dir>/ciess`: mixed), all on
  * the run's one backbone, so their quality against device bytes compares like with like. PEEL's goes through the
  * pipeline's own writer (export/write-artifact.ts); the v3 kinds', every trained fraction a variant, through
  * write-kinds.ts.
@@ -17,7 +17,7 @@ import { trimChoice } from './harness/trim-choice.js';
 import { TRAINER_NAME, TRAINER_VERSION } from './pipeline.js';
 
 /** The methods whose artifacts `--out` writes. */
-export const EXPORTED_METHODS = ['peel', 'magprune', 'frequency-sized', 'bet', 'sparserec', 'dst'] as const;
+export const EXPORTED_METHODS = ['peel', 'magprune', 'frequency-sized', 'bet', 'ciess', 'sparserec', 'dst'] as const;
 
 /** Fails before any training when a folder cannot be written. */
 export async function checkExportDirs(out: string, methods: readonly string[]): Promise<void> {
@@ -65,7 +65,7 @@ export async function exportOutcome(out: string, name: string, outcome: MethodOu
     outcome.kind === 'mixed'
       ? (outcome.mixed ?? []).map((v) => ({ fraction: v.fraction, items: v.items, sizes: v.sizes }))
       : (outcome.sparse ?? []).map((v) => ({ fraction: v.fraction, items: v.items, mask: v.mask }));
-  // No tables: nothing an artifact can hold (BET in the papers' accounting has a user table per budget).
+  // No tables: nothing an artifact can hold (BET and CIESS in the papers' accounting have a user table per budget).
   if (tables.length === 0) return undefined;
   const selection = outcome.kind === 'mixed' ? trimChoice(trim) : undefined;
   await exportKindArtifact(dir, {

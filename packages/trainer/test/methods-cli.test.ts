@@ -20,10 +20,12 @@ describe('peelrec-train methods', () => {
     expect(cli(['--help']).out).toContain('methods');
     const help = cli(['methods', '--help']).out;
     for (const f of ['--methods', '--method', '--results', '--budgets', '--variants', '--finetune-epochs', '--out']) expect(help).toContain(f);
-    const r = cli(['methods', '--synthetic', '--methods', 'peel,ciess', '--results', '/tmp/never.json']);
+    const r = cli(['methods', '--synthetic', '--methods', 'peel,nonesuch', '--results', '/tmp/never.json']);
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/unknown method\(s\) \["ciess"\]/);
+    expect(r.err).toMatch(/unknown method\(s\) \["nonesuch"\]/);
     for (const f of ['--bet-iterations', '--bet-epochs', '--bet-candidates', '--bet-predictor-steps', '--bet-top', '--bet-retrain-epochs']) expect(help).toContain(f);
+    for (const f of ['--ciess-episodes', '--ciess-iterations', '--ciess-epochs', '--ciess-top', '--ciess-retrain-epochs', '--ciess-updates', '--ciess-lambda', '--ciess-accounting'])
+      expect(help).toContain(f);
     const zero = cli(['methods', '--synthetic', '--methods', 'peel,bet', '--bet-iterations', '0', '--results', '/tmp/never.json']);
     expect(zero.code).toBe(1);
     expect(zero.err).toMatch(/bet iterations must be ≥ 1/);
@@ -184,6 +186,42 @@ describe('peelrec-train methods', () => {
     for (const v of manifest.variants) expect(v.bytes).toBe(report.methods.bet!.budgets.find((b) => b.fraction === v.fraction)!.bytes);
     await expect(readFile(join(out, 'bet-random', 'manifest.json'))).rejects.toThrow(/ENOENT/);
   }, 240_000);
+
+  it('runs CIESS and its ablation without the walk, meets each budget exactly and exports CIESS as a mixed artifact', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'peelrec-ciess-'));
+    dirs.push(dir);
+    const results = join(dir, 'methods-tiny.json');
+    const out = join(dir, 'out');
+    const tiny = ['--synthetic', '--synthetic-users', '240', '--synthetic-items', '160', '--epochs', '2', '--finetune-epochs', '1', '--variants', 'none', '--budgets', '0.1,0.05'];
+    const search = ['--ciess-episodes', '2', '--ciess-iterations', '2', '--ciess-top', '2', '--ciess-updates', '4'];
+    const r = cli(['methods', ...tiny, '--methods', 'peel,ciess,ciess-no-walk', ...search, '--results', results, '--out', out]);
+    expect(r.err).not.toMatch(/peelrec-train:/);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(await readFile(results, 'utf8')) as MethodsReport;
+    expect(Object.keys(report.methods)).toEqual(['peel', 'ciess', 'ciess-no-walk']);
+    const budgets = new Map(report.budgets.map((b) => [b.fraction, b.bytes]));
+    for (const name of ['ciess', 'ciess-no-walk']) {
+      const m = report.methods[name]!;
+      expect(m.budgets.map((b) => b.fraction)).toEqual([0.1, 0.05]);
+      for (const b of m.budgets) {
+        // f16: the budget met to within one 2-byte value, never over
+        expect(b.bytes).toBeLessThanOrEqual(budgets.get(b.fraction)!);
+        expect(budgets.get(b.fraction)! - b.bytes).toBeLessThan(2);
+        expect(b.recall20).toBeGreaterThan(0);
+        expect(b).toMatchObject({ walk: name === 'ciess', projectionCost: { recall20: expect.any(Number) } });
+      }
+      const extra = m as unknown as { settings: { episodes: number; walk: boolean }; searches: Record<string, { candidates: unknown[]; retrained: unknown[] }> };
+      expect(extra.settings).toMatchObject({ episodes: 2, walk: name === 'ciess' });
+      for (const f of ['0.1', '0.05']) {
+        expect(extra.searches[f]!.candidates).toHaveLength(4);
+        expect(extra.searches[f]!.retrained).toHaveLength(2);
+      }
+    }
+    const manifest = JSON.parse(await readFile(join(out, 'ciess', 'manifest.json'), 'utf8')) as { kind: string; variants: { fraction: number; bytes: number }[] };
+    expect(manifest.kind).toBe('mixed');
+    for (const v of manifest.variants) expect(v.bytes).toBe(report.methods.ciess!.budgets.find((b) => b.fraction === v.fraction)!.bytes);
+    await expect(readFile(join(out, 'ciess-no-walk', 'manifest.json'))).rejects.toThrow(/ENOENT/);
+  }, 300_000);
 
   it('runs BET in the papers’ accounting: user + item parameters at sparsity 1 − budget, reported and not exported', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'peelrec-bet-paper-'));

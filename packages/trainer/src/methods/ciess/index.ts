@@ -1,0 +1,126 @@
+/**
+ * CIESS (Qu, Chen, Zhao, Cui, Zheng, Yin, SIGIR'23, arXiv 2304.03501) as a harness method: a continuous size in
+ * [1, d_max] for every entity, chosen by TD3 agents (td3.ts) exploring by random walk (walk.ts) over M × T
+ * fine-tuned evaluations (search.ts); the best of the top l retrained is projected onto the budget (project.ts) and
+ * served as the budget's `mixed` variant.
+ *
+ * The masked table is the harness's: row n keeps its first d_n of d_max dimensions, and the loss is the harness's
+ * recipe (the backbone's sampled softmax, users frozen, each evaluation warm-started from the backbone) rather than
+ * the paper's BPR + L2 from scratch. Accounting as BET's: the item table's device bytes (users full, so only the
+ * item agent acts), or the papers' user + item parameters (both agents; reported, not exported).
+ */
+import { Random } from '../../data/random.js';
+import type { Harness } from '../../harness/harness.js';
+import type { BudgetOutcome, Method, MethodOutcome, MixedVariant } from '../../harness/method.js';
+import { mixedOutcome, sizedStart, sizesByItem, trainMixed } from '../../harness/mixed.js';
+import { normalisedFrequencies } from '../bet/index.js';
+import { userRanks } from '../bet/paper.js';
+import { budgetValues, type SamplerBudget } from '../bet/sampler.js';
+import { fitnessOf } from '../bet/search.js';
+import { coveredItems, itemValidationUsers } from './quality.js';
+import { type CiessSearchResult, ciessSearch } from './search.js';
+import { CIESS_DEFAULTS, type CiessSettings, checkCiessSettings, estimateSeconds, GOWALLA_SECONDS } from './settings.js';
+
+/** Salt of the search's generator, so that it does not follow any other seeded stream. */
+const SALT = 0xc1e55;
+
+/** CIESS with `overrides` of CIESS_DEFAULTS; without the walk it is the ablation `ciess-no-walk`. */
+export function createCiess(overrides: Partial<CiessSettings> = {}): Method {
+  const walk = overrides.walk ?? CIESS_DEFAULTS.walk;
+  const name = walk ? 'ciess' : 'ciess-no-walk';
+  return {
+    name,
+    kind: 'mixed',
+    about: walk
+      ? 'CIESS: continuous sizes by TD3 actor-critics with random-walk exploration, the best retrained and projected onto the budget (arXiv 2304.03501).'
+      : "CIESS's ablation: Gaussian exploration only (no random walk), the same evaluations, retraining and projection.",
+    async run(h: Harness): Promise<MethodOutcome> {
+      const { dataset: d, backbone: e, options: o, split } = h;
+      const settings = checkCiessSettings({ ...CIESS_DEFAULTS, retrainEpochs: o.fineTune.epochs, ...overrides, walk });
+      const paper = settings.accounting === 'paper';
+      const rng = new Random(o.seed ^ SALT);
+      const users = paper ? userRanks(d.train, d.nUsers) : undefined;
+      const frequencies = { items: normalisedFrequencies(h.popularityByPosition), ...(users ? { users: normalisedFrequencies(users.countByRank) } : {}) };
+      const full = await h.validate({ users: e.users, items: e.items, dim: e.dim });
+      const itemUsers = itemValidationUsers(split.validationSample, split.validation.inner, split.valid, d.nItems);
+      const reported = new Set(o.budgets);
+      const budgets: BudgetOutcome[] = [];
+      const mixed: MixedVariant[] = [];
+      const searches: Record<string, unknown> = {};
+      for (const fraction of [...new Set([...o.budgets, ...o.variants])].sort((a, b) => b - a)) {
+        const budget: SamplerBudget = paper
+          ? { accounting: 'paper', dim: e.dim, nItems: d.nItems, nUsers: d.nUsers, sparsity: 1 - fraction }
+          : { accounting: 'device', dim: e.dim, nItems: d.nItems, budgetBytes: h.budgetBytes(fraction), dtype: o.dtype };
+        const label = `${name} ${(fraction * 100).toFixed(0)}%`;
+        let out: BudgetOutcome | undefined;
+        if (budgetValues(budget) >= (d.nItems + (paper ? d.nUsers : 0)) * e.dim) {
+          // The budget holds the full tables: nothing to search.
+          const { variant, before } = await trainMixed(h, fraction, new Uint16Array(d.nItems).fill(e.dim), label);
+          mixed.push(variant);
+          if (reported.has(fraction)) out = await mixedOutcome(h, variant, before, { walk, accounting: settings.accounting, searched: false });
+        } else {
+          const s = await ciessSearch({ h, budget, settings, full, itemUsers, frequencies, userOrder: users?.order, rng, seed: o.seed, label });
+          const sizes = sizesByItem(s.served.items, h.order);
+          const variant: MixedVariant = { fraction, sizes, items: s.served.itemTable };
+          searches[String(fraction)] = searchRecord(s);
+          if (!paper) mixed.push(variant);
+          if (reported.has(fraction)) {
+            const before = await h.validate({ users: s.served.userTable, items: sizedStart(h, sizes), dim: e.dim });
+            const userSizes = users && s.served.users && sizesByItem(s.served.users, users.order);
+            out = await mixedOutcome(h, variant, before, { walk, accounting: settings.accounting, ...searchDetails(s) }, userSizes ? { table: s.served.userTable, sizes: userSizes } : undefined);
+          }
+        }
+        if (!out) continue;
+        budgets.push(out);
+        h.log(`${label}: recall@20 ${out.test.recall20.toFixed(4)}, ndcg@20 ${out.test.ndcg20.toFixed(4)}, paper sparsity ${out.paperSparsity.toFixed(3)}`);
+      }
+      return {
+        kind: 'mixed',
+        budgets: budgets.sort((a, b) => o.budgets.indexOf(a.fraction) - o.budgets.indexOf(b.fraction)),
+        mixed,
+        extra: {
+          settings,
+          baseline: { fitness: fitnessOf(full), recall20: full.recall20, about: 'eval(E): the full backbone on validation, the denominator of every q_n' },
+          quality: { itemsWithValidationUsers: coveredItems(itemUsers), items: d.nItems, about: 'items with no sampled validation user take the table’s overall ratio as q' },
+          estimate: {
+            perBudgetSeconds: estimateSeconds(settings, GOWALLA_SECONDS),
+            from: GOWALLA_SECONDS,
+            about: 'one searched budget on Gowalla from the lead’s primitive costs (methods/ciess/settings.ts); every fraction trained (budgets and variants) is searched',
+          },
+          searches,
+        },
+        notes: [
+          `${name}: the harness's masked table (first d_n of d_max) and sampled-softmax fine-tune with users frozen, warm-started from the backbone each evaluation, not the paper's BPR + L2 from scratch`,
+          `${name}: reward q − λ (d / d_max)² (the paper's form), λ moved toward the budget after every iteration (dual ascent, our addition)`,
+          `${name}: the final sizes sorted into frequency order and scaled onto the budget (fitSizes), then retrained; projectionCost is served − unprojected on validation`,
+          paper
+            ? `${name}: paper accounting: user + item parameters at sparsity 1 − fraction, both agents act; users are cut to their sizes when scored but stay frozen and unmasked while items fine-tune; not exported (one user table an artifact)`
+            : `${name}: device accounting: the item table's bytes, users full, so only the item agent acts`,
+        ],
+      };
+    },
+  };
+}
+
+/** The budget's row: the chosen assignment, the retraining, what the projection cost. */
+function searchDetails(s: CiessSearchResult): Record<string, unknown> {
+  const v = s.unprojected.validation;
+  return {
+    searched: true,
+    chosen: { episode: s.unprojected.episode, t: s.unprojected.t, values: s.unprojected.values, validationRecall20: v.recall20 },
+    servedValues: s.served.values,
+    projectionCost: s.projectionCost,
+    filledOverBudget: s.filledOverBudget,
+    candidatesMeetingBudget: s.candidates.filter((c) => c.meets).length,
+    retrained: s.retrained,
+    agent: { seconds: s.agent.seconds, updates: s.agent.updates, msPerUpdate: s.agent.msPerUpdate, cpuMsPerUpdate: s.agent.cpuMsPerUpdate },
+  };
+}
+
+/** The whole search, for the method's extra figures. */
+function searchRecord(s: CiessSearchResult): Record<string, unknown> {
+  return { candidates: s.candidates, lambdas: s.lambdas, agent: s.agent, retrained: s.retrained };
+}
+
+export const ciess = createCiess();
+export const ciessNoWalk = createCiess({ walk: false });

@@ -1,0 +1,114 @@
+/**
+ * CIESS's settings, scaled down from the paper's (M = 30 episodes × T = 10 iterations, a fresh model trained
+ * 5 epochs at each) so that one budget takes at most 20 minutes on Gowalla on this 2-core machine (issue 22).
+ *
+ * Gowalla's primitive costs as the lead measured them: fine-tune 5.7 s an epoch, quick validation 0.93 s, test
+ * 8.1 s. The agent's work an iteration, measured here in CPU time at Gowalla's 40,981 items (tfjs cpu backend, hidden
+ * width 32): the actor over every item 0.27 s, the critic over the walk's 6 candidates each 1.76 s, 20 TD3 updates
+ * of 256 transitions 0.68 s (34 ms each): ≈ 2.8 s. At width 64 the walk alone took 5.3 s, hence 32. With M = 10,
+ * T = 10, 1 epoch per evaluation, the top l = 3 retrained for R = 4 epochs (the harness's fine-tune length), then
+ * the projected one:
+ *   search       100 × (1 × 5.7 + 0.93 + 2.8)   = 943 s
+ *   retrain        3 × (4 × 5.7 + 0.93)         =  71 s
+ *   projected      1 × (4 × 5.7 + 0.93)         =  24 s
+ *   served table: validation before and after fine-tuning, and test: 0.93 + 0.93 + 8.1 = 10 s
+ *   one budget ≈ 1,048 s ≈ 17.5 min (the paper's M × T = 300 evaluations of 5 epochs each would take ≈ 2.7 hours).
+ */
+import { HarnessError } from '../../harness/errors.js';
+import type { BetAccounting } from '../bet/search.js';
+
+export interface CiessSettings {
+  /** M: episodes, each starting from the full table. */
+  episodes: number;
+  /** T: iterations an episode, one fine-tuned evaluation each. */
+  iterations: number;
+  /** Fine-tuning epochs of each evaluated assignment (warm-started from the backbone). */
+  epochs: number;
+  /** l: assignments meeting the budget retrained after the search. */
+  top: number;
+  /** Fine-tuning epochs of each retrained assignment and of the projected one. */
+  retrainEpochs: number;
+  /** Random walk on (CIESS) or Gaussian exploration only (the ablation, `ciess-no-walk`). */
+  walk: boolean;
+  /** Walk steps and neighbour threshold (the paper's 5 and 5). */
+  walkSteps: number;
+  walkThreshold: number;
+  /** Gaussian exploration noise on the actor's size (the paper's σ = 6). */
+  sigma: number;
+  /** TD3 updates after each iteration, and their minibatch. */
+  updates: number;
+  batch: number;
+  /** Transitions sampled into the replay buffer per side and iteration (of nItems, nUsers). */
+  transitions: number;
+  /** The reward's size weight at the start; it moves toward the budget (search.ts). */
+  lambda: number;
+  gamma: number;
+  lr: number;
+  hidden: number;
+  accounting: BetAccounting;
+}
+
+export const CIESS_DEFAULTS: Omit<CiessSettings, 'retrainEpochs'> & { retrainEpochs?: number } = {
+  episodes: 10,
+  iterations: 10,
+  epochs: 1,
+  top: 3,
+  walk: true,
+  walkSteps: 5,
+  walkThreshold: 5,
+  sigma: 6,
+  updates: 20,
+  batch: 256,
+  transitions: 4096,
+  lambda: 1,
+  gamma: 0.9,
+  lr: 1e-3,
+  hidden: 32,
+  accounting: 'device',
+};
+
+export function checkCiessSettings(s: CiessSettings): CiessSettings {
+  const atLeast = (name: string, v: number, min: number) => {
+    if (!(Number.isInteger(v) && v >= min)) throw new HarnessError(`ciess: ${name} must be an integer ≥ ${min}, got ${v}`);
+  };
+  atLeast('episodes', s.episodes, 1);
+  atLeast('iterations', s.iterations, 1);
+  atLeast('epochs', s.epochs, 0);
+  atLeast('top', s.top, 1);
+  atLeast('retrain epochs', s.retrainEpochs, 0);
+  atLeast('walk steps', s.walkSteps, 0);
+  atLeast('walk threshold', s.walkThreshold, 1);
+  atLeast('updates', s.updates, 0);
+  atLeast('batch', s.batch, 1);
+  atLeast('transitions', s.transitions, 1);
+  atLeast('hidden', s.hidden, 1);
+  for (const [name, v] of [
+    ['sigma', s.sigma],
+    ['lambda', s.lambda],
+    ['lr', s.lr],
+  ] as const)
+    if (!(v > 0 && Number.isFinite(v))) throw new HarnessError(`ciess: ${name} must be positive, got ${v}`);
+  if (!(s.gamma >= 0 && s.gamma < 1)) throw new HarnessError(`ciess: gamma must be in [0, 1), got ${s.gamma}`);
+  if (s.accounting !== 'device' && s.accounting !== 'paper') throw new HarnessError(`ciess: accounting must be device or paper, got ${s.accounting}`);
+  return s;
+}
+
+/** Seconds of each primitive call, and of one iteration's agent work. */
+export interface CiessPrimitiveSeconds {
+  fineTuneEpoch: number;
+  validate: number;
+  test: number;
+  iterationOverhead: number;
+}
+
+/** The lead's Gowalla figures (see the header). */
+export const GOWALLA_SECONDS: CiessPrimitiveSeconds = { fineTuneEpoch: 5.7, validate: 0.93, test: 8.1, iterationOverhead: 2.8 };
+
+/** One budget's cost at these settings: the header's arithmetic, as figures. */
+export function estimateSeconds(s: CiessSettings, c: CiessPrimitiveSeconds): { search: number; retrain: number; projected: number; served: number; total: number } {
+  const search = s.episodes * s.iterations * (s.epochs * c.fineTuneEpoch + c.validate + c.iterationOverhead);
+  const retrain = Math.min(s.top, s.episodes * s.iterations) * (s.retrainEpochs * c.fineTuneEpoch + c.validate);
+  const projected = s.retrainEpochs * c.fineTuneEpoch + c.validate;
+  const served = 2 * c.validate + c.test;
+  return { search, retrain, projected, served, total: search + retrain + projected + served };
+}

@@ -193,12 +193,12 @@ describe('peelrec-train methods', () => {
     const results = join(dir, 'methods-tiny.json');
     const out = join(dir, 'out');
     const tiny = ['--synthetic', '--synthetic-users', '240', '--synthetic-items', '160', '--epochs', '2', '--finetune-epochs', '1', '--variants', 'none', '--budgets', '0.1,0.05'];
-    const search = ['--ciess-episodes', '2', '--ciess-iterations', '2', '--ciess-top', '2', '--ciess-updates', '4'];
-    const r = cli(['methods', ...tiny, '--methods', 'peel,ciess,ciess-no-walk', ...search, '--results', results, '--out', out]);
+    const search = ['--ciess-episodes', '1', '--ciess-iterations', '2', '--ciess-top', '1', '--ciess-updates', '4'];
+    const r = cli(['methods', ...tiny, '--methods', 'ciess,ciess-no-walk', ...search, '--results', results, '--out', out]);
     expect(r.err).not.toMatch(/peelrec-train:/);
     expect(r.code).toBe(0);
     const report = JSON.parse(await readFile(results, 'utf8')) as MethodsReport;
-    expect(Object.keys(report.methods)).toEqual(['peel', 'ciess', 'ciess-no-walk']);
+    expect(Object.keys(report.methods)).toEqual(['ciess', 'ciess-no-walk']);
     const budgets = new Map(report.budgets.map((b) => [b.fraction, b.bytes]));
     for (const name of ['ciess', 'ciess-no-walk']) {
       const m = report.methods[name]!;
@@ -211,17 +211,17 @@ describe('peelrec-train methods', () => {
         expect(b).toMatchObject({ walk: name === 'ciess', projectionCost: { recall20: expect.any(Number) } });
       }
       const extra = m as unknown as { settings: { episodes: number; walk: boolean }; searches: Record<string, { candidates: unknown[]; retrained: unknown[] }> };
-      expect(extra.settings).toMatchObject({ episodes: 2, walk: name === 'ciess' });
+      expect(extra.settings).toMatchObject({ episodes: 1, iterations: 2, walk: name === 'ciess' });
       for (const f of ['0.1', '0.05']) {
-        expect(extra.searches[f]!.candidates).toHaveLength(4);
-        expect(extra.searches[f]!.retrained).toHaveLength(2);
+        expect(extra.searches[f]!.candidates).toHaveLength(2);
+        expect(extra.searches[f]!.retrained).toHaveLength(1);
       }
     }
     const manifest = JSON.parse(await readFile(join(out, 'ciess', 'manifest.json'), 'utf8')) as { kind: string; variants: { fraction: number; bytes: number }[] };
     expect(manifest.kind).toBe('mixed');
     for (const v of manifest.variants) expect(v.bytes).toBe(report.methods.ciess!.budgets.find((b) => b.fraction === v.fraction)!.bytes);
     await expect(readFile(join(out, 'ciess-no-walk', 'manifest.json'))).rejects.toThrow(/ENOENT/);
-  }, 300_000);
+  }, 600_000); // two searches of 2 budgets on 2 busy cores
 
   it('runs BET in the papers’ accounting: user + item parameters at sparsity 1 − budget, reported and not exported', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'peelrec-bet-paper-'));

@@ -5,7 +5,7 @@
  */
 import { basename } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { addDataOptions, type DataFlags, dataSource, fractions, int, intAtLeast, list, num, progressReporter, userPath } from './cli-common.js';
+import { addDataOptions, type DataFlags, dataSource, fractions, int, intAtLeast, list, progressReporter, userPath } from './cli-common.js';
 import { compareMethods, HARNESS_DEFAULTS } from './harness/index.js';
 import type { Method } from './harness/method.js';
 import { createBet } from './methods/bet/index.js';

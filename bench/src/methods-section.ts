@@ -146,5 +146,6 @@ function methodsTables(file: string, r: MethodsFile): string[] {
 
 /** Every methods-<dataset>.json, each under its dataset's heading. */
 export function methodsSection(files: readonly { readonly file: string; readonly report: MethodsFile }[]): string {
-  return files.flatMap(({ file, report }) => [`### Methods on ${report.dataset}`, '', ...methodsTables(file, report)]).join('\n');
+  // The file's name, not the report's dataset: two runs on one dataset (methods-gowalla, methods-gowalla-bet) need two headings.
+  return files.flatMap(({ file, report }) => [`### Methods on ${file.replace(/^methods-(.+)\.json$/, '$1')}`, '', ...methodsTables(file, report)]).join('\n');
 }

@@ -57,6 +57,13 @@ describe('methodsSection', () => {
     expect(md).toMatch(/\| frequency-sized \| mixed +\| 0\.3200 \/ 0\.1600 \| – +\| \+0\.0200 ± 0\.0010 \| – +\| 9 +\|/);
     expect(md).toMatch(/\| peel +\| peel-blocks \| 0\.3000 \/ 0\.1500 \| 0\.2500 \/ 0\.1250 \| +\| +\| 3 +\|/);
   });
+  it('heads each file by its name, so two runs on one dataset stay apart', () => {
+    const two = methodsSection([
+      { file: 'methods-tiny.json', report },
+      { file: 'methods-tiny-bet.json', report },
+    ]);
+    expect(two.match(/^### Methods on .+$/gm)).toEqual(['### Methods on tiny', '### Methods on tiny-bet']);
+  });
   it("renders the papers' accounting, the primitives' cost and trim or fall back", () => {
     expect(md).toContain('30 % → 0.3100 / 0.1550');
     expect(md).toMatch(/\| fineTune +\| 3 +\| 2\.50 +\| 0\.63 +\|/);

@@ -46,6 +46,10 @@ interface TrainFlags extends DataFlags {
   usersPerShard?: number;
   ablations?: boolean;
   quick?: boolean;
+  /** --tune / --no-tune; undefined: the default for the data source. */
+  tune?: boolean;
+  tuneSeconds?: number;
+  tuneTestAgreement?: boolean;
 }
 
 function readConfig(path: string): DeepPartial<TrainConfig> {
@@ -77,6 +81,7 @@ function configFrom(f: TrainFlags): DeepPartial<TrainConfig> {
     ablations: f.quick ? false : f.ablations,
     backbone: { softmaxEpochs: f.epochs, diversity: f.diversity, nested: f.nested },
     refine: { epochs: f.refineEpochs },
+    tuning: { enabled: f.tune, seconds: f.tuneSeconds, testAgreement: f.tuneTestAgreement },
   };
   // Flags override the file.
   return deepMerge(fromFile, flags);
@@ -121,7 +126,11 @@ addDataOptions(
     .option('--budgets <list>', 'budget fractions to evaluate (default 0.5,0.2,0.1,0.05)', fractions)
     .option('--users-per-shard <n>', 'users per user shard file (default 64)', int('users per shard'))
     .option('--ablations', 'run the ablations (b)–(e) (default, except for the synthetic demo data)')
-    .option('--quick', 'quick path: PEEL and the full table only, no ablation retraining'),
+    .option('--quick', 'quick path: PEEL and the full table only, no ablation retraining')
+    .option('--tune', 'choose the knobs, epochs, smoothing and user groups on validation (default for --data and --interactions)')
+    .option('--no-tune', 'keep the fixed defaults: no tuning (default for --synthetic)')
+    .option('--tune-seconds <s>', 'time budget of the tuning, the final backbone included (default 1200)', num('tune seconds'))
+    .option('--tune-test-agreement', 'report only: also score every tuning candidate on test, to measure how often validation and test agree'),
 ).action(async (f: TrainFlags) => {
   const bars = progressReporter();
   const result = await train({

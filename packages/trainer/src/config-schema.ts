@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import type { BackboneConfig, DeepPartial, TrainConfig } from './config.js';
+import type { TuningConfig } from './tuning/config.js';
 
 /** A config setting that is unknown or has a wrong value; `key` is its dotted path, e.g. `backbone.lr`. */
 export class ConfigError extends RangeError {
@@ -36,6 +37,7 @@ const backbone = z.strictObject({
   lr: positive,
   initStd: positive,
   smoothing: z.number().min(0, { error: 'a number ≥ 0' }),
+  weightDecay: z.number().min(0, { error: 'a number ≥ 0' }),
 } satisfies Record<keyof BackboneConfig, z.ZodType>);
 
 const refine = z.strictObject({
@@ -54,6 +56,17 @@ const refine = z.strictObject({
   valUserFraction: z.number().min(0, { error: 'in [0, 1]' }).max(1, { error: 'in [0, 1]' }),
 } satisfies Record<keyof TrainConfig['refine'], z.ZodType>);
 
+const tuning = z.strictObject({
+  enabled: z.boolean(),
+  seconds: positive,
+  candidates: int(1),
+  eta: int(2),
+  maxEpochs: int(1),
+  searchEdges: int(1),
+  userGroups: z.array(int(1).max(65535, { error: 'at most 65535 (group ids are u16)' })).min(1, { error: 'a non-empty list' }),
+  testAgreement: z.boolean(),
+} satisfies Record<keyof TuningConfig, z.ZodType>);
+
 const config = z
   .strictObject({
     fullDim: int(8),
@@ -69,6 +82,7 @@ const config = z
     backbone: backbone.partial(),
     refine: refine.partial(),
     kmeansIterations: int(1),
+    tuning: tuning.partial(),
   } satisfies Record<keyof TrainConfig, z.ZodType>)
   .partial();
 
@@ -105,7 +119,7 @@ export function parseConfig(partial: unknown): DeepPartial<TrainConfig> {
   if (unknown.length) {
     const keys = unknown.flatMap((i) => i.keys.map((k) => dotted([...i.path, k])));
     const where = dotted(unknown[0]!.path);
-    const shape = where ? (config.shape[where as 'backbone' | 'refine'].unwrap().shape as object) : config.shape;
+    const shape = where ? (config.shape[where as 'backbone' | 'refine' | 'tuning'].unwrap().shape as object) : config.shape;
     throw new ConfigError(keys[0]!, `unknown config key${keys.length > 1 ? 's' : ''} ${keys.map((k) => `"${k}"`).join(', ')} (known${section(where)}: ${Object.keys(shape).join(', ')})`);
   }
   const issue = r.error.issues[0]!;

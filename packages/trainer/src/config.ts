@@ -7,6 +7,7 @@ import type { BackboneOptions } from './backbone/index.js';
 import { ConfigError, parseConfig } from './config-schema.js';
 import type { DataSource } from './data/load.js';
 import { REFINE_DEFAULTS, type RefineOptions } from './refine/index.js';
+import { TUNING_DEFAULTS, type TuningConfig } from './tuning/config.js';
 
 /** Backbone knobs the pipeline passes through (dimensions and seed come from the pipeline). */
 export type BackboneConfig = Omit<BackboneOptions, 'dim' | 'blockDim' | 'seed' | 'threads' | 'onProgress' | 'onEpoch' | 'init' | 'itemMask' | 'userMask' | 'freezeUsers'>;
@@ -34,6 +35,11 @@ export interface TrainConfig {
   backbone: BackboneConfig;
   refine: Omit<RefineOptions, 'seed' | 'threads'>;
   kmeansIterations: number;
+  /**
+   * Self-tuning on validation (src/tuning): on by default, it chooses the backbone's knobs, epochs, smoothing and
+   * the user-group count per dataset; settings given by the caller stay as given. Off: the fixed defaults here.
+   */
+  tuning: TuningConfig;
 }
 
 export const DEFAULT_CONFIG: TrainConfig = {
@@ -54,12 +60,14 @@ export const DEFAULT_CONFIG: TrainConfig = {
   backbone: { softmaxEpochs: 60, diversity: 10 },
   refine: { ...REFINE_DEFAULTS },
   kmeansIterations: 50,
+  tuning: { ...TUNING_DEFAULTS },
 };
 
-/** The embedded demo dataset trains with fewer epochs: it is small, and must train in well under 2 minutes. */
+/** The embedded demo dataset trains with fewer epochs and no tuning: it is small, and must train in well under 2 minutes. */
 export const SYNTHETIC_PRESET: DeepPartial<TrainConfig> = {
   backbone: { softmaxEpochs: 30 },
   ablations: false,
+  tuning: { enabled: false },
 };
 
 export type DeepPartial<T> = { [K in keyof T]?: T[K] extends (infer _U)[] ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K] };

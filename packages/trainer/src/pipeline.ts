@@ -15,6 +15,7 @@ import { selectionManifest } from './quality/peel-model.js';
 import type { Ablation, BudgetQuality, QualityReport } from './quality/report.js';
 import { trainUniformModel } from './quality/uniform-model.js';
 import { mean } from './refine/validation.mjs';
+import { fixedKnobs, tune, type TuningReport } from './tuning/index.js';
 
 export const TRAINER_NAME = '@peelrec/trainer';
 export const TRAINER_VERSION = '0.1.0';
@@ -81,7 +82,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const log = options.log ?? (() => {});
   const progress = options.onProgress;
   const source: DataSource = options.data ?? { kind: 'synthetic' };
-  const cfg = resolveConfig(options.config, source);
+  let cfg = resolveConfig(options.config, source);
   // Outputs first: a path that cannot be written fails now, not after an hour of training.
   await checkOutputDir(options.out);
   if (options.qualityOut) await checkOutputFile(options.qualityOut, 'the quality report');
@@ -93,7 +94,12 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   if (cfg.itemGroups > d.nItems) throw new RangeError(`itemGroups (${cfg.itemGroups}) exceeds the ${d.nItems} items`);
   if (cfg.userGroups > d.nUsers) throw new RangeError(`userGroups (${cfg.userGroups}) exceeds the ${d.nUsers} users`);
 
-  const main = await buildPeel(d, cfg, { stage: '', onProgress: progress });
+  let main: PeelParts;
+  let tuning: TuningReport | null = null;
+  if (cfg.tuning.enabled) {
+    // chooses on validation what the caller left open; the model it ends with is the one exported
+    ({ cfg, main, report: tuning } = await tune(d, cfg, fixedKnobs(options.config), { log, onProgress: progress }));
+  } else main = await buildPeel(d, cfg, { stage: '', onProgress: progress });
   log(`pretrain ${main.seconds.pretrain.toFixed(1)} s, groups ${main.seconds.cluster.toFixed(1)} s, refine ${main.seconds.refine.toFixed(1)} s`);
 
   // Export the payloads first: PEEL's budget metrics are computed with selectBlocks on this very manifest.
@@ -218,8 +224,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       evaluate: round(secondsEvaluate),
       export: round(secondsExport),
       total: round(total),
+      tune: tuning?.seconds ?? 0,
       ablations: 0,
     },
+    tuning,
     refine: main.refineStats.map((s) => ({
       userGroup: s.id,
       users: main.model.assignment.filter((c) => c === s.id).length,

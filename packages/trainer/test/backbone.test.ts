@@ -103,6 +103,35 @@ describe('trainBackbone', () => {
   });
 });
 
+describe('trainBackbone: early stopping and weight decay', () => {
+  it('stops after the epoch whose onEpoch returns true, with that epoch’s state', async () => {
+    const epochs: number[] = [];
+    let atThree: Float32Array | undefined;
+    const e = await trainBackbone(fit, nUsers, nItems, {
+      ...base,
+      softmaxEpochs: 10,
+      onEpoch: (ep, _st, snapshot) => {
+        epochs.push(ep);
+        if (ep === 3) atThree = snapshot().items;
+        return ep === 3;
+      },
+    });
+    expect(epochs).toEqual([1, 2, 3]);
+    expect(e.items).toEqual(atThree);
+    const three = await trainBackbone(fit, nUsers, nItems, { ...base, softmaxEpochs: 3 });
+    expect(e.items).toEqual(three.items);
+  });
+
+  it('decoupled weight decay changes the trained tables, deterministically, and rejects a negative value', async () => {
+    const plain = await trainBackbone(fit, nUsers, nItems, { ...base, softmaxEpochs: 5 });
+    const a = await trainBackbone(fit, nUsers, nItems, { ...base, softmaxEpochs: 5, weightDecay: 5 });
+    const b = await trainBackbone(fit, nUsers, nItems, { ...base, softmaxEpochs: 5, weightDecay: 5 });
+    expect(a.items).toEqual(b.items);
+    expect(a.items).not.toEqual(plain.items);
+    await expect(trainBackbone(fit, nUsers, nItems, { ...base, weightDecay: -1 })).rejects.toThrow(/weightDecay must be ≥ 0/);
+  });
+});
+
 describe('smoothOneHop', () => {
   it('adds β·Â E and keeps the mean row norm', () => {
     // one user (u0) with items 0 and 1; deg u0 = 2, deg i = 1 => Â weights 1/√2

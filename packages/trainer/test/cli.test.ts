@@ -48,7 +48,23 @@ describe('peelrec-train CLI', () => {
     expect(top.code).toBe(0);
     for (const c of ['train', 'evaluate', 'export']) expect(top.out).toContain(c);
     const t = cli(['train', '--help']);
-    for (const f of ['--data', '--interactions', '--delimiter', '--user-groups', '--item-groups', '--full-dim', '--block-dim', '--epochs', '--seed', '--dtypes', '--config', '--quick']) {
+    for (const f of [
+      '--data',
+      '--interactions',
+      '--delimiter',
+      '--user-groups',
+      '--item-groups',
+      '--full-dim',
+      '--block-dim',
+      '--epochs',
+      '--seed',
+      '--dtypes',
+      '--config',
+      '--quick',
+      '--no-tune',
+      '--tune-seconds',
+      '--tune-test-agreement',
+    ]) {
       expect(t.out).toContain(f);
     }
   });
@@ -110,6 +126,13 @@ describe('peelrec-train CLI', () => {
     let r = cli(['train', '--out', '/tmp/x', '--dtypes', 'f8']);
     expect(r.code).not.toBe(0);
     expect(r.err).toMatch(/unknown dtype f8/);
+    r = cli(['train', '--out', '/tmp/x', '--tune-seconds', 'soon']);
+    expect(r.code).not.toBe(0);
+    expect(r.err).toMatch(/tune seconds must be a number/);
+    // a number out of range is the config schema's ConfigError, in one line, before any data is read
+    r = cli(['train', '--data', '/nonexistent', '--out', '/tmp/x', '--tune-seconds', '-5']);
+    expect(r.code).toBe(1);
+    expect(r.err.trim()).toBe('peelrec-train: config "tuning.seconds" must be a positive number, got -5');
     r = cli(['export', '--from', '/tmp/x', '--out', '/tmp/y', '--dtypes', 'f32,i9']);
     expect(r.code).not.toBe(0);
     expect(r.err).toMatch(/unknown dtype i9 \(f32, f16, i8\)/);

@@ -26,6 +26,8 @@ const tiny = async (out: string, ablations: boolean): Promise<TrainOptions> => (
     budgets: [0.5, 0.25, 0.1],
     backbone: { softmaxEpochs: 4, batch: 256, negatives: 64 },
     refine: { epochs: 2, batch: 256, negatives: 64 },
+    // the fixed defaults, whatever the data source (tuning has its own tests: tuning-pipeline.test.ts)
+    tuning: { enabled: false },
   },
 });
 const tmp = () => mkdtemp(join(tmpdir(), 'peelrec-train-'));
@@ -294,6 +296,13 @@ describe('train (tiny synthetic)', () => {
     bad([], '', /config must be an object/);
     // null is how JSON spells "not set" nowhere in this config: an error, not the default
     bad({ seed: null }, 'seed', /must be a number, got null/);
+    bad({ backbone: { weightDecay: -0.1 } }, 'backbone.weightDecay', /a number ≥ 0, got -0\.1/);
+    bad({ tuning: { seconds: 0 } }, 'tuning.seconds', /config "tuning\.seconds" must be a positive number, got 0/);
+    bad({ tuning: { candidates: 0 } }, 'tuning.candidates', /an integer ≥ 1, got 0/);
+    bad({ tuning: { eta: 1 } }, 'tuning.eta', /an integer ≥ 2, got 1/);
+    bad({ tuning: { userGroups: [] } }, 'tuning.userGroups', /a non-empty list/);
+    bad({ tuning: { enabled: 'no' } }, 'tuning.enabled', /must be a boolean, got "no"/);
+    expect(() => resolveConfig({ tuning: { budget: 60 } } as never)).toThrow(/unknown config key "tuning\.budget" \(known under tuning: enabled, seconds/);
     expect(resolveConfig({ seed: undefined, backbone: { lr: 1e-3 } })).toMatchObject({ seed: 1, backbone: { lr: 1e-3 } });
   });
 

@@ -89,6 +89,13 @@ startWorker({
       const bc1 = 1 - beta1 ** step;
       const bc2 = 1 - beta2 ** step;
       K.adam_rows(W, M, V, my.acc, my.touched, count, d, beta1, beta2, lr / bc1, 1 / bc2, eps);
+      if (t.decay === 1) return;
+      // decoupled weight decay on the rows just stepped (each owned by this thread alone)
+      const tab = W === t.U ? Utab : Itab;
+      for (let s = 0; s < count; s++) {
+        const o = touched[s] * d;
+        for (let p = 0; p < d; p++) tab[o + p] *= t.decay;
+      }
     };
     /** Add `src[off..off+d)` to the accumulator slot of `row`. */
     const add = (/** @type {Int32Array} */ slot, /** @type {number} */ row, /** @type {Float32Array} */ src, /** @type {number} */ off, /** @type {{n: number}} */ cnt) => {

@@ -64,9 +64,18 @@ export interface BackboneOptions {
   userMask?: Uint8Array;
   /** Train the item table only: the user rows keep their starting values (a table of `init`'s users, say). */
   freezeUsers?: boolean;
+  /**
+   * Decoupled weight decay (AdamW): every row an Adam step touches is also scaled by (1 − lr·weightDecay).
+   * Scores are cosines, so the decay changes no score directly: it shrinks the rows and with them the
+   * effective step size late in training, a regulariser of scale-invariant models. Default 0 (none).
+   */
+  weightDecay?: number;
   onProgress?: (stage: string, done: number, total: number) => void;
-  /** Called after each epoch with the current (unsmoothed, row-normalised) embeddings, e.g. for validation. */
-  onEpoch?: (epoch: number, stats: EpochStats, snapshot: () => Embeddings) => void | Promise<void>;
+  /**
+   * Called after each epoch with the current (unsmoothed, row-normalised) embeddings, e.g. for validation.
+   * Returning (or resolving to) true stops training after this epoch (early stopping).
+   */
+  onEpoch?: (epoch: number, stats: EpochStats, snapshot: () => Embeddings) => unknown;
 }
 
 export interface EpochStats {
@@ -98,6 +107,7 @@ function resolved(o: BackboneOptions) {
     lr: o.lr ?? 2e-3,
     initStd: o.initStd ?? 0.1,
     smoothing: o.smoothing ?? 0.15,
+    weightDecay: o.weightDecay ?? 0,
     nested: o.nested ?? [],
   };
 }
@@ -143,6 +153,7 @@ export async function trainBackbone(train: CSR, nUsers: number, nItems: number, 
   ] as const) {
     if (!(t > 0 && Number.isFinite(t))) throw new RangeError(`trainBackbone: ${name} must be a positive number, got ${t}`);
   }
+  if (!(o.weightDecay >= 0 && o.lr * o.weightDecay < 1)) throw new RangeError(`trainBackbone: weightDecay must be ≥ 0 with lr·weightDecay < 1, got ${o.weightDecay}`);
   if (train.indptr.length !== nUsers + 1) throw new RangeError(`trainBackbone: train has ${train.indptr.length - 1} rows, expected ${nUsers}`);
   const nnz = train.indptr[nUsers]!;
   if (nnz === 0) throw new RangeError('trainBackbone: no training interactions');
@@ -218,6 +229,7 @@ export async function trainBackbone(train: CSR, nUsers: number, nItems: number, 
     beta2: 0.999,
     eps: 1e-8,
     lambda: o.diversity,
+    decay: 1 - o.lr * o.weightDecay,
     levels,
     levelTau: levels.map((w) => ((w === dim ? o.fullTemperature : o.temperature) * w) / dim),
     step0: 0,
@@ -297,7 +309,7 @@ export async function trainBackbone(train: CSR, nUsers: number, nItems: number, 
       };
       if (!Number.isFinite(stats.loss)) throw new Error(`trainBackbone: loss diverged at epoch ${epoch + 1}`);
       opts.onProgress?.('pretrain', epoch + 1, o.softmaxEpochs);
-      await opts.onEpoch?.(epoch + 1, stats, snapshot);
+      if ((await opts.onEpoch?.(epoch + 1, stats, snapshot)) === true) break;
     }
   } finally {
     await pool.close();

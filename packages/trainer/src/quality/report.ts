@@ -3,6 +3,7 @@ import type { Dtype, Scoring } from '@peelrec/format';
 import type { TrainConfig } from '../config.js';
 import type { LoadReport } from '../data/report.js';
 import type { RefineResult } from '../refine/refine-group.mjs';
+import type { TuningReport } from '../tuning/report.js';
 import type { Metric } from './budgets.js';
 import type { PairedGain } from './paired.js';
 
@@ -83,7 +84,10 @@ export interface QualityReport {
   /** The full PEEL table minus the backbone on the same test users: the block weights, user groups and refinement together. */
   fullGain: PairedGain;
   budgets: BudgetQuality[];
-  seconds: { load: number; pretrain: number; cluster: number; refine: number; evaluate: number; export: number; total: number; ablations: number };
+  /** `tune`: the tuner's whole time, the final backbone (`pretrain`) and the user-group stage included; 0 untuned. */
+  seconds: { load: number; pretrain: number; cluster: number; refine: number; evaluate: number; export: number; total: number; tune: number; ablations: number };
+  /** Every tuning candidate, its validation figures and each choice; null when tuning was off (`--no-tune`). */
+  tuning: TuningReport | null;
   /** Each user group's refinement, as chosen on validation (see the README's "Model selection"). */
   refine: (Pick<RefineResult, 'edges' | 'valEdges' | 'bestEpoch' | 'temperature' | 'valLossBefore' | 'valLossAfter' | 'valRecallAfter' | 'valRecallStart' | 'learnedWeights' | 'rankedUsers'> & {
     userGroup: number;

@@ -1,0 +1,115 @@
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { verifyArtifact } from '@peelrec/format';
+import { directorySource } from '../src/export/fs-sink.js';
+import { resolveConfig, train, type TrainOptions } from '../src/index.js';
+import type { TuningReport } from '../src/tuning/index.js';
+
+const tmp = () => mkdtemp(join(tmpdir(), 'peelrec-tune-'));
+
+/** The pipeline's tiny synthetic case with tuning switched on (the synthetic preset turns it off). */
+const tuned = (out: string): TrainOptions => ({
+  data: { kind: 'synthetic', options: { users: 240, items: 300, seed: 5, meanInteractions: 20 } },
+  out,
+  qualityOut: join(out, '..', 'quality.json'),
+  config: {
+    fullDim: 32,
+    blockDim: 8,
+    itemGroups: 5,
+    seed: 3,
+    ablations: false,
+    budgets: [0.5, 0.25],
+    backbone: { batch: 256, negatives: 64 },
+    refine: { epochs: 2, batch: 256, negatives: 64 },
+    tuning: { enabled: true, seconds: 600, candidates: 4, maxEpochs: 6, userGroups: [2, 1], testAgreement: true },
+  },
+});
+
+const argmax = <T>(xs: readonly T[], score: (x: T) => number) => xs.reduce((a, b) => (score(b) > score(a) ? b : a));
+
+describe('train with tuning (tiny synthetic)', () => {
+  it('records every candidate with its validation figures, and builds the artifact from the choices', async () => {
+    const dir = await tmp();
+    const out = join(dir, 'artifact');
+    const r = await train(tuned(out));
+    const q = JSON.parse(await readFile(r.qualityPath!, 'utf8'));
+    const t: TuningReport = q.tuning;
+    expect(t.plan.rungs.map((x) => x.candidates)).toEqual([4, 2]);
+    // every candidate of the first rung is in the report, with its knobs and its validation (and test) figures
+    expect(t.candidates.map((c) => c.id)).toEqual([0, 1, 2, 3]);
+    for (const c of t.candidates) {
+      const first = c.trials.find((x) => x.rung === 0)!;
+      expect(first.epochs).toBe(t.plan.rungs[0]!.epochs);
+      expect(first.validation.levels.map((l) => l.level)).toEqual(t.widths);
+      expect(first.validation.score).toBeGreaterThan(0);
+      expect(first.test!.score).toBeGreaterThan(0);
+    }
+    expect(t.widths).toEqual([32, 16]);
+    // candidate 0 is today's defaults
+    expect(t.candidates[0]!.knobs).toMatchObject({ temperature: 0.1, diversity: 10, lr: 2e-3, weightDecay: 0, nested: 'halvings' });
+    // the best two of rung 0 go on, and the winner is rung 1's best on validation
+    const rung0 = t.candidates.map((c) => c.trials[0]!);
+    const promoted = t.candidates.filter((c) => c.trials[0]!.promoted).map((c) => c.id);
+    const byScore = [...t.candidates].sort((a, b) => b.trials[0]!.validation.score - a.trials[0]!.validation.score || a.id - b.id);
+    expect(promoted.sort()).toEqual(
+      byScore
+        .slice(0, 2)
+        .map((c) => c.id)
+        .sort(),
+    );
+    expect(rung0).toHaveLength(4);
+    const rung1 = t.candidates.filter((c) => c.trials.length === 2);
+    expect(t.search.winner).toBe(argmax(rung1, (c) => c.trials[1]!.validation.score).id);
+    // epochs, β and C are each the validation argmax of what was tried
+    expect(t.final.bestEpoch).toBe(argmax(t.final.curve, (p) => p.validation.score).epoch);
+    expect(t.smoothing!.chosen).toBe(argmax(t.smoothing!.tried, (s) => s.validation.score).beta);
+    expect(t.userGroups!.tried.map((g) => g.userGroups)).toEqual([2, 1]);
+    expect(t.userGroups!.chosen).toBe(argmax(t.userGroups!.tried, (g) => g.validation.score).userGroups);
+    // the config in the report, and the artifact, are the chosen ones
+    const win = t.candidates[t.search.winner]!.knobs;
+    expect(q.config.backbone).toMatchObject({
+      temperature: win.temperature,
+      fullTemperature: win.fullTemperature,
+      diversity: win.diversity,
+      lr: win.lr,
+      weightDecay: win.weightDecay,
+      softmaxEpochs: t.final.bestEpoch,
+      smoothing: t.smoothing!.chosen,
+    });
+    expect(t.chosen).toMatchObject({ ...win, softmaxEpochs: t.final.bestEpoch, smoothing: t.smoothing!.chosen, userGroups: t.userGroups!.chosen });
+    expect(q.config.userGroups).toBe(t.userGroups!.chosen);
+    const v = await verifyArtifact(directorySource(out));
+    expect(v.manifest.userGroups.count).toBe(t.userGroups!.chosen);
+    // the agreement report covers the rungs, the epochs, β and C
+    expect(t.agreement!.decisions.map((d) => d.decision)).toEqual(['rung 0', 'rung 1', 'epochs', 'smoothing', 'userGroups']);
+    expect(t.agreement!.pairs).toBeGreaterThan(0);
+    expect(q.seconds.tune).toBe(t.seconds);
+    expect(t.validation.edges).toBeGreaterThan(0);
+  }, 300_000);
+
+  it('leaves a knob the caller set alone, and says so', async () => {
+    const dir = await tmp();
+    const o = tuned(join(dir, 'artifact'));
+    const r = await train({
+      ...o,
+      config: { ...o.config, backbone: { ...o.config!.backbone, diversity: 0 }, tuning: { enabled: true, seconds: 600, candidates: 3, maxEpochs: 3, userGroups: [1] } },
+    });
+    const t = r.quality.tuning!;
+    expect(t.fixed).toEqual({ diversity: 'backbone.diversity' });
+    for (const c of t.candidates) expect(c.knobs.diversity).toBe(0);
+    expect(new Set(t.candidates.map((c) => c.knobs.temperature)).size).toBe(t.candidates.length);
+    expect(r.quality.config.backbone.diversity).toBe(0);
+    expect(t.agreement).toBeUndefined();
+    for (const c of t.candidates) for (const x of c.trials) expect(x.test).toBeUndefined();
+  }, 300_000);
+
+  it('is on by default for data the user brings, off for the synthetic demo and with --no-tune', () => {
+    expect(resolveConfig({}, { kind: 'lightgcn', dir: '.' }).tuning.enabled).toBe(true);
+    expect(resolveConfig({}, { kind: 'delimited', file: 'x.csv' }).tuning.enabled).toBe(true);
+    expect(resolveConfig({}, { kind: 'synthetic' }).tuning.enabled).toBe(false);
+    expect(resolveConfig({ tuning: { enabled: false } }, { kind: 'lightgcn', dir: '.' }).tuning.enabled).toBe(false);
+    expect(resolveConfig({}, { kind: 'lightgcn', dir: '.' }).tuning.seconds).toBe(1200);
+  });
+});

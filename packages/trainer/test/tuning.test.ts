@@ -54,6 +54,16 @@ describe('planHalving', () => {
     ]);
   });
 
+  it('on a slow machine, shortens the rungs rather than judge fewer than 2·eta candidates', () => {
+    // 8 s an epoch over every edge: rungs of 9 and 27 epochs hold 3 candidates; of 3 and 9 epochs, 6
+    const p = planHalving({ ...base, secondsPerEpoch: 8, searchFraction: 1 });
+    expect(p.finalEpochs).toBe(80);
+    expect(p.rungs.map((r) => [r.candidates, r.epochs])).toEqual([
+      [6, 3],
+      [2, 9],
+    ]);
+  });
+
   it('caps a small dataset at maxCandidates and maxEpochs, and honours fixed epochs', () => {
     const p = planHalving({ ...base, secondsPerEpoch: 0.4, searchFraction: 1 });
     expect(p.finalEpochs).toBe(80);

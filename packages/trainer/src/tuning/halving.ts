@@ -46,8 +46,10 @@ export function rungSeconds(rungs: readonly Rung[], secondsPerEpoch: number): nu
 /**
  * The largest search that fits: the final training gets up to FINAL_SHARE of the budget (at most maxEpochs), the
  * search what is left of FINAL_SHARE + SEARCH_SHARE (the rest is for the user-group stage and the validation
- * checks). Two rungs of eta²- and eta-fold shorter training than the final one when at least eta candidates fit,
- * else one; no rung (today's defaults, untuned) when fewer than 2 candidates fit.
+ * checks). Two rungs of eta²- and eta-fold shorter training than the final one when at least 2·eta candidates
+ * fit; else rungs eta times shorter still (a slow machine or a large dataset: more candidates judged on less
+ * training beat almost none); else the two-rung shape that fits the most, at least eta; else one rung of at least
+ * 2; else no rung (today's defaults, untuned).
  */
 export function planHalving(p: PlanInput): TuningPlan {
   const c = p.secondsPerEpoch;
@@ -55,8 +57,9 @@ export function planHalving(p: PlanInput): TuningPlan {
   const finalEpochs = p.fixedEpochs ?? Math.max(1, Math.min(p.maxEpochs, Math.floor((FINAL_SHARE * p.budgetSeconds) / c)));
   const final = finalEpochs * c;
   const room = (FINAL_SHARE + SEARCH_SHARE) * p.budgetSeconds - final;
-  const shapes = [[Math.max(1, Math.round(finalEpochs / p.eta ** 2)), Math.max(1, Math.round(finalEpochs / p.eta))], [Math.max(1, Math.round(finalEpochs / p.eta))]];
-  for (const epochs of shapes) {
+  const shorter = (k: number) => Math.max(1, Math.round(finalEpochs / p.eta ** k));
+  /** The most candidates rung 0 can take with these rung epochs, and the rungs. */
+  const widest = (epochs: number[]) => {
     const rungsFor = (n0: number): Rung[] => {
       let n = n0;
       return epochs.map((e) => {
@@ -67,12 +70,19 @@ export function planHalving(p: PlanInput): TuningPlan {
     };
     let best = 0;
     for (let n0 = 2; n0 <= p.maxCandidates; n0++) if (rungSeconds(rungsFor(n0), c) <= room) best = n0;
-    if (best >= (epochs.length > 1 ? p.eta : 2)) {
-      const rungs = rungsFor(best);
-      return { rungs, finalEpochs, estimatedSeconds: { search: rungSeconds(rungs, c), final } };
-    }
-  }
-  return { rungs: [], finalEpochs, estimatedSeconds: { search: 0, final } };
+    return { n0: best, rungs: rungsFor(best) };
+  };
+  const long = widest([shorter(2), shorter(1)]);
+  const short = widest([shorter(3), shorter(2)]);
+  const single = widest([shorter(1)]);
+  const pick =
+    long.n0 >= Math.min(p.maxCandidates, 2 * p.eta)
+      ? long
+      : short.n0 >= Math.min(p.maxCandidates, 2 * p.eta)
+        ? short
+        : ([long, short].find((s) => s.n0 >= p.eta) ?? (single.n0 >= 2 ? single : undefined));
+  const rungs = pick?.rungs ?? [];
+  return { rungs, finalEpochs, estimatedSeconds: { search: rungSeconds(rungs, c), final } };
 }
 
 /** One evaluation of one candidate in one rung. */

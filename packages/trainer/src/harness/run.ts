@@ -52,7 +52,8 @@ export async function compareMethods(o: CompareOptions): Promise<MethodsReport> 
   log(`data: ${d.name}: ${d.nUsers} users, ${d.nItems} items, ${d.train.indices.length} train interactions`);
   const split = splitForMethods(d, { valFraction: cfg.refine.valFraction, valUserFraction: cfg.refine.valUserFraction, sampleUsers: options.validationUsers, seed: cfg.seed });
   let t = now();
-  // The PEEL pipeline's backbone, exactly as build-peel.ts trains it: PEEL gets the model `train` would build.
+  // The PEEL pipeline's untuned backbone, exactly as build-peel.ts trains it: PEEL gets the model `train --no-tune`
+  // would build: the harness does not tune, so every method starts from one fixed recipe.
   const backbone = await trainBackbone(split.validation.inner, d.nUsers, d.nItems, {
     ...cfg.backbone,
     dim: cfg.fullDim,

@@ -1,7 +1,7 @@
 /**
  * PEEL as a method of the harness: a thin adapter over the pipeline's own stages (build-peel.ts: user groups,
  * item groups, per-group refinement with the controller) on the harness's shared backbone and validation carve,
- * so PEEL here is the model `train` builds with the same seed. Each budget is PEEL's device selection
+ * so PEEL here is the model `train --no-tune` builds with the same seed. Each budget is PEEL's device selection
  * (`selectBlocks`, encodings f32 and f16 as exported by default), scored per user group as quality/budgets.ts does.
  */
 import { selectBlocks } from '@peelrec/format';

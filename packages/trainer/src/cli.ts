@@ -49,6 +49,7 @@ interface TrainFlags extends DataFlags {
   /** --tune / --no-tune; undefined: the default for the data source. */
   tune?: boolean;
   tuneSeconds?: number;
+  timeBudget?: number;
   tuneTestAgreement?: boolean;
 }
 
@@ -82,6 +83,7 @@ function configFrom(f: TrainFlags): DeepPartial<TrainConfig> {
     backbone: { softmaxEpochs: f.epochs, diversity: f.diversity, nested: f.nested },
     refine: { epochs: f.refineEpochs },
     tuning: { enabled: f.tune, seconds: f.tuneSeconds, testAgreement: f.tuneTestAgreement },
+    timeBudget: f.timeBudget,
   };
   // Flags override the file.
   return deepMerge(fromFile, flags);
@@ -129,7 +131,8 @@ addDataOptions(
     .option('--quick', 'quick path: PEEL and the full table only, no ablation retraining')
     .option('--tune', 'choose the knobs, epochs, smoothing and user groups on validation (default for --data and --interactions)')
     .option('--no-tune', 'keep the fixed defaults: no tuning (default for --synthetic)')
-    .option('--tune-seconds <s>', 'time budget of the tuning, the final backbone included (default 1200)', num('tune seconds'))
+    .option('--time-budget <s>', 'seconds the whole pipeline targets, ablations aside: tuning ends in time for evaluation and export (default 1800)', num('time budget'))
+    .option('--tune-seconds <s>', 'optional cap on the tuning itself, the final backbone included (default: none, --time-budget decides)', num('tune seconds'))
     .option('--tune-test-agreement', 'report only: also score every tuning candidate on test, to measure how often validation and test agree'),
 ).action(async (f: TrainFlags) => {
   const bars = progressReporter();

@@ -83,6 +83,7 @@ const config = z
     refine: refine.partial(),
     kmeansIterations: int(1),
     tuning: tuning.partial(),
+    timeBudget: positive,
   } satisfies Record<keyof TrainConfig, z.ZodType>)
   .partial();
 

@@ -40,6 +40,12 @@ export interface TrainConfig {
    * the user-group count per dataset; settings given by the caller stay as given. Off: the fixed defaults here.
    */
   tuning: TuningConfig;
+  /**
+   * Seconds the whole `train` pipeline (load, tuning, groups and refinement, evaluation, export) targets: tuning
+   * ends early enough for the rest to end by then (tuning/deadline.ts). The ablations are outside it, and with
+   * tuning off nothing adapts to it. `--time-budget`.
+   */
+  timeBudget: number;
 }
 
 export const DEFAULT_CONFIG: TrainConfig = {
@@ -61,6 +67,7 @@ export const DEFAULT_CONFIG: TrainConfig = {
   refine: { ...REFINE_DEFAULTS },
   kmeansIterations: 50,
   tuning: { ...TUNING_DEFAULTS },
+  timeBudget: 1800,
 };
 
 /** The embedded demo dataset trains with fewer epochs and no tuning: it is small, and must train in well under 2 minutes. */

@@ -98,7 +98,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   let tuning: TuningReport | null = null;
   if (cfg.tuning.enabled) {
     // chooses on validation what the caller left open; the model it ends with is the one exported
-    ({ cfg, main, report: tuning } = await tune(d, cfg, fixedKnobs(options.config), { log, onProgress: progress }));
+    ({ cfg, main, report: tuning } = await tune(d, cfg, fixedKnobs(options.config), { log, onProgress: progress, pipelineStart: t0 }));
   } else main = await buildPeel(d, cfg, { stage: '', onProgress: progress });
   log(`pretrain ${main.seconds.pretrain.toFixed(1)} s, groups ${main.seconds.cluster.toFixed(1)} s, refine ${main.seconds.refine.toFixed(1)} s`);
 

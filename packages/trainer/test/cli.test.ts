@@ -63,6 +63,7 @@ describe('peelrec-train CLI', () => {
       '--quick',
       '--no-tune',
       '--tune-seconds',
+      '--time-budget',
       '--tune-test-agreement',
     ]) {
       expect(t.out).toContain(f);
@@ -120,6 +121,12 @@ describe('peelrec-train CLI', () => {
     r = cli(['train', '--config', wrongType, '--out', join(dir, 'out')]);
     expect(r.code).toBe(1);
     expect(r.err).toContain(`peelrec-train: ${wrongType}: config "backbone.softmaxEpochs" must be a number, got "60"`);
+  });
+
+  it('takes --time-budget as the config key timeBudget, checked before any data is read', () => {
+    const r = cli(['train', '--data', '/nonexistent', '--out', '/tmp/x', '--time-budget', '0']);
+    expect(r.code).toBe(1);
+    expect(r.err.trim()).toBe('peelrec-train: config "timeBudget" must be a positive number, got 0');
   });
 
   it('rejects bad flag values', () => {

@@ -87,6 +87,28 @@ describe('train with tuning (tiny synthetic)', () => {
     expect(t.agreement!.pairs).toBeGreaterThan(0);
     expect(q.seconds.tune).toBe(t.seconds);
     expect(t.validation.edges).toBeGreaterThan(0);
+    // nothing was cut for time; the reserve was estimated from the checks' pace
+    expect(t.deadline).toMatchObject({ timeBudget: 1800, passes: 4 + 4 * 2, stoppedForTime: [] });
+    expect(t.deadline.perUserLevel).toBeGreaterThan(0);
+    expect(t.deadline.testUsers).toBeGreaterThan(0);
+    expect(t.smoothing!.stoppedForTime).toBe(false);
+    expect(t.smoothing!.tried).toHaveLength(10);
+    expect(t.userGroups!.stoppedForTime).toBe(false);
+  }, 300_000);
+
+  it('with no time left, keeps the best so far: β0 alone, the first C unscored, and says it stopped for time', async () => {
+    const dir = await tmp();
+    const o = tuned(join(dir, 'artifact'));
+    const r = await train({ ...o, config: { ...o.config, timeBudget: 0.001, tuning: { enabled: true, candidates: 4, maxEpochs: 6, userGroups: [2, 1] } } });
+    const t = r.quality.tuning!;
+    expect(t.plan.rungs).toEqual([]);
+    expect(t.final.reason).toBe('deadline');
+    expect(t.smoothing).toMatchObject({ chosen: 0.15, stoppedForTime: true });
+    expect(t.smoothing!.tried.map((s) => s.beta)).toEqual([0.15]);
+    expect(t.userGroups).toEqual({ chosen: 2, tried: [], stoppedForTime: true });
+    expect(t.deadline.stoppedForTime).toEqual(['final backbone', 'smoothing', 'userGroups']);
+    expect(r.quality.config.userGroups).toBe(2);
+    expect(r.manifest.userGroups.count).toBe(2);
   }, 300_000);
 
   it('leaves a knob the caller set alone, and says so', async () => {
@@ -110,6 +132,8 @@ describe('train with tuning (tiny synthetic)', () => {
     expect(resolveConfig({}, { kind: 'delimited', file: 'x.csv' }).tuning.enabled).toBe(true);
     expect(resolveConfig({}, { kind: 'synthetic' }).tuning.enabled).toBe(false);
     expect(resolveConfig({ tuning: { enabled: false } }, { kind: 'lightgcn', dir: '.' }).tuning.enabled).toBe(false);
-    expect(resolveConfig({}, { kind: 'lightgcn', dir: '.' }).tuning.seconds).toBe(1200);
+    // the whole pipeline's deadline decides when tuning ends; the tuner has no cap of its own unless given one
+    expect(resolveConfig({}, { kind: 'lightgcn', dir: '.' }).timeBudget).toBe(1800);
+    expect(resolveConfig({}, { kind: 'lightgcn', dir: '.' }).tuning.seconds).toBeUndefined();
   });
 });

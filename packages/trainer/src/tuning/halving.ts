@@ -19,6 +19,8 @@ export interface PlanInput {
   searchFraction: number;
   /** Cap of the final training's epochs (early stopping may end it sooner). */
   maxEpochs: number;
+  /** Measured seconds of one validation check of the final training ({@link finalChecks} of them); default 0. */
+  checkSeconds?: number;
   /** The user fixed the epochs: the final training runs exactly these. */
   fixedEpochs?: number;
   maxCandidates: number;
@@ -30,7 +32,7 @@ export interface TuningPlan {
   rungs: Rung[];
   /** Epochs of the final training (a cap when early stopping is on). */
   finalEpochs: number;
-  /** What the plan expects to spend, from `secondsPerEpoch`. */
+  /** What the plan expects to spend, from `secondsPerEpoch` and `checkSeconds` (final: its epochs and checks). */
   estimatedSeconds: { search: number; final: number };
 }
 
@@ -38,13 +40,28 @@ export interface TuningPlan {
 export const FINAL_SHARE = 0.6;
 export const SEARCH_SHARE = 0.25;
 
+/** About this many validation checks over the final training's epoch cap. */
+export const CHECKS = 12;
+
+/** Epochs between the final training's validation checks. */
+export function checkEvery(epochs: number): number {
+  return Math.max(1, Math.round(epochs / CHECKS));
+}
+
+/** Validation checks of a final training of `epochs` epochs: every {@link checkEvery} epochs, and the last. */
+export function finalChecks(epochs: number): number {
+  const every = checkEvery(epochs);
+  return Math.ceil(epochs / every);
+}
+
 /** Seconds the rungs cost at `secondsPerEpoch` for the full edge set. */
 export function rungSeconds(rungs: readonly Rung[], secondsPerEpoch: number): number {
   return rungs.reduce((s, r) => s + r.candidates * r.epochs * r.edgeFraction * secondsPerEpoch, 0);
 }
 
 /**
- * The largest search that fits: the final training gets up to FINAL_SHARE of the budget (at most maxEpochs), the
+ * The largest search that fits: the final training, its epochs and validation checks, gets up to FINAL_SHARE of
+ * the budget (at most maxEpochs), the
  * search what is left of FINAL_SHARE + SEARCH_SHARE (the rest is for the user-group stage and the validation
  * checks). Two rungs of eta²- and eta-fold shorter training than the final one when at least 2·eta candidates
  * fit; else rungs eta times shorter still (a slow machine or a large dataset: more candidates judged on less
@@ -54,8 +71,11 @@ export function rungSeconds(rungs: readonly Rung[], secondsPerEpoch: number): nu
 export function planHalving(p: PlanInput): TuningPlan {
   const c = p.secondsPerEpoch;
   if (!(c > 0) || !(p.budgetSeconds > 0)) throw new RangeError(`planHalving: budget ${p.budgetSeconds} s and ${c} s per epoch must be positive`);
-  const finalEpochs = p.fixedEpochs ?? Math.max(1, Math.min(p.maxEpochs, Math.floor((FINAL_SHARE * p.budgetSeconds) / c)));
-  const final = finalEpochs * c;
+  const check = p.checkSeconds ?? 0;
+  const finalCost = (e: number) => e * c + (p.fixedEpochs === undefined ? finalChecks(e) * check : 0);
+  let finalEpochs = p.fixedEpochs ?? Math.max(1, Math.min(p.maxEpochs, Math.floor((FINAL_SHARE * p.budgetSeconds) / c)));
+  if (p.fixedEpochs === undefined) while (finalEpochs > 1 && finalCost(finalEpochs) > FINAL_SHARE * p.budgetSeconds) finalEpochs--;
+  const final = finalCost(finalEpochs);
   const room = (FINAL_SHARE + SEARCH_SHARE) * p.budgetSeconds - final;
   const shorter = (k: number) => Math.max(1, Math.round(finalEpochs / p.eta ** k));
   /** The most candidates rung 0 can take with these rung epochs, and the rungs. */

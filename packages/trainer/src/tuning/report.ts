@@ -25,9 +25,18 @@ export interface CandidateReport {
 
 export interface TuningReport {
   method: string;
-  /** The budget (`tuning.seconds`) and what the tuner spent, the final backbone and the user-group stage included. */
+  /**
+   * The tuning's budget (from the pipeline's `timeBudget` less the reserve, or `tuning.seconds` when that is
+   * sooner) and what the tuner spent, the final backbone and the user-group stage included.
+   */
   budgetSeconds: number;
   seconds: number;
+  /**
+   * The pipeline's deadline: its `timeBudget`, the seconds kept for evaluation and export (from the measured pace
+   * of validation checks: `perUserLevel` seconds a user and level, scaled to the test users and `passes`), and the
+   * stages the deadline cut short (empty when none was).
+   */
+  deadline: { timeBudget: number; reserveSeconds: number; perUserLevel: number; testUsers: number; passes: number; stoppedForTime: string[] };
   /** Settings the caller fixed (flag or config key), left untouched. */
   fixed: Partial<Record<TunedSetting, string>>;
   /** The carve everything is chosen on (the test split never is). */
@@ -39,6 +48,8 @@ export interface TuningReport {
     rungs: Rung[];
     finalEpochs: number;
     secondsPerEpoch: number;
+    /** Measured seconds of one validation check (every width, every validation user). */
+    checkSeconds: number;
     /** Users and training edges of the search rungs' subsample. */
     searchUsers: number;
     searchEdges: number;
@@ -59,9 +70,9 @@ export interface TuningReport {
     curve: (Evaluation & { epoch: number })[];
   };
   /** β of the final smoothing, each tried on the final backbone; null when the caller fixed it. */
-  smoothing: { chosen: number; tried: (Evaluation & { beta: number })[] } | null;
+  smoothing: { chosen: number; tried: (Evaluation & { beta: number })[]; stoppedForTime: boolean } | null;
   /** User groups C, each built (groups, refinement) on the final backbone and scored at full size and every budget. */
-  userGroups: { chosen: number; tried: (Evaluation & { userGroups: number; seconds: number })[] } | null;
+  userGroups: { chosen: number; tried: (Evaluation & { userGroups: number; seconds: number })[]; stoppedForTime: boolean } | null;
   /** The values the pipeline then used. */
   chosen: Knobs & { nestedWidths: number[]; softmaxEpochs: number; smoothing: number; userGroups: number };
   /** How often validation and test order a pair of candidates the same way (only with `tuning.testAgreement`). */

@@ -7,7 +7,8 @@ import { smoothOneHop, trainBackbone, type Embeddings } from '../backbone/index.
 import { nestedWidths, type TrainConfig } from '../config.js';
 import { Random } from '../data/random.js';
 import type { CSR } from '../data/types.js';
-import { EarlyStopping, planHalving, runHalving } from './halving.js';
+import { evaluateInTime, type CheckPace } from './deadline.js';
+import { checkEvery as checkEveryFor, EarlyStopping, finalChecks, planHalving, runHalving, type Clock } from './halving.js';
 import { scoreBackbone, type SplitData } from './objective.js';
 import type { CandidateReport, Evaluation, TuningReport } from './report.js';
 import { applyKnobs, defaultKnobs, nestedFor, sampleKnobs, type Knobs, type TunedSetting } from './space.js';
@@ -16,8 +17,6 @@ import { applyKnobs, defaultKnobs, nestedFor, sampleKnobs, type Knobs, type Tune
 export const SMOOTHING_GRID = [0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.7, 1];
 /** Checks of the final training without a better validation score before it stops. */
 const PATIENCE = 3;
-/** About this many validation checks over the final training's epoch cap. */
-const CHECKS = 12;
 /** Share of the budget the backbone may use; the rest is the user-group stage's. */
 const BACKBONE_SHARE = 0.85;
 
@@ -32,9 +31,14 @@ export interface BackboneTuningInput {
   /** Report only. */
   test?: SplitData;
   widths: number[];
-  /** Seconds (performance.now() / 1000) by which all tuning must end. */
+  /** Seconds (performance.now() / 1000) tuning started at. */
   start: number;
-  budget: number;
+  /** When all tuning must end, re-estimated from `pace` (the reserve for evaluation and export follows it). */
+  end: () => number;
+  /** The speed of validation checks: every check here is timed into it. */
+  pace: CheckPace;
+  /** Users of the validation carve (a check's users). */
+  valUsers: number;
   log: (line: string) => void;
   onProgress?: (stage: string, done: number, total: number) => void;
 }
@@ -83,7 +87,11 @@ export async function tuneBackbone(t: BackboneTuningInput): Promise<BackboneTuni
   const beta0 = cfg.backbone.smoothing ?? 0.15;
   const halvings = fixed.nested ? (cfg.backbone.nested ?? []) : nestedWidths(cfg.fullDim, cfg.blockDim);
   const nestedOf = (k: Knobs) => (fixed.nested ? (cfg.backbone.nested ?? []) : nestedFor(k.nested, halvings, widths, cfg.fullDim));
-  const deadline = t.start + BACKBONE_SHARE * t.budget;
+  const deadline = () => t.start + BACKBONE_SHARE * (t.end() - t.start);
+  /** Expected seconds of one validation check at the pace measured so far. */
+  const checkSeconds = () => t.pace.check(t.valUsers, widths.length);
+  /** The β grid after the final training: one check a β but the curve's own (kept out of the search's time). */
+  const betaSeconds = () => (fixed.smoothing ? 0 : (SMOOTHING_GRID.length - 1) * checkSeconds());
   const sub = subsampleUsers(inner, cfg.tuning.searchEdges, cfg.seed);
   const searchCsr = sub?.csr ?? inner;
   const innerEdges = inner.indptr[nUsers]!;
@@ -107,32 +115,40 @@ export async function tuneBackbone(t: BackboneTuningInput): Promise<BackboneTuni
     });
   const evaluate = async (e: Embeddings, train: CSR, beta: number, val: SplitData, test: SplitData | undefined): Promise<Evaluation> => {
     const smoothed = beta > 0 ? smoothOneHop(e, train, beta) : e;
-    const validation = lite(await scoreBackbone(smoothed, val, widths, threads));
+    const s0 = now();
+    const scored = await scoreBackbone(smoothed, val, widths, threads);
+    t.pace.observe(now() - s0, scored.users, widths.length);
+    const validation = lite(scored);
     return test ? { validation, test: lite(await scoreBackbone(smoothed, test, widths, threads)) } : { validation };
   };
 
-  // Probe: one epoch of today's defaults on the search edges gives the seconds an epoch costs.
+  // Probe: one epoch of today's defaults on the search edges gives the seconds an epoch costs, and one check of
+  // it on validation the seconds a check costs (and so the reserve for evaluation, hence when tuning ends).
   const base = defaultKnobs(cfg);
   let t0 = now();
-  await trainFor(base, searchCsr, 1, 'tune probe:');
+  const probe = await trainFor(base, searchCsr, 1, 'tune probe:');
   const secondsPerEpoch = ((now() - t0) * innerEdges) / searchEdges;
+  await evaluate(probe, searchCsr, 0, t.validation, undefined);
   const plan = planHalving({
-    budgetSeconds: Math.max(1e-3, t.budget - (now() - t.start)),
+    budgetSeconds: Math.max(1e-3, t.end() - now() - betaSeconds()),
     secondsPerEpoch,
     searchFraction: searchEdges / innerEdges,
     maxEpochs: cfg.tuning.maxEpochs,
+    checkSeconds: checkSeconds(),
     fixedEpochs: fixed.softmaxEpochs ? (cfg.backbone.softmaxEpochs ?? 60) : undefined,
     maxCandidates: cfg.tuning.candidates,
     eta: cfg.tuning.eta,
   });
-  t.log(`tuning: ${secondsPerEpoch.toFixed(1)} s an epoch; rungs ${plan.rungs.map((r) => `${r.candidates}×${r.epochs}`).join(', ') || 'none'}; final ≤ ${plan.finalEpochs} epochs`);
+  t.log(
+    `tuning: ${secondsPerEpoch.toFixed(1)} s an epoch, ${checkSeconds().toFixed(1)} s a check; rungs ${plan.rungs.map((r) => `${r.candidates}×${r.epochs}`).join(', ') || 'none'}; final ≤ ${plan.finalEpochs} epochs`,
+  );
 
   const rng = new Random(cfg.seed ^ 0x70e1);
   const knobs = Array.from({ length: plan.rungs[0]?.candidates ?? 1 }, (_, k) => (k === 0 ? base : sampleKnobs(rng, base, fixedSet)));
   const candidates: CandidateReport[] = knobs.map((k, id) => ({ id, knobs: k, nested: nestedOf(k), trials: [] }));
   // The search ends in time for the final training, re-estimated from the speed the search itself sees (the
   // probe's one epoch can misjudge a busy machine): the final backbone's epochs are worth more than a candidate.
-  const clock = { now, deadline: deadline - plan.estimatedSeconds.final };
+  const clock = { now, deadline: deadline() - plan.estimatedSeconds.final - betaSeconds() };
   const search = await runHalving(
     plan.rungs,
     async (c, r) => {
@@ -140,7 +156,7 @@ export async function tuneBackbone(t: BackboneTuningInput): Promise<BackboneTuni
       const s0 = now();
       const e = await trainFor(knobs[c]!, searchCsr, rung.epochs, `tune r${r} #${c}:`);
       const perEpoch = (now() - s0) / (rung.epochs * rung.edgeFraction);
-      clock.deadline = deadline - plan.finalEpochs * Math.max(perEpoch, secondsPerEpoch);
+      clock.deadline = deadline() - plan.finalEpochs * Math.max(perEpoch, secondsPerEpoch) - (fixed.softmaxEpochs ? 0 : finalChecks(plan.finalEpochs) * checkSeconds()) - betaSeconds();
       const ev = await evaluate(e, searchCsr, beta0, searchVal, searchTest);
       candidates[c]!.trials.push({ rung: r, epochs: rung.epochs, seconds: Math.round(now() - s0), promoted: false, ...ev });
       t.log(`tuning: rung ${r} candidate ${c}: validation ${ev.validation.score.toFixed(4)}${ev.test ? ` (test ${ev.test.score.toFixed(4)})` : ''}`);
@@ -156,7 +172,7 @@ export async function tuneBackbone(t: BackboneTuningInput): Promise<BackboneTuni
   // The winner on every inner edge; the validation curve picks the epoch (unless the caller fixed the epochs).
   const win = knobs[search.winner]!;
   const early = !fixed.softmaxEpochs;
-  const checkEvery = early ? Math.max(1, Math.round(plan.finalEpochs / CHECKS)) : plan.finalEpochs;
+  const checkEvery = early ? checkEveryFor(plan.finalEpochs) : plan.finalEpochs;
   const stopper = new EarlyStopping(PATIENCE);
   const curve: TuningReport['final']['curve'] = [];
   let best: Embeddings | undefined;
@@ -178,7 +194,7 @@ export async function tuneBackbone(t: BackboneTuningInput): Promise<BackboneTuni
         return true;
       }
     }
-    if (now() + epochSeconds > deadline) {
+    if (now() + epochSeconds + (early ? checkSeconds() : 0) > deadline()) {
       end.reason = 'deadline';
       return true;
     }
@@ -198,10 +214,21 @@ export async function tuneBackbone(t: BackboneTuningInput): Promise<BackboneTuni
   let beta = beta0;
   let smoothing: BackboneTuning['report']['smoothing'] = null;
   if (!fixed.smoothing) {
-    const tried: NonNullable<BackboneTuning['report']['smoothing']>['tried'] = [];
-    for (const b of [beta0, ...SMOOTHING_GRID.filter((x) => x !== beta0)]) tried.push({ beta: b, ...(await evaluate(chosen, inner, b, t.validation, t.test)) });
-    beta = tried.reduce((a, b) => (b.validation.score > a.validation.score ? b : a)).beta;
-    smoothing = { chosen: beta, tried: tried.sort((a, b) => a.beta - b.beta) };
+    // β0 on the chosen tables is the curve's best check already; the rest of the grid while the deadline allows
+    const atBest = early ? curve.find((c) => c.epoch === bestEpoch) : undefined;
+    const tried: NonNullable<BackboneTuning['report']['smoothing']>['tried'] = atBest ? [{ beta: beta0, validation: atBest.validation, ...(atBest.test ? { test: atBest.test } : {}) }] : [];
+    const grid = [beta0, ...SMOOTHING_GRID.filter((x) => x !== beta0)].slice(tried.length);
+    const betaClock: Clock = {
+      now,
+      get deadline() {
+        return deadline();
+      },
+    };
+    const rest = await evaluateInTime(grid, async (b) => ({ beta: b, ...(await evaluate(chosen, inner, b, t.validation, t.test)) }), betaClock, checkSeconds);
+    tried.push(...rest.done);
+    if (rest.stoppedForTime) t.log(`tuning: smoothing: the deadline stopped the β grid after ${tried.length} of ${SMOOTHING_GRID.length}`);
+    beta = tried.reduce((a, b) => (b.validation.score > a.validation.score ? b : a), tried[0] ?? { beta: beta0, validation: { score: -Infinity, levels: [] } }).beta;
+    smoothing = { chosen: beta, tried: tried.sort((a, b) => a.beta - b.beta), stoppedForTime: rest.stoppedForTime };
   }
   const tuned = applyKnobs(cfg, win, nestedOf(win));
   tuned.backbone = { ...tuned.backbone, softmaxEpochs: bestEpoch, smoothing: beta };
@@ -210,7 +237,7 @@ export async function tuneBackbone(t: BackboneTuningInput): Promise<BackboneTuni
     cfg: tuned,
     knobs: win,
     report: {
-      plan: { ...plan, secondsPerEpoch: round(secondsPerEpoch, 2), searchUsers: sub?.users.length ?? nUsers, searchEdges },
+      plan: { ...plan, secondsPerEpoch: round(secondsPerEpoch, 2), checkSeconds: round(checkSeconds(), 2), searchUsers: sub?.users.length ?? nUsers, searchEdges },
       candidates,
       search: { winner: search.winner, cut: search.cut },
       final: { candidate: search.winner, maxEpochs: plan.finalEpochs, checkEvery, bestEpoch, stoppedAt: lastEpoch, reason: end.reason, seconds: round(finalSeconds, 1), curve },

@@ -15,6 +15,7 @@ import type { Dataset } from '../data/types.js';
 import { blocksPerItem, selectionManifest, type PeelModel } from '../quality/peel-model.js';
 import { budgetBytes, evaluateFull, evaluateSelected } from '../quality/budgets.js';
 import type { ValidationSplit } from '../refine/index.js';
+import { PASS_COST, type CheckPace } from './deadline.js';
 import { scoreOf, type LevelMetric, type SplitData } from './objective.js';
 import type { Evaluation, SplitScore, TuningReport } from './report.js';
 
@@ -55,28 +56,41 @@ export async function tuneUserGroups(o: {
   validation: ValidationSplit;
   valSplit: SplitData;
   testSplit?: SplitData;
-  deadline: number;
+  /** When tuning must end (re-estimated as the pace of checks is). */
+  deadline: () => number;
+  /** The speed of validation checks so far, and the users a check ranks. */
+  pace: CheckPace;
+  valUsers: number;
   log: (line: string) => void;
   onProgress?: (stage: string, done: number, total: number) => void;
-}): Promise<{ parts: PeelParts; userGroups: number; report: TuningReport['userGroups'] }> {
+}): Promise<{ parts: PeelParts; userGroups: number; report: TuningReport['userGroups']; stoppedForTime: boolean }> {
   const now = () => performance.now() / 1000;
   const counts = userGroupCandidates(o.cfg, o.d.nUsers, o.fixed);
   const tried: (Evaluation & { userGroups: number; seconds: number })[] = [];
   let best: { parts: PeelParts; C: number; score: number } | undefined;
+  let stoppedForTime = false;
   for (const C of counts) {
     const mean = tried.length ? tried.reduce((s, t) => s + t.seconds, 0) / tried.length : 0;
-    if (best && now() + mean > o.deadline) {
+    if (best && now() + mean > o.deadline()) {
       o.log(`tuning: user groups: the budget ends before C = ${C}`);
+      stoppedForTime = true;
       break;
     }
     const t0 = now();
     const cfgC = { ...o.cfg, userGroups: C };
+    // The first C is built whatever the time (the pipeline needs a model); it is scored only if that fits.
     const parts = await buildPeel(o.d, cfgC, { userGroups: C, backbone: o.backbone, validation: o.validation, stage: `tune C=${C}:`, onProgress: o.onProgress });
+    if (!best && now() + PASS_COST * o.pace.check(o.valUsers, 1 + o.cfg.budgets.length) > o.deadline()) {
+      o.log(`tuning: user groups: the budget ends before C = ${C} is scored; it is kept`);
+      best = { parts, C, score: -Infinity };
+      stoppedForTime = true;
+      break;
+    }
     const validation = await scorePeel(parts.model, cfgC, o.valSplit);
     const test = o.testSplit ? await scorePeel(parts.model, cfgC, o.testSplit) : undefined;
     tried.push({ userGroups: C, seconds: Math.round(now() - t0), validation, ...(test ? { test } : {}) });
     o.log(`tuning: C = ${C}: validation ${validation.score.toFixed(4)}${test ? ` (test ${test.score.toFixed(4)})` : ''}`);
     if (!best || validation.score > best.score) best = { parts, C, score: validation.score };
   }
-  return { parts: best!.parts, userGroups: best!.C, report: o.fixed ? null : { chosen: best!.C, tried } };
+  return { stoppedForTime, parts: best!.parts, userGroups: best!.C, report: o.fixed ? null : { chosen: best!.C, tried, stoppedForTime } };
 }

@@ -1,6 +1,7 @@
 /**
  * Self-tuning on validation (issue 19): the backbone's knobs, epochs and smoothing (tune-backbone.ts), then the
- * user-group count (tune-groups.ts), all within `tuning.seconds`, all chosen on the validation carve the
+ * user-group count (tune-groups.ts), all ending in time for the pipeline's evaluation and export to end by its
+ * deadline (`timeBudget` from `pipelineStart`; deadline.ts), all chosen on the validation carve the
  * refinement uses. Returns the PEEL model the pipeline exports, the config it was built with, and the report.
  */
 import type { PeelParts } from '../build-peel.js';
@@ -8,6 +9,7 @@ import type { TrainConfig } from '../config.js';
 import type { Dataset } from '../data/types.js';
 import { carveValidation } from '../refine/index.js';
 import { agreementReport } from './agreement.js';
+import { CheckPace, evaluationPasses, evaluationReserve, tuningEnd } from './deadline.js';
 import { budgetWidths, validationCsr, type SplitData } from './objective.js';
 import type { Evaluation, TuningReport } from './report.js';
 import type { TunedSetting } from './space.js';
@@ -26,18 +28,39 @@ export async function tune(
   d: Dataset,
   cfg: TrainConfig,
   fixed: Partial<Record<TunedSetting, string>>,
-  opts: { log: (line: string) => void; onProgress?: (stage: string, done: number, total: number) => void },
+  opts: { log: (line: string) => void; onProgress?: (stage: string, done: number, total: number) => void; pipelineStart?: number },
 ): Promise<Tuned> {
   const start = now();
-  const budget = cfg.tuning.seconds;
+  const pipelineDeadline = (opts.pipelineStart ?? start) + cfg.timeBudget;
   const validation = carveValidation(d.train, cfg.refine.valFraction, cfg.seed, cfg.refine.valUserFraction);
   const valSplit: SplitData = { train: validation.inner, test: validationCsr(validation) };
   const testSplit: SplitData | undefined = cfg.tuning.testAgreement ? { train: d.train, test: d.test, testUnranked: d.testUnranked } : undefined;
   const widths = budgetWidths(cfg.fullDim, cfg.blockDim, cfg.budgets, cfg.dtypes);
   const nValUsers = new Set(validation.valUsers).size;
-  opts.log(`tuning: ${budget} s budget; validation ${validation.valItems.length} edges of ${nValUsers} users; widths ${widths.join(', ')}`);
+  const testUsers = usersWithTest(d);
+  const passes = evaluationPasses(cfg.budgets.length, cfg.dtypes.includes('f16'));
+  const pace = new CheckPace();
+  const reserve = () => evaluationReserve({ perUserLevel: pace.perUserLevel, testUsers, passes });
+  const end = () => tuningEnd({ start, pipelineDeadline, reserve: reserve(), capSeconds: cfg.tuning.seconds });
+  opts.log(
+    `tuning: ${cfg.timeBudget} s for the pipeline, ${Math.round(pipelineDeadline - start)} s left; validation ${validation.valItems.length} edges of ${nValUsers} users; widths ${widths.join(', ')}`,
+  );
 
-  const bb = await tuneBackbone({ cfg, fixed, inner: validation.inner, nUsers: d.nUsers, nItems: d.nItems, validation: valSplit, test: testSplit, widths, start, budget, ...opts });
+  const bb = await tuneBackbone({
+    cfg,
+    fixed,
+    inner: validation.inner,
+    nUsers: d.nUsers,
+    nItems: d.nItems,
+    validation: valSplit,
+    test: testSplit,
+    widths,
+    start,
+    end,
+    pace,
+    valUsers: nValUsers,
+    ...opts,
+  });
   const t0 = now();
   const groups = await tuneUserGroups({
     d,
@@ -47,7 +70,9 @@ export async function tune(
     validation,
     valSplit,
     testSplit,
-    deadline: start + budget,
+    deadline: end,
+    pace,
+    valUsers: nValUsers,
     ...opts,
   });
   const tunedCfg: TrainConfig = { ...bb.cfg, userGroups: groups.userGroups };
@@ -55,8 +80,21 @@ export async function tune(
   const b = tunedCfg.backbone;
   const report: TuningReport = {
     method: `successive halving (η = ${cfg.tuning.eta}) over seeded random candidates, candidate 0 being today's defaults; the winner trained on every inner edge with early stopping; then β and C`,
-    budgetSeconds: budget,
+    budgetSeconds: Math.round(end() - start),
     seconds: Math.round(now() - start),
+    deadline: {
+      timeBudget: cfg.timeBudget,
+      reserveSeconds: Math.round(reserve()),
+      perUserLevel: pace.perUserLevel,
+      testUsers,
+      passes,
+      stoppedForTime: [
+        ...(bb.report.search.cut.length ? ['search'] : []),
+        ...(bb.report.final.reason === 'deadline' ? ['final backbone'] : []),
+        ...(bb.report.smoothing?.stoppedForTime ? ['smoothing'] : []),
+        ...(groups.stoppedForTime ? ['userGroups'] : []),
+      ],
+    },
     fixed,
     validation: { users: nValUsers, edges: validation.valItems.length, valUserFraction: cfg.refine.valUserFraction, valFraction: cfg.refine.valFraction },
     objective:
@@ -84,4 +122,11 @@ function decisions(r: TuningReport): { decision: string; options: Evaluation[] }
   if (r.smoothing) out.push({ decision: 'smoothing', options: r.smoothing.tried });
   if (r.userGroups) out.push({ decision: 'userGroups', options: r.userGroups.tried });
   return out;
+}
+
+/** Users the test evaluation ranks: those with a test interaction (one on an item outside the catalog counts). */
+function usersWithTest(d: Dataset): number {
+  let n = 0;
+  for (let u = 0; u + 1 < d.test.indptr.length; u++) if (d.test.indptr[u + 1]! > d.test.indptr[u]! || (d.testUnranked?.[u] ?? 0) > 0) n++;
+  return n;
 }

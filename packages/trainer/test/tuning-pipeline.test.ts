@@ -36,7 +36,11 @@ describe('train with tuning (tiny synthetic)', () => {
     const r = await train(tuned(out));
     const q = JSON.parse(await readFile(r.qualityPath!, 'utf8'));
     const t: TuningReport = q.tuning;
-    expect(t.plan.rungs.map((x) => x.candidates)).toEqual([4, 2]);
+    // one screening rung of 4, then the last rung (the duel) on every inner edge at ≥ 1/3 of the final epochs
+    expect(t.plan.rungs.map((x) => x.candidates)).toEqual([4]);
+    expect(t.plan.finalEpochs).toBe(6);
+    expect(t.plan.duel).toEqual({ epochs: 2 });
+    expect(t.plan.skipped).toBeNull();
     // every candidate of the first rung is in the report, with its knobs and its validation (and test) figures
     expect(t.candidates.map((c) => c.id)).toEqual([0, 1, 2, 3]);
     for (const c of t.candidates) {
@@ -49,26 +53,33 @@ describe('train with tuning (tiny synthetic)', () => {
     expect(t.widths).toEqual([32, 16]);
     // candidate 0 is today's defaults
     expect(t.candidates[0]!.knobs).toMatchObject({ temperature: 0.1, diversity: 10, lr: 2e-3, weightDecay: 0, nested: 'halvings' });
-    // the best two of rung 0 go on, and the winner is rung 1's best on validation
-    const rung0 = t.candidates.map((c) => c.trials[0]!);
-    const promoted = t.candidates.filter((c) => c.trials[0]!.promoted).map((c) => c.id);
-    const byScore = [...t.candidates].sort((a, b) => b.trials[0]!.validation.score - a.trials[0]!.validation.score || a.id - b.id);
-    expect(promoted.sort()).toEqual(
-      byScore
-        .slice(0, 2)
-        .map((c) => c.id)
-        .sort(),
-    );
-    expect(rung0).toHaveLength(4);
-    const rung1 = t.candidates.filter((c) => c.trials.length === 2);
-    expect(t.search.winner).toBe(argmax(rung1, (c) => c.trials[1]!.validation.score).id);
+    // the defaults and the best challenger of rung 0 go on, whatever the defaults scored
+    const challengers = t.candidates.filter((c) => c.id !== 0);
+    const best = argmax(challengers, (c) => c.trials[0]!.validation.score);
+    expect(t.candidates.filter((c) => c.trials[0]!.promoted).map((c) => c.id)).toEqual([0, best.id]);
+    expect(t.duel.challenger).toBe(best.id);
+    // the duel: both at the horizon on validation, the paired verdict recorded with its figures
+    const verdict = t.duel.verdict!;
+    expect(verdict.horizonEpochs).toBe(2);
+    expect(verdict.users).toBe(t.validation.users);
+    expect(verdict.margin).toBe(2);
+    expect(verdict.kept).toBe(verdict.meanGain > 2 * verdict.standardError ? 'challenger' : 'defaults');
+    const atHorizon = (id: number) => t.candidates[id]!.trials.find((x) => x.rung === 1)!;
+    expect(atHorizon(0).validation.score).toBeCloseTo(verdict.defaultScore, 9);
+    expect(atHorizon(best.id).validation.score).toBeCloseTo(verdict.challengerScore, 9);
+    expect(t.duel.note).toBe(verdict.explanation);
+    const winner = verdict.kept === 'challenger' ? best.id : 0;
+    expect(t.final.candidate).toBe(winner);
+    expect(atHorizon(winner).promoted).toBe(true);
+    // the final curve starts with the winner's checks up to the horizon
+    expect(t.final.curve.find((c) => c.epoch === 2)!.validation.score).toBeCloseTo(atHorizon(winner).validation.score, 9);
     // epochs, β and C are each the validation argmax of what was tried
     expect(t.final.bestEpoch).toBe(argmax(t.final.curve, (p) => p.validation.score).epoch);
     expect(t.smoothing!.chosen).toBe(argmax(t.smoothing!.tried, (s) => s.validation.score).beta);
     expect(t.userGroups!.tried.map((g) => g.userGroups)).toEqual([2, 1]);
     expect(t.userGroups!.chosen).toBe(argmax(t.userGroups!.tried, (g) => g.validation.score).userGroups);
     // the config in the report, and the artifact, are the chosen ones
-    const win = t.candidates[t.search.winner]!.knobs;
+    const win = t.candidates[t.final.candidate]!.knobs;
     expect(q.config.backbone).toMatchObject({
       temperature: win.temperature,
       fullTemperature: win.fullTemperature,
@@ -102,6 +113,9 @@ describe('train with tuning (tiny synthetic)', () => {
     const r = await train({ ...o, config: { ...o.config, timeBudget: 0.001, tuning: { enabled: true, candidates: 4, maxEpochs: 6, userGroups: [2, 1] } } });
     const t = r.quality.tuning!;
     expect(t.plan.rungs).toEqual([]);
+    expect(t.plan.skipped).toMatch(/cannot afford a last rung .* the defaults are kept/);
+    expect(t.duel).toEqual({ challenger: null, verdict: null, note: t.plan.skipped });
+    expect(t.final.candidate).toBe(0);
     expect(t.final.reason).toBe('deadline');
     expect(t.smoothing).toMatchObject({ chosen: 0.15, stoppedForTime: true });
     expect(t.smoothing!.tried.map((s) => s.beta)).toEqual([0.15]);

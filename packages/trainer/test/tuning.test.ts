@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Random } from '../src/data/random.js';
 import { agreementReport, kendallTau, pairwiseAgreement } from '../src/tuning/agreement.js';
-import { EarlyStopping, FINAL_SHARE, SEARCH_SHARE, planHalving, rungSeconds, runHalving, type Clock, type Rung } from '../src/tuning/halving.js';
+import { DUEL_SHARE, EarlyStopping, FINAL_SHARE, SEARCH_SHARE, checkEvery, planHalving, rungSeconds, runHalving, type Clock, type Rung } from '../src/tuning/halving.js';
 import { budgetWidths, validationCsr } from '../src/tuning/objective.js';
 import { defaultKnobs, fixedKnobs, nestedFor, sampleKnobs } from '../src/tuning/space.js';
 import { subsampleUsers } from '../src/tuning/tune-backbone.js';
@@ -28,56 +28,51 @@ function toy(n: number, seed: number) {
 }
 
 describe('planHalving', () => {
-  const base = { budgetSeconds: 1200, secondsPerEpoch: 25, searchFraction: 0.25, maxEpochs: 80, maxCandidates: 12, eta: 3 };
+  const base = { budgetSeconds: 1200, secondsPerEpoch: 25, searchFraction: 0.25, maxEpochs: 80, defaultEpochs: 60, maxCandidates: 6, eta: 3 };
 
-  it('fits the final training and the search into their shares of the budget', () => {
-    for (const secondsPerEpoch of [0.3, 2, 12, 25, 60]) {
+  it('fits the final training, the duel and the screen into their shares of the budget', () => {
+    for (const secondsPerEpoch of [0.3, 2, 6, 8]) {
       const p = planHalving({ ...base, secondsPerEpoch });
-      expect(p.finalEpochs * secondsPerEpoch).toBeLessThanOrEqual(FINAL_SHARE * base.budgetSeconds + secondsPerEpoch);
-      expect(p.estimatedSeconds.search + p.estimatedSeconds.final).toBeLessThanOrEqual((FINAL_SHARE + SEARCH_SHARE) * base.budgetSeconds + secondsPerEpoch);
+      expect(p.skipped).toBeNull();
+      expect(p.estimatedSeconds.search + p.estimatedSeconds.duel + p.estimatedSeconds.final).toBeLessThanOrEqual((FINAL_SHARE + SEARCH_SHARE) * base.budgetSeconds + 1e-9);
       expect(p.estimatedSeconds.search).toBeCloseTo(rungSeconds(p.rungs, secondsPerEpoch), 6);
-      for (let r = 0; r + 1 < p.rungs.length; r++) {
-        expect(p.rungs[r + 1]!.candidates).toBe(Math.ceil(p.rungs[r]!.candidates / 3));
-        expect(p.rungs[r + 1]!.epochs).toBeGreaterThan(p.rungs[r]!.epochs);
-      }
-      for (const r of p.rungs) expect(r.epochs).toBeLessThanOrEqual(p.finalEpochs);
+      expect(p.estimatedSeconds.duel).toBeCloseTo(p.duel!.epochs * secondsPerEpoch, 6);
     }
   });
 
-  it('on Gowalla-like timings: 25 s an epoch gives a 28-epoch final training and a subsampled search', () => {
-    const p = planHalving(base);
-    expect(p.finalEpochs).toBe(28);
-    // (8 · 3 + 3 · 9) epochs at a quarter of the edges: 319 s of the 320 s left
-    expect(p.rungs.map((r) => [r.candidates, r.epochs])).toEqual([
-      [8, 3],
-      [3, 9],
-    ]);
+  it('the last rung trains at least a third of the final epochs on every edge; the screen a third of that', () => {
+    for (const secondsPerEpoch of [0.3, 2, 8]) {
+      const p = planHalving({ ...base, secondsPerEpoch });
+      expect(p.duel!.epochs).toBeGreaterThanOrEqual(p.finalEpochs * DUEL_SHARE);
+      expect(p.duel!.epochs % checkEvery(p.finalEpochs)).toBe(0);
+      expect(p.rungs).toHaveLength(1);
+      expect(p.rungs[0]!.epochs).toBe(Math.round(p.duel!.epochs / 3));
+    }
+    // a small dataset: 80 epochs, checks every 7, a 28-epoch duel, a screen of 6 candidates × 9 epochs
+    const small = planHalving({ ...base, secondsPerEpoch: 0.4, searchFraction: 1 });
+    expect([small.finalEpochs, small.duel!.epochs, small.rungs[0]!.candidates, small.rungs[0]!.epochs]).toEqual([80, 28, 6, 9]);
   });
 
-  it('on a slow machine, shortens the rungs rather than judge fewer than 2·eta candidates', () => {
-    // 8 s an epoch over every edge: rungs of 9 and 27 epochs hold 3 candidates; of 3 and 9 epochs, 6
+  it('never plans fewer final epochs than the defaults train, and gives up epochs past them before the search', () => {
+    // 8 s an epoch: 80 final epochs leave no room for a duel; 72 do (a 24-epoch duel, 3 candidates of 8 epochs)
     const p = planHalving({ ...base, secondsPerEpoch: 8, searchFraction: 1 });
-    expect(p.finalEpochs).toBe(80);
-    expect(p.rungs.map((r) => [r.candidates, r.epochs])).toEqual([
-      [6, 3],
-      [2, 9],
-    ]);
-  });
-
-  it('caps a small dataset at maxCandidates and maxEpochs, and honours fixed epochs', () => {
-    const p = planHalving({ ...base, secondsPerEpoch: 0.4, searchFraction: 1 });
-    expect(p.finalEpochs).toBe(80);
-    expect(p.rungs.map((r) => [r.candidates, r.epochs])).toEqual([
-      [12, 9],
-      [4, 27],
-    ]);
+    expect([p.finalEpochs, p.duel!.epochs, p.rungs[0]!.candidates, p.rungs[0]!.epochs]).toEqual([72, 24, 3, 8]);
+    for (const secondsPerEpoch of [0.3, 8, 25, 60]) expect(planHalving({ ...base, secondsPerEpoch }).finalEpochs).toBeGreaterThanOrEqual(60);
+    // a cap below the defaults' epochs wins (the caller asked for it)
+    expect(planHalving({ ...base, secondsPerEpoch: 0.4, maxEpochs: 6 }).finalEpochs).toBe(6);
     expect(planHalving({ ...base, secondsPerEpoch: 0.4, fixedEpochs: 30 }).finalEpochs).toBe(30);
   });
 
-  it('searches nothing when the budget holds no more than the final training', () => {
-    const p = planHalving({ ...base, budgetSeconds: 30 });
-    expect(p.rungs).toEqual([]);
-    expect(p.finalEpochs).toBe(1);
+  it('skips the search and keeps the defaults when no meaningful last rung fits, and says why', () => {
+    // Gowalla-like, 25 s an epoch: 60 default epochs take 1,500 s of the 1,200
+    for (const o of [{}, { budgetSeconds: 30 }, { secondsPerEpoch: 15.45, checkSeconds: 7.3, budgetSeconds: 1367 }]) {
+      const p = planHalving({ ...base, ...o });
+      expect(p.rungs).toEqual([]);
+      expect(p.duel).toBeNull();
+      expect(p.finalEpochs).toBe(60);
+      expect(p.skipped).toMatch(/cannot afford a last rung of 20 epochs on every edge beside a final training of 60.*the defaults are kept/);
+    }
+    expect(planHalving({ ...base, secondsPerEpoch: 0.4, maxCandidates: 2 }).skipped).toMatch(/fewer than the defaults and 2 challengers/);
   });
 });
 
@@ -126,7 +121,26 @@ describe('runHalving', () => {
   it('with no time at all, evaluates nothing and keeps candidate 0 (the defaults)', async () => {
     const clock = fakeClock(-1);
     const r = await runHalving([{ candidates: 5, epochs: 1, edgeFraction: 1 }], async () => 1, clock);
-    expect(r).toEqual({ trials: [], winner: 0, cut: [{ rung: 0, evaluated: 0 }] });
+    expect(r).toEqual({ trials: [], winner: 0, survivors: [], cut: [{ rung: 0, evaluated: 0 }] });
+    const kept = await runHalving([{ candidates: 5, epochs: 1, edgeFraction: 1 }], async () => 1, clock, { protect: 0, advance: 2 });
+    expect(kept.survivors).toEqual([0]);
+  });
+
+  it('always promotes the protected candidate (the defaults), however it scores, beside the best others', async () => {
+    const rungs: Rung[] = [
+      { candidates: 6, epochs: 3, edgeFraction: 1 },
+      { candidates: 3, epochs: 9, edgeFraction: 1 },
+    ];
+    // candidate 0 is the worst at every rung (a short horizon's bias against a slow learner)
+    const score = (k: number, rung: number) => (k === 0 ? -1 : k + rung / 10);
+    const r = await runHalving(rungs, async (k, rung) => score(k, rung), fakeClock(1e9), { protect: 0, advance: 2 });
+    expect(r.trials.filter((x) => x.rung === 1).map((x) => x.candidate)).toEqual([0, 5, 4]);
+    expect(r.survivors).toEqual([0, 5]);
+    expect(r.winner).toBe(5);
+    expect(r.trials.find((x) => x.rung === 0 && x.candidate === 0)!.promoted).toBe(true);
+    // without protection it would have gone out in the first rung
+    const open = await runHalving(rungs, async (k, rung) => score(k, rung), fakeClock(1e9), { advance: 2 });
+    expect(open.survivors).toEqual([5, 4]);
   });
 });
 

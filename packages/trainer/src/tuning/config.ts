@@ -14,7 +14,7 @@ export interface TuningConfig {
    * `--tune-seconds`; unset by default.
    */
   seconds?: number;
-  /** Most candidates of the first rung (candidate 0 is always today's defaults). */
+  /** Most candidates of the screening rung (candidate 0 is always today's defaults); fewer, longer rungs. */
   candidates: number;
   /** Successive-halving factor: each rung keeps 1/eta of the candidates and trains them eta× longer. */
   eta: number;
@@ -38,7 +38,7 @@ export interface TuningConfig {
  */
 export const TUNING_DEFAULTS: TuningConfig = {
   enabled: true,
-  candidates: 12,
+  candidates: 6,
   eta: 3,
   maxEpochs: 80,
   searchEdges: 200_000,

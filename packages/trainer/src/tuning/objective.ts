@@ -18,10 +18,17 @@ export interface LevelMetric {
   ndcg20: number;
 }
 
+/** Each ranked user's own objective (the mean over levels of (Recall@20 + NDCG@20) / 2), for paired comparisons. */
+export interface PerUserScores {
+  users: Uint32Array;
+  score: Float64Array;
+}
+
 export interface Scored {
   score: number;
   levels: LevelMetric[];
   users: number;
+  perUser: PerUserScores;
 }
 
 /** What a split ranks: items to exclude per user, the held-out items, and optionally which users count. */
@@ -80,6 +87,7 @@ function prefix(rows: Float32Array, dim: number, width: number): Float32Array {
 export async function scoreBackbone(e: Embeddings, split: SplitData, widths: readonly number[], threads: number): Promise<Scored> {
   const levels: LevelMetric[] = [];
   let users = 0;
+  let perUser: PerUserScores = { users: new Uint32Array(0), score: new Float64Array(0) };
   for (const w of widths) {
     const r = await evaluateRanking({
       users: prefix(e.users, e.dim, w),
@@ -93,6 +101,9 @@ export async function scoreBackbone(e: Embeddings, split: SplitData, widths: rea
     });
     levels.push({ level: w, recall20: r.recall20, ndcg20: r.ndcg20 });
     users = r.users;
+    // every width ranks the same users in the same order: accumulate each one's mean over the levels
+    if (perUser.users.length !== r.perUser.users.length) perUser = { users: r.perUser.users, score: new Float64Array(r.perUser.users.length) };
+    for (let k = 0; k < perUser.score.length; k++) perUser.score[k]! += (r.perUser.recall20[k]! + r.perUser.ndcg20[k]!) / 2 / widths.length;
   }
-  return { score: scoreOf(levels), levels, users };
+  return { score: scoreOf(levels), levels, users, perUser };
 }

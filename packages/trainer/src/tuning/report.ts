@@ -1,4 +1,6 @@
 /** What the tuner writes into the quality report (`tuning`): every candidate, its figures, and each choice. */
+import type { DuelVerdict } from './duel.js';
+import type { EndReason } from './final-run.js';
 import type { Rung } from './halving.js';
 import type { LevelMetric } from './objective.js';
 import type { Knobs, TunedSetting } from './space.js';
@@ -45,7 +47,14 @@ export interface TuningReport {
   /** Prefix widths a backbone is scored at. */
   widths: number[];
   plan: {
+    /** The screening rungs (on the search subsample). */
     rungs: Rung[];
+    /** The last rung on every inner edge (the defaults against the screen's best), null when skipped. */
+    duel: { epochs: number } | null;
+    /** Why no search ran and the defaults were kept (null when it ran). */
+    skipped: string | null;
+    /** The defaults' epochs: the final training's cap never goes below them (up to `tuning.maxEpochs`). */
+    defaultEpochs: number;
     finalEpochs: number;
     secondsPerEpoch: number;
     /** Measured seconds of one validation check (every width, every validation user). */
@@ -53,11 +62,17 @@ export interface TuningReport {
     /** Users and training edges of the search rungs' subsample. */
     searchUsers: number;
     searchEdges: number;
-    estimatedSeconds: { search: number; final: number };
+    estimatedSeconds: { search: number; duel: number; final: number };
   };
   candidates: CandidateReport[];
   /** The search's winner, and the rungs the deadline cut short. */
   search: { winner: number; cut: { rung: number; evaluated: number }[] };
+  /**
+   * The last rung: the defaults (candidate 0) against the screen's best challenger, at the longest horizon both
+   * trained on every inner edge; the challenger replaces the defaults only on a paired margin (duel.ts). `verdict`
+   * is null when no comparison ran; `note` says why, or restates the verdict.
+   */
+  duel: { challenger: number | null; verdict: DuelVerdict | null; note: string | null };
   /** The winner trained on every inner edge, with early stopping on validation every `checkEvery` epochs. */
   final: {
     candidate: number;
@@ -65,7 +80,7 @@ export interface TuningReport {
     checkEvery: number;
     bestEpoch: number;
     stoppedAt: number;
-    reason: 'early stopping' | 'max epochs' | 'deadline' | 'fixed epochs';
+    reason: EndReason;
     seconds: number;
     curve: (Evaluation & { epoch: number })[];
   };

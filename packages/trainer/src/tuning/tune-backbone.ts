@@ -1,6 +1,8 @@
 /**
- * The backbone's part of tuning: a timing probe, successive halving over the knobs on a user subsample, the
- * winner trained on every inner edge with early stopping on validation, then the smoothing β on that model.
+ * The backbone's part of tuning: a timing probe, a screening rung over the knobs on a user subsample, then the
+ * last rung on every inner edge: the defaults against the screen's best, both the first epochs of a final
+ * training, the winner (the defaults unless beaten on a paired margin, duel.ts) going on with early stopping on
+ * validation; then the smoothing β on that model.
  * Only the validation carve decides; test figures are computed beside it when asked, for the report.
  */
 import { smoothOneHop, trainBackbone, type Embeddings } from '../backbone/index.js';
@@ -8,8 +10,10 @@ import { nestedWidths, type TrainConfig } from '../config.js';
 import { Random } from '../data/random.js';
 import type { CSR } from '../data/types.js';
 import { evaluateInTime, type CheckPace } from './deadline.js';
-import { checkEvery as checkEveryFor, EarlyStopping, finalChecks, planHalving, runHalving, type Clock } from './halving.js';
-import { scoreBackbone, type SplitData } from './objective.js';
+import { duelVerdict, type DuelVerdict } from './duel.js';
+import { FinalRun } from './final-run.js';
+import { checkEvery as checkEveryFor, finalChecks, planHalving, runHalving, type Clock } from './halving.js';
+import { scoreBackbone, type PerUserScores, type SplitData } from './objective.js';
 import type { CandidateReport, Evaluation, TuningReport } from './report.js';
 import { applyKnobs, defaultKnobs, nestedFor, sampleKnobs, type Knobs, type TunedSetting } from './space.js';
 
@@ -47,7 +51,7 @@ export interface BackboneTuning {
   backbone: Embeddings;
   /** `cfg` with the chosen knobs, epochs and smoothing. */
   cfg: TrainConfig;
-  report: Pick<TuningReport, 'plan' | 'candidates' | 'search' | 'final' | 'smoothing'>;
+  report: Pick<TuningReport, 'plan' | 'candidates' | 'search' | 'duel' | 'final' | 'smoothing'>;
   knobs: Knobs;
 }
 
@@ -113,13 +117,18 @@ export async function tuneBackbone(t: BackboneTuningInput): Promise<BackboneTuni
       onEpoch,
       onProgress: (s, done, total) => t.onProgress?.(`${stage}${s}`, done, total),
     });
-  const evaluate = async (e: Embeddings, train: CSR, beta: number, val: SplitData, test: SplitData | undefined): Promise<Evaluation> => {
+  const evaluateWithUsers = async (e: Embeddings, train: CSR, beta: number, val: SplitData, test: SplitData | undefined): Promise<Evaluation & { perUser: PerUserScores }> => {
     const smoothed = beta > 0 ? smoothOneHop(e, train, beta) : e;
     const s0 = now();
     const scored = await scoreBackbone(smoothed, val, widths, threads);
     t.pace.observe(now() - s0, scored.users, widths.length);
     const validation = lite(scored);
-    return test ? { validation, test: lite(await scoreBackbone(smoothed, test, widths, threads)) } : { validation };
+    const out = test ? { validation, test: lite(await scoreBackbone(smoothed, test, widths, threads)) } : { validation };
+    return { ...out, perUser: scored.perUser };
+  };
+  const evaluate = async (e: Embeddings, train: CSR, beta: number, val: SplitData, test: SplitData | undefined): Promise<Evaluation> => {
+    const { perUser: _, ...ev } = await evaluateWithUsers(e, train, beta, val, test);
+    return ev;
   };
 
   // Probe: one epoch of today's defaults on the search edges gives the seconds an epoch costs, and one check of
@@ -135,20 +144,22 @@ export async function tuneBackbone(t: BackboneTuningInput): Promise<BackboneTuni
     searchFraction: searchEdges / innerEdges,
     maxEpochs: cfg.tuning.maxEpochs,
     checkSeconds: checkSeconds(),
+    defaultEpochs: cfg.backbone.softmaxEpochs ?? 60,
     fixedEpochs: fixed.softmaxEpochs ? (cfg.backbone.softmaxEpochs ?? 60) : undefined,
     maxCandidates: cfg.tuning.candidates,
     eta: cfg.tuning.eta,
   });
   t.log(
-    `tuning: ${secondsPerEpoch.toFixed(1)} s an epoch, ${checkSeconds().toFixed(1)} s a check; rungs ${plan.rungs.map((r) => `${r.candidates}×${r.epochs}`).join(', ') || 'none'}; final ≤ ${plan.finalEpochs} epochs`,
+    `tuning: ${secondsPerEpoch.toFixed(1)} s an epoch, ${checkSeconds().toFixed(1)} s a check; screen ${plan.rungs.map((r) => `${r.candidates}×${r.epochs}`).join(', ') || 'none'}; duel ${plan.duel ? `2×${plan.duel.epochs} on every edge` : 'none'}; final ≤ ${plan.finalEpochs} epochs`,
   );
+  if (plan.skipped) t.log(`tuning: no search: ${plan.skipped}`);
 
   const rng = new Random(cfg.seed ^ 0x70e1);
   const knobs = Array.from({ length: plan.rungs[0]?.candidates ?? 1 }, (_, k) => (k === 0 ? base : sampleKnobs(rng, base, fixedSet)));
   const candidates: CandidateReport[] = knobs.map((k, id) => ({ id, knobs: k, nested: nestedOf(k), trials: [] }));
   // The search ends in time for the final training, re-estimated from the speed the search itself sees (the
   // probe's one epoch can misjudge a busy machine): the final backbone's epochs are worth more than a candidate.
-  const clock = { now, deadline: deadline() - plan.estimatedSeconds.final - betaSeconds() };
+  const clock = { now, deadline: deadline() - plan.estimatedSeconds.final - plan.estimatedSeconds.duel - betaSeconds() };
   const search = await runHalving(
     plan.rungs,
     async (c, r) => {
@@ -156,60 +167,105 @@ export async function tuneBackbone(t: BackboneTuningInput): Promise<BackboneTuni
       const s0 = now();
       const e = await trainFor(knobs[c]!, searchCsr, rung.epochs, `tune r${r} #${c}:`);
       const perEpoch = (now() - s0) / (rung.epochs * rung.edgeFraction);
-      clock.deadline = deadline() - plan.finalEpochs * Math.max(perEpoch, secondsPerEpoch) - (fixed.softmaxEpochs ? 0 : finalChecks(plan.finalEpochs) * checkSeconds()) - betaSeconds();
+      const duelCost = plan.duel ? plan.duel.epochs * Math.max(perEpoch, secondsPerEpoch) + Math.ceil(plan.duel.epochs / checkEveryFor(plan.finalEpochs)) * checkSeconds() : 0;
+      clock.deadline = deadline() - plan.finalEpochs * Math.max(perEpoch, secondsPerEpoch) - (fixed.softmaxEpochs ? 0 : finalChecks(plan.finalEpochs) * checkSeconds()) - duelCost - betaSeconds();
       const ev = await evaluate(e, searchCsr, beta0, searchVal, searchTest);
       candidates[c]!.trials.push({ rung: r, epochs: rung.epochs, seconds: Math.round(now() - s0), promoted: false, ...ev });
       t.log(`tuning: rung ${r} candidate ${c}: validation ${ev.validation.score.toFixed(4)}${ev.test ? ` (test ${ev.test.score.toFixed(4)})` : ''}`);
       return ev.validation.score;
     },
     clock,
+    { protect: 0, advance: 2 },
   );
   for (const tr of search.trials) {
     const rec = candidates[tr.candidate]!.trials.find((x) => x.rung === tr.rung);
     if (rec) rec.promoted = tr.promoted;
   }
 
-  // The winner on every inner edge; the validation curve picks the epoch (unless the caller fixed the epochs).
-  const win = knobs[search.winner]!;
+  // The last rung: the defaults and the screen's best challenger each start the final training on every inner
+  // edge; at the duel's horizon the paired verdict keeps one, which goes on (duel.ts, final-run.ts).
   const early = !fixed.softmaxEpochs;
   const checkEvery = early ? checkEveryFor(plan.finalEpochs) : plan.finalEpochs;
-  const stopper = new EarlyStopping(PATIENCE);
-  const curve: TuningReport['final']['curve'] = [];
-  let best: Embeddings | undefined;
-  const end: { reason: TuningReport['final']['reason'] } = { reason: early ? 'max epochs' : 'fixed epochs' };
-  let lastEpoch = 0;
-  let epochSeconds = 0;
+  const challenger = plan.duel ? search.survivors.find((c) => c !== 0) : undefined;
+  const pauseAt = plan.duel && challenger !== undefined ? plan.duel.epochs : null;
+  const run = (k: Knobs, label: string) =>
+    new FinalRun({
+      finalEpochs: plan.finalEpochs,
+      early,
+      checkEvery,
+      patience: PATIENCE,
+      pauseAt,
+      train: (epochs, onEpoch) => trainFor(k, inner, epochs, label, (epoch, stats, snapshot) => onEpoch(epoch, stats.seconds, snapshot)),
+      check: (e) => evaluateWithUsers(e, inner, beta0, t.validation, t.test),
+      checkSeconds,
+      now,
+    });
   t0 = now();
-  const last = await trainFor(win, inner, plan.finalEpochs, 'tune final:', async (epoch, stats, snapshot) => {
-    lastEpoch = epoch;
-    epochSeconds = Math.max(epochSeconds, stats.seconds);
-    if (!early) return false;
-    if (epoch % checkEvery === 0 || epoch === plan.finalEpochs) {
-      const e = snapshot();
-      const ev = await evaluate(e, inner, beta0, t.validation, t.test);
-      curve.push({ epoch, ...ev });
-      if (stopper.observe(epoch, ev.validation.score)) best = e;
-      if (stopper.stop) {
-        end.reason = 'early stopping';
-        return true;
+  const defaults = run(base, 'tune final:');
+  defaults.deadline = deadline;
+  defaults.start();
+  let final = defaults;
+  let winnerId = 0;
+  let verdict: DuelVerdict | null = null;
+  let duelNote: string | null = plan.skipped;
+  if (plan.duel && challenger === undefined) duelNote = 'the screen evaluated no challenger before its deadline: the defaults are kept';
+  const defaultsReached = pauseAt !== null && (await defaults.paused);
+  if (pauseAt !== null && !defaultsReached) duelNote = "the deadline ended the defaults' training before the duel's horizon: the defaults are kept";
+  if (pauseAt !== null && challenger !== undefined && defaultsReached) {
+    const ch = run(knobs[challenger]!, `tune duel #${challenger}:`);
+    const perEpoch = Math.max(defaults.epochSeconds, secondsPerEpoch);
+    // the challenger must leave time for the rest of the final training and the β grid
+    ch.deadline = () => deadline() - (plan.finalEpochs - pauseAt) * perEpoch - (early ? finalChecks(plan.finalEpochs) - defaults.curve.length : 0) * checkSeconds() - betaSeconds();
+    if (now() + Math.min(checkEvery, pauseAt) * perEpoch + checkSeconds() <= ch.deadline()) {
+      const chStart = now();
+      ch.start();
+      const reached = await ch.paused;
+      const horizon = Math.max(0, ...[...ch.perUser.keys()].filter((e) => defaults.perUser.has(e)));
+      if (horizon > 0) verdict = duelVerdict(defaults.perUser.get(horizon)!, ch.perUser.get(horizon)!, horizon);
+      const chAt = ch.curve.find((c) => c.epoch === horizon);
+      if (chAt) candidates[challenger]!.trials.push({ rung: plan.rungs.length, epochs: horizon, seconds: Math.round(now() - chStart), promoted: false, ...strip(chAt) });
+      const defAt = defaults.curve.find((c) => c.epoch === horizon);
+      if (defAt) candidates[0]!.trials.push({ rung: plan.rungs.length, epochs: horizon, seconds: 0, promoted: false, ...strip(defAt) });
+      if (verdict?.kept === 'challenger' && !reached) {
+        verdict = { ...verdict, kept: 'defaults', explanation: `${verdict.explanation}; but the deadline ended the challenger's training before the horizon, so the defaults are kept` };
       }
+      const chWins = verdict?.kept === 'challenger';
+      (chWins ? ch : defaults).resume(true);
+      (chWins ? defaults : ch).resume(false);
+      if (chWins) {
+        ch.deadline = deadline;
+        final = ch;
+        winnerId = challenger;
+      }
+      for (const c of [0, challenger]) {
+        const tr = candidates[c]!.trials.find((x) => x.rung === plan.rungs.length);
+        if (tr) tr.promoted = c === winnerId;
+      }
+      // A challenger that fails (a diverging loss, say) before it wins leaves the defaults in place.
+      const failed = await ch.finished().then(
+        () => null,
+        (err: unknown) => {
+          if (chWins) throw err;
+          return err instanceof Error ? err.message : String(err);
+        },
+      );
+      duelNote = failed
+        ? `the challenger's training failed (${failed}): the defaults are kept`
+        : (verdict?.explanation ?? 'the challenger reached no check: the defaults are kept');
+    } else {
+      defaults.resume(true);
+      duelNote = "the deadline left no time for the challenger's training: the defaults are kept";
     }
-    if (now() + epochSeconds + (early ? checkSeconds() : 0) > deadline()) {
-      end.reason = 'deadline';
-      return true;
-    }
-    return false;
-  });
-  // Stopped by the deadline between checks: the last state is checked too, so it can win.
-  if (early && end.reason === 'deadline' && curve.at(-1)?.epoch !== lastEpoch) {
-    const ev = await evaluate(last, inner, beta0, t.validation, t.test);
-    curve.push({ epoch: lastEpoch, ...ev });
-    if (stopper.observe(lastEpoch, ev.validation.score)) best = last;
+    t.log(`tuning: duel, defaults against candidate ${challenger}: ${duelNote}`);
   }
-  const chosen = early ? best! : last;
-  const bestEpoch = early ? stopper.bestEpoch : lastEpoch;
+  await defaults.finished();
+  const win = knobs[winnerId]!;
+  const { tables: chosen, epoch: bestEpoch } = final.chosen;
+  const curve = final.curve;
+  const lastEpoch = final.lastEpoch;
+  const end = { reason: final.reason };
   const finalSeconds = now() - t0;
-  t.log(`tuning: final candidate ${search.winner}: best epoch ${bestEpoch} of ${lastEpoch} (${end.reason})`);
+  t.log(`tuning: final candidate ${winnerId}: best epoch ${bestEpoch} of ${lastEpoch} (${end.reason})`);
 
   let beta = beta0;
   let smoothing: BackboneTuning['report']['smoothing'] = null;
@@ -237,14 +293,25 @@ export async function tuneBackbone(t: BackboneTuningInput): Promise<BackboneTuni
     cfg: tuned,
     knobs: win,
     report: {
-      plan: { ...plan, secondsPerEpoch: round(secondsPerEpoch, 2), checkSeconds: round(checkSeconds(), 2), searchUsers: sub?.users.length ?? nUsers, searchEdges },
+      plan: {
+        ...plan,
+        defaultEpochs: cfg.backbone.softmaxEpochs ?? 60,
+        secondsPerEpoch: round(secondsPerEpoch, 2),
+        checkSeconds: round(checkSeconds(), 2),
+        searchUsers: sub?.users.length ?? nUsers,
+        searchEdges,
+      },
       candidates,
       search: { winner: search.winner, cut: search.cut },
-      final: { candidate: search.winner, maxEpochs: plan.finalEpochs, checkEvery, bestEpoch, stoppedAt: lastEpoch, reason: end.reason, seconds: round(finalSeconds, 1), curve },
+      duel: { challenger: challenger ?? null, verdict, note: duelNote },
+      final: { candidate: winnerId, maxEpochs: plan.finalEpochs, checkEvery, bestEpoch, stoppedAt: lastEpoch, reason: end.reason, seconds: round(finalSeconds, 1), curve },
       smoothing,
     },
   };
 }
+
+/** A curve point as a trial's figures. */
+const strip = ({ epoch: _, ...ev }: Evaluation & { epoch: number }): Evaluation => ev;
 
 function round(x: number, digits: number): number {
   const f = 10 ** digits;

@@ -79,7 +79,7 @@ export async function tune(
   const main: PeelParts = { ...groups.parts, seconds: { ...groups.parts.seconds, pretrain: bb.report.final.seconds } };
   const b = tunedCfg.backbone;
   const report: TuningReport = {
-    method: `successive halving (η = ${cfg.tuning.eta}) over seeded random candidates, candidate 0 being today's defaults; the winner trained on every inner edge with early stopping; then β and C`,
+    method: `a screening rung over seeded random candidates on a user subsample (candidate 0, today's defaults, always promoted), then a last rung on every inner edge at ≥ 1/3 of the final epochs where the screen's best replaces the defaults only if it beats them by more than 2 paired standard errors on validation; the winner goes on with early stopping; then β and C`,
     budgetSeconds: Math.round(end() - start),
     seconds: Math.round(now() - start),
     deadline: {
@@ -90,6 +90,7 @@ export async function tune(
       passes,
       stoppedForTime: [
         ...(bb.report.search.cut.length ? ['search'] : []),
+        ...(/deadline/.test(bb.report.duel.note ?? '') ? ['duel'] : []),
         ...(bb.report.final.reason === 'deadline' ? ['final backbone'] : []),
         ...(bb.report.smoothing?.stoppedForTime ? ['smoothing'] : []),
         ...(groups.stoppedForTime ? ['userGroups'] : []),
@@ -117,7 +118,8 @@ export async function tune(
 
 /** Every decision with its options' figures, for the agreement report. */
 function decisions(r: TuningReport): { decision: string; options: Evaluation[] }[] {
-  const out = r.plan.rungs.map((_, rung) => ({ decision: `rung ${rung}`, options: r.candidates.flatMap((c): Evaluation[] => c.trials.filter((t) => t.rung === rung)) }));
+  const rungs = r.plan.rungs.length + (r.duel.verdict ? 1 : 0);
+  const out = Array.from({ length: rungs }, (_, rung) => ({ decision: `rung ${rung}`, options: r.candidates.flatMap((c): Evaluation[] => c.trials.filter((t) => t.rung === rung)) }));
   out.push({ decision: 'epochs', options: r.final.curve });
   if (r.smoothing) out.push({ decision: 'smoothing', options: r.smoothing.tried });
   if (r.userGroups) out.push({ decision: 'userGroups', options: r.userGroups.tried });

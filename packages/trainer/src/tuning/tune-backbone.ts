@@ -135,8 +135,14 @@ export async function tuneBackbone(t: BackboneTuningInput): Promise<BackboneTuni
   // it on validation the seconds a check costs (and so the reserve for evaluation, hence when tuning ends).
   const base = defaultKnobs(cfg);
   let t0 = now();
-  const probe = await trainFor(base, searchCsr, 1, 'tune probe:');
-  const secondsPerEpoch = ((now() - t0) * innerEdges) / searchEdges;
+  let probeEpoch = 0;
+  const probe = await trainFor(base, searchCsr, 1, 'tune probe:', (_, stats) => {
+    probeEpoch = stats.seconds;
+    return false;
+  });
+  // the epoch itself, not the worker pool's start: on a small dataset the start is most of the wall time, and an
+  // inflated probe would skip a search the budget affords
+  const secondsPerEpoch = ((probeEpoch > 0 ? probeEpoch : now() - t0) * innerEdges) / searchEdges;
   await evaluate(probe, searchCsr, 0, t.validation, undefined);
   const plan = planHalving({
     budgetSeconds: Math.max(1e-3, t.end() - now() - betaSeconds()),
@@ -249,9 +255,7 @@ export async function tuneBackbone(t: BackboneTuningInput): Promise<BackboneTuni
           return err instanceof Error ? err.message : String(err);
         },
       );
-      duelNote = failed
-        ? `the challenger's training failed (${failed}): the defaults are kept`
-        : (verdict?.explanation ?? 'the challenger reached no check: the defaults are kept');
+      duelNote = failed ? `the challenger's training failed (${failed}): the defaults are kept` : (verdict?.explanation ?? 'the challenger reached no check: the defaults are kept');
     } else {
       defaults.resume(true);
       duelNote = "the deadline left no time for the challenger's training: the defaults are kept";

@@ -10,9 +10,8 @@
  */
 import { Random } from '../../data/random.js';
 import type { Harness } from '../../harness/harness.js';
-import type { BudgetOutcome, Method, MethodOutcome, MixedVariant } from '../../harness/method.js';
-import { mixedOutcome, sizedStart, sizesByItem, trainMixed } from '../../harness/mixed.js';
-import { budgetValues, type SamplerBudget } from './sampler.js';
+import type { Method, MethodOutcome } from '../../harness/method.js';
+import { searchFractions } from './fractions.js';
 import { userRanks } from './paper.js';
 import { type BetSettings, describeDraw, fitnessOf, type SearchResult, search } from './search.js';
 import { BET_DEFAULTS, checkSettings, estimateSeconds, GOWALLA_SECONDS } from './settings.js';
@@ -46,42 +45,20 @@ export function createBet(overrides: Partial<BetSettings> = {}): Method {
       const frequencies = [normalisedFrequencies(h.popularityByPosition), ...(users ? [normalisedFrequencies(users.countByRank)] : [])];
       const full = await h.validate({ users: e.users, items: e.items, dim: e.dim });
       const baseline = fitnessOf(full);
-      const reported = new Set(o.budgets);
-      const budgets: BudgetOutcome[] = [];
-      const mixed: MixedVariant[] = [];
-      const searches: Record<string, unknown> = {};
-      for (const fraction of [...new Set([...o.budgets, ...o.variants])].sort((a, b) => b - a)) {
-        const budget: SamplerBudget = paper
-          ? { accounting: 'paper', dim: e.dim, nItems: d.nItems, nUsers: d.nUsers, sparsity: 1 - fraction }
-          : { accounting: 'device', dim: e.dim, nItems: d.nItems, budgetBytes: h.budgetBytes(fraction), dtype: o.dtype };
-        const label = `${name} ${(fraction * 100).toFixed(0)}%`;
-        const entities = d.nItems + (paper ? d.nUsers : 0);
-        let out: BudgetOutcome | undefined;
-        if (budgetValues(budget) >= entities * e.dim) {
-          // The budget holds the full tables: its one action needs no search.
-          const { variant, before } = await trainMixed(h, fraction, new Uint16Array(d.nItems).fill(e.dim), label);
-          mixed.push(variant);
-          if (reported.has(fraction)) out = await mixedOutcome(h, variant, before, { strategy, accounting: settings.accounting, searched: false });
-        } else {
+      const { budgets, mixed, searches } = await searchFractions(h, {
+        name,
+        accounting: settings.accounting,
+        userOrder: users?.order,
+        tag: { strategy },
+        search: async (budget, label) => {
           const s = await search({ h, budget, settings, baseline, frequencies, userOrder: users?.order, rng, seed: o.seed, label });
-          const sizes = sizesByItem(s.best.action.items, h.order);
-          const variant: MixedVariant = { fraction, sizes, items: s.best.items };
-          searches[String(fraction)] = searchRecord(s);
-          if (!paper) mixed.push(variant);
-          if (reported.has(fraction)) {
-            const before = await h.validate({ users: s.best.users, items: sizedStart(h, sizes), dim: e.dim });
-            const details = { strategy, accounting: settings.accounting, ...searchDetails(s) };
-            const userSizes = users && s.best.action.users && sizesByItem(s.best.action.users, users.order);
-            out = await mixedOutcome(h, variant, before, details, userSizes ? { table: s.best.users, sizes: userSizes } : undefined);
-          }
-        }
-        if (!out) continue;
-        budgets.push(out);
-        h.log(`${label}: recall@20 ${out.test.recall20.toFixed(4)}, ndcg@20 ${out.test.ndcg20.toFixed(4)}, paper sparsity ${out.paperSparsity.toFixed(3)}`);
-      }
+          const b = s.best;
+          return { itemSizes: b.action.items, items: b.items, userTable: b.users, userSizes: b.action.users, details: searchDetails(s), record: searchRecord(s) };
+        },
+      });
       return {
         kind: 'mixed',
-        budgets: budgets.sort((a, b) => o.budgets.indexOf(a.fraction) - o.budgets.indexOf(b.fraction)),
+        budgets,
         mixed,
         extra: {
           settings,

@@ -11,11 +11,10 @@
  */
 import { Random } from '../../data/random.js';
 import type { Harness } from '../../harness/harness.js';
-import type { BudgetOutcome, Method, MethodOutcome, MixedVariant } from '../../harness/method.js';
-import { mixedOutcome, sizedStart, sizesByItem, trainMixed } from '../../harness/mixed.js';
+import type { Method, MethodOutcome } from '../../harness/method.js';
 import { normalisedFrequencies } from '../bet/index.js';
 import { userRanks } from '../bet/paper.js';
-import { budgetValues, type SamplerBudget } from '../bet/sampler.js';
+import { searchFractions } from '../bet/fractions.js';
 import { fitnessOf } from '../bet/search.js';
 import { coveredItems, itemValidationUsers } from './quality.js';
 import { type CiessSearchResult, ciessSearch } from './search.js';
@@ -43,40 +42,20 @@ export function createCiess(overrides: Partial<CiessSettings> = {}): Method {
       const frequencies = { items: normalisedFrequencies(h.popularityByPosition), ...(users ? { users: normalisedFrequencies(users.countByRank) } : {}) };
       const full = await h.validate({ users: e.users, items: e.items, dim: e.dim });
       const itemUsers = itemValidationUsers(split.validationSample, split.validation.inner, split.valid, d.nItems);
-      const reported = new Set(o.budgets);
-      const budgets: BudgetOutcome[] = [];
-      const mixed: MixedVariant[] = [];
-      const searches: Record<string, unknown> = {};
-      for (const fraction of [...new Set([...o.budgets, ...o.variants])].sort((a, b) => b - a)) {
-        const budget: SamplerBudget = paper
-          ? { accounting: 'paper', dim: e.dim, nItems: d.nItems, nUsers: d.nUsers, sparsity: 1 - fraction }
-          : { accounting: 'device', dim: e.dim, nItems: d.nItems, budgetBytes: h.budgetBytes(fraction), dtype: o.dtype };
-        const label = `${name} ${(fraction * 100).toFixed(0)}%`;
-        let out: BudgetOutcome | undefined;
-        if (budgetValues(budget) >= (d.nItems + (paper ? d.nUsers : 0)) * e.dim) {
-          // The budget holds the full tables: nothing to search.
-          const { variant, before } = await trainMixed(h, fraction, new Uint16Array(d.nItems).fill(e.dim), label);
-          mixed.push(variant);
-          if (reported.has(fraction)) out = await mixedOutcome(h, variant, before, { walk, accounting: settings.accounting, searched: false });
-        } else {
+      const { budgets, mixed, searches } = await searchFractions(h, {
+        name,
+        accounting: settings.accounting,
+        userOrder: users?.order,
+        tag: { walk },
+        search: async (budget, label) => {
           const s = await ciessSearch({ h, budget, settings, full, itemUsers, frequencies, userOrder: users?.order, rng, seed: o.seed, label });
-          const sizes = sizesByItem(s.served.items, h.order);
-          const variant: MixedVariant = { fraction, sizes, items: s.served.itemTable };
-          searches[String(fraction)] = searchRecord(s);
-          if (!paper) mixed.push(variant);
-          if (reported.has(fraction)) {
-            const before = await h.validate({ users: s.served.userTable, items: sizedStart(h, sizes), dim: e.dim });
-            const userSizes = users && s.served.users && sizesByItem(s.served.users, users.order);
-            out = await mixedOutcome(h, variant, before, { walk, accounting: settings.accounting, ...searchDetails(s) }, userSizes ? { table: s.served.userTable, sizes: userSizes } : undefined);
-          }
-        }
-        if (!out) continue;
-        budgets.push(out);
-        h.log(`${label}: recall@20 ${out.test.recall20.toFixed(4)}, ndcg@20 ${out.test.ndcg20.toFixed(4)}, paper sparsity ${out.paperSparsity.toFixed(3)}`);
-      }
+          const v = s.served;
+          return { itemSizes: v.items, items: v.itemTable, userTable: v.userTable, userSizes: v.users, details: searchDetails(s), record: searchRecord(s) };
+        },
+      });
       return {
         kind: 'mixed',
-        budgets: budgets.sort((a, b) => o.budgets.indexOf(a.fraction) - o.budgets.indexOf(b.fraction)),
+        budgets,
         mixed,
         extra: {
           settings,
@@ -85,7 +64,7 @@ export function createCiess(overrides: Partial<CiessSettings> = {}): Method {
           estimate: {
             perBudgetSeconds: estimateSeconds(settings, GOWALLA_SECONDS),
             from: GOWALLA_SECONDS,
-            about: 'one searched budget on Gowalla from the lead’s primitive costs (methods/ciess/settings.ts); every fraction trained (budgets and variants) is searched',
+            about: 'one searched budget on Gowalla from the harness’s measured primitive costs (methods/ciess/settings.ts); every fraction trained (budgets and variants) is searched',
           },
           searches,
         },

@@ -24,6 +24,7 @@ import { WorkerScorer } from './impl/worker-scorer.js';
 import { runKindCase } from './kinds.js';
 import { runMemoryCase } from './memory.js';
 import { prepareRuntimeLoop } from './profile.js';
+import { runLongTaskCase } from './longtasks.js';
 import { timeInterleaved, type Impl, type SeriesTiming } from './timed.js';
 
 /** A runtime series: a backend, asked for one block encoding (default `auto`), and its name in the rows' `series` column (default: the backend). */
@@ -322,8 +323,8 @@ function runtimeScorer(rec: Recommender, vector: Float32Array, spec: ScoringCase
 
 declare global {
   interface Window {
-    peelBench: { runScoringCase: typeof runScoringCase; runKindCase: typeof runKindCase; runMemoryCase: typeof runMemoryCase; prepareRuntimeLoop: typeof prepareRuntimeLoop };
+    peelBench: { runScoringCase: typeof runScoringCase; runKindCase: typeof runKindCase; runMemoryCase: typeof runMemoryCase; prepareRuntimeLoop: typeof prepareRuntimeLoop; runLongTaskCase: typeof runLongTaskCase };
   }
 }
-window.peelBench = { runScoringCase, runKindCase, runMemoryCase, prepareRuntimeLoop };
+window.peelBench = { runScoringCase, runKindCase, runMemoryCase, prepareRuntimeLoop, runLongTaskCase };
 document.title = 'ready';

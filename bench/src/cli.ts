@@ -20,6 +20,7 @@ import { groupBlindOptions, trainedGowallaSharing } from './group-blind-cost.js'
 import { ensureKindCatalog, KIND_CATALOGS } from './kind-catalog.js';
 import { kindPlan, kindsFile, runKindPlan } from './kinds-scoring.js';
 import { describeMachine } from './machine.js';
+import { longTaskGoal, runLongTaskCases } from './longtasks.js';
 import { runMemoryCases } from './memory.js';
 import { profileRuntime } from './profile.js';
 import { runMethodComparisons } from './methods-run.js';
@@ -32,7 +33,7 @@ import { startServer } from './server.js';
 import { runStartup } from './startup.js';
 import { startupGoals, summariseStartup } from './startup-summary.js';
 
-const SECTIONS = ['scoring', 'startup', 'memory'] as const;
+const SECTIONS = ['scoring', 'startup', 'memory', 'longtasks'] as const;
 type Section = (typeof SECTIONS)[number];
 
 function positiveInt(v: string): number {
@@ -201,6 +202,23 @@ async function main() {
       ];
       goals.push(...g);
       await save('memory.json', memoryJson(machine, mem, g));
+    }
+    if (sections.has('longtasks')) {
+      log('long tasks on the main thread');
+      const url = (name: string) => `${server.origin}/artifacts/${name}/manifest.json`;
+      const budget20 = gowallaBudgets(gowalla.manifest).find((b) => b.label === '20 %')!.bytes;
+      const rows = await runLongTaskCases(
+        plain,
+        server.origin,
+        [
+          { catalog: MILLION_SHAPE.name, manifestUrl: url(MILLION_SHAPE.name), budgetBytes: 16 * MiB, calls: 100, exclude: 40 },
+          { catalog: GOWALLA_SHAPE.name, manifestUrl: url(GOWALLA_SHAPE.name), budgetBytes: budget20, calls: 100, exclude: 40, switchTo: 1 },
+        ],
+        log,
+      );
+      const g = longTaskGoal(rows);
+      goals.push(g);
+      await save('longtasks.json', { machine, rows, goals: [g] });
     }
   } finally {
     await plain.close();

@@ -84,10 +84,18 @@ export const METHODS_FIXTURE = {
  */
 export const kindsDir = join(fixturesDir, 'kinds');
 
+/** The bench's random 1,000,000-item catalog (bench/src/catalog.ts, MILLION_SHAPE): for main-thread timing only, its scores mean nothing. */
+export const MILLION = { name: 'synthetic-1m', dir: join(fixturesDir, 'synthetic-1m') } as const;
+
 /** URL prefix → directory, for the harness server. */
 export function modelMounts(): Record<string, string> {
   // The method comparison too: tests/bet.spec.ts scores its BET artifact in the harness page.
-  return { ...Object.fromEntries(Object.entries(FIXTURES).map(([name, f]) => [`/models/${name}/`, f.dir])), '/models/kinds/': kindsDir, '/models/methods/': METHODS_FIXTURE.dir };
+  return {
+    ...Object.fromEntries(Object.entries(FIXTURES).map(([name, f]) => [`/models/${name}/`, f.dir])),
+    '/models/kinds/': kindsDir,
+    '/models/methods/': METHODS_FIXTURE.dir,
+    [`/models/${MILLION.name}/`]: MILLION.dir,
+  };
 }
 
 export async function ensureFixtures(log: (l: string) => void = console.log): Promise<void> {
@@ -100,4 +108,7 @@ export async function ensureFixtures(log: (l: string) => void = console.log): Pr
   log('[e2e] fixture methods');
   const { ensureMethodArtifacts } = await import('@peelrec/demo/prepare-methods');
   await ensureMethodArtifacts(METHODS_FIXTURE, { log });
+  log(`[e2e] fixture ${MILLION.name}`);
+  const { ensureCatalog, MILLION_SHAPE } = await import('../../bench/src/catalog.js');
+  await ensureCatalog(MILLION_SHAPE, fixturesDir, log);
 }

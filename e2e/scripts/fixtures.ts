@@ -84,7 +84,7 @@ export const METHODS_FIXTURE = {
  */
 export const kindsDir = join(fixturesDir, 'kinds');
 
-/** The bench's random 1,000,000-item catalog (bench/src/catalog.ts, MILLION_SHAPE): for main-thread timing only, its scores mean nothing. */
+/** The bench's random 1,000,000-item catalog (bench/src/catalog.ts, MILLION_SHAPE; scripts/million.ts writes it): for main-thread timing only, its scores mean nothing. */
 export const MILLION = { name: 'synthetic-1m', dir: join(fixturesDir, 'synthetic-1m') } as const;
 
 /** URL prefix → directory, for the harness server. */
@@ -108,7 +108,4 @@ export async function ensureFixtures(log: (l: string) => void = console.log): Pr
   log('[e2e] fixture methods');
   const { ensureMethodArtifacts } = await import('@peelrec/demo/prepare-methods');
   await ensureMethodArtifacts(METHODS_FIXTURE, { log });
-  log(`[e2e] fixture ${MILLION.name}`);
-  const { ensureCatalog, MILLION_SHAPE } = await import('../../bench/src/catalog.js');
-  await ensureCatalog(MILLION_SHAPE, fixturesDir, log);
 }

@@ -20,6 +20,7 @@ import { checkBudget, checkOptions, checkRequest } from './options.js';
 import { checkManifest } from './manifest-trust.js';
 import { openModel, type PeelRecommender } from './recommender.js';
 import type { AnyManifest } from '@peelrec/format';
+import { createInWorker, useWorker } from './worker-recommender.js';
 import type { Freshness, ItemCatalog, Recommendation, RecommendRequest, Recommender, RecommenderEventName, RecommenderEvents, RecommenderInfo, RecommenderOptions, StorageInfo } from './types.js';
 
 /** Loads a model for this device's budget and returns a ready recommender (warmed up). */
@@ -29,6 +30,11 @@ export async function createRecommender(options: RecommenderOptions): Promise<Re
   const events = new RecommenderEventTarget();
   for (const [event, listener] of Object.entries(options.on ?? {})) {
     if (listener) events.on(event as RecommenderEventName, listener as (d: unknown) => void);
+  }
+  if (useWorker(options)) {
+    // The page's onProgress is a listener of the worker's progress events, which are the load's own.
+    if (options.onProgress) events.on('progress', options.onProgress);
+    return createInWorker(options, events);
   }
   const model = await openModel(options, events, { from: freshness === 'cache-first' ? 'cache' : 'network' });
   const rec = new FreshRecommender(options, events, model, freshness);

@@ -23,6 +23,7 @@ const ALLOWED = {
   concurrency: 'an integer in [1, 64]',
   retries: 'an integer in [0, 20]',
   metadata: 'a boolean',
+  worker: 'a boolean',
   fetch: 'a fetch function',
   indexedDB: 'an IDBFactory',
   budgetInputs: '{ deviceMemory?, storage?: { quota?, usage? }, maxStorageBufferBindingSize? } with numbers',
@@ -63,6 +64,7 @@ const optionsSchema = z
     concurrency: integer(1, 64).optional(),
     retries: integer(0, 20).optional(),
     metadata: z.boolean().optional(),
+    worker: z.boolean().optional(),
     fetch: fn.optional(),
     indexedDB: z.custom<IDBFactory>((v) => typeof v === 'object' && v !== null && isFn((v as IDBFactory).open)).optional(),
     budgetInputs: z

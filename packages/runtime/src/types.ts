@@ -173,6 +173,12 @@ export interface RecommenderOptions {
    * goes on without that API (memory storage, no storage input, another backend) and says why in `info`.
    */
   readonly timeouts?: { readonly stallMs?: number; readonly browserApiMs?: number };
+  /**
+   * Default true where module Workers exist (and neither `fetch` nor `indexedDB` is injected: they cannot cross to a
+   * worker): the model loads and scores in a dedicated Worker, so the page's main thread runs no long task for it.
+   * `false`: everything runs on the calling thread.
+   */
+  readonly worker?: boolean;
   /** Listeners registered before loading starts, so events of the load itself (fallback, storage) are seen. */
   readonly on?: { readonly [E in RecommenderEventName]?: (detail: RecommenderEvents[E]) => void };
 }

@@ -1,0 +1,196 @@
+/**
+ * The page's side of a recommender that runs in the scoring worker (scoring-worker.ts): the same {@link Recommender}
+ * API, each call a message. The page keeps what must be decided or seen here: the checked options, the budget inputs
+ * (a page's deviceMemory override does not reach a worker, so they are read here and passed in), the events and
+ * their listeners, and synchronous mirrors of `info`, `manifest` and `items` that the worker refreshes.
+ */
+import type { Manifest } from '@peelrec/format';
+import { readBudgetInputs } from './environment.js';
+import { AbortError, DisposedError } from './errors.js';
+import type { RecommenderEventTarget } from './events.js';
+import { itemCatalog } from './catalog.js';
+import { checkBudget, checkRequest } from './options.js';
+import type { ItemCatalog, ItemMeta, Recommendation, RecommendRequest, Recommender, RecommenderEventName, RecommenderEvents, RecommenderInfo, RecommenderOptions, StorageInfo } from './types.js';
+import { receiveDetail, receiveError, type PageMessage, type Snapshot, type WorkerMessage, type WorkerOptions } from './worker-protocol.js';
+
+type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
+
+/** Whether this load runs in the scoring worker: by default where module Workers exist, unless the app injects what cannot cross (fetch, indexedDB). */
+export function useWorker(options: RecommenderOptions): boolean {
+  if (options.worker === false || options.fetch || options.indexedDB) return false;
+  return typeof Worker === 'function' && typeof (globalThis as { document?: unknown }).document === 'object';
+}
+
+/** Starts the worker and loads the model there; resolves once it is ready to score. */
+export async function createInWorker(options: RecommenderOptions, events: RecommenderEventTarget): Promise<Recommender> {
+  const worker = new Worker(new URL('./scoring-worker.js', import.meta.url), { type: 'module', name: 'peelrec-scoring' });
+  const rec = new WorkerRecommender(worker, events);
+  try {
+    await rec.load(await workerOptions(options), options.signal);
+    return rec;
+  } catch (e) {
+    worker.terminate();
+    throw e;
+  }
+}
+
+/** The options as the worker needs them: absolute URLs (its base is the script's), the page's budget inputs. */
+async function workerOptions(options: RecommenderOptions): Promise<WorkerOptions> {
+  const { signal: _s, onProgress: _p, on: _o, fetch: _f, indexedDB: _i, worker: _w, ...rest } = options;
+  const base = globalThis.location?.href;
+  const abs = (u: string | URL) => new URL(String(u), base).href;
+  const wasmPaths =
+    rest.wasmPaths === undefined
+      ? undefined
+      : typeof rest.wasmPaths === 'string'
+        ? abs(rest.wasmPaths)
+        : (Object.fromEntries(Object.entries(rest.wasmPaths).map(([k, v]) => [k, abs(v)])) as typeof rest.wasmPaths);
+  // The app's keys win, including a key set to undefined ("absent"); the rest is what this page reports.
+  const env = await readBudgetInputs(options.timeouts?.browserApiMs);
+  return { ...rest, manifestUrl: abs(rest.manifestUrl), ...(wasmPaths && { wasmPaths }), budgetInputs: { ...env, ...rest.budgetInputs } };
+}
+
+class WorkerRecommender implements Recommender {
+  private snapshot: Snapshot | undefined;
+  private manifestValue: Manifest | undefined;
+  private catalog: ItemCatalog = itemCatalog([], undefined);
+  private incoming: { ids: string[]; metadata: ItemMeta[] | undefined } | undefined;
+  private readonly pending = new Map<number, Pending>();
+  private loading: Pending | undefined;
+  private nextId = 0;
+  private disposed = false;
+
+  constructor(
+    private readonly worker: Worker,
+    private readonly events: RecommenderEventTarget,
+  ) {
+    worker.onmessage = (ev: MessageEvent<WorkerMessage>) => this.receive(ev.data);
+    worker.onerror = (ev) => this.fail(new Error(`the scoring worker failed: ${ev.message}`));
+  }
+
+  load(options: WorkerOptions, signal: AbortSignal | undefined): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.loading = { resolve: () => resolve(), reject };
+      const onAbort = () => {
+        this.send({ type: 'abort' });
+        reject(new AbortError(undefined, { cause: signal?.reason }));
+      };
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.send({ type: 'create', options });
+    });
+  }
+
+  get info(): RecommenderInfo {
+    return this.snapshot!.info;
+  }
+
+  get manifest(): Manifest {
+    return this.manifestValue!;
+  }
+
+  get items(): ItemCatalog {
+    return this.catalog;
+  }
+
+  users(): Promise<readonly string[]> {
+    return this.call('users', []) as Promise<readonly string[]>;
+  }
+
+  async recommend(request: RecommendRequest): Promise<Recommendation[]> {
+    const checked = checkRequest(request); // here: a bad request changes nothing and costs no message
+    return (await this.call('recommend', [checked])) as Recommendation[];
+  }
+
+  async setBudget(budget: number | 'auto'): Promise<RecommenderInfo> {
+    checkBudget(budget);
+    return (await this.call('setBudget', [budget])) as RecommenderInfo;
+  }
+
+  persisted(): Promise<StorageInfo> {
+    return this.call('persisted', []) as Promise<StorageInfo>;
+  }
+
+  on<E extends RecommenderEventName>(event: E, listener: (detail: RecommenderEvents[E]) => void): () => void {
+    return this.events.on(event, listener);
+  }
+
+  addEventListener<E extends RecommenderEventName>(event: E, listener: (ev: CustomEvent<RecommenderEvents[E]>) => void): void {
+    this.events.addEventListener(event, listener as EventListener);
+  }
+
+  removeEventListener<E extends RecommenderEventName>(event: E, listener: (ev: CustomEvent<RecommenderEvents[E]>) => void): void {
+    this.events.removeEventListener(event, listener as EventListener);
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    const done = this.call('dispose', []);
+    this.disposed = true;
+    try {
+      await done;
+    } finally {
+      this.worker.terminate();
+    }
+  }
+
+  private call(method: Extract<PageMessage, { type: 'call' }>['method'], args: readonly unknown[]): Promise<unknown> {
+    if (this.disposed) return Promise.reject(new DisposedError());
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.send({ type: 'call', id, method, args } as PageMessage);
+    });
+  }
+
+  private send(m: PageMessage): void {
+    this.worker.postMessage(m);
+  }
+
+  private mirror(s: Snapshot | undefined): void {
+    if (!s) return;
+    this.snapshot = s;
+    if (s.manifest) this.manifestValue = s.manifest;
+  }
+
+  private receive(m: WorkerMessage): void {
+    if (m.type === 'items') {
+      if (m.first) this.incoming = { ids: [], metadata: m.metadata ? [] : undefined };
+      for (const id of m.ids) this.incoming!.ids.push(id);
+      if (m.metadata) for (const x of m.metadata) this.incoming!.metadata!.push(x);
+      if (m.last) {
+        this.catalog = itemCatalog(this.incoming!.ids, this.incoming!.metadata);
+        this.incoming = undefined;
+      }
+      return;
+    }
+    if (m.type === 'event') {
+      this.mirror(m.snapshot);
+      this.events.emit(m.event, receiveDetail(m.detail) as never);
+      return;
+    }
+    if (m.type === 'ready') {
+      this.mirror(m.snapshot);
+      this.loading?.resolve(undefined);
+      this.loading = undefined;
+      return;
+    }
+    if (m.type === 'failed') {
+      this.loading?.reject(receiveError(m.error));
+      this.loading = undefined;
+      return;
+    }
+    this.mirror(m.snapshot);
+    const p = this.pending.get(m.id);
+    this.pending.delete(m.id);
+    if (m.type === 'result') p?.resolve(m.value);
+    else p?.reject(receiveError(m.error));
+  }
+
+  private fail(e: Error): void {
+    this.loading?.reject(e);
+    this.loading = undefined;
+    for (const p of this.pending.values()) p.reject(e);
+    this.pending.clear();
+  }
+}

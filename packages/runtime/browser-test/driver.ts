@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import wasm from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
-import { createRecommender, type Recommender, type RecommenderOptions, type RecommendRequest } from '../src/index.js';
+import { BudgetTooSmallError, createRecommender, PeelrecError, type Recommender, type RecommenderOptions, type RecommendRequest } from '../src/index.js';
 
 let rec: Recommender | undefined;
 const events: { type: string; detail: unknown }[] = [];
@@ -25,6 +25,9 @@ const driver = {
       manifestUrl: '/model/manifest.json',
       wasmPaths: { 'tfjs-backend-wasm.wasm': wasm, 'tfjs-backend-wasm-simd.wasm': wasmSimd, 'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedSimd },
       on,
+      // In-thread unless a test asks for the worker: most tests read this page's tfjs (tf.memory(), the WebGPU
+      // device), which a worker's recommender does not use. worker.browser.test.ts drives the worker path.
+      worker: false,
       ...options,
     });
     return driver.info();
@@ -73,6 +76,19 @@ const driver = {
   },
   events() {
     return JSON.parse(JSON.stringify(events));
+  },
+  /** How `setBudget(bytes)` failed, as the page's code sees the error (class, base class, fields). */
+  async setBudgetFailure(bytes: number) {
+    try {
+      await rec!.setBudget(bytes);
+      return undefined;
+    } catch (e) {
+      return { name: (e as Error).name, tooSmall: e instanceof BudgetTooSmallError, peelrec: e instanceof PeelrecError, minimumBytes: (e as BudgetTooSmallError).minimumBytes };
+    }
+  },
+  /** The names of the Workers this page started (the scoring worker is `peelrec-scoring`). */
+  workersStarted(): string[] {
+    return [...((window as unknown as { workersStarted?: string[] }).workersStarted ?? [])];
   },
 };
 

@@ -33,7 +33,8 @@ test('shrink then grow mid-session: memory and selection follow, no tensor leaks
       const big = full;
       const small = Math.round(full * 0.3);
 
-      const rec = await createRecommender({ manifestUrl: url, budget: big, backend: 'wasm', storage: 'indexeddb', wasmPaths, user: { id: user } });
+      // In-thread (worker: false): the test counts this page's tfjs tensors, which a worker's recommender does not use.
+      const rec = await createRecommender({ manifestUrl: url, budget: big, backend: 'wasm', storage: 'indexeddb', wasmPaths, user: { id: user }, worker: false });
       const atBig = await ranked(rec);
       const s0 = snap(rec);
       await rec.persisted();
@@ -54,7 +55,7 @@ test('shrink then grow mid-session: memory and selection follow, no tensor leaks
       await rec.dispose();
       const afterDispose = tfMemory().numTensors;
 
-      const fresh = await createRecommender({ manifestUrl: url, budget: small, backend: 'wasm', storage: 'memory', wasmPaths, user: { id: user } });
+      const fresh = await createRecommender({ manifestUrl: url, budget: small, backend: 'wasm', storage: 'memory', wasmPaths, user: { id: user }, worker: false });
       const freshSmall = await ranked(fresh);
       const sf = snap(fresh);
       await fresh.dispose();

@@ -68,6 +68,21 @@ describe('scoring worker', () => {
     await page.context().close();
   });
 
+  it('loads on the page when the worker script cannot be fetched (offline without a cached copy), and says so', async () => {
+    const page = await openPage(browser, server.url, { noGpu: true });
+    await page.context().route(/scoring-worker/, (route) => route.abort());
+    const debug: string[] = [];
+    page.on('console', (m) => void (m.type() === 'debug' && debug.push(m.text())));
+    const info = await open(page, { backend: 'wasm', storage: 'memory', budget: FULL, worker: true });
+    expect(info.backend.name).toBe('wasm');
+    const [recs] = await recommendMany(page, requests().slice(0, 1));
+    expect(recs).toHaveLength(20);
+    // In-thread: this page's tfjs holds the resident tensors.
+    expect((await page.evaluate(() => window.driver.memory())).numBytes).toBe(info.residentBytes);
+    expect(debug.filter((t) => t.includes('scoring worker'))).toEqual(['[peelrec] the scoring worker did not start; loading on this thread']);
+    await page.context().close();
+  });
+
   it('mirrors info after setBudget, forwards its events, and rejects with the error classes the page imports', async () => {
     const page = await openPage(browser, server.url, { noGpu: true });
     await open(page, { backend: 'wasm', storage: 'memory', budget: FULL, worker: true });

@@ -37,8 +37,17 @@ export interface AdapterProbe {
  */
 const probes = new WeakMap<GpuLike, Promise<AdapterProbe>>();
 
+/** The page's answer when this is the scoring worker and the page found no WebGPU (worker-recommender.ts). */
+let adopted: AdapterProbe | undefined;
+
+/** Takes the page's "no WebGPU" as this worker's: asked once per page, and a page's WebGPU switch-off counts here too. */
+export function adoptWebGpuProbe(probe: AdapterProbe): void {
+  adopted = probe;
+}
+
 /** Asks for a WebGPU adapter without creating a device (once per page); a request unanswered within `ms` counts as no WebGPU. */
 export function probeWebGpu(ms = BROWSER_API_MS): Promise<AdapterProbe> {
+  if (adopted) return Promise.resolve(adopted);
   const gpu = (globalThis as { navigator?: { gpu?: GpuLike } }).navigator?.gpu;
   if (!gpu) return Promise.resolve({ unavailable: 'navigator.gpu is not available (WebGPU unsupported or disabled)' });
   let probe = probes.get(gpu);

@@ -26,7 +26,6 @@ import type { Freshness, ItemCatalog, Recommendation, RecommendRequest, Recommen
 /** Loads a model for this device's budget and returns a ready recommender (warmed up). */
 export async function createRecommender(options: RecommenderOptions): Promise<Recommender> {
   checkOptions(options); // the app's object is kept as given (a key set to undefined means "absent" in budgetInputs)
-  const freshness = options.freshness ?? 'cache-first';
   const events = new RecommenderEventTarget();
   for (const [event, listener] of Object.entries(options.on ?? {})) {
     if (listener) events.on(event as RecommenderEventName, listener as (d: unknown) => void);
@@ -34,8 +33,14 @@ export async function createRecommender(options: RecommenderOptions): Promise<Re
   if (useWorker(options)) {
     // The page's onProgress is a listener of the worker's progress events, which are the load's own.
     if (options.onProgress) events.on('progress', options.onProgress);
-    return createInWorker(options, events);
+    const { onProgress: _listening, ...rest } = options; // a fallback to this thread must not call it twice
+    return createInWorker(options, events, () => createInThread(rest, events));
   }
+  return createInThread(options, events);
+}
+
+async function createInThread(options: RecommenderOptions, events: RecommenderEventTarget): Promise<Recommender> {
+  const freshness = options.freshness ?? 'cache-first';
   const model = await openModel(options, events, { from: freshness === 'cache-first' ? 'cache' : 'network' });
   const rec = new FreshRecommender(options, events, model, freshness);
   if (model.info.manifestSource === 'cache' && freshness === 'cache-first') rec.revalidate();

@@ -4,6 +4,7 @@
  * verifying (SHA-256), IndexedDB, parsing the item ids and building their id → position index, the tfjs backend,
  * the scorer and group switches. The page decided the options (the budget inputs included) and keeps the events.
  */
+import { adoptWebGpuProbe } from './backend.js';
 import { createRecommender } from './fresh-recommender.js';
 import { indexItemsAtLoad } from './loaded-items.js';
 import type { Manifest } from '@peelrec/format';
@@ -21,6 +22,7 @@ let rec: Recommender | undefined;
 let sentManifest: Manifest | undefined;
 
 indexItemsAtLoad();
+post({ type: 'started' });
 
 /** `info` always (small); the manifest only when another object serves (a group's table loaded, a new version). */
 function snapshot(): Snapshot | undefined {
@@ -29,7 +31,8 @@ function snapshot(): Snapshot | undefined {
   return { info: rec.info, ...(manifest && { manifest }) };
 }
 
-async function create(options: Extract<PageMessage, { type: 'create' }>['options']): Promise<void> {
+async function create({ options, noWebGpu }: Extract<PageMessage, { type: 'create' }>): Promise<void> {
+  if (noWebGpu) adoptWebGpuProbe({ unavailable: noWebGpu });
   const on = Object.fromEntries(
     EVENTS.map((event) => [
       event,
@@ -76,7 +79,7 @@ async function call(m: Extract<PageMessage, { type: 'call' }>): Promise<void> {
 
 scope.onmessage = (ev) => {
   const m = ev.data;
-  if (m.type === 'create') void create(m.options);
+  if (m.type === 'create') void create(m);
   else if (m.type === 'abort') abort.abort();
   else void call(m);
 };

@@ -11,7 +11,8 @@ import type { ItemMeta, RecommendRequest, RecommenderEventName, RecommenderInfo,
 export type WorkerOptions = Omit<RecommenderOptions, 'signal' | 'onProgress' | 'on' | 'fetch' | 'indexedDB' | 'worker'>;
 
 export type PageMessage =
-  | { readonly type: 'create'; readonly options: WorkerOptions }
+  /** `noWebGpu`: why the page found no WebGPU adapter (then the worker asks for none). */
+  | { readonly type: 'create'; readonly options: WorkerOptions; readonly noWebGpu?: string }
   | { readonly type: 'abort' }
   | { readonly type: 'call'; readonly id: number; readonly method: 'recommend'; readonly args: readonly [RecommendRequest] }
   | { readonly type: 'call'; readonly id: number; readonly method: 'setBudget'; readonly args: readonly [number | 'auto'] }
@@ -24,6 +25,8 @@ export interface Snapshot {
 }
 
 export type WorkerMessage =
+  /** The worker's script ran: from here on a failure is the load's, not the worker's start. */
+  | { readonly type: 'started' }
   | { readonly type: 'event'; readonly event: RecommenderEventName; readonly detail: unknown; readonly snapshot?: Snapshot }
   /** The catalog, in chunks before `ready` (one message of 1M ids would be one long task in the page to deserialise). */
   | { readonly type: 'items'; readonly ids: readonly string[]; readonly metadata?: readonly ItemMeta[]; readonly first: boolean; readonly last: boolean }

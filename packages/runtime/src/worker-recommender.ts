@@ -5,6 +5,7 @@
  * their listeners, and synchronous mirrors of `info`, `manifest` and `items` that the worker refreshes.
  */
 import type { Manifest } from '@peelrec/format';
+import { probeWebGpu } from './backend.js';
 import { readBudgetInputs } from './environment.js';
 import { AbortError, DisposedError } from './errors.js';
 import type { RecommenderEventTarget } from './events.js';
@@ -21,17 +22,43 @@ export function useWorker(options: RecommenderOptions): boolean {
   return typeof Worker === 'function' && typeof (globalThis as { document?: unknown }).document === 'object';
 }
 
-/** Starts the worker and loads the model there; resolves once it is ready to score. */
-export async function createInWorker(options: RecommenderOptions, events: RecommenderEventTarget): Promise<Recommender> {
-  const worker = new Worker(new URL('./scoring-worker.js', import.meta.url), { type: 'module', name: 'peelrec-scoring' });
-  const rec = new WorkerRecommender(worker, events);
+/**
+ * Starts the worker and loads the model there; resolves once it is ready to score. A worker whose script cannot
+ * start (offline without a cached copy, a CSP without worker-src) leaves the load to `inThread`.
+ */
+export async function createInWorker(options: RecommenderOptions, events: RecommenderEventTarget, inThread: () => Promise<Recommender>): Promise<Recommender> {
+  let worker: Worker;
   try {
-    await rec.load(await workerOptions(options), options.signal);
+    worker = new Worker(new URL('./scoring-worker.js', import.meta.url), { type: 'module', name: 'peelrec-scoring' });
+  } catch (e) {
+    return startFailed(e, inThread);
+  }
+  const rec = new WorkerRecommender(worker, events);
+  const prepared = Promise.all([workerOptions(options), noWebGpu(options)]);
+  if (!(await rec.started)) {
+    worker.terminate();
+    return startFailed(undefined, inThread);
+  }
+  try {
+    const [forWorker, gpu] = await prepared;
+    await rec.load(forWorker, gpu, options.signal);
     return rec;
   } catch (e) {
     worker.terminate();
     throw e;
   }
+}
+
+function startFailed(cause: unknown, inThread: () => Promise<Recommender>): Promise<Recommender> {
+  console.debug(`[peelrec] the scoring worker did not start${cause ? ` (${(cause as Error)?.message ?? cause})` : ''}; loading on this thread`);
+  return inThread();
+}
+
+/** Why the page has no WebGPU, when it has none: then the worker asks for no adapter (one request per page; a page's switch-off counts). */
+async function noWebGpu(options: RecommenderOptions): Promise<string | undefined> {
+  const preference = options.backend ?? 'auto';
+  if (preference !== 'auto' && preference !== 'webgpu') return undefined;
+  return (await probeWebGpu(options.timeouts?.browserApiMs)).unavailable;
 }
 
 /** The options as the worker needs them: absolute URLs (its base is the script's), the page's budget inputs. */
@@ -65,10 +92,20 @@ class WorkerRecommender implements Recommender {
     private readonly events: RecommenderEventTarget,
   ) {
     worker.onmessage = (ev: MessageEvent<WorkerMessage>) => this.receive(ev.data);
-    worker.onerror = (ev) => this.fail(new Error(`the scoring worker failed: ${ev.message}`));
+    worker.onerror = (ev) => {
+      if (this.onStart) return this.onStart(false); // the script did not load or run: the caller loads in-thread
+      this.fail(new Error(`the scoring worker failed: ${ev.message}`));
+    };
   }
 
-  load(options: WorkerOptions, signal: AbortSignal | undefined): Promise<void> {
+  // Declared before `started`, whose initialiser sets it (fields initialise in order; a later declaration would reset it).
+  private onStart: ((ok: boolean) => void) | undefined;
+  /** Resolves true once the worker's script ran, false if it failed first. */
+  readonly started = new Promise<boolean>((resolve) => {
+    this.onStart = resolve;
+  });
+
+  load(options: WorkerOptions, noWebGpu: string | undefined, signal: AbortSignal | undefined): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.loading = { resolve: () => resolve(), reject };
       const onAbort = () => {
@@ -77,7 +114,7 @@ class WorkerRecommender implements Recommender {
       };
       if (signal?.aborted) return onAbort();
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.send({ type: 'create', options });
+      this.send({ type: 'create', options, ...(noWebGpu && { noWebGpu }) });
     });
   }
 
@@ -154,6 +191,11 @@ class WorkerRecommender implements Recommender {
   }
 
   private receive(m: WorkerMessage): void {
+    if (m.type === 'started') {
+      this.onStart?.(true);
+      this.onStart = undefined;
+      return;
+    }
     if (m.type === 'items') {
       if (m.first) this.incoming = { ids: [], metadata: m.metadata ? [] : undefined };
       for (const id of m.ids) this.incoming!.ids.push(id);

@@ -17,69 +17,86 @@ const ID_CHUNK = 8_192;
 
 const scope = globalThis as unknown as { postMessage(m: WorkerMessage): void; onmessage: ((ev: MessageEvent<PageMessage>) => void) | null };
 const post = (m: WorkerMessage) => scope.postMessage(m);
-const abort = new AbortController();
-let rec: Recommender | undefined;
-let sentManifest: Manifest | undefined;
+
+/** One recommender of the page (a page shares one worker, as it shares one tfjs in-thread). */
+class Hosted {
+  rec: Recommender | undefined;
+  readonly abort = new AbortController();
+  private sentManifest: Manifest | undefined;
+
+  constructor(readonly rid: number) {}
+
+  /** `info` always (small); the manifest only when another object serves (a group's table loaded, a new version). */
+  snapshot(): Snapshot | undefined {
+    const rec = this.rec;
+    if (!rec) return undefined;
+    const manifest = rec.manifest === this.sentManifest ? undefined : (this.sentManifest = rec.manifest);
+    return { info: rec.info, ...(manifest && { manifest }) };
+  }
+
+  /** The serving version's catalog, in chunks; the page swaps it in on the last one. */
+  sendItems(): void {
+    const { ids, metadata } = this.rec!.items;
+    const chunks = Math.max(1, Math.ceil(ids.length / ID_CHUNK));
+    for (let c = 0; c < chunks; c++) {
+      const [a, b] = [c * ID_CHUNK, (c + 1) * ID_CHUNK];
+      post({ type: 'items', rid: this.rid, ids: ids.slice(a, b), ...(metadata && { metadata: metadata.slice(a, b) }), first: c === 0, last: c === chunks - 1 });
+    }
+  }
+}
+
+const hosted = new Map<number, Hosted>();
 
 indexItemsAtLoad();
 post({ type: 'started' });
 
-/** `info` always (small); the manifest only when another object serves (a group's table loaded, a new version). */
-function snapshot(): Snapshot | undefined {
-  if (!rec) return undefined;
-  const manifest = rec.manifest === sentManifest ? undefined : (sentManifest = rec.manifest);
-  return { info: rec.info, ...(manifest && { manifest }) };
-}
-
-async function create({ options, noWebGpu }: Extract<PageMessage, { type: 'create' }>): Promise<void> {
+async function create({ rid, options, noWebGpu }: Extract<PageMessage, { type: 'create' }>): Promise<void> {
   if (noWebGpu) adoptWebGpuProbe({ unavailable: noWebGpu });
+  const h = new Hosted(rid);
+  hosted.set(rid, h);
   const on = Object.fromEntries(
     EVENTS.map((event) => [
       event,
       (detail: unknown) => {
-        if (event === 'updated') sendItems(); // the new version's catalog is in the page before its listeners run
-        post({ type: 'event', event, detail: sendDetail(detail), snapshot: snapshot() });
+        if (event === 'updated') h.sendItems(); // the new version's catalog is in the page before its listeners run
+        post({ type: 'event', rid, event, detail: sendDetail(detail), snapshot: h.snapshot() });
       },
     ]),
   );
   try {
-    rec = await createRecommender({ ...options, signal: abort.signal, on });
+    h.rec = await createRecommender({ ...options, signal: h.abort.signal, on });
   } catch (e) {
-    post({ type: 'failed', error: sendError(e) });
+    hosted.delete(rid);
+    post({ type: 'failed', rid, error: sendError(e) });
     return;
   }
-  sendItems();
-  post({ type: 'ready', snapshot: snapshot()! });
-}
-
-/** The serving version's catalog, in chunks; the page swaps it in on the last one. */
-function sendItems(): void {
-  const { ids, metadata } = rec!.items;
-  const chunks = Math.max(1, Math.ceil(ids.length / ID_CHUNK));
-  for (let c = 0; c < chunks; c++) {
-    const [a, b] = [c * ID_CHUNK, (c + 1) * ID_CHUNK];
-    post({ type: 'items', ids: ids.slice(a, b), ...(metadata && { metadata: metadata.slice(a, b) }), first: c === 0, last: c === chunks - 1 });
-  }
+  h.sendItems();
+  post({ type: 'ready', rid, snapshot: h.snapshot()! });
 }
 
 async function call(m: Extract<PageMessage, { type: 'call' }>): Promise<void> {
+  const h = hosted.get(m.rid);
   try {
-    if (!rec) throw new Error('the scoring worker has no recommender');
+    const rec = h?.rec;
+    if (!rec) throw new Error('the scoring worker has no such recommender');
     let value: unknown;
     if (m.method === 'recommend') value = await rec.recommend(m.args[0]);
     else if (m.method === 'setBudget') value = await rec.setBudget(m.args[0]);
     else if (m.method === 'users') value = await rec.users();
     else if (m.method === 'persisted') value = await rec.persisted();
-    else value = await rec.dispose();
-    post({ type: 'result', id: m.id, value, snapshot: m.method === 'dispose' ? undefined : snapshot() });
+    else {
+      value = await rec.dispose();
+      hosted.delete(m.rid);
+    }
+    post({ type: 'result', rid: m.rid, id: m.id, value, snapshot: m.method === 'dispose' ? undefined : h.snapshot() });
   } catch (e) {
-    post({ type: 'error', id: m.id, error: sendError(e), snapshot: snapshot() });
+    post({ type: 'error', rid: m.rid, id: m.id, error: sendError(e), snapshot: h?.snapshot() });
   }
 }
 
 scope.onmessage = (ev) => {
   const m = ev.data;
   if (m.type === 'create') void create(m);
-  else if (m.type === 'abort') abort.abort();
+  else if (m.type === 'abort') hosted.get(m.rid)?.abort.abort();
   else void call(m);
 };

@@ -7,16 +7,18 @@ import { BudgetTooSmallError, IntegrityError, ManifestError, PeelrecError, Unsup
 import { AbortError, BackendUnavailableError, DisposedError, DownloadError, OptionError, StorageError, TimeoutError, UserError } from './errors.js';
 import type { ItemMeta, RecommendRequest, RecommenderEventName, RecommenderInfo, RecommenderOptions } from './types.js';
 
+/** Messages name the recommender (`rid`): a page's recommenders share one worker, as in-thread they share one tfjs. */
+
 /** The options that cross: functions, the signal and injected globals stay in the page (the page keeps events; abort is a message). */
 export type WorkerOptions = Omit<RecommenderOptions, 'signal' | 'onProgress' | 'on' | 'fetch' | 'indexedDB' | 'worker'>;
 
 export type PageMessage =
   /** `noWebGpu`: why the page found no WebGPU adapter (then the worker asks for none). */
-  | { readonly type: 'create'; readonly options: WorkerOptions; readonly noWebGpu?: string }
-  | { readonly type: 'abort' }
-  | { readonly type: 'call'; readonly id: number; readonly method: 'recommend'; readonly args: readonly [RecommendRequest] }
-  | { readonly type: 'call'; readonly id: number; readonly method: 'setBudget'; readonly args: readonly [number | 'auto'] }
-  | { readonly type: 'call'; readonly id: number; readonly method: 'users' | 'persisted' | 'dispose'; readonly args: readonly [] };
+  | { readonly type: 'create'; readonly rid: number; readonly options: WorkerOptions; readonly noWebGpu?: string }
+  | { readonly type: 'abort'; readonly rid: number }
+  | { readonly type: 'call'; readonly rid: number; readonly id: number; readonly method: 'recommend'; readonly args: readonly [RecommendRequest] }
+  | { readonly type: 'call'; readonly rid: number; readonly id: number; readonly method: 'setBudget'; readonly args: readonly [number | 'auto'] }
+  | { readonly type: 'call'; readonly rid: number; readonly id: number; readonly method: 'users' | 'persisted' | 'dispose'; readonly args: readonly [] };
 
 /** What the page mirrors synchronously (`info`, `manifest`); the manifest only when it changed. */
 export interface Snapshot {
@@ -27,13 +29,13 @@ export interface Snapshot {
 export type WorkerMessage =
   /** The worker's script ran: from here on a failure is the load's, not the worker's start. */
   | { readonly type: 'started' }
-  | { readonly type: 'event'; readonly event: RecommenderEventName; readonly detail: unknown; readonly snapshot?: Snapshot }
+  | { readonly type: 'event'; readonly rid: number; readonly event: RecommenderEventName; readonly detail: unknown; readonly snapshot?: Snapshot }
   /** The catalog, in chunks before `ready` (one message of 1M ids would be one long task in the page to deserialise). */
-  | { readonly type: 'items'; readonly ids: readonly string[]; readonly metadata?: readonly ItemMeta[]; readonly first: boolean; readonly last: boolean }
-  | { readonly type: 'ready'; readonly snapshot: Snapshot }
-  | { readonly type: 'failed'; readonly error: SentError }
-  | { readonly type: 'result'; readonly id: number; readonly value: unknown; readonly snapshot?: Snapshot }
-  | { readonly type: 'error'; readonly id: number; readonly error: SentError; readonly snapshot?: Snapshot };
+  | { readonly type: 'items'; readonly rid: number; readonly ids: readonly string[]; readonly metadata?: readonly ItemMeta[]; readonly first: boolean; readonly last: boolean }
+  | { readonly type: 'ready'; readonly rid: number; readonly snapshot: Snapshot }
+  | { readonly type: 'failed'; readonly rid: number; readonly error: SentError }
+  | { readonly type: 'result'; readonly rid: number; readonly id: number; readonly value: unknown; readonly snapshot?: Snapshot }
+  | { readonly type: 'error'; readonly rid: number; readonly id: number; readonly error: SentError; readonly snapshot?: Snapshot };
 
 export interface SentError {
   readonly name: string;

@@ -6,13 +6,14 @@
  */
 import type { Manifest } from '@peelrec/format';
 import { probeWebGpu } from './backend.js';
+import { pageWorker, type PageWorker, type RoutedMessage } from './page-worker.js';
 import { readBudgetInputs } from './environment.js';
 import { AbortError, DisposedError } from './errors.js';
 import type { RecommenderEventTarget } from './events.js';
 import { itemCatalog } from './catalog.js';
 import { checkBudget, checkRequest } from './options.js';
 import type { ItemCatalog, ItemMeta, Recommendation, RecommendRequest, Recommender, RecommenderEventName, RecommenderEvents, RecommenderInfo, RecommenderOptions, StorageInfo } from './types.js';
-import { receiveDetail, receiveError, type PageMessage, type Snapshot, type WorkerMessage, type WorkerOptions } from './worker-protocol.js';
+import { receiveDetail, receiveError, type PageMessage, type Snapshot, type WorkerOptions } from './worker-protocol.js';
 
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
 
@@ -27,26 +28,18 @@ export function useWorker(options: RecommenderOptions): boolean {
  * start (offline without a cached copy, a CSP without worker-src) leaves the load to `inThread`.
  */
 export async function createInWorker(options: RecommenderOptions, events: RecommenderEventTarget, inThread: () => Promise<Recommender>): Promise<Recommender> {
-  let worker: Worker;
+  let channel: PageWorker;
   try {
-    worker = new Worker(new URL('./scoring-worker.js', import.meta.url), { type: 'module', name: 'peelrec-scoring' });
+    channel = pageWorker();
   } catch (e) {
     return startFailed(e, inThread);
   }
-  const rec = new WorkerRecommender(worker, events);
   const prepared = Promise.all([workerOptions(options), noWebGpu(options)]);
-  if (!(await rec.started)) {
-    worker.terminate();
-    return startFailed(undefined, inThread);
-  }
-  try {
-    const [forWorker, gpu] = await prepared;
-    await rec.load(forWorker, gpu, options.signal);
-    return rec;
-  } catch (e) {
-    worker.terminate();
-    throw e;
-  }
+  if (!(await channel.started)) return startFailed(undefined, inThread);
+  const rec = new WorkerRecommender(channel, events);
+  const [forWorker, gpu] = await prepared;
+  await rec.load(forWorker, gpu, options.signal);
+  return rec;
 }
 
 function startFailed(cause: unknown, inThread: () => Promise<Recommender>): Promise<Recommender> {
@@ -86,35 +79,32 @@ class WorkerRecommender implements Recommender {
   private loading: Pending | undefined;
   private nextId = 0;
   private disposed = false;
+  private readonly rid: number;
 
   constructor(
-    private readonly worker: Worker,
+    private readonly channel: PageWorker,
     private readonly events: RecommenderEventTarget,
   ) {
-    worker.onmessage = (ev: MessageEvent<WorkerMessage>) => this.receive(ev.data);
-    worker.onerror = (ev) => {
-      if (this.onStart) return this.onStart(false); // the script did not load or run: the caller loads in-thread
-      this.fail(new Error(`the scoring worker failed: ${ev.message}`));
-    };
+    this.rid = channel.attach({ receive: (m) => this.receive(m), fail: (e) => this.fail(e) });
   }
-
-  // Declared before `started`, whose initialiser sets it (fields initialise in order; a later declaration would reset it).
-  private onStart: ((ok: boolean) => void) | undefined;
-  /** Resolves true once the worker's script ran, false if it failed first. */
-  readonly started = new Promise<boolean>((resolve) => {
-    this.onStart = resolve;
-  });
 
   load(options: WorkerOptions, noWebGpu: string | undefined, signal: AbortSignal | undefined): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.loading = { resolve: () => resolve(), reject };
+      this.loading = {
+        resolve: () => resolve(),
+        reject: (e) => {
+          this.channel.detach(this.rid);
+          reject(e);
+        },
+      };
       const onAbort = () => {
-        this.send({ type: 'abort' });
-        reject(new AbortError(undefined, { cause: signal?.reason }));
+        this.send({ type: 'abort', rid: this.rid });
+        this.loading?.reject(new AbortError(undefined, { cause: signal?.reason }));
+        this.loading = undefined;
       };
       if (signal?.aborted) return onAbort();
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.send({ type: 'create', options, ...(noWebGpu && { noWebGpu }) });
+      this.send({ type: 'create', rid: this.rid, options, ...(noWebGpu && { noWebGpu }) });
     });
   }
 
@@ -167,7 +157,7 @@ class WorkerRecommender implements Recommender {
     try {
       await done;
     } finally {
-      this.worker.terminate();
+      this.channel.detach(this.rid); // the worker stays for the page's other and later recommenders
     }
   }
 
@@ -176,12 +166,12 @@ class WorkerRecommender implements Recommender {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.send({ type: 'call', id, method, args } as PageMessage);
+      this.send({ type: 'call', rid: this.rid, id, method, args } as PageMessage);
     });
   }
 
   private send(m: PageMessage): void {
-    this.worker.postMessage(m);
+    this.channel.send(m);
   }
 
   private mirror(s: Snapshot | undefined): void {
@@ -190,12 +180,7 @@ class WorkerRecommender implements Recommender {
     if (s.manifest) this.manifestValue = s.manifest;
   }
 
-  private receive(m: WorkerMessage): void {
-    if (m.type === 'started') {
-      this.onStart?.(true);
-      this.onStart = undefined;
-      return;
-    }
+  private receive(m: RoutedMessage): void {
     if (m.type === 'items') {
       if (m.first) this.incoming = { ids: [], metadata: m.metadata ? [] : undefined };
       for (const id of m.ids) this.incoming!.ids.push(id);

@@ -71,6 +71,7 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
   );
   private lock: Promise<unknown> = Promise.resolve();
   private disposed = false;
+  private backendStarting: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly options: RecommenderOptions,
@@ -144,6 +145,7 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
     const storeOpen = this.version.open();
     const backendReady = this.backend.start();
     awaitedLater(backendReady);
+    this.backendStarting = backendReady;
     loader.envAtStart = readBudgetInputs(this.options.timeouts?.browserApiMs);
     // Whether WebGPU may be chosen (then the budget waits for the backend), asked now so that the answer is ready.
     const webGpuPossible = mayUseWebGpu(this.options.backend ?? 'auto', this.options.timeouts?.browserApiMs);
@@ -312,6 +314,9 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
 
   /** Frees tensors now; lets queued writes commit, then closes the database. */
   async teardown(): Promise<void> {
+    // A load that failed early leaves no backend start behind: tfjs is shared (a page's, or the scoring worker's),
+    // and a start finishing after the next load prepared its scorer would swap the backend under it.
+    await settled(this.backendStarting);
     this.kind?.dispose();
     this.loader.scorer?.dispose();
     await this.version.close();

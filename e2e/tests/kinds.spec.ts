@@ -116,7 +116,8 @@ async function loseDevice(
   await page.evaluate(async ({ url, budget }) => {
     const { createRecommender, wasmPaths } = window.peel;
     const fallbacks: unknown[] = [];
-    const rec = await createRecommender({ manifestUrl: url, budget, backend: 'webgpu', storage: 'indexeddb', wasmPaths, on: { fallback: (f) => fallbacks.push(f) } });
+    // In-thread (worker: false): the harness loses this page's WebGPU device; a scoring worker's device is out of its reach.
+    const rec = await createRecommender({ manifestUrl: url, budget, backend: 'webgpu', storage: 'indexeddb', wasmPaths, worker: false, on: { fallback: (f) => fallbacks.push(f) } });
     await rec.persisted();
     Object.assign(window, { lostRec: rec, lostFallbacks: fallbacks });
   }, args);

@@ -7,7 +7,7 @@
 import { adoptWebGpuProbe } from './backend.js';
 import { createRecommender } from './fresh-recommender.js';
 import { indexItemsAtLoad } from './loaded-items.js';
-import type { Manifest } from '@peelrec/format';
+import type { AnyManifest } from '@peelrec/format';
 import type { Recommender, RecommenderEventName } from './types.js';
 import { sendDetail, sendError, type PageMessage, type Snapshot, type WorkerMessage } from './worker-protocol.js';
 
@@ -22,7 +22,7 @@ const post = (m: WorkerMessage) => scope.postMessage(m);
 class Hosted {
   rec: Recommender | undefined;
   readonly abort = new AbortController();
-  private sentManifest: Manifest | undefined;
+  private sentManifest: AnyManifest | undefined;
 
   constructor(readonly rid: number) {}
 

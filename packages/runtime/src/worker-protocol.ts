@@ -3,7 +3,7 @@
  * and errors across the boundary: structured clone keeps an Error's message but not its class or fields, so each
  * travels as its name, message and own fields and is rebuilt as the same PeelrecError subclass.
  */
-import { BudgetTooSmallError, IntegrityError, ManifestError, PeelrecError, UnsupportedVersionError, type Manifest } from '@peelrec/format';
+import { BudgetTooSmallError, FormatDataError, IntegrityError, ManifestError, PeelrecError, UnsupportedVersionError, type AnyManifest } from '@peelrec/format';
 import { AbortError, BackendUnavailableError, DisposedError, DownloadError, OptionError, StorageError, TimeoutError, UserError } from './errors.js';
 import type { ItemMeta, RecommendRequest, RecommenderEventName, RecommenderInfo, RecommenderOptions } from './types.js';
 
@@ -23,7 +23,7 @@ export type PageMessage =
 /** What the page mirrors synchronously (`info`, `manifest`); the manifest only when it changed. */
 export interface Snapshot {
   readonly info: RecommenderInfo;
-  readonly manifest?: Manifest;
+  readonly manifest?: AnyManifest;
 }
 
 export type WorkerMessage =
@@ -45,9 +45,11 @@ export interface SentError {
   readonly cause?: SentError | unknown;
 }
 
+/** Every class the SDK throws, the format's included (a table kind's malformed payload is a FormatDataError). */
 const CLASSES: Record<string, new (...args: never[]) => Error> = {
   PeelrecError,
   ManifestError,
+  FormatDataError,
   UnsupportedVersionError,
   IntegrityError,
   BudgetTooSmallError,

@@ -4,7 +4,7 @@
  * (a page's deviceMemory override does not reach a worker, so they are read here and passed in), the events and
  * their listeners, and synchronous mirrors of `info`, `manifest` and `items` that the worker refreshes.
  */
-import type { Manifest } from '@peelrec/format';
+import type { AnyManifest } from '@peelrec/format';
 import { probeWebGpu } from './backend.js';
 import { pageWorker, type PageWorker, type RoutedMessage } from './page-worker.js';
 import { readBudgetInputs } from './environment.js';
@@ -72,7 +72,7 @@ async function workerOptions(options: RecommenderOptions): Promise<WorkerOptions
 
 class WorkerRecommender implements Recommender {
   private snapshot: Snapshot | undefined;
-  private manifestValue: Manifest | undefined;
+  private manifestValue: AnyManifest | undefined;
   private catalog: ItemCatalog = itemCatalog([], undefined);
   private incoming: { ids: string[]; metadata: ItemMeta[] | undefined } | undefined;
   private readonly pending = new Map<number, Pending>();
@@ -112,7 +112,7 @@ class WorkerRecommender implements Recommender {
     return this.snapshot!.info;
   }
 
-  get manifest(): Manifest {
+  get manifest(): AnyManifest {
     return this.manifestValue!;
   }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { PeelrecError } from '../src/index.js';
+import { FormatDataError } from '@peelrec/format';
+import { ManifestError, PeelrecError } from '../src/index.js';
 import { receiveDetail, receiveError, sendDetail, sendError } from '../src/worker-protocol.js';
 import { useWorker } from '../src/worker-recommender.js';
 import { exportedErrorClasses } from './error-contract.js';
@@ -29,6 +30,13 @@ describe('errors across the worker boundary', () => {
       expect(back.message).toBe(sent.message);
       expect({ ...back }).toEqual({ ...sent });
     }
+  });
+
+  it("a table kind's FormatDataError (thrown by the format's checks, not exported here) keeps its class, a ManifestError", () => {
+    const back = receiveError(across(sendError(new FormatDataError('sparse payload', ['row 3: indices out of order']))));
+    expect(back).toBeInstanceOf(FormatDataError);
+    expect(back).toBeInstanceOf(ManifestError);
+    expect({ ...back }).toEqual({ ...new FormatDataError('sparse payload', ['row 3: indices out of order']) });
   });
 
   it('a cause that is a PeelrecError keeps its class too', () => {

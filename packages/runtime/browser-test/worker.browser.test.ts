@@ -68,6 +68,24 @@ describe('scoring worker', () => {
     await page.context().close();
   });
 
+  it('makes no WebGPU adapter request on the page (synchronous IPC on its main thread): the worker asks', async () => {
+    const page = await openPage(browser, server.url);
+    await page.evaluate(() => {
+      // The page's navigator.gpu, counting requests: the worker's navigator is its own and is not replaced.
+      const asked: string[] = [];
+      (window as unknown as { adapterRequests: string[] }).adapterRequests = asked;
+      Object.defineProperty(Navigator.prototype, 'gpu', {
+        get: () => ({ requestAdapter: async () => (asked.push('page'), null) }),
+        configurable: true,
+      });
+    });
+    const info = await open(page, { backend: 'auto', storage: 'memory', budget: FULL, worker: true });
+    expect(info.backend.name).not.toBe('webgpu');
+    expect(await page.evaluate(() => (window as unknown as { adapterRequests: string[] }).adapterRequests)).toEqual([]);
+    expect(await recommendMany(page, requests().slice(0, 1))).toHaveLength(1);
+    await page.context().close();
+  });
+
   it('loads on the page when the worker script cannot be fetched (offline without a cached copy), and says so', async () => {
     const page = await openPage(browser, server.url, { noGpu: true });
     await page.context().route(/scoring-worker/, (route) => route.abort());

@@ -37,10 +37,10 @@ export interface AdapterProbe {
  */
 const probes = new WeakMap<GpuLike, Promise<AdapterProbe>>();
 
-/** The page's answer when this is the scoring worker and the page found no WebGPU (worker-recommender.ts). */
+/** When this is the scoring worker of a page without `navigator.gpu` (WebGPU switched off there): why (worker-recommender.ts). */
 let adopted: AdapterProbe | undefined;
 
-/** Takes the page's "no WebGPU" as this worker's: asked once per page, and a page's WebGPU switch-off counts here too. */
+/** Takes the page's "no WebGPU" as this worker's, so that a page's WebGPU switch-off counts here too. */
 export function adoptWebGpuProbe(probe: AdapterProbe): void {
   adopted = probe;
 }

@@ -13,7 +13,7 @@ import type { ItemMeta, RecommendRequest, RecommenderEventName, RecommenderInfo,
 export type WorkerOptions = Omit<RecommenderOptions, 'signal' | 'onProgress' | 'on' | 'fetch' | 'indexedDB' | 'worker'>;
 
 export type PageMessage =
-  /** `noWebGpu`: why the page found no WebGPU adapter (then the worker asks for none). */
+  /** `noWebGpu`: why the page has no WebGPU (no `navigator.gpu` there: the worker then asks for no adapter). */
   | { readonly type: 'create'; readonly rid: number; readonly options: WorkerOptions; readonly noWebGpu?: string }
   | { readonly type: 'abort'; readonly rid: number }
   | { readonly type: 'call'; readonly rid: number; readonly id: number; readonly method: 'recommend'; readonly args: readonly [RecommendRequest] }

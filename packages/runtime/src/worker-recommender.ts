@@ -5,7 +5,6 @@
  * their listeners, and synchronous mirrors of `info`, `manifest` and `items` that the worker refreshes.
  */
 import type { AnyManifest } from '@peelrec/format';
-import { probeWebGpu } from './backend.js';
 import { pageWorker, type PageWorker, type RoutedMessage } from './page-worker.js';
 import { readBudgetInputs } from './environment.js';
 import { AbortError, DisposedError } from './errors.js';
@@ -34,11 +33,10 @@ export async function createInWorker(options: RecommenderOptions, events: Recomm
   } catch (e) {
     return startFailed(e, inThread);
   }
-  const prepared = Promise.all([workerOptions(options), noWebGpu(options)]);
+  const prepared = workerOptions(options);
   if (!(await channel.started)) return startFailed(undefined, inThread);
   const rec = new WorkerRecommender(channel, events);
-  const [forWorker, gpu] = await prepared;
-  await rec.load(forWorker, gpu, options.signal);
+  await rec.load(await prepared, pageHasNoWebGpu(options), options.signal);
   return rec;
 }
 
@@ -47,11 +45,16 @@ function startFailed(cause: unknown, inThread: () => Promise<Recommender>): Prom
   return inThread();
 }
 
-/** Why the page has no WebGPU, when it has none: then the worker asks for no adapter (one request per page; a page's switch-off counts). */
-async function noWebGpu(options: RecommenderOptions): Promise<string | undefined> {
+/**
+ * Whether the page has switched WebGPU off (no `navigator.gpu`): then the worker asks for no adapter either. The page
+ * never requests an adapter itself: `requestAdapter` makes synchronous IPC on the calling thread (Chromium:
+ * GpuDataManager::Are3DAPIsBlockedForUrl, GpuChannel::CreateCommandBuffer), a 75–160 ms main-thread task on a
+ * loaded machine (trace, issue 26). The worker asks once for the page: it is shared by the page's recommenders.
+ */
+function pageHasNoWebGpu(options: RecommenderOptions): string | undefined {
   const preference = options.backend ?? 'auto';
   if (preference !== 'auto' && preference !== 'webgpu') return undefined;
-  return (await probeWebGpu(options.timeouts?.browserApiMs)).unavailable;
+  return (globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu ? undefined : 'navigator.gpu is not available on the page (WebGPU unsupported or disabled)';
 }
 
 /** The options as the worker needs them: absolute URLs (its base is the script's), the page's budget inputs. */
@@ -74,7 +77,8 @@ class WorkerRecommender implements Recommender {
   private snapshot: Snapshot | undefined;
   private manifestValue: AnyManifest | undefined;
   private catalog: ItemCatalog = itemCatalog([], undefined);
-  private incoming: { ids: string[]; metadata: ItemMeta[] | undefined } | undefined;
+  /** The catalog's chunks as they arrive, joined once on the last (a growing 1M array left ~14 MB of copies to a major GC on the page). */
+  private incoming: { ids: (readonly string[])[]; metadata: (readonly ItemMeta[])[] } | undefined;
   private readonly pending = new Map<number, Pending>();
   private loading: Pending | undefined;
   private nextId = 0;
@@ -182,11 +186,12 @@ class WorkerRecommender implements Recommender {
 
   private receive(m: RoutedMessage): void {
     if (m.type === 'items') {
-      if (m.first) this.incoming = { ids: [], metadata: m.metadata ? [] : undefined };
-      for (const id of m.ids) this.incoming!.ids.push(id);
-      if (m.metadata) for (const x of m.metadata) this.incoming!.metadata!.push(x);
+      if (m.first) this.incoming = { ids: [], metadata: [] };
+      this.incoming!.ids.push(m.ids);
+      if (m.metadata) this.incoming!.metadata.push(m.metadata);
       if (m.last) {
-        this.catalog = itemCatalog(this.incoming!.ids, this.incoming!.metadata);
+        const { ids, metadata } = this.incoming!;
+        this.catalog = itemCatalog(([] as string[]).concat(...ids), metadata.length ? ([] as ItemMeta[]).concat(...metadata) : undefined);
         this.incoming = undefined;
       }
       return;

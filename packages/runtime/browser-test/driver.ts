@@ -35,6 +35,11 @@ const driver = {
   info() {
     return JSON.parse(JSON.stringify(rec!.info));
   },
+  /** `rec.items` as plain data (a worker-served catalog builds its arrays on this read). */
+  catalog() {
+    const { ids, metadata } = rec!.items;
+    return { ids: [...ids], ...(metadata && { metadata: [...metadata] }) };
+  },
   async recommend(request: RecommendRequest) {
     return rec!.recommend(request);
   },

@@ -60,10 +60,15 @@ describe('scoring worker', () => {
     expect(info.budget.inputs.deviceMemory).toBe(0.25);
     expect(info.budget.decidedBy).toBe('deviceMemory');
     const inWorker = await recommendMany(page, requests());
+    const catalogInWorker = await page.evaluate(() => window.driver.catalog());
     await page.evaluate(() => window.driver.dispose());
     await open(page, { backend: 'wasm', storage: 'memory', budget: info.budget.bytes, worker: false });
     const inThread = await recommendMany(page, requests());
     expect(inWorker).toEqual(inThread);
+    // The catalog crosses packed (catalog.ts) and is rebuilt on the page: the same ids and metadata, by position.
+    expect(catalogInWorker.ids).toEqual([...fixture.itemIds]);
+    expect(catalogInWorker.metadata).toHaveLength(300);
+    expect(catalogInWorker).toEqual(await page.evaluate(() => window.driver.catalog()));
     expect(inWorker.flat().some((r) => r.itemId === fixture.itemIds[3] || r.itemId === fixture.itemIds[250])).toBe(false);
     await page.context().close();
   });

@@ -5,6 +5,7 @@
  * the scorer and group switches. The page decided the options (the budget inputs included) and keeps the events.
  */
 import { adoptWebGpuProbe } from './backend.js';
+import { packCatalog } from './catalog.js';
 import { createRecommender } from './fresh-recommender.js';
 import { indexItemsAtLoad } from './loaded-items.js';
 import type { AnyManifest } from '@peelrec/format';
@@ -12,11 +13,9 @@ import type { Recommender, RecommenderEventName } from './types.js';
 import { sendDetail, sendError, type PageMessage, type Snapshot, type WorkerMessage } from './worker-protocol.js';
 
 const EVENTS: readonly RecommenderEventName[] = ['progress', 'fallback', 'integrity', 'quota', 'eviction', 'storage', 'budget', 'selection', 'persisted', 'revalidated', 'updated', 'updatefailed'];
-/** Ids per `items` message: a chunk deserialises in a few ms on the page (64k ids took 10–60 ms on a loaded core, 16k up to 64 ms with a collection). */
-const ID_CHUNK = 8_192;
 
-const scope = globalThis as unknown as { postMessage(m: WorkerMessage): void; onmessage: ((ev: MessageEvent<PageMessage>) => void) | null };
-const post = (m: WorkerMessage) => scope.postMessage(m);
+const scope = globalThis as unknown as { postMessage(m: WorkerMessage, transfer?: Transferable[]): void; onmessage: ((ev: MessageEvent<PageMessage>) => void) | null };
+const post = (m: WorkerMessage, transfer: Transferable[] = []) => scope.postMessage(m, transfer);
 
 /** One recommender of the page (a page shares one worker, as it shares one tfjs in-thread). */
 class Hosted {
@@ -34,14 +33,10 @@ class Hosted {
     return { info: rec.info, ...(manifest && { manifest }) };
   }
 
-  /** The serving version's catalog, in chunks; the page swaps it in on the last one. */
+  /** The serving version's catalog, packed (catalog.ts); the page swaps it in whole. */
   sendItems(): void {
-    const { ids, metadata } = this.rec!.items;
-    const chunks = Math.max(1, Math.ceil(ids.length / ID_CHUNK));
-    for (let c = 0; c < chunks; c++) {
-      const [a, b] = [c * ID_CHUNK, (c + 1) * ID_CHUNK];
-      post({ type: 'items', rid: this.rid, ids: ids.slice(a, b), ...(metadata && { metadata: metadata.slice(a, b) }), first: c === 0, last: c === chunks - 1 });
-    }
+    const { packed, transfer } = packCatalog(this.rec!.items);
+    post({ type: 'items', rid: this.rid, catalog: packed }, transfer);
   }
 }
 

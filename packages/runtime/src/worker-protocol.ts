@@ -5,7 +5,8 @@
  */
 import { BudgetTooSmallError, FormatDataError, IntegrityError, ManifestError, PeelrecError, UnsupportedVersionError, type AnyManifest } from '@peelrec/format';
 import { AbortError, BackendUnavailableError, DisposedError, DownloadError, OptionError, StorageError, TimeoutError, UserError } from './errors.js';
-import type { ItemMeta, RecommendRequest, RecommenderEventName, RecommenderInfo, RecommenderOptions } from './types.js';
+import type { PackedCatalog } from './catalog.js';
+import type { RecommendRequest, RecommenderEventName, RecommenderInfo, RecommenderOptions } from './types.js';
 
 /** Messages name the recommender (`rid`): a page's recommenders share one worker, as in-thread they share one tfjs. */
 
@@ -30,8 +31,8 @@ export type WorkerMessage =
   /** The worker's script ran: from here on a failure is the load's, not the worker's start. */
   | { readonly type: 'started' }
   | { readonly type: 'event'; readonly rid: number; readonly event: RecommenderEventName; readonly detail: unknown; readonly snapshot?: Snapshot }
-  /** The catalog, in chunks before `ready` (one message of 1M ids would be one long task in the page to deserialise). */
-  | { readonly type: 'items'; readonly rid: number; readonly ids: readonly string[]; readonly metadata?: readonly ItemMeta[]; readonly first: boolean; readonly last: boolean }
+  /** The catalog before `ready` (and before `updated`), packed: a few objects to deserialise, not one string per id. */
+  | { readonly type: 'items'; readonly rid: number; readonly catalog: PackedCatalog }
   | { readonly type: 'ready'; readonly rid: number; readonly snapshot: Snapshot }
   | { readonly type: 'failed'; readonly rid: number; readonly error: SentError }
   | { readonly type: 'result'; readonly rid: number; readonly id: number; readonly value: unknown; readonly snapshot?: Snapshot }

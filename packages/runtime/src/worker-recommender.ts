@@ -9,9 +9,9 @@ import { pageWorker, type PageWorker, type RoutedMessage } from './page-worker.j
 import { readBudgetInputs } from './environment.js';
 import { AbortError, DisposedError } from './errors.js';
 import type { RecommenderEventTarget } from './events.js';
-import { itemCatalog } from './catalog.js';
+import { itemCatalog, unpackCatalog } from './catalog.js';
 import { checkBudget, checkRequest } from './options.js';
-import type { ItemCatalog, ItemMeta, Recommendation, RecommendRequest, Recommender, RecommenderEventName, RecommenderEvents, RecommenderInfo, RecommenderOptions, StorageInfo } from './types.js';
+import type { ItemCatalog, Recommendation, RecommendRequest, Recommender, RecommenderEventName, RecommenderEvents, RecommenderInfo, RecommenderOptions, StorageInfo } from './types.js';
 import { receiveDetail, receiveError, type PageMessage, type Snapshot, type WorkerOptions } from './worker-protocol.js';
 
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
@@ -77,8 +77,6 @@ class WorkerRecommender implements Recommender {
   private snapshot: Snapshot | undefined;
   private manifestValue: AnyManifest | undefined;
   private catalog: ItemCatalog = itemCatalog([], undefined);
-  /** The catalog's chunks as they arrive, joined once on the last (a growing 1M array left ~14 MB of copies to a major GC on the page). */
-  private incoming: { ids: (readonly string[])[]; metadata: (readonly ItemMeta[])[] } | undefined;
   private readonly pending = new Map<number, Pending>();
   private loading: Pending | undefined;
   private nextId = 0;
@@ -186,14 +184,7 @@ class WorkerRecommender implements Recommender {
 
   private receive(m: RoutedMessage): void {
     if (m.type === 'items') {
-      if (m.first) this.incoming = { ids: [], metadata: [] };
-      this.incoming!.ids.push(m.ids);
-      if (m.metadata) this.incoming!.metadata.push(m.metadata);
-      if (m.last) {
-        const { ids, metadata } = this.incoming!;
-        this.catalog = itemCatalog(([] as string[]).concat(...ids), metadata.length ? ([] as ItemMeta[]).concat(...metadata) : undefined);
-        this.incoming = undefined;
-      }
+      this.catalog = unpackCatalog(m.catalog);
       return;
     }
     if (m.type === 'event') {

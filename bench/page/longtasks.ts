@@ -34,6 +34,16 @@ export interface LongTaskRow {
   readonly worker: boolean | 'default';
   readonly backend: string;
   readonly phases: readonly PhaseTasks[];
+  /** What ran in the long tasks: scripts over 30 ms in Long Animation Frames (Chromium 123+), by phase. */
+  readonly scripts: readonly { readonly phase: string; readonly invoker: string; readonly source: string; readonly ms: number }[];
+}
+
+interface LoafScript {
+  readonly invoker: string;
+  readonly sourceURL: string;
+  readonly sourceFunctionName: string;
+  readonly startTime: number;
+  readonly duration: number;
 }
 
 export async function runLongTaskCase(spec: LongTaskCase): Promise<LongTaskRow> {
@@ -47,6 +57,11 @@ export async function runLongTaskCase(spec: LongTaskCase): Promise<LongTaskRow> 
     for (const e of list.getEntries()) tasks.push({ start: e.startTime, duration: e.duration });
   });
   observer.observe({ type: 'longtask' });
+  const scripts: LoafScript[] = [];
+  const frames = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) scripts.push(...((e as PerformanceEntry & { scripts: LoafScript[] }).scripts ?? []));
+  });
+  if (PerformanceObserver.supportedEntryTypes.includes('long-animation-frame')) frames.observe({ type: 'long-animation-frame' });
   const windows: { phase: PhaseTasks['phase']; t0: number; t1: number }[] = [];
   const timed = async <T>(phase: PhaseTasks['phase'], fn: () => Promise<T>): Promise<T> => {
     // Each phase starts in a task of its own, as a click's handler would: a continuation of the previous phase's task is not counted in it.
@@ -74,11 +89,16 @@ export async function runLongTaskCase(spec: LongTaskCase): Promise<LongTaskRow> 
     await new Promise((r) => setTimeout(r, 200));
     for (const e of observer.takeRecords()) tasks.push({ start: e.startTime, duration: e.duration });
     observer.disconnect();
+    frames.disconnect();
     const phases = windows.map(({ phase, t0, t1 }): PhaseTasks => {
       const inside = tasks.filter((t) => t.start < t1 && t.start + t.duration > t0); // overlapping the phase
       return { phase, ms: Math.round(t1 - t0), longTasks: inside.length, maxTaskMs: Math.round(Math.max(0, ...inside.map((t) => t.duration))) };
     });
-    return { catalog: spec.catalog, budgetBytes: spec.budgetBytes, worker: spec.worker ?? 'default', backend: rec.info.backend.name, phases };
+    const phaseAt = (t: number) => windows.find((w) => t >= w.t0 && t < w.t1)?.phase ?? 'between';
+    const long = scripts
+      .filter((x) => x.duration > 30)
+      .map((x) => ({ phase: phaseAt(x.startTime), invoker: x.invoker, source: `${x.sourceURL.split('/').pop() ?? ''} ${x.sourceFunctionName}`.trim(), ms: Math.round(x.duration) }));
+    return { catalog: spec.catalog, budgetBytes: spec.budgetBytes, worker: spec.worker ?? 'default', backend: rec.info.backend.name, phases, scripts: long };
   } finally {
     await rec.dispose();
   }

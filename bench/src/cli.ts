@@ -219,7 +219,7 @@ async function main() {
       );
       const g = longTaskGoal(rows.filter((r) => r.worker === 'default'));
       goals.push(g);
-      await save('longtasks.json', { machine, rows, goals: [g] });
+      await save('longtasks.json', { generatedAt: new Date().toISOString(), machine, rows, goals: [g] });
     }
   } finally {
     await plain.close();

@@ -8,6 +8,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type MethodsFile, methodsSection } from './methods-section.js';
+import { type LongTasksFile, longTasksSection } from './longtasks-section.js';
 import { QUALITY_DATASETS } from './quality-suite.js';
 import { startupGoals } from './startup-summary.js';
 import { goalsSection, type MemoryFile, memorySection, qualitySection, type ScoringFile, type SuiteQualityFile, scoringSection, type StartupFile, startupSection } from './results-sections.js';
@@ -17,12 +18,13 @@ export const RESULTS_DIR = join(benchDir, 'results');
 export const RESULTS_DOC = join(benchDir, 'results.md');
 
 /** The files the document is generated from, by role. */
-export const RESULT_FILES = { scoring: 'scoring.json', startup: 'startup.json', memory: 'memory.json', quality: 'quality-gowalla.json' } as const;
+export const RESULT_FILES = { scoring: 'scoring.json', startup: 'startup.json', memory: 'memory.json', longtasks: 'longtasks.json', quality: 'quality-gowalla.json' } as const;
 
 export interface Results {
   readonly scoring?: ScoringFile;
   readonly startup?: StartupFile;
   readonly memory?: MemoryFile;
+  readonly longtasks?: LongTasksFile;
   readonly quality?: SuiteQualityFile;
   /** The quality suite's other reports (quality-<dataset>.json): the suite's datasets in its order, then any other by name. */
   readonly qualitySuite?: readonly { readonly file: string; readonly report: SuiteQualityFile }[];
@@ -30,7 +32,7 @@ export interface Results {
   readonly methods?: readonly { readonly file: string; readonly report: MethodsFile }[];
 }
 
-export const SECTIONS = ['goals', 'quality', 'methods', 'scoring', 'startup', 'memory'] as const;
+export const SECTIONS = ['goals', 'quality', 'methods', 'scoring', 'startup', 'memory', 'longtasks'] as const;
 export type SectionName = (typeof SECTIONS)[number];
 
 async function readJson(path: string): Promise<unknown> {
@@ -82,7 +84,7 @@ export async function readResults(dir: string): Promise<Results> {
 /** Each section whose file is there; `goals` gathers the goals of every bench file present. */
 export function renderSections(r: Results): Partial<Record<SectionName, string>> {
   const out: Partial<Record<SectionName, string>> = {};
-  const measured = (['scoring', 'startup', 'memory'] as const).flatMap((k) => {
+  const measured = (['scoring', 'startup', 'memory', 'longtasks'] as const).flatMap((k) => {
     const file = r[k];
     if (!file) return [];
     // Start-up goals are re-derived from the stored summary, so a goal the issues tighten shows against the same figures.
@@ -95,6 +97,7 @@ export function renderSections(r: Results): Partial<Record<SectionName, string>>
   if (r.scoring) out.scoring = scoringSection(r.scoring);
   if (r.startup) out.startup = startupSection(r.startup);
   if (r.memory) out.memory = memorySection(r.memory);
+  if (r.longtasks) out.longtasks = longTasksSection(r.longtasks);
   return out;
 }
 

@@ -15,6 +15,7 @@
  */
 import { HarnessError } from '../../harness/errors.js';
 import type { BetAccounting, BetSettings, SearchStrategy } from './search.js';
+import type { PrimitiveSeconds } from '../../harness/costs.js';
 
 /** The settings of a Gowalla budget in ≤ 20 minutes; `retrainEpochs` absent: the harness's fine-tune epochs. */
 export const BET_DEFAULTS: Omit<BetSettings, 'retrainEpochs'> & { retrainEpochs?: number } = {
@@ -47,15 +48,6 @@ export function checkSettings(s: BetSettings): BetSettings {
   if (!ACCOUNTINGS.includes(s.accounting)) throw new HarnessError(`bet: accounting must be one of ${ACCOUNTINGS.join(', ')}, got ${s.accounting}`);
   if (!(s.lr > 0 && Number.isFinite(s.lr))) throw new HarnessError(`bet: the predictor's learning rate must be positive, got ${s.lr}`);
   return s;
-}
-
-/** Seconds of each primitive call, and of an iteration's sampling and predictor work. */
-export interface PrimitiveSeconds {
-  fineTuneEpoch: number;
-  validate: number;
-  test: number;
-  /** Sampling m actions and the predictor's passes and steps, per iteration. */
-  iterationOverhead: number;
 }
 
 /** The harness's Gowalla figures (see the header), and the overhead measured beside them. */

@@ -16,6 +16,7 @@
  */
 import { HarnessError } from '../../harness/errors.js';
 import type { BetAccounting } from '../bet/search.js';
+import type { PrimitiveSeconds } from '../../harness/costs.js';
 
 export interface CiessSettings {
   /** M: episodes, each starting from the full table. */
@@ -93,19 +94,11 @@ export function checkCiessSettings(s: CiessSettings): CiessSettings {
   return s;
 }
 
-/** Seconds of each primitive call, and of one iteration's agent work. */
-export interface CiessPrimitiveSeconds {
-  fineTuneEpoch: number;
-  validate: number;
-  test: number;
-  iterationOverhead: number;
-}
-
 /** The lead's Gowalla figures (see the header). */
-export const GOWALLA_SECONDS: CiessPrimitiveSeconds = { fineTuneEpoch: 5.7, validate: 0.93, test: 8.1, iterationOverhead: 2.8 };
+export const GOWALLA_SECONDS: PrimitiveSeconds = { fineTuneEpoch: 5.7, validate: 0.93, test: 8.1, iterationOverhead: 2.8 };
 
 /** One budget's cost at these settings: the header's arithmetic, as figures. */
-export function estimateSeconds(s: CiessSettings, c: CiessPrimitiveSeconds): { search: number; retrain: number; projected: number; served: number; total: number } {
+export function estimateSeconds(s: CiessSettings, c: PrimitiveSeconds): { search: number; retrain: number; projected: number; served: number; total: number } {
   const search = s.episodes * s.iterations * (s.epochs * c.fineTuneEpoch + c.validate + c.iterationOverhead);
   const retrain = Math.min(s.top, s.episodes * s.iterations) * (s.retrainEpochs * c.fineTuneEpoch + c.validate);
   const projected = s.retrainEpochs * c.fineTuneEpoch + c.validate;

@@ -2,7 +2,7 @@
  * Typed events on a standard EventTarget, so apps can use either
  * `addEventListener` (CustomEvent with `detail`) or the shorter `on`.
  */
-import type { RecommenderEventName, RecommenderEvents } from './types.js';
+import type { Recommender, RecommenderEventName, RecommenderEvents } from './types.js';
 
 export class RecommenderEventTarget extends EventTarget {
   emit<E extends RecommenderEventName>(event: E, detail: RecommenderEvents[E]): void {
@@ -13,5 +13,22 @@ export class RecommenderEventTarget extends EventTarget {
     const wrapped = (ev: Event) => listener((ev as CustomEvent<RecommenderEvents[E]>).detail);
     this.addEventListener(event, wrapped);
     return () => this.removeEventListener(event, wrapped);
+  }
+}
+
+/** A recommender's listener methods, over the event target it emits on (in-thread, or the worker's mirror). */
+export abstract class EventSurface implements Pick<Recommender, 'on' | 'addEventListener' | 'removeEventListener'> {
+  constructor(protected readonly events: RecommenderEventTarget) {}
+
+  on<E extends RecommenderEventName>(event: E, listener: (detail: RecommenderEvents[E]) => void): () => void {
+    return this.events.on(event, listener);
+  }
+
+  addEventListener<E extends RecommenderEventName>(event: E, listener: (ev: CustomEvent<RecommenderEvents[E]>) => void): void {
+    this.events.addEventListener(event, listener as EventListener);
+  }
+
+  removeEventListener<E extends RecommenderEventName>(event: E, listener: (ev: CustomEvent<RecommenderEvents[E]>) => void): void {
+    this.events.removeEventListener(event, listener as EventListener);
   }
 }

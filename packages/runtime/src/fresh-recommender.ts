@@ -14,7 +14,7 @@
  */
 import { AbortError } from './errors.js';
 import { fetchManifestText } from './manifest-fetch.js';
-import { RecommenderEventTarget } from './events.js';
+import { EventSurface, RecommenderEventTarget } from './events.js';
 import { settled } from './settle.js';
 import { checkBudget, checkOptions, checkRequest } from './options.js';
 import { checkManifest } from './manifest-trust.js';
@@ -50,7 +50,7 @@ async function createInThread(options: RecommenderOptions, events: RecommenderEv
 /** Events of a background load that reach the app: its progress, selection and persisted events describe a version not serving yet. */
 const FORWARDED: readonly RecommenderEventName[] = ['fallback', 'integrity', 'quota', 'eviction', 'storage'];
 
-class FreshRecommender implements Recommender {
+class FreshRecommender extends EventSurface implements Recommender {
   private lock: Promise<unknown> = Promise.resolve();
   private disposed = false;
   private budgetRequest: number | 'auto';
@@ -59,10 +59,11 @@ class FreshRecommender implements Recommender {
 
   constructor(
     private readonly options: RecommenderOptions,
-    private readonly events: RecommenderEventTarget,
+    events: RecommenderEventTarget,
     private model: PeelRecommender,
     readonly freshness: Freshness,
   ) {
+    super(events);
     this.budgetRequest = options.budget ?? 'auto';
   }
 
@@ -100,18 +101,6 @@ class FreshRecommender implements Recommender {
   async persisted(): Promise<StorageInfo> {
     await settled(this.lock);
     return this.model.persisted();
-  }
-
-  on<E extends RecommenderEventName>(event: E, listener: (detail: RecommenderEvents[E]) => void): () => void {
-    return this.events.on(event, listener);
-  }
-
-  addEventListener<E extends RecommenderEventName>(event: E, listener: (ev: CustomEvent<RecommenderEvents[E]>) => void): void {
-    this.events.addEventListener(event, listener as EventListener);
-  }
-
-  removeEventListener<E extends RecommenderEventName>(event: E, listener: (ev: CustomEvent<RecommenderEvents[E]>) => void): void {
-    this.events.removeEventListener(event, listener as EventListener);
   }
 
   async dispose(): Promise<void> {

@@ -8,10 +8,10 @@ import type { AnyManifest } from '@peelrec/format';
 import { pageWorker, type PageWorker, type RoutedMessage } from './page-worker.js';
 import { readBudgetInputs } from './environment.js';
 import { AbortError, DisposedError } from './errors.js';
-import type { RecommenderEventTarget } from './events.js';
+import { EventSurface, type RecommenderEventTarget } from './events.js';
 import { itemCatalog, unpackCatalog } from './catalog.js';
 import { checkBudget, checkRequest } from './options.js';
-import type { ItemCatalog, Recommendation, RecommendRequest, Recommender, RecommenderEventName, RecommenderEvents, RecommenderInfo, RecommenderOptions, StorageInfo } from './types.js';
+import type { ItemCatalog, Recommendation, RecommendRequest, Recommender, RecommenderInfo, RecommenderOptions, StorageInfo } from './types.js';
 import { receiveDetail, receiveError, type PageMessage, type Snapshot, type WorkerOptions } from './worker-protocol.js';
 
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
@@ -73,7 +73,7 @@ async function workerOptions(options: RecommenderOptions): Promise<WorkerOptions
   return { ...rest, manifestUrl: abs(rest.manifestUrl), ...(wasmPaths && { wasmPaths }), budgetInputs: { ...env, ...rest.budgetInputs } };
 }
 
-class WorkerRecommender implements Recommender {
+class WorkerRecommender extends EventSurface implements Recommender {
   private snapshot: Snapshot | undefined;
   private manifestValue: AnyManifest | undefined;
   private catalog: ItemCatalog = itemCatalog([], undefined);
@@ -85,8 +85,9 @@ class WorkerRecommender implements Recommender {
 
   constructor(
     private readonly channel: PageWorker,
-    private readonly events: RecommenderEventTarget,
+    events: RecommenderEventTarget,
   ) {
+    super(events);
     this.rid = channel.attach({ receive: (m) => this.receive(m), fail: (e) => this.fail(e) });
   }
 
@@ -138,18 +139,6 @@ class WorkerRecommender implements Recommender {
 
   persisted(): Promise<StorageInfo> {
     return this.call('persisted', []) as Promise<StorageInfo>;
-  }
-
-  on<E extends RecommenderEventName>(event: E, listener: (detail: RecommenderEvents[E]) => void): () => void {
-    return this.events.on(event, listener);
-  }
-
-  addEventListener<E extends RecommenderEventName>(event: E, listener: (ev: CustomEvent<RecommenderEvents[E]>) => void): void {
-    this.events.addEventListener(event, listener as EventListener);
-  }
-
-  removeEventListener<E extends RecommenderEventName>(event: E, listener: (ev: CustomEvent<RecommenderEvents[E]>) => void): void {
-    this.events.removeEventListener(event, listener as EventListener);
   }
 
   async dispose(): Promise<void> {

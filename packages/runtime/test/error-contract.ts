@@ -33,3 +33,20 @@ export function recording<T>(p: Promise<T>): Promise<T> {
     throw e;
   });
 }
+
+/** Constructor arguments that build each exported error class (one message argument for the rest). */
+const ERROR_ARGS: Record<string, unknown[]> = {
+  BackendUnavailableError: [[{ backend: 'wasm', reason: 'no SIMD' }]],
+  UnsupportedVersionError: [3, [2]],
+  IntegrityError: ['a.bin', 'ab', 'cd'],
+  BudgetTooSmallError: [1, 2, 'f32'],
+  DownloadError: ['a.bin', 500, 'HTTP 500'],
+  OptionError: ['k', 0, 'an integer ≥ 1'],
+  TimeoutError: ['IndexedDB open', 5],
+  DisposedError: [],
+};
+
+/** An instance of the exported error class `name`. */
+export function buildError(name: string, Class: unknown): Error {
+  return new (Class as new (...a: unknown[]) => Error)(...(ERROR_ARGS[name] ?? ['message']));
+}

@@ -3,18 +3,7 @@ import { FormatDataError } from '@peelrec/format';
 import { ManifestError, PeelrecError } from '../src/index.js';
 import { receiveDetail, receiveError, sendDetail, sendError } from '../src/worker-protocol.js';
 import { useWorker } from '../src/worker-recommender.js';
-import { exportedErrorClasses } from './error-contract.js';
-
-const ARGS: Record<string, unknown[]> = {
-  BackendUnavailableError: [[{ backend: 'wasm', reason: 'no SIMD' }]],
-  UnsupportedVersionError: [3, [2]],
-  IntegrityError: ['a.bin', 'ab', 'cd'],
-  BudgetTooSmallError: [1, 2, 'f32'],
-  DownloadError: ['a.bin', 500, 'HTTP 500'],
-  OptionError: ['k', 0, 'an integer ≥ 1'],
-  TimeoutError: ['IndexedDB open', 5],
-  DisposedError: [],
-};
+import { exportedErrorClasses, buildError } from './error-contract.js';
 
 /** Through structured clone, as a postMessage carries it. */
 const across = <T>(v: T): T => structuredClone(v);
@@ -22,7 +11,7 @@ const across = <T>(v: T): T => structuredClone(v);
 describe('errors across the worker boundary', () => {
   it('every exported error comes back as its own class, with its name, message and fields', () => {
     for (const [name, Class] of exportedErrorClasses()) {
-      const sent = new (Class as unknown as new (...a: unknown[]) => Error)(...(ARGS[name] ?? ['message']));
+      const sent = buildError(name, Class);
       const back = receiveError(across(sendError(sent)));
       expect(back, name).toBeInstanceOf(Class);
       expect(back, name).toBeInstanceOf(PeelrecError);

@@ -44,11 +44,16 @@ export type FixtureName = keyof typeof FIXTURES;
 
 /**
  * The demo's method comparison (its Compare methods card), served at /models/methods/ on the demo's port (and on
- * the harness's, for tests/bet.spec.ts): the demo's own run (`peelrec-train methods`, peel + magprune +
- * frequency-sized + BET on one backbone) on a catalog small enough to take seconds; the card's mechanics do not
- * depend on its size. BET at its cheapest (2 unfine-tuned search iterations, 10 candidates, the best retrained):
- * the tests check how its artifact serves, not how good its search is. 35.1 s of CPU (user + sys, 2-core machine,
- * load ≈ 12) against 24.4 s without BET.
+ * the harness's, for tests/method-artifacts.spec.ts): the demo's own run (`peelrec-train methods`, peel + magprune
+ * + frequency-sized + BET + CIESS + SparseRec on one backbone) on a catalog small enough to take seconds; the
+ * card's mechanics do not depend on its size. The searched and trained methods at their cheapest settings that
+ * still run their own code: BET 2 unfine-tuned search iterations of 10 candidates, the best retrained; CIESS 1
+ * episode of 2 unfine-tuned iterations (actor, walk, critic and TD3 updates), the best assignment that meets the
+ * budget retrained, else the projected one; SparseRec one grid point (10 % pruned, cosine decay) trained 1 epoch
+ * from its NMF mask with a prune-and-regrow step every batch (5 steps). The tests check how their artifacts serve,
+ * not how good the methods are. CPU (user + sys, /usr/bin/time -v, 2-core machine shared with a Gowalla training):
+ * 54.6 s at load 7 to 12 against 33.7 s for the run without CIESS and SparseRec at load 3 to 7 (+62 %; 24.4 s
+ * without BET either, measured earlier at load ≈ 12).
  */
 export const METHODS_FIXTURE = {
   dir: join(fixturesDir, 'methods'),
@@ -66,7 +71,7 @@ export const METHODS_FIXTURE = {
     '--variants',
     'none',
     '--methods',
-    'peel,magprune,frequency-sized,bet',
+    'peel,magprune,frequency-sized,bet,ciess,sparserec',
     '--bet-iterations',
     '2',
     '--bet-epochs',
@@ -75,6 +80,22 @@ export const METHODS_FIXTURE = {
     '10',
     '--bet-top',
     '1',
+    '--ciess-episodes',
+    '1',
+    '--ciess-iterations',
+    '2',
+    '--ciess-epochs',
+    '0',
+    '--ciess-top',
+    '1',
+    '--sparserec-epochs',
+    '1',
+    '--sparserec-fractions',
+    '0.1',
+    '--sparserec-intervals',
+    '1',
+    '--sparserec-decays',
+    'cosine',
   ],
 } as const;
 
@@ -89,7 +110,7 @@ export const MILLION = { name: 'synthetic-1m', dir: join(fixturesDir, 'synthetic
 
 /** URL prefix → directory, for the harness server. */
 export function modelMounts(): Record<string, string> {
-  // The method comparison too: tests/bet.spec.ts scores its BET artifact in the harness page.
+  // The method comparison too: tests/method-artifacts.spec.ts scores its v3 artifacts in the harness page.
   return {
     ...Object.fromEntries(Object.entries(FIXTURES).map(([name, f]) => [`/models/${name}/`, f.dir])),
     '/models/kinds/': kindsDir,

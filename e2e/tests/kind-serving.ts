@@ -1,7 +1,8 @@
 /**
- * What the v3 kinds' specs share (kinds.spec.ts: the format writer's artifacts; bet.spec.ts: the trainer's BET
- * artifact): one load in the harness page that reports what it serves, and the reference top-k it must match,
- * computed in Node from the artifact's own bytes with the runtime's plain-TypeScript reference (kinds/reference.ts).
+ * What the v3 kinds' specs share (kinds.spec.ts: the format writer's artifacts; method-artifacts.spec.ts: the
+ * trainer's BET, CIESS and SparseRec artifacts): one load in the harness page that reports what it serves, and the
+ * reference top-k it must match, computed in Node from the artifact's own bytes with the runtime's plain-TypeScript
+ * reference (kinds/reference.ts).
  */
 import type { Page } from '@playwright/test';
 import type { FileRef, KindManifest, TableSelection } from '@peelrec/format';

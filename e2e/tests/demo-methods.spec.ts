@@ -1,16 +1,27 @@
 /**
- * The demo's Compare methods card (issues 20 and 21) on the suite's method comparison (METHODS_FIXTURE: peel,
- * magprune, frequency-sized and BET from one `peelrec-train methods` run), served by the demo at /models/methods/.
+ * The demo's Compare methods card (issues 20 to 23) on the suite's method comparison (METHODS_FIXTURE: peel,
+ * magprune, frequency-sized, BET, CIESS and SparseRec from one `peelrec-train methods` run), served by the demo at
+ * /models/methods/.
  */
 import { expect, test } from '@playwright/test';
 import { gridCells, openDemo, parseBytes, shownBudget } from './demo-page.js';
+
+/** Every method the card must list, with the kind of its artifact. */
+const KINDS = [
+  ['peel', 'peel-blocks'],
+  ['magprune', 'sparse'],
+  ['frequency-sized', 'mixed'],
+  ['bet', 'mixed'],
+  ['ciess', 'mixed'],
+  ['sparserec', 'sparse'],
+] as const;
 
 test('Compare methods: the card lists each method of one run at its device bytes with the budget marked; Serve loads that artifact through the SDK, and a failed switch keeps the old model serving', async ({
   page,
 }) => {
   type Served = { kind: string; model: { id: string }; metrics: { budgets: { bytes: number }[] }; variants?: { file: { url: string } }[] };
   const served: Record<string, Served> = {};
-  for (const name of ['peel', 'magprune', 'frequency-sized', 'bet']) {
+  for (const [name] of KINDS) {
     const res = await page.request.get(`/models/methods/${name}/manifest.json`);
     expect(res.status(), `${name}: the suite's method comparison (e2e/scripts/fixtures.ts, METHODS_FIXTURE)`).toBe(200);
     served[name] = (await res.json()) as Served;
@@ -18,13 +29,8 @@ test('Compare methods: the card lists each method of one run at its device bytes
   const tableFiles = served.magprune!.variants!.map((v) => new URL(v.file.url, 'http://host/models/methods/magprune/').pathname);
   await openDemo(page);
   const card = page.locator('#methods');
-  await expect(card.locator('tr[data-method]')).toHaveCount(4);
-  for (const [name, kind] of [
-    ['peel', 'peel-blocks'],
-    ['magprune', 'sparse'],
-    ['frequency-sized', 'mixed'],
-    ['bet', 'mixed'],
-  ] as const) {
+  await expect(card.locator('tr[data-method]')).toHaveCount(KINDS.length);
+  for (const [name, kind] of KINDS) {
     const row = card.locator(`tr[data-method="${name}"]`);
     await expect(row).toHaveAttribute('data-kind', kind);
     expect(served[name]!.kind).toBe(kind);
@@ -36,7 +42,7 @@ test('Compare methods: the card lists each method of one run at its device bytes
       expect(parseBytes(p.text.split(' → ')[0]!) / p.bytes, p.text).toBeCloseTo(1, 1);
     }
   }
-  await expect(card.locator('svg polyline[data-method]')).toHaveCount(4);
+  await expect(card.locator('svg polyline[data-method]')).toHaveCount(KINDS.length);
   expect(Number(await card.locator('svg line.now').getAttribute('data-bytes'))).toBe(await shownBudget(page));
   const resident = page.locator('#methods-resident');
   await expect(resident).toHaveAttribute('data-method', 'page');
@@ -93,19 +99,25 @@ test('Compare methods: the card lists each method of one run at its device bytes
     .toBe(true);
   expect(served.peel!.model.id).not.toBe(before.model);
 
-  // bet: BET's searched sizes (issue 21), a mixed table, through the same SDK; the variant is the one selectTable picks.
-  await card.locator('button[data-method="bet"]').click();
-  await expect(resident).toHaveAttribute('data-method', 'bet');
-  await expect(resident).toHaveAttribute('data-kind', 'mixed');
-  await expect(resident).toContainText('Serving bet: mixed table, variant');
-  await expect(page.locator('#methods-error')).toHaveCount(0);
-  await expect(page.locator('#recs li')).toHaveCount(20);
-  await expect
-    .poll(async () => {
-      const s = await shownAndServed();
-      return s.shown === s.served && s.kind === 'mixed' && s.model === served.bet!.model.id;
-    })
-    .toBe(true);
+  // The searched and trained tables (issues 21 to 23): BET's and CIESS's mixed, SparseRec's sparse, each through
+  // the same SDK, each switched to from the one before.
+  for (const [name, kind] of KINDS.filter(([n]) => ['bet', 'ciess', 'sparserec'].includes(n))) {
+    await card.locator(`button[data-method="${name}"]`).click();
+    await expect(resident).toHaveAttribute('data-method', name);
+    await expect(resident).toHaveAttribute('data-kind', kind);
+    await expect(resident).toContainText(`Serving ${name}: ${kind} table, variant`);
+    await expect(page.locator('#methods-error')).toHaveCount(0);
+    await expect(page.locator('#recs li')).toHaveCount(20);
+    await expect
+      .poll(
+        async () => {
+          const s = await shownAndServed();
+          return s.shown === s.served && s.kind === kind && s.model === served[name]!.model.id;
+        },
+        { message: `${name} serves its own artifact` },
+      )
+      .toBe(true);
+  }
 
   // And back to the page's own model.
   await card.locator('button[data-method="page"]').click();
@@ -123,6 +135,6 @@ test('Compare methods: while the server still prepares the comparison the card s
   await expect(page.locator('#methods tr[data-method]')).toHaveCount(0);
   await expect(page.locator('#recs li')).toHaveCount(20); // the page's own model serves meanwhile
   await page.unroute(status);
-  await expect(page.locator('#methods tr[data-method]')).toHaveCount(4);
+  await expect(page.locator('#methods tr[data-method]')).toHaveCount(KINDS.length);
   await expect(page.locator('#methods-state')).toHaveCount(0);
 });

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { devices, expect, test } from '@playwright/test';
 import { byteSentences, chartRange, gridCells, horizontalOverflow, markerLabel, openDemo, parseBytes, shownBudget, waitReady } from './demo-page.js';
 import { NetworkLog, deployable, fixture, privacyViolations, setDeviceMemory } from './support.js';
+import { METHODS_FIXTURE } from '../scripts/fixtures.js';
 
 const artifacts = join(dirname(fileURLToPath(import.meta.url)), '../artifacts');
 mkdirSync(artifacts, { recursive: true });
@@ -74,7 +75,7 @@ test('new-user mode: each tap updates the recommendations on the device, and no 
     modelFiles,
     secrets: tapped,
     // The app shell, and what the Compare methods card reads: the comparison's status and manifests (fixed paths, nothing of the user's).
-    shell: /^\/(index\.html|sw\.js)?$|^\/assets\/[^/]+$|^\/models\/methods\/(status\.json|(peel|magprune|frequency-sized|bet)\/manifest\.json)$/,
+    shell: new RegExp(`^/(index\\.html|sw\\.js)?$|^/assets/[^/]+$|^/models/methods/(status\\.json|(${METHODS_FIXTURE.exported.join('|')})/manifest\\.json)$`),
     allowedQuery: /^\?__WB_REVISION__=[0-9a-f]+$/, // workbox precaching index.html by revision
   });
   expect(violations).toEqual([]);

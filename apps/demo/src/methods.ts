@@ -9,7 +9,7 @@ import { type AnyManifestFile, fullTableBytes, isPeelManifest, parseAnyManifest 
 import type { DEMO_METHODS, MethodsStatus } from '../scripts/demo-methods.js';
 
 /** `methods --out` writes one folder each, in the run's order (scripts/demo-methods.ts). */
-const SERVED_METHODS: typeof DEMO_METHODS.exported = ['peel', 'magprune', 'frequency-sized', 'bet'];
+const SERVED_METHODS: typeof DEMO_METHODS.exported = ['peel', 'magprune', 'frequency-sized', 'bet', 'ciess', 'sparserec'];
 const BASE = 'models/methods/';
 
 export interface MethodPoint {
@@ -21,7 +21,7 @@ export interface MethodPoint {
 }
 
 export interface MethodEntry {
-  /** "peel", "magprune", "frequency-sized", "bet". */
+  /** "peel", "magprune", "frequency-sized", "bet", "ciess", "sparserec". */
   readonly name: string;
   readonly kind: AnyManifestFile['kind'];
   readonly manifestUrl: URL;

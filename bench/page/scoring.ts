@@ -323,7 +323,13 @@ function runtimeScorer(rec: Recommender, vector: Float32Array, spec: ScoringCase
 
 declare global {
   interface Window {
-    peelBench: { runScoringCase: typeof runScoringCase; runKindCase: typeof runKindCase; runMemoryCase: typeof runMemoryCase; prepareRuntimeLoop: typeof prepareRuntimeLoop; runLongTaskCase: typeof runLongTaskCase };
+    peelBench: {
+      runScoringCase: typeof runScoringCase;
+      runKindCase: typeof runKindCase;
+      runMemoryCase: typeof runMemoryCase;
+      prepareRuntimeLoop: typeof prepareRuntimeLoop;
+      runLongTaskCase: typeof runLongTaskCase;
+    };
   }
 }
 window.peelBench = { runScoringCase, runKindCase, runMemoryCase, prepareRuntimeLoop, runLongTaskCase };

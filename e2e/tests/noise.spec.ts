@@ -85,7 +85,7 @@ test('Ctrl-C on the demo stops the server and exits 0, without a pnpm error', as
   }
 });
 
-test('the demo page asks for no missing file (favicon included), for a WebGPU adapter once, and finds its WASM binaries unaided', async ({ page }) => {
+test('the demo page asks for no missing file (favicon included), for a WebGPU adapter once (in its scoring worker, none on the page), and finds its WASM binaries unaided', async ({ page }) => {
   // A browser without an adapter, the same on every machine; counts the requests (Chromium warns on each).
   await page.addInitScript(() => {
     const w = window as unknown as { adapterRequests: number };
@@ -94,12 +94,19 @@ test('the demo page asks for no missing file (favicon included), for a WebGPU ad
     Object.defineProperty(Navigator.prototype, 'gpu', { get: () => gpu, configurable: true });
   });
   const errors: string[] = [];
-  page.on('console', (m) => void (m.type() === 'error' && errors.push(m.text())));
+  const debug: string[] = [];
+  page.on('console', (m) => void (m.type() === 'error' ? errors.push(m.text()) : m.type() === 'debug' && debug.push(m.text())));
   await page.goto(`http://localhost:${DEMO_PORT}/`);
   await expect(page.locator('body')).toHaveAttribute('data-state', 'ready', { timeout: 60_000 });
   await expect(page.locator('#recs li').first()).toBeVisible();
   expect(errors).toEqual([]);
-  expect(await page.evaluate(() => (window as unknown as { adapterRequests: number }).adapterRequests)).toBe(1);
+  // The SDK scores in its worker: the page asks for no adapter (synchronous IPC on its main thread), the worker asks
+  // once on its own navigator.gpu, which the stub above does not reach, and logs one debug line when it gets none.
+  const worker = page.workers().find((w) => /scoring-worker/.test(w.url()));
+  expect(worker, 'the scoring worker runs').toBeDefined();
+  expect(await page.evaluate(() => (window as unknown as { adapterRequests: number }).adapterRequests)).toBe(0);
+  const workerHasGpu = await worker!.evaluate(() => Boolean((navigator as { gpu?: unknown }).gpu));
+  expect(debug.filter((t) => t.startsWith('[peelrec] WebGPU: '))).toHaveLength(workerHasGpu ? 1 : 0);
   // The demo passes no wasmPaths: the binaries the runtime names were emitted by its build and found.
   const backend = await page.evaluate(() => (window as unknown as { peelrecDemo: { rec: { info: { backend: { name: string; fallbacks: unknown[] } } } } }).peelrecDemo.rec.info.backend);
   expect(backend.name, JSON.stringify(backend.fallbacks)).toBe('wasm');

@@ -12,6 +12,7 @@ export interface CiessFlags {
   ciessRetrainEpochs?: number;
   ciessUpdates?: number;
   ciessLambda?: number;
+  ciessFreeSizes?: boolean;
   ciessAccounting?: CiessSettings['accounting'];
 }
 
@@ -24,6 +25,10 @@ export function addCiessOptions(cmd: Command): Command {
     .option('--ciess-top <l>', `CIESS: assignments meeting the budget retrained after the search (default ${d.top})`, intAtLeast('ciess top', 1))
     .option('--ciess-retrain-epochs <n>', 'CIESS: fine-tuning epochs of each retrained and the projected assignment (default: --finetune-epochs)', intAtLeast('ciess retrain epochs', 0))
     .option('--ciess-updates <U>', `CIESS: TD3 updates after each iteration (default ${d.updates})`, intAtLeast('ciess updates', 0))
+    .option(
+      '--ciess-free-sizes',
+      "CIESS: the paper's free sizes, λ moved toward the budget and the final assignment projected onto it (default: every assignment scaled onto the budget before it is evaluated)",
+    )
     .option('--ciess-lambda <λ>', `CIESS: the reward's size weight at the start (default ${d.lambda})`, num('ciess lambda'))
     .addOption(
       new Option('--ciess-accounting <a>', 'CIESS: device (item bytes, users full) or paper (user + item parameters at sparsity 1 − budget; reported, not exported)').choices([...ACCOUNTINGS]),
@@ -39,6 +44,7 @@ export function ciessOverrides(f: CiessFlags): Partial<CiessSettings> {
     ...(f.ciessRetrainEpochs !== undefined ? { retrainEpochs: f.ciessRetrainEpochs } : {}),
     ...(f.ciessUpdates !== undefined ? { updates: f.ciessUpdates } : {}),
     ...(f.ciessLambda !== undefined ? { lambda: f.ciessLambda } : {}),
+    ...(f.ciessFreeSizes ? { atBudget: false } : {}),
     ...(f.ciessAccounting ? { accounting: f.ciessAccounting } : {}),
   };
 }

@@ -44,15 +44,27 @@ function stubHarness() {
 }
 
 const budget: SamplerBudget = { accounting: 'device', dim, nItems, budgetBytes: Math.floor(0.25 * nItems * dim * 4) + 3, dtype: 'f32' };
-const settings = (walk: boolean): CiessSettings => ({ ...CIESS_DEFAULTS, episodes: 2, iterations: 3, epochs: 1, top: 2, retrainEpochs: 3, walk, updates: 4, batch: 32, transitions: 40 });
+const settings = (walk: boolean, atBudget: boolean): CiessSettings => ({
+  ...CIESS_DEFAULTS,
+  episodes: 2,
+  iterations: 3,
+  epochs: 1,
+  top: 2,
+  retrainEpochs: 3,
+  walk,
+  atBudget,
+  updates: 4,
+  batch: 32,
+  transitions: 40,
+});
 
-async function run(walk: boolean, b: SamplerBudget = budget) {
+async function run(walk: boolean, b: SamplerBudget = budget, atBudget = false) {
   const stub = stubHarness();
   const csr = { indptr: new Uint32Array(nUsers + 1), indices: new Uint32Array(0) };
   const result = await ciessSearch({
     h: stub.h,
     budget: b,
-    settings: settings(walk),
+    settings: settings(walk, atBudget),
     full: stub.full,
     itemUsers: itemValidationUsers(Uint32Array.of(0, 1), csr, csr, nItems),
     frequencies: {
@@ -68,6 +80,30 @@ async function run(walk: boolean, b: SamplerBudget = budget) {
 }
 
 describe('CIESS search', () => {
+  it('at the budget, every candidate meets it and the best retrained one is served as validated', async () => {
+    const { result: r, calls } = await run(true, budget, true);
+    const capacity = Math.floor(budget.accounting === 'device' ? budget.budgetBytes / 4 : 0);
+    expect(r.candidates).toHaveLength(6);
+    expect(r.candidates.every((c) => c.meets && c.values === capacity)).toBe(true);
+    // l retrained, no projected fine-tune
+    expect(calls.filter((c) => c.epochs === 3).map((c) => c.label)).toHaveLength(2);
+    expect(calls.some((c) => c.label.endsWith('projected'))).toBe(false);
+    const best = r.retrained.reduce((a, b) => (b.fitness > a.fitness ? b : a));
+    expect([r.unprojected.episode, r.unprojected.t]).toEqual([best.episode, best.t]);
+    expect(r.served.values).toBe(capacity);
+    expect(totalSize(r.served.items)).toBe(capacity);
+    expect(r.projectionCost).toMatchObject({ recall20: 0, fitness: 0, values: 0 });
+    expect(r.served.validation).toBe(r.unprojected.validation);
+  }, 60_000);
+
+  it('at the budget in the papers’ accounting, users + items of every candidate meet the shared budget', async () => {
+    const paper: SamplerBudget = { accounting: 'paper', dim, nItems, nUsers, sparsity: 0.8 };
+    const { result: r } = await run(true, paper, true);
+    const capacity = Math.floor(0.2 * (nItems + nUsers) * dim);
+    expect(r.candidates.every((c) => c.values === capacity)).toBe(true);
+    expect(totalSize(r.served.items) + totalSize(r.served.users!)).toBe(capacity);
+  }, 60_000);
+
   it('evaluates M × T assignments, retrains the top l, serves the best projected onto the budget exactly', async () => {
     const { result: r, calls } = await run(true);
     expect(r.candidates).toHaveLength(6);

@@ -4,12 +4,40 @@ import { Random } from '../src/data/random.js';
 import { BYTES_PER_VALUE, totalSize } from '../src/harness/index.js';
 import { readyBackend } from '../src/methods/bet/predictor.js';
 import { budgetValues } from '../src/methods/bet/sampler.js';
-import { projectBoth, projectSizes } from '../src/methods/ciess/project.js';
+import { projectBoth, projectSizes, scaleOntoBudget } from '../src/methods/ciess/project.js';
 import { itemQuality, itemValidationUsers, userQuality } from '../src/methods/ciess/quality.js';
 import { createTd3, reward, STATE_WIDTH, td3Target } from '../src/methods/ciess/td3.js';
 import { neighbour, noisyStarts, randomWalk } from '../src/methods/ciess/walk.js';
 
 const nonIncreasing = (a: ArrayLike<number>) => Array.from(a).every((v, i, x) => i === 0 || v <= x[i - 1]!);
+
+describe('CIESS assignments scaled onto the budget before evaluation', () => {
+  const rng = new Random(4);
+  const items = Uint16Array.from({ length: 400 }, () => 1 + rng.int(128));
+  const users = Uint16Array.from({ length: 50 }, () => 1 + rng.int(20));
+
+  it.each([0.02, 0.1, 0.5])('holds exactly the budget’s values at %s and keeps which entity is larger', (fraction) => {
+    const capacity = Math.floor(fraction * 450 * 128);
+    const [i, u] = scaleOntoBudget([items, users], 128, capacity);
+    expect(totalSize(i!) + totalSize(u!)).toBe(capacity);
+    const [before, after] = [
+      [...items, ...users],
+      [...i!, ...u!],
+    ];
+    for (let a = 0; a < before.length; a += 7) for (let b = 0; b < before.length; b += 5) if (before[a]! > before[b]!) expect(after[a]!).toBeGreaterThanOrEqual(after[b]!);
+    expect(after.every((d) => d >= 1 && d <= 128)).toBe(true);
+  });
+
+  it('grows an assignment below the budget, as it shrinks one above it', () => {
+    const small = new Uint16Array(100).fill(2);
+    expect(totalSize(scaleOntoBudget([small], 128, 1000)[0]!)).toBe(1000);
+    expect(scaleOntoBudget([small], 128, 100 * 128 + 5)[0]!.every((d) => d === 128)).toBe(true);
+  });
+
+  it('refuses a budget below one value a row', () => {
+    expect(() => scaleOntoBudget([items], 128, 399)).toThrow(/cannot hold 400 rows/);
+  });
+});
 
 describe('CIESS projection onto the budget', () => {
   // Searched sizes out of frequency order, far over the budget.

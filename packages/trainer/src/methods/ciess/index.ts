@@ -71,7 +71,9 @@ export function createCiess(overrides: Partial<CiessSettings> = {}): Method {
         notes: [
           `${name}: the harness's masked table (first d_n of d_max) and sampled-softmax fine-tune with users frozen, warm-started from the backbone each evaluation, not the paper's BPR + L2 from scratch`,
           `${name}: reward q − λ (d / d_max)² (the paper's form), λ moved toward the budget after every iteration (dual ascent, our addition)`,
-          `${name}: the final sizes sorted into frequency order and scaled onto the budget (fitSizes), then retrained; projectionCost is served − unprojected on validation`,
+          settings.atBudget
+            ? `${name}: every chosen assignment scaled by one factor onto the budget before it is evaluated (our addition), so every candidate meets it; the best retrained one is served as validated (projectionCost 0)`
+            : `${name}: the final sizes sorted into frequency order and scaled onto the budget (fitSizes), then retrained; projectionCost is served − unprojected on validation`,
           paper
             ? `${name}: paper accounting: user + item parameters at sparsity 1 − fraction, both agents act; users are cut to their sizes when scored but stay frozen and unmasked while items fine-tune; not exported (one user table an artifact)`
             : `${name}: device accounting: the item table's bytes, users full, so only the item agent acts`,

@@ -10,6 +10,7 @@
  * their searched totals (each side kept within [1, d_max] a row), and each side is fitted alone.
  */
 import { totalSize } from '../../harness/accounting.js';
+import { HarnessError } from '../../harness/errors.js';
 import { fitSizes, type FittedSizes } from '../../harness/sizes.js';
 import { budgetValues, type SamplerBudget } from '../bet/sampler.js';
 
@@ -37,4 +38,41 @@ export function projectBoth(
   const u = fitSizes(sortedDescending(users), b.dim, userValues * 4, 'f32', 'ciess');
   const i = fitSizes(sortedDescending(items), b.dim, itemValues * 4, 'f32', 'ciess');
   return { items: i.sizesByPosition, users: u.sizesByPosition, userValues: u.bytes / 4, itemValues: i.bytes / 4 };
+}
+
+/**
+ * Every side's sizes (by rank) scaled by one factor onto `capacity` values, before an assignment is evaluated:
+ * d' = clamp(⌊c·d⌋, 1, d_max) with the largest c that fits, then the values left over one at a time to the rows
+ * below d_max, the largest searched first. Unlike the final projection it keeps which entity is larger, so the agents
+ * learn from the assignment they chose, at the budget's size (see search.ts).
+ */
+export function scaleOntoBudget(sides: readonly Uint16Array[], dim: number, capacity: number): Uint16Array[] {
+  const n = sides.reduce((k, s) => k + s.length, 0);
+  if (!(Number.isInteger(capacity) && capacity >= n)) throw new HarnessError(`ciess: a budget of ${capacity} values cannot hold ${n} rows of at least one value`);
+  if (capacity >= n * dim) return sides.map((s) => new Uint16Array(s.length).fill(dim));
+  const at = (c: number, d: number) => Math.min(dim, Math.max(1, Math.floor(c * d)));
+  const total = (c: number) => sides.reduce((k, s) => k + s.reduce((m, d) => m + at(c, d), 0), 0);
+  // Sizes are ≥ 1, so c = d_max + 1 puts every row at d_max; total(c) does not decrease with c.
+  let [lo, hi] = [0, dim + 1];
+  for (let it = 0; it < 100 && hi - lo > 1e-12 * hi; it++) {
+    const mid = (lo + hi) / 2;
+    if (total(mid) <= capacity) lo = mid;
+    else hi = mid;
+  }
+  const out = sides.map((s) => Uint16Array.from(s, (d) => at(lo, d)));
+  // The leftover goes to the rows searched largest first (ties by rank), so a larger searched size never ends smaller.
+  const rows = sides.flatMap((s, k) => Array.from(s, (d, r) => ({ k, r, d }))).sort((a, b) => b.d - a.d);
+  let left = capacity - total(lo);
+  while (left > 0) {
+    const before = left;
+    for (const { k, r } of rows) {
+      if (left === 0) break;
+      if (out[k]![r]! < dim) {
+        out[k]![r]!++;
+        left--;
+      }
+    }
+    if (left === before) break;
+  }
+  return out;
 }

@@ -7,7 +7,13 @@
  * are retrained, the best on validation is projected onto the budget (project.ts) and retrained once more, and what
  * the projection cost is measured on the same validation users.
  *
- * λ: CIESS has no budget, only the size term of its reward. So that the candidates land near the budget, λ is
+ * At the budget (the default, our addition): each chosen assignment is scaled by one factor onto the budget
+ * before it is fine-tuned (project.ts scaleOntoBudget), and the transition records the scaled sizes. Without it,
+ * the Gowalla search at 10 % drove the sizes to a third of the budget (λ grew ×2 an iteration from the full table,
+ * and the quality term did not pull them back), so the projection afterwards, not the search, made the table.
+ * Every candidate then meets the budget, and the best retrained one is served as it was validated.
+ *
+ * λ (free sizes, `atBudget` off): CIESS has no budget, only the size term of its reward. So that the candidates land near the budget, λ is
  * multiplied after every iteration by the ratio of the assignment's stored values to the budget's (clamped to
  * [1/2, 2]): the dual ascent of a budget constraint, our addition. Rewards are read off the stored next states with
  * the current λ (td3.ts), so the buffer does not go stale when λ moves.
@@ -22,7 +28,7 @@ import { asStoredValues, sizesMask } from '../../harness/tables.js';
 import { pairedGain } from '../../quality/paired.js';
 import { budgetValues, type SamplerBudget } from '../bet/sampler.js';
 import { fitnessOf } from '../bet/search.js';
-import { projectBoth, projectSizes } from './project.js';
+import { projectBoth, projectSizes, scaleOntoBudget } from './project.js';
 import { type ItemUsers, itemQuality, userQuality } from './quality.js';
 import type { CiessSettings } from './settings.js';
 import { createTd3, STATE_WIDTH, type Td3Agent } from './td3.js';
@@ -142,10 +148,12 @@ export async function ciessSearch(o: CiessSearchInput): Promise<CiessSearchResul
       for (let t = 0; t < s.iterations; t++) {
         let since = performance.now();
         const before = sides.map((sd) => states(sd, dim));
-        const chosen = sides.map((sd, k) => {
+        const walked = sides.map((sd, k) => {
           const starts = noisyStarts(sd.agent.act(before[k]!), walk, rng);
           return randomWalk(before[k]!, starts, walk, (st, a) => sd.agent.score(st, a), rng).sizes;
         });
+        // At the budget, the transition records the scaled sizes: the assignment that was evaluated.
+        const chosen = s.atBudget ? scaleOntoBudget(walked, dim, target) : walked;
         agentSeconds += seconds(since);
         const [items, users] = [chosen[0]!, chosen[1]];
         const { validation } = await evaluate(items, users, s.epochs, `${o.label} e${episode} t${t}`);
@@ -198,19 +206,24 @@ export async function ciessSearch(o: CiessSearchInput): Promise<CiessSearchResul
   const filler = candidates.filter((c) => !c.meets).sort((a, b) => a.values - b.values);
   const top = [...meeting, ...filler].slice(0, Math.min(s.top, candidates.length));
   const retrained: CiessSearchResult['retrained'] = [];
-  let best: { c: Candidate; validation: ValidationMetric; fitness: number } | undefined;
+  let best: { c: Candidate; validation: ValidationMetric; fitness: number; tables: Awaited<ReturnType<typeof evaluate>> } | undefined;
   for (const c of top) {
-    const { validation } = await evaluate(c.items, c.users, s.retrainEpochs, `${o.label} retrain e${c.episode} t${c.t}`);
+    const tables = await evaluate(c.items, c.users, s.retrainEpochs, `${o.label} retrain e${c.episode} t${c.t}`);
+    const { validation } = tables;
     const fitness = fitnessOf(validation);
     retrained.push({ episode: c.episode, t: c.t, searchFitness: c.fitness, fitness, recall20: validation.recall20, values: c.values });
-    if (!best || fitness > best.fitness) best = { c, validation, fitness };
+    if (!best || fitness > best.fitness) best = { c, validation, fitness, tables };
   }
   if (!best) throw new HarnessError('ciess: a search needs at least one iteration and one retrained assignment');
 
   const b = o.budget;
-  const projected =
-    b.accounting === 'device' ? { items: projectSizes(best.c.items, b).sizesByPosition, users: undefined } : (({ items, users }) => ({ items, users }))(projectBoth(best.c.items, best.c.users!, b));
-  const served = await evaluate(projected.items, projected.users, s.retrainEpochs, `${o.label} projected`);
+  // Searched at the budget, the best retrained assignment meets it already and is served as validated.
+  const projected = s.atBudget
+    ? { items: best.c.items, users: best.c.users }
+    : b.accounting === 'device'
+      ? { items: projectSizes(best.c.items, b).sizesByPosition, users: undefined }
+      : (({ items, users }) => ({ items, users }))(projectBoth(best.c.items, best.c.users!, b));
+  const served = s.atBudget ? best.tables : await evaluate(projected.items, projected.users, s.retrainEpochs, `${o.label} projected`);
   const servedValues = totalSize(projected.items) + (projected.users ? totalSize(projected.users) : 0);
   const g = pairedGain(served.validation, best.validation);
   return {

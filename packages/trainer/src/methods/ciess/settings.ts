@@ -41,6 +41,12 @@ export interface CiessSettings {
   batch: number;
   /** Transitions sampled into the replay buffer per side and iteration (of nItems, nUsers). */
   transitions: number;
+  /**
+   * Scale every chosen assignment onto the budget before it is evaluated (our addition, search.ts), so every
+   * candidate meets it and the best retrained one is served as validated; off, the paper's free sizes with λ moved
+   * toward the budget and the final projection (project.ts).
+   */
+  atBudget: boolean;
   /** The reward's size weight at the start; it moves toward the budget (search.ts). */
   lambda: number;
   gamma: number;
@@ -61,6 +67,7 @@ export const CIESS_DEFAULTS: Omit<CiessSettings, 'retrainEpochs'> & { retrainEpo
   updates: 20,
   batch: 256,
   transitions: 4096,
+  atBudget: true,
   lambda: 1,
   gamma: 0.9,
   lr: 1e-3,
@@ -90,6 +97,7 @@ export function checkCiessSettings(s: CiessSettings): CiessSettings {
   ] as const)
     if (!(v > 0 && Number.isFinite(v))) throw new HarnessError(`ciess: ${name} must be positive, got ${v}`);
   if (!(s.gamma >= 0 && s.gamma < 1)) throw new HarnessError(`ciess: gamma must be in [0, 1), got ${s.gamma}`);
+  if (typeof s.atBudget !== 'boolean') throw new HarnessError(`ciess: atBudget must be true or false, got ${String(s.atBudget)}`);
   if (s.accounting !== 'device' && s.accounting !== 'paper') throw new HarnessError(`ciess: accounting must be device or paper, got ${s.accounting}`);
   return s;
 }
@@ -101,7 +109,7 @@ export const GOWALLA_SECONDS: PrimitiveSeconds = { fineTuneEpoch: 5.7, validate:
 export function estimateSeconds(s: CiessSettings, c: PrimitiveSeconds): { search: number; retrain: number; projected: number; served: number; total: number } {
   const search = s.episodes * s.iterations * (s.epochs * c.fineTuneEpoch + c.validate + c.iterationOverhead);
   const retrain = Math.min(s.top, s.episodes * s.iterations) * (s.retrainEpochs * c.fineTuneEpoch + c.validate);
-  const projected = s.retrainEpochs * c.fineTuneEpoch + c.validate;
+  const projected = s.atBudget ? 0 : s.retrainEpochs * c.fineTuneEpoch + c.validate;
   const served = 2 * c.validate + c.test;
   return { search, retrain, projected, served, total: search + retrain + projected + served };
 }

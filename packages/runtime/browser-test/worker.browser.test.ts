@@ -73,6 +73,26 @@ describe('scoring worker', () => {
     await page.context().close();
   });
 
+  it("a page served by the worker never loads the in-thread loader's code; a page without the worker does", async () => {
+    const scripts = (page: import('playwright-core').Page) =>
+      page.evaluate(() =>
+        performance
+          .getEntriesByType('resource')
+          .map((r) => new URL(r.name).pathname)
+          .filter((n) => n.endsWith('.js')),
+      );
+    const served = await openPage(browser, server.url, { noGpu: true });
+    await open(served, { backend: 'wasm', storage: 'memory', budget: FULL, worker: true });
+    expect(await recommendMany(served, requests().slice(0, 1))).toHaveLength(1);
+    // The page's own resources (the worker's fetches are in the worker's timeline).
+    expect((await scripts(served)).filter((n) => n.includes('fresh-recommender'))).toEqual([]);
+    await served.context().close();
+    const alone = await openPage(browser, server.url, { noGpu: true });
+    await open(alone, { backend: 'wasm', storage: 'memory', budget: FULL, worker: false });
+    expect((await scripts(alone)).filter((n) => n.includes('fresh-recommender'))).toHaveLength(1);
+    await alone.context().close();
+  });
+
   it('makes no WebGPU adapter request on the page (synchronous IPC on its main thread): the worker asks', async () => {
     const page = await openPage(browser, server.url);
     await page.evaluate(() => {

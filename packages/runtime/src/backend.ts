@@ -132,6 +132,9 @@ async function startBackend(
     onFallback(backend, next, reason);
   };
 
+  // The WASM backend's code loads while WebGPU is probed (issue 26: the probe took 10–80 ms before the import began):
+  // in 'auto' WASM is the usual outcome, and on a WebGPU device the cost is one chunk of code, not the binary.
+  const wasmCode = ORDER.slice(start).includes('wasm') && !skip.has('wasm') ? importWasmBackend() : undefined;
   for (const name of ORDER.slice(start)) {
     const skipped = skip.get(name);
     if (skipped) {
@@ -169,7 +172,7 @@ async function startBackend(
     let wasm: BackendInfo['wasm'];
     if (name === 'wasm') {
       try {
-        const mod = await import('@tensorflow/tfjs-backend-wasm');
+        const mod = await (wasmCode ?? importWasmBackend());
         // Threaded tfjs-wasm 4.22.0 hangs setBackend('wasm') in a minified, cross-origin-isolated Vite
         // build (reproduced in Chromium 156: no progress in 120 s, repeated page ErrorEvents), so threads stay off.
         tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
@@ -205,6 +208,12 @@ async function startBackend(
     };
   }
   throw new BackendUnavailableError(fallbacks);
+}
+
+function importWasmBackend(): Promise<typeof import('@tensorflow/tfjs-backend-wasm')> {
+  const code = import('@tensorflow/tfjs-backend-wasm');
+  code.catch(() => undefined); // reported where it is awaited; unawaited when WebGPU starts
+  return code;
 }
 
 /** `setBackend` may throw or resolve false; returns the reason, or undefined on success. */

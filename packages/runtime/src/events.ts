@@ -2,7 +2,16 @@
  * Typed events on a standard EventTarget, so apps can use either
  * `addEventListener` (CustomEvent with `detail`) or the shorter `on`.
  */
-import type { Recommender, RecommenderEventName, RecommenderEvents } from './types.js';
+import type { Recommender, RecommenderEventName, RecommenderEvents, RecommenderOptions } from './types.js';
+
+/** A load's event target with the listeners of the options' `on` registered. */
+export function eventsOf(options: RecommenderOptions): RecommenderEventTarget {
+  const events = new RecommenderEventTarget();
+  for (const [event, listener] of Object.entries(options.on ?? {})) {
+    if (listener) events.on(event as RecommenderEventName, listener as (d: unknown) => void);
+  }
+  return events;
+}
 
 export class RecommenderEventTarget extends EventTarget {
   emit<E extends RecommenderEventName>(event: E, detail: RecommenderEvents[E]): void {

@@ -1,5 +1,5 @@
 /**
- * createRecommender and the stale-while-revalidate layer over one loaded model
+ * The in-thread load (create.ts imports it only when it runs) and the stale-while-revalidate layer over one loaded model
  * version ({@link PeelRecommender}).
  *
  * Cache-first (default): a warm start serves the last complete version in
@@ -14,32 +14,22 @@
  */
 import { AbortError } from './errors.js';
 import { fetchManifestText } from './manifest-fetch.js';
-import { EventSurface, RecommenderEventTarget } from './events.js';
+import { EventSurface, eventsOf, RecommenderEventTarget } from './events.js';
 import { settled } from './settle.js';
 import { checkBudget, checkOptions, checkRequest } from './options.js';
 import { checkManifest } from './manifest-trust.js';
 import { openModel, type PeelRecommender } from './recommender.js';
 import type { AnyManifest } from '@peelrec/format';
-import { createInWorker, useWorker } from './worker-recommender.js';
 import type { Freshness, ItemCatalog, Recommendation, RecommendRequest, Recommender, RecommenderEventName, RecommenderEvents, RecommenderInfo, RecommenderOptions, StorageInfo } from './types.js';
 
-/** Loads a model for this device's budget and returns a ready recommender (warmed up). */
-export async function createRecommender(options: RecommenderOptions): Promise<Recommender> {
-  checkOptions(options); // the app's object is kept as given (a key set to undefined means "absent" in budgetInputs)
-  const events = new RecommenderEventTarget();
-  for (const [event, listener] of Object.entries(options.on ?? {})) {
-    if (listener) events.on(event as RecommenderEventName, listener as (d: unknown) => void);
-  }
-  if (useWorker(options)) {
-    // The page's onProgress is a listener of the worker's progress events, which are the load's own.
-    if (options.onProgress) events.on('progress', options.onProgress);
-    const { onProgress: _listening, ...rest } = options; // a fallback to this thread must not call it twice
-    return createInWorker(options, events, () => createInThread(rest, events));
-  }
-  return createInThread(options, events);
+/** Loads a model on this thread (the scoring worker's, or a page without one): the options are checked here. */
+export function createHere(options: RecommenderOptions): Promise<Recommender> {
+  checkOptions(options);
+  return createInThread(options, eventsOf(options));
 }
 
-async function createInThread(options: RecommenderOptions, events: RecommenderEventTarget): Promise<Recommender> {
+/** Loads a model on this thread, `options` checked and `events` listened to by the caller. */
+export async function createInThread(options: RecommenderOptions, events: RecommenderEventTarget): Promise<Recommender> {
   const freshness = options.freshness ?? 'cache-first';
   const model = await openModel(options, events, { from: freshness === 'cache-first' ? 'cache' : 'network' });
   const rec = new FreshRecommender(options, events, model, freshness);

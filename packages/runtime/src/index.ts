@@ -2,7 +2,7 @@
  * @peelrec/runtime — budget-aware on-device recommendation for the browser.
  * See README.md for the API and the budget policy.
  */
-export { createRecommender } from './fresh-recommender.js';
+export { createRecommender } from './create.js';
 export { listCachedModels, deleteCachedModel } from './cached-models.js';
 export { scoreReference, referenceScores, topK, type ReferenceInput, type ScoredPosition } from './reference.js';
 export { i8Scores, type I8ScoresInput } from './i8-scores.js';

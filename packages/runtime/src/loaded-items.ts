@@ -8,15 +8,30 @@ import { ESSENTIAL, type FileJob } from './file-router.js';
 import type { ItemCatalog, ItemMeta, Recommendation } from './types.js';
 
 let indexAtLoad = false;
+/** Loads whose index is still to be built (the scoring worker's, until {@link indexLoadedItems}). */
+const unindexed = new Set<LoadedItems>();
+/** Ids a background slice adds to the index: ~1 ms, so a call that arrives meanwhile waits that long at most. */
+const SLICE = 4096;
 
-/** Makes every later load build the id → position index as it parses the ids (the scoring worker: a long task there blocks no page). */
+/** Makes every later load build the id → position index once it is ready (the scoring worker: no page waits on it). */
 export function indexItemsAtLoad(): void {
   indexAtLoad = true;
 }
 
+/**
+ * Builds the index of every load parsed since the last call, a slice a task: called once a load is ready, so that
+ * the 10–15 ms of 40k ids (300+ ms for 1M) are off its critical path and the first exclusions do not pay them.
+ */
+export function indexLoadedItems(): void {
+  for (const items of unindexed) items.indexInBackground();
+  unindexed.clear();
+}
+
 export class LoadedItems {
   private ids: string[] = [];
+  /** The index of the first `indexed` ids (built on first use, or a slice a task in the worker). */
   private positionIndex: Map<string, number> | undefined;
+  private indexed = 0;
   private metadata: ItemMeta[] | undefined;
   private catalogValue: ItemCatalog | undefined;
   private readonly bytes: { ids?: Uint8Array; metadata?: Uint8Array } = {};
@@ -42,13 +57,31 @@ export class LoadedItems {
   parse(m: AnyManifestFile): void {
     this.setIds(this.bytes.ids!, m);
     if (this.bytes.metadata) this.setMetadata(this.bytes.metadata, m);
-    // Off the main thread the load builds the index, so the first exclusions do not (1M ids: 300+ ms).
-    if (indexAtLoad) this.positionOf();
+    if (indexAtLoad) unindexed.add(this);
+  }
+
+  /** Adds the ids to the index a slice a task; {@link positionOf} finishes it at once when asked first. */
+  indexInBackground(): void {
+    const ids = this.ids;
+    const step = () => {
+      if (this.ids !== ids) return; // new ids: their index starts over, on use
+      this.indexUpTo(Math.min(this.indexed + SLICE, ids.length));
+      if (this.indexed < ids.length) setTimeout(step, 0);
+    };
+    setTimeout(step, 0);
+  }
+
+  private indexUpTo(end: number): Map<string, number> {
+    const index = (this.positionIndex ??= new Map());
+    // In order, so a repeated id maps to its last position, as a Map built in one go would.
+    for (let i = this.indexed; i < end; i++) index.set(this.ids[i]!, i);
+    this.indexed = Math.max(this.indexed, end);
+    return index;
   }
 
   /** External id → artifact position, built on first use (exclusions, histories): 40k map entries cost ~10 ms that start-up need not pay. */
   private positionOf(): Map<string, number> {
-    return (this.positionIndex ??= new Map(this.ids.map((id, i) => [id, i])));
+    return this.indexUpTo(this.ids.length);
   }
 
   /** The catalog positions of `ids`, in their order; ids not in the catalog are left out (no ids: no index built). */
@@ -74,6 +107,7 @@ export class LoadedItems {
     }
     this.ids = ids as string[];
     this.positionIndex = undefined;
+    this.indexed = 0;
   }
 
   private setMetadata(bytes: Uint8Array, m: AnyManifestFile): void {

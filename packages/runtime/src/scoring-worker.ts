@@ -6,8 +6,8 @@
  */
 import { adoptWebGpuProbe } from './backend.js';
 import { packCatalog } from './catalog.js';
-import { createRecommender } from './fresh-recommender.js';
-import { indexItemsAtLoad } from './loaded-items.js';
+import { createHere } from './fresh-recommender.js';
+import { indexItemsAtLoad, indexLoadedItems } from './loaded-items.js';
 import type { AnyManifest } from '@peelrec/format';
 import type { Recommender, RecommenderEventName } from './types.js';
 import { sendDetail, sendError, type PageMessage, type Snapshot, type WorkerMessage } from './worker-protocol.js';
@@ -55,11 +55,12 @@ async function create({ rid, options, noWebGpu }: Extract<PageMessage, { type: '
       (detail: unknown) => {
         if (event === 'updated') h.sendItems(); // the new version's catalog is in the page before its listeners run
         post({ type: 'event', rid, event, detail: sendDetail(detail), snapshot: h.snapshot() });
+        if (event === 'updated') indexLoadedItems();
       },
     ]),
   );
   try {
-    h.rec = await createRecommender({ ...options, signal: h.abort.signal, on });
+    h.rec = await createHere({ ...options, signal: h.abort.signal, on });
   } catch (e) {
     hosted.delete(rid);
     post({ type: 'failed', rid, error: sendError(e) });
@@ -67,6 +68,7 @@ async function create({ rid, options, noWebGpu }: Extract<PageMessage, { type: '
   }
   h.sendItems();
   post({ type: 'ready', rid, snapshot: h.snapshot()! });
+  indexLoadedItems();
 }
 
 async function call(m: Extract<PageMessage, { type: 'call' }>): Promise<void> {

@@ -1,16 +1,8 @@
 /** What every benchmark page shares: the tfjs wasm binaries, artifact loading, statistics. */
-import wasmPlain from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm.wasm?url';
-import wasmSimd from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-simd.wasm?url';
-import wasmThreaded from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { decodeBlock, decodeUserShard, fetchSource, readVerified, type ManifestFile, type Selection } from '@peelrec/format';
 import type { GroupMatrix } from './impl/onnx-graph.js';
 
-/** Vite `?url` imports: dev pre-bundling breaks tfjs's own wasm paths. */
-export const TFJS_WASM_PATHS = {
-  'tfjs-backend-wasm.wasm': wasmPlain,
-  'tfjs-backend-wasm-simd.wasm': wasmSimd,
-  'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded,
-};
+export { TFJS_WASM_PATHS } from './wasm-paths.js';
 
 export async function fetchBytes(url: string | URL): Promise<Uint8Array> {
   const res = await fetch(url);

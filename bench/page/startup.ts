@@ -6,7 +6,7 @@
  * block fetches, hashing, and the IndexedDB reads on a warm start.
  */
 import { createRecommender } from '@peelrec/runtime';
-import { TFJS_WASM_PATHS } from './common.js';
+import { TFJS_WASM_PATHS } from './wasm-paths.js';
 
 export interface StartupResult {
   readonly scriptStartMs: number;

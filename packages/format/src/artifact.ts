@@ -7,20 +7,8 @@ import { IntegrityError, ManifestError } from './errors.js';
 import { computeContentHash, sha256Hex } from './hash.js';
 import { type AnyManifest, type AnyManifestFile, type KindManifest, isPeelManifest, type MixedVariant, type SparseVariant, variantRefs } from './kinds.js';
 import { type KindManifestDraft, kindManifestOf, type MixedVariantSpec, mixedVariantUrl, type SparseVariantSpec, sparseVariantUrl, writeMixedVariant, writeSparseVariant } from './kinds-writer.js';
-import {
-  assertPeelManifest,
-  parseAnyManifest,
-  parseBlockTable,
-  parseManifest,
-  refName,
-  withBlockTables,
-  type BlockEntry,
-  type BlockTable,
-  type Dtype,
-  type FileRef,
-  type Manifest,
-  type ManifestFile,
-} from './manifest.js';
+import { assertPeelManifest, parseAnyManifest, parseBlockTable, parseManifest } from './manifest.js';
+import { refName, withBlockTables, type BlockEntry, type BlockTable, type Dtype, type FileRef, type Manifest, type ManifestFile } from './manifest-files.js';
 import { selectionOrder } from './select.js';
 
 export const MANIFEST_FILE = 'manifest.json';

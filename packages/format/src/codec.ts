@@ -7,9 +7,9 @@
  * group is then a concatenation of rows.
  */
 import { getFloat16 } from '@petamoriken/float16';
-import { BYTES_PER_ELEMENT, I8_HEADER_BYTES } from './schema.js';
-import type { Dtype } from './manifest.js';
-import { userShardByteLength } from './manifest.js';
+import { BYTES_PER_ELEMENT, I8_HEADER_BYTES } from './constants.js';
+import type { Dtype } from './manifest-files.js';
+import { userShardByteLength } from './checks.js';
 
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 

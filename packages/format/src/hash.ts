@@ -1,7 +1,7 @@
 import canonicalize from 'canonicalize';
 import { ManifestError } from './errors.js';
 import type { KindManifest } from './kinds.js';
-import { manifestFileOf, type Manifest, type ManifestFile } from './manifest.js';
+import { manifestFileOf, type Manifest, type ManifestFile } from './manifest-files.js';
 
 /** SHA-256 through WebCrypto, which both Node ≥ 20 and browsers provide as `globalThis.crypto.subtle`. */
 export async function sha256Hex(bytes: Uint8Array | ArrayBuffer): Promise<string> {

@@ -3,14 +3,8 @@
  * `sparse`), the only thing the trainer and the runtime share. See README.md
  * for the byte-level specification.
  */
+export { FORMAT_MAGIC, FORMAT_VERSION, KINDS_VERSION, SUPPORTED_VERSIONS, BYTES_PER_ELEMENT, DTYPE_PRECISION_ORDER, I8_HEADER_BYTES } from './constants.js';
 export {
-  FORMAT_MAGIC,
-  FORMAT_VERSION,
-  KINDS_VERSION,
-  SUPPORTED_VERSIONS,
-  BYTES_PER_ELEMENT,
-  DTYPE_PRECISION_ORDER,
-  I8_HEADER_BYTES,
   ManifestV2Schema,
   PeelBlocksManifestSchema,
   ScoringSchema,
@@ -27,16 +21,13 @@ export {
   SparseVariantSchema,
   VariantDtypeSchema,
 } from './kinds-schema.js';
+export { parseManifest, parseAnyManifest, assertPeelManifest, parseBlockTable } from './manifest.js';
+export { userShardByteLength } from './checks.js';
 export {
-  parseManifest,
-  parseAnyManifest,
-  assertPeelManifest,
-  parseBlockTable,
   withBlockTables,
   manifestFileOf,
   refName,
   blockByteLength,
-  userShardByteLength,
   blocksOfUserGroup,
   fileOf,
   fullTableBytes,
@@ -50,7 +41,7 @@ export {
   type BlockEntry,
   type ItemGroup,
   type BudgetMetric,
-} from './manifest.js';
+} from './manifest-files.js';
 export {
   KIND_VERSIONS,
   SPARSE_MAX_FULL_DIM,

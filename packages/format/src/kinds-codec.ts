@@ -8,7 +8,7 @@
 import { decodeBlock, encodeBlock } from './codec.js';
 import { FormatDataError } from './errors.js';
 import { type MixedVariant, mixedColumnByteLength, permutationEntryBytes, SPARSE_MAX_FULL_DIM, sparseByteLength, sparseValuesOffset, type VariantDtype } from './kinds.js';
-import type { Dtype } from './manifest.js';
+import type { Dtype } from './manifest-files.js';
 
 /** A mixed variant, encoded: what `ArtifactWriter.mixedVariant` writes. */
 export interface MixedPayload {

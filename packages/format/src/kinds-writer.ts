@@ -8,8 +8,9 @@ import { computeContentHash, sha256Hex } from './hash.js';
 import { encodeMixedVariant, encodeSparse } from './kinds-codec.js';
 import { isKindManifest, type KindManifest, type MixedManifest, type MixedVariant, type SparseManifest, type SparseVariant, type VariantDtype } from './kinds.js';
 import { ManifestError } from './errors.js';
-import { parseAnyManifest, type FileRef } from './manifest.js';
-import { KINDS_VERSION } from './schema.js';
+import { parseAnyManifest } from './manifest.js';
+import type { FileRef } from './manifest-files.js';
+import { KINDS_VERSION } from './constants.js';
 
 /** A manifest of a v3 kind before hashing: `formatVersion` may be left out (it is {@link KINDS_VERSION}). */
 type DraftOf<M extends KindManifest> = Omit<M, 'model' | 'formatVersion'> & { model: { id: string }; formatVersion?: M['formatVersion'] };

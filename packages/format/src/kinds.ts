@@ -4,8 +4,8 @@
  */
 import type { z } from 'zod';
 import type { MixedColumnSchema, MixedManifestSchema, MixedSelectionSchema, MixedVariantSchema, SparseManifestSchema, SparseVariantSchema, VariantDtypeSchema } from './kinds-schema.js';
-import type { Manifest, ManifestFile } from './manifest.js';
-import { BYTES_PER_ELEMENT, FORMAT_VERSION, KINDS_VERSION } from './schema.js';
+import type { Manifest, ManifestFile } from './manifest-files.js';
+import { BYTES_PER_ELEMENT, FORMAT_VERSION, KINDS_VERSION } from './constants.js';
 
 export type MixedManifest = z.infer<typeof MixedManifestSchema>;
 export type SparseManifest = z.infer<typeof SparseManifestSchema>;

@@ -9,22 +9,9 @@
  * members"); the content hash still covers it.
  */
 import { z } from 'zod';
+import { type DtypeName, FORMAT_MAGIC, FORMAT_VERSION } from './constants.js';
 
-export const FORMAT_MAGIC = 'peelrec';
-/**
- * v2 moved the block entries out of `manifest.json` into one table per user
- * group (a device reads only its group's), and lets a file ref name a byte
- * range of a file, so the blocks of a user group can be one file fetched with
- * HTTP Range requests.
- */
-export const FORMAT_VERSION = 2;
-/**
- * The version of the table kinds `mixed` and `sparse` (issue 20). The version moves with them so that a reader
- * that knows only v2 refuses them with `UnsupportedVersionError` instead of a schema error; `peel-blocks` stays v2.
- */
-export const KINDS_VERSION = 3;
-/** The `formatVersion`s this build reads: v2 (`peel-blocks`) and v3 (`mixed`, `sparse`). */
-export const SUPPORTED_VERSIONS: readonly number[] = [FORMAT_VERSION, KINDS_VERSION];
+export { BYTES_PER_ELEMENT, DTYPE_PRECISION_ORDER, FORMAT_MAGIC, FORMAT_VERSION, I8_HEADER_BYTES, KINDS_VERSION, SUPPORTED_VERSIONS } from './constants.js';
 
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'lowercase hex SHA-256 (64 chars)');
 /** Relative to the manifest's own URL; no scheme, no leading slash, no `..` (a manifest cannot point off its artifact). */
@@ -39,6 +26,9 @@ const positive = z.number().int().positive();
 
 /** Element encodings of block payloads. `i8` payloads start with their block's f32 scale (README, "Binary payloads"). */
 export const DtypeSchema = z.enum(['f32', 'f16', 'i8']);
+// constants.ts names the same encodings without zod: the two lists cannot drift apart.
+const sameDtypes: [DtypeName, z.infer<typeof DtypeSchema>] extends [z.infer<typeof DtypeSchema>, DtypeName] ? true : never = true;
+void sameDtypes;
 
 /**
  * How a user group's scores treat the blocks a budget did not select (README, "Scoring"):
@@ -46,13 +36,6 @@ export const DtypeSchema = z.enum(['f32', 'f16', 'i8']);
  * `truncated` keeps the full table's weights, so unselected blocks simply count as zero.
  */
 export const ScoringSchema = z.enum(['mean', 'truncated']);
-/** Bytes of one element; an `i8` payload adds {@link I8_HEADER_BYTES} for its scale (see `blockByteLength`). */
-export const BYTES_PER_ELEMENT: Record<z.infer<typeof DtypeSchema>, number> = { f32: 4, f16: 2, i8: 1 };
-/** The f32 scale in front of an `i8` block's elements. */
-export const I8_HEADER_BYTES = 4;
-/** Preference order when several encodings select equally many blocks: most precise first. */
-export const DTYPE_PRECISION_ORDER: readonly z.infer<typeof DtypeSchema>[] = ['f32', 'f16', 'i8'];
-
 /**
  * Bytes of the artifact, addressed relative to the manifest and pinned by hash:
  * the whole file at `url`, or with `offset` the range

@@ -6,8 +6,8 @@
  */
 import { BudgetTooSmallError } from './errors.js';
 import { type MixedVariant, type SparseVariant, sparseValuesOffset, type Variant } from './kinds.js';
-import type { Dtype } from './manifest.js';
-import { BYTES_PER_ELEMENT, DTYPE_PRECISION_ORDER } from './schema.js';
+import type { Dtype } from './manifest-files.js';
+import { BYTES_PER_ELEMENT, DTYPE_PRECISION_ORDER } from './constants.js';
 
 export interface TableSelection {
   readonly kind: 'mixed' | 'sparse';

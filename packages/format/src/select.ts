@@ -1,9 +1,9 @@
 import { BudgetTooSmallError } from './errors.js';
-import { blockByteLength, blocksOfUserGroup, fileOf, type BlockEntry, type BlockFile, type Dtype, type Manifest, type Scoring } from './manifest.js';
+import { blockByteLength, blocksOfUserGroup, fileOf, type BlockEntry, type BlockFile, type Dtype, type Manifest, type Scoring } from './manifest-files.js';
 
 /** What selection reads: the groups, the dims and the block entries of (at least) the user group selected for. */
 export type SelectionSource = Pick<Manifest, 'itemGroups' | 'userGroups' | 'dims' | 'blocks'>;
-import { DTYPE_PRECISION_ORDER } from './schema.js';
+import { DTYPE_PRECISION_ORDER } from './constants.js';
 
 export interface SelectedBlock {
   readonly itemGroup: number;

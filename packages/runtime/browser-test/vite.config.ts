@@ -7,5 +7,7 @@ export default defineConfig({
   ...sourceResolve,
   root: fileURLToPath(new URL('.', import.meta.url)),
   logLevel: 'warn',
+  // Module workers split their dynamic imports into chunks, as an app's build does (the demo's vite.config.ts).
+  worker: { format: 'es' },
   build: { target: 'es2022', sourcemap: false, minify: true, emptyOutDir: true },
 });

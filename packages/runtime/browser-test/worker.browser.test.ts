@@ -93,6 +93,27 @@ describe('scoring worker', () => {
     await alone.context().close();
   });
 
+  it("a warm start in the worker does not load the format's schemas; the cold start that stored the version did", async () => {
+    const page = await openPage(browser, server.url, { noGpu: true });
+    const schemaChunks: string[] = [];
+    // Requests of the page and of its worker (Chromium reports both to the page).
+    page.on('request', (r) => void (new URL(r.url()).pathname.includes('schema-checks') && schemaChunks.push(r.url())));
+    const cold = await open(page, { backend: 'wasm', budget: FULL, worker: true });
+    expect(cold.storage.mode).toBe('indexeddb');
+    expect(schemaChunks.length).toBeGreaterThan(0);
+    expect((await page.evaluate(() => window.driver.persisted())).pendingWrites).toBe(0);
+    schemaChunks.length = 0;
+    await page.reload();
+    await page.waitForFunction(() => document.title === 'ready');
+    const warm = await open(page, { backend: 'wasm', budget: FULL, worker: true });
+    expect(warm).toMatchObject({ manifestSource: 'cache', downloadedBytes: 0 });
+    expect(await recommendMany(page, requests().slice(0, 1))).toHaveLength(1);
+    // The background revalidation found the same manifest text: nothing to check either.
+    await page.evaluate(() => new Promise((r) => setTimeout(r, 200)));
+    expect(schemaChunks).toEqual([]);
+    await page.context().close();
+  });
+
   it('makes no WebGPU adapter request on the page (synchronous IPC on its main thread): the worker asks', async () => {
     const page = await openPage(browser, server.url);
     await page.evaluate(() => {

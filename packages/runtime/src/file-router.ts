@@ -8,7 +8,7 @@ import { DEFAULT_CONCURRENCY, downloadFiles } from './download.js';
 import { throwIfAborted } from './errors.js';
 import type { RecommenderEventTarget } from './events.js';
 import { keep } from './integrity.js';
-import { checkEarlyRef } from './manifest-trust.js';
+import { schemaChecks } from './manifest-trust.js';
 import { ProgressTracker } from './progress.js';
 import { RETRY_BASE_MS } from './retry.js';
 import { awaitedLater } from './settle.js';
@@ -85,7 +85,10 @@ export class FileRouter {
   /** Verified bytes of each job: committed cache entries first, the rest from the network (then queued for storage). */
   async fetch(jobs: readonly FileJob[], signal: AbortSignal | undefined): Promise<void> {
     if (!jobs.length) return;
-    if (!this.manifestChecked) for (const j of jobs) checkEarlyRef(j.ref);
+    if (!this.manifestChecked) {
+      const { checkEarlyRef } = await schemaChecks();
+      for (const j of jobs) checkEarlyRef(j.ref);
+    }
     const queue = this.version.queue!;
     const total = jobs.reduce((n, j) => n + j.ref.byteLength, 0);
     // During creation every fetch adds to one set of totals; later loads (budget, group) each have their own.

@@ -17,7 +17,7 @@ import { fetchManifestText } from './manifest-fetch.js';
 import { EventSurface, eventsOf, RecommenderEventTarget } from './events.js';
 import { settled } from './settle.js';
 import { checkBudget, checkOptions, checkRequest } from './options.js';
-import { checkManifest } from './manifest-trust.js';
+import { schemaChecks } from './manifest-trust.js';
 import { openModel, type PeelRecommender } from './recommender.js';
 import type { AnyManifest } from '@peelrec/format';
 import type { Freshness, ItemCatalog, Recommendation, RecommendRequest, Recommender, RecommenderEventName, RecommenderEvents, RecommenderInfo, RecommenderOptions, StorageInfo } from './types.js';
@@ -116,7 +116,7 @@ class FreshRecommender extends EventSurface implements Recommender {
       const fetchFn = this.options.fetch ?? globalThis.fetch.bind(globalThis);
       const text = await fetchManifestText(url, fetchFn, signal, this.options.retries ?? 3, this.options.timeouts?.stallMs);
       const from = this.info.model;
-      const to = text === this.model.manifestTextLoaded ? from : (await checkManifest(text)).model;
+      const to = text === this.model.manifestTextLoaded ? from : (await (await schemaChecks()).checkManifest(text)).model;
       if (signal.aborted) return;
       this.events.emit('revalidated', { changed: to.contentHash !== from.contentHash, contentHash: to.contentHash });
       if (to.contentHash === from.contentHash) return;

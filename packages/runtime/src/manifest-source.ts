@@ -7,7 +7,7 @@ import type { AnyManifestFile } from '@peelrec/format';
 import type { DownloadError } from './errors.js';
 import { manifestTextHash } from './integrity.js';
 import { fetchManifestText } from './manifest-fetch.js';
-import { checkManifest, earlyManifest, trustedManifest } from './manifest-trust.js';
+import { earlyManifest, schemaChecks, trustedManifest } from './manifest-trust.js';
 import type { CachedModel } from './store.js';
 import type { RecommenderOptions } from './types.js';
 
@@ -58,7 +58,7 @@ export class ManifestSource {
     // start from a plain parse, each ref they fetch checked on its own, and nothing they bring is used or stored
     // before the whole manifest passed.
     const trusted = checkedCopy ?? this.trustedCopy(text, cached);
-    const file = trusted ?? earlyManifest(text) ?? (await checkManifest(text));
+    const file = trusted ?? earlyManifest(text) ?? (await (await schemaChecks()).checkManifest(text));
     return { text, file, trusted: trusted !== undefined, fromCache, cached, textSha };
   }
 

@@ -1,20 +1,25 @@
 /**
  * How much of a manifest text to trust, and when: the full check (schema, invariants, content hash), a copy trusted
  * because it is byte-identical to what passed that check when it was stored, and the plain parse that lets the
- * first downloads start while the full check runs (each ref they fetch is checked on its own).
+ * first downloads start while the full check runs (each ref they fetch is checked on its own). The full check and
+ * the ref check are in schema-checks.ts.
  */
-import { type AnyManifestFile, computeContentHash, type FileRef, FileRefSchema, ManifestError, parseAnyManifest, SUPPORTED_VERSIONS } from '@peelrec/format';
+import type { AnyManifestFile } from '@peelrec/format';
+import { DownloadError } from './errors.js';
+import { SUPPORTED_VERSIONS } from '@peelrec/format';
 
-/** The schema, the invariants and the content hash of a manifest text, of any kind this build reads. @throws ManifestError */
-export async function checkManifest(text: string): Promise<AnyManifestFile> {
-  const manifest = parseAnyManifest(text);
-  // The text, not `manifest`: the hash covers members the schema does not know, which parsing drops (format README).
-  const hash = await computeContentHash(text);
-  if (hash !== manifest.model.contentHash) {
-    throw new ManifestError(`model.contentHash is ${manifest.model.contentHash}, but the manifest hashes to ${hash} (edited or corrupted manifest)`);
-  }
-  return manifest;
+/**
+ * The checks that need the format's schemas (zod, ~100 KB of code): a chunk of its own, imported when a manifest,
+ * a block table or an early ref is checked. A warm start of a stored version checks none of them, and does not load
+ * it; a load that will, starts the import before its first request (recommender.ts).
+ */
+export function schemaChecks(): Promise<typeof import('./schema-checks.js')> {
+  return (checks ??= import('./schema-checks.js').catch((e: unknown) => {
+    checks = undefined; // a later load may find the chunk again (back online)
+    throw new DownloadError("@peelrec/runtime's schema checks", undefined, (e as Error)?.message ?? String(e), { cause: e });
+  }));
 }
+let checks: Promise<typeof import('./schema-checks.js')> | undefined;
 
 /** A manifest text that was validated when cached, parsed without the schema walk; undefined if anything looks off. */
 export function trustedManifest(text: string, contentHash: string): AnyManifestFile | undefined {
@@ -46,9 +51,4 @@ export function earlyManifest(text: string): AnyManifestFile | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** A file ref of a manifest whose full check has not passed yet, checked on its own before it is fetched. @throws ManifestError */
-export function checkEarlyRef(ref: FileRef): void {
-  if (!FileRefSchema.safeParse(ref).success) throw new ManifestError(`Manifest file ref is invalid: ${JSON.stringify(ref)}`);
 }

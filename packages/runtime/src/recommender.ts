@@ -21,7 +21,7 @@ import { resolveKindUser, type KindUserSource } from './kind-users.js';
 import { KnownUsers } from './known-users.js';
 import { LoadedItems } from './loaded-items.js';
 import { ManifestSource, type ManifestPlan } from './manifest-source.js';
-import { checkManifest } from './manifest-trust.js';
+import { schemaChecks } from './manifest-trust.js';
 import type { ScoredPosition } from './reference.js';
 import { Scorer } from './scorer.js';
 import { mayUseWebGpu, ScoringBackend } from './scoring-backend.js';
@@ -153,6 +153,8 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
     // The last complete version, read while the network answers: an identical manifest was verified when it was stored,
     // and what that version needs is read from IndexedDB meanwhile (revalidation and cache reads overlap).
     const { cachedVersion, versions } = this.version.records(storeOpen);
+    // No stored version: the manifest will be checked, so its schemas load while it downloads.
+    bestEffort(cachedVersion.then((c) => (c === undefined ? schemaChecks() : undefined)));
     bestEffort(cachedVersion.then((c) => c && readAheadCached(c, this.options, (refs) => this.files.readAhead(refs, c.files), signal)));
     const { text, file, trusted, fromCache, cached, textSha } = await this.source.load(cachedVersion, signal);
     if (trusted && cached) loader.trustedFiles = new Set(cached.files.keys());
@@ -171,7 +173,7 @@ export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListen
     const prepared = user && (kind ? resolveKindUser(user, this.kindUsers(kind), signal).then(() => ({ group: 0 })) : this.resolver.resolve(user, signal));
     awaitedLater(prepared); // after the manifest check, whose error comes first
     // The full check runs in the next task, once the requests above have reached the network.
-    const validated = trusted ? Promise.resolve(file) : nextTask().then(() => checkManifest(text));
+    const validated = trusted ? Promise.resolve(file) : nextTask().then(async () => (await schemaChecks()).checkManifest(text));
     awaitedLater(validated);
     try {
       if (!this.files.manifestChecked) {

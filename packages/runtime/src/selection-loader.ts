@@ -3,7 +3,7 @@
  * selection it allows in a group (the group's own blocks, or the group-blind plan), and the load that makes a
  * selection resident, fetching (file-router.ts) only the blocks the scorer does not hold yet.
  */
-import { ManifestError, parseBlockTable, selectBlocks, withBlockTables, type BlockTable, type Manifest, type ManifestFile, type Selection } from '@peelrec/format';
+import { ManifestError, selectBlocks, withBlockTables, type BlockTable, type Manifest, type ManifestFile, type Selection } from '@peelrec/format';
 import type { ActiveBackend } from './backend.js';
 import type { BudgetDecision } from './budget.js';
 import { decideBudget, fitToBudget } from './budget-fit.js';
@@ -11,6 +11,7 @@ import { readBudgetInputs } from './environment.js';
 import { OptionError, throwIfAborted, UserError } from './errors.js';
 import type { RecommenderEventTarget } from './events.js';
 import { ESSENTIAL, type FileJob, type FileRouter } from './file-router.js';
+import { schemaChecks } from './manifest-trust.js';
 import { blindGroup, blindSelection, isBlind, isOwnSelection, startsBlind } from './group-blind.js';
 import type { Scorer } from './scorer.js';
 import type { RecommenderOptions } from './types.js';
@@ -70,13 +71,15 @@ export class SelectionLoader {
   async loadBlockTables(groups: readonly number[], signal: AbortSignal | undefined): Promise<void> {
     const missing = groups.filter((g) => !this.manifest.blocks.some((e) => e.userGroup === g));
     const tables: BlockTable[] = [];
+    const refs = missing.map((g) => this.manifestFile.blockTables[g]);
+    const { parseBlockTable } = refs.every((r) => r && this.trustedFiles.has(r.sha256)) ? { parseBlockTable: undefined } : await schemaChecks();
     const jobs = missing.map((group): FileJob => {
       const ref = this.manifestFile.blockTables[group];
       if (!ref) throw new ManifestError(`the manifest has no block table for user group ${group} (it has ${this.manifestFile.userGroups.count} groups)`);
       // A table committed for this very (trusted) version passed parseBlockTable against this manifest before it was
       // stored, and its bytes were just re-verified by hash: its schema walk is not repeated.
       const checked = this.trustedFiles.has(ref.sha256);
-      const parse = (b: Uint8Array) => (checked ? (JSON.parse(new TextDecoder().decode(b)) as BlockTable) : parseBlockTable(new TextDecoder().decode(b), this.manifestFile, group));
+      const parse = (b: Uint8Array) => (checked || !parseBlockTable ? (JSON.parse(new TextDecoder().decode(b)) as BlockTable) : parseBlockTable(new TextDecoder().decode(b), this.manifestFile, group));
       return { ref, weight: ESSENTIAL, use: (b) => void tables.push(parse(b)) };
     });
     await this.files.fetch(jobs, signal);

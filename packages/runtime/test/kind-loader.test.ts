@@ -6,7 +6,8 @@
 import { computeContentHash, ManifestError, selectTable, UnsupportedVersionError, type KindManifest, type MixedVariant } from '@peelrec/format';
 import { describe, expect, it } from 'vitest';
 import { variantParts } from '../src/kind-loader.js';
-import { checkManifest, earlyManifest } from '../src/manifest-trust.js';
+import { earlyManifest } from '../src/manifest-trust.js';
+import { checkManifest } from '../src/schema-checks.js';
 import { openIndexedDbStore } from '../src/store.js';
 import { buildKindFixture } from './fixtures/kind-artifact.js';
 import { MANIFEST_URL } from './fixtures/serve.js';

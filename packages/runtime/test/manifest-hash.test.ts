@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { computeContentHash } from '@peelrec/format';
 import { ManifestError, type Recommender } from '../src/index.js';
-import { checkManifest } from '../src/manifest-trust.js';
+import { checkManifest } from '../src/schema-checks.js';
 import { harness } from './helpers.js';
 
 // The format's fixture: unknown members top-level and in `model`, hashed outside JavaScript (see its test).

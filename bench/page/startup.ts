@@ -59,6 +59,8 @@ async function main() {
   const prepare = history ? {} : { user: { id: q.get('user') ?? '0' } };
   const groupBlind = q.get('groupBlind') !== 'false';
   const storage = q.get('storage') === 'memory' ? 'memory' : 'indexeddb';
+  // `worker=false`: the load on the page's thread (a diagnostic: what the scoring worker costs or saves).
+  const inThread = q.get('worker') === 'false';
   let firstProgressMs: number | null = null;
   let lastProgressMs: number | null = null;
   const onProgress = () => {
@@ -66,7 +68,18 @@ async function main() {
     firstProgressMs ??= t;
     lastProgressMs = t;
   };
-  const rec = await createRecommender({ manifestUrl, budget, backend: 'auto', storage, wasmPaths: TFJS_WASM_PATHS, ...prepare, groupBlind, metadata: false, onProgress });
+  const rec = await createRecommender({
+    manifestUrl,
+    budget,
+    backend: 'auto',
+    storage,
+    wasmPaths: TFJS_WASM_PATHS,
+    ...prepare,
+    groupBlind,
+    metadata: false,
+    onProgress,
+    ...(inThread && { worker: false }),
+  });
   const recommenderReadyMs = performance.now();
   const recs = await rec.recommend({ user, k: 20 });
   const firstRecommendationsMs = performance.now();

@@ -162,6 +162,12 @@ export function startupSection(file: StartupFile): string {
         ];
       }),
       ["cold, storage 'memory' (diagnostic: no IndexedDB)", `${ms(s.coldMemoryStorageMs)} ms`, '–', '', '', ''],
+      ...(s.inThread
+        ? [
+            ['cold, worker false (diagnostic: on the page’s thread)', `${ms(s.inThread.coldMs)} ms`, '–', `${ms(s.inThread.coldBusyMs)} ms`, '', ''],
+            ['warm, worker false (diagnostic)', `${ms(s.inThread.warmMs)} ms${range(s.inThread.warmSpread, ms)}`, '–', `${ms(s.inThread.warmBusyMs)} ms`, '', ''],
+          ]
+        : []),
     ]),
     '',
   );

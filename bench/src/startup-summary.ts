@@ -43,6 +43,8 @@ export interface StartupSummary {
   readonly warm: StartupSide;
   /** Median first recommendations of a cold load with storage 'memory' (no IndexedDB at all). */
   readonly coldMemoryStorageMs: number;
+  /** Diagnostic: `worker: false`, cold and warm first recommendations and main-thread task time (medians), the spread of warm. */
+  readonly inThread?: { readonly coldMs: number; readonly warmMs: number; readonly coldBusyMs: number; readonly warmBusyMs: number; readonly warmSpread: Spread };
   readonly coldByKind: Record<string, number>;
   readonly downloadedOverSelected: number;
   readonly uncompressedOverSelected: number;
@@ -128,6 +130,13 @@ export function summariseStartup(catalog: string, budgetBytes: number, runs: rea
     cold,
     warm: side('warm'),
     coldMemoryStorageMs: median(runs.map((r) => r.coldMemory.firstRecommendationsMs)),
+    inThread: {
+      coldMs: median(runs.map((r) => r.inThread.cold.firstRecommendationsMs)),
+      warmMs: median(runs.map((r) => r.inThread.warm.firstRecommendationsMs)),
+      coldBusyMs: median(runs.map((r) => r.inThread.coldBusy.taskMs)),
+      warmBusyMs: median(runs.map((r) => r.inThread.warmBusy.taskMs)),
+      warmSpread: over(runs.map((r) => r.inThread.warm.firstRecommendationsMs)),
+    },
     coldByKind: first.coldServed.byKind,
     downloadedOverSelected: Number((cold.downloadedBytes / selected).toFixed(3)),
     uncompressedOverSelected: Number((cold.uncompressedBytes / selected).toFixed(3)),

@@ -31,6 +31,8 @@ export interface StartupRun {
   readonly warm: StartupResult;
   /** Diagnostic: a cold load with storage 'memory', to see what IndexedDB costs the cold path. */
   readonly coldMemory: StartupResult;
+  /** Diagnostic: a cold load and its reload with `worker: false` (on the page's thread), with their main-thread task time. */
+  readonly inThread: { readonly cold: StartupResult; readonly warm: StartupResult; readonly coldBusy: Busy; readonly warmBusy: Busy };
   readonly coldServed: Served;
   readonly warmServed: Served;
   /**
@@ -88,6 +90,24 @@ async function coldRun(browser: Browser, server: StaticServer, url: string): Pro
   }
 }
 
+/** A cold load of `url` in a fresh context and its reload (warm), with each one's main-thread task time. */
+async function coldAndWarm(browser: Browser, url: string): Promise<StartupRun['inThread']> {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Performance.enable');
+    await page.goto(url);
+    const cold = await resultOf(page);
+    const coldBusy = await busy(cdp);
+    await page.reload();
+    const warm = await resultOf(page);
+    return { cold, warm, coldBusy, warmBusy: since(coldBusy, await busy(cdp)) };
+  } finally {
+    await context.close();
+  }
+}
+
 export async function runStartup(
   browser: Browser,
   server: StaticServer,
@@ -127,6 +147,7 @@ export async function runStartup(
       } finally {
         await memContext.close();
       }
+      const inThread = await coldAndWarm(browser, `${url}&worker=false`);
       const blind = await coldRun(browser, server, historyUrl);
       const revealing = await coldRun(browser, server, `${historyUrl}&groupBlind=false`);
       log(
@@ -135,7 +156,10 @@ export async function runStartup(
       log(
         `    history user (group ${blind.result.userGroup}), cold: group-blind ${blind.result.firstRecommendationsMs.toFixed(0)} ms (${blind.served.bytes} B), groupBlind false ${revealing.result.firstRecommendationsMs.toFixed(0)} ms (${revealing.served.bytes} B)`,
       );
-      out.push({ cold, warm, coldMemory, coldServed, warmServed, coldBusy, warmBusy, history: { blind, revealing } });
+      log(
+        `    worker false: cold ${inThread.cold.firstRecommendationsMs.toFixed(0)} ms, warm ${inThread.warm.firstRecommendationsMs.toFixed(0)} ms; main-thread tasks ${inThread.coldBusy.taskMs.toFixed(0)} / ${inThread.warmBusy.taskMs.toFixed(0)} ms`,
+      );
+      out.push({ cold, warm, coldMemory, inThread, coldServed, warmServed, coldBusy, warmBusy, history: { blind, revealing } });
     } finally {
       await context.close();
     }

@@ -24,6 +24,7 @@ function run(coldMs: number, warmMs: number): StartupRun {
     cold: result(coldMs),
     warm: result(warmMs),
     coldMemory: result(coldMs - 20),
+    inThread: { cold: result(coldMs - 50), warm: result(warmMs + 30), coldBusy: busy, warmBusy: { taskMs: warmMs, scriptMs: 1 } },
     coldServed: served,
     warmServed: { ...served, byKind: {} },
     coldBusy: busy,
@@ -41,6 +42,11 @@ describe('summariseStartup', () => {
     expect(s.cold.spread.firstRecommendationsMs).toEqual({ median: 410, min: 380, max: 900, values: [400, 520, 380, 410, 900] });
     expect(s.warm.spread.firstRecommendationsMs).toMatchObject({ median: 100, min: 90, max: 140 });
     expect(s.cold.spread.persistedMs.median).toBe(420);
+  });
+
+  it('summarises the in-thread diagnostic (worker false) as medians, warm with its spread', () => {
+    expect(s.inThread).toMatchObject({ coldMs: 360, warmMs: 130, warmBusyMs: 100 });
+    expect(s.inThread!.warmSpread).toMatchObject({ min: 120, max: 170 });
   });
 
   it('states the spread in the start-up goals', () => {

@@ -1,8 +1,8 @@
 /**
  * i8 blocks in real Chromium, on an artifact that exports f32, f16 and i8: the WASM kernel keeps i8 resident at
  * one byte per value and scores it exactly as `i8Scores` (its JS twin), within the query's 15-bit rounding of
- * the float64 reference; cpu and WebGPU (SwiftShader: correctness only) widen i8 to f32 and agree with the
- * reference.
+ * the float64 reference; cpu widens i8 to f32, WebGPU (SwiftShader: correctness only) keeps it at one byte per
+ * value (stored-webgpu-layout.ts), and both agree with the reference.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
@@ -138,12 +138,42 @@ describe('i8 blocks, WebGPU off', () => {
 });
 
 describe('i8 blocks, WebGPU on (SwiftShader)', () => {
-  it('forced WebGPU: i8 asked for is widened to f32 and agrees with the reference', async () => {
+  it('forced WebGPU: auto moves from f32 to f16 to i8 as the budget tightens; each stays at its file size on the GPU and agrees with the reference', async () => {
     const p = await openPage(await browser(['--enable-unsafe-webgpu']), server.url);
-    const info = await open(p, { backend: 'webgpu', budget: 20_000, storage: 'memory', dtype: 'i8' });
-    expect(info.backend.name).toBe('webgpu');
-    expect(info.selection.dtype).toBe('i8');
-    for (const now of await checkUsers(p, false)) expect(now.residentBytes).toBe(now.selection.bytes);
+    await open(p, { backend: 'webgpu', budget: FULL, storage: 'memory' });
+    const dtypes: string[] = [];
+    for (const budget of [FULL, 20_000, MIN_F32, I8_ONLY]) {
+      const now: RecommenderInfo = await p.evaluate((b) => window.driver.setBudget(b), budget);
+      expect(now.backend.name).toBe('webgpu');
+      dtypes.push(now.selection.dtype);
+      for (const info of await checkUsers(p, false)) {
+        const { selection } = info;
+        expect(info.residentBytes).toBeLessThanOrEqual(budget);
+        // The stored values only: an i8 block's 4-byte scale multiplies the user's rows on the CPU.
+        expect(info.residentBytes).toBe(selection.fileBytes - (selection.dtype === 'i8' ? 4 * selection.blocks.length : 0));
+        // Beside them, the program's table of item groups: 6 int32 a group.
+        expect(info.tensorBytes).toBe(info.residentBytes + 3 * 6 * 4);
+      }
+    }
+    // f32 widened everything before: the same budgets held f32 blocks only, or refused the last one.
+    expect(dtypes).toEqual(['f32', 'f16', 'i8', 'i8']);
     await p.context().close();
+  });
+
+  it('WebGPU i8 reads item vectors back as scale × q: a history user folds in as on WASM, and their top-k agree', async () => {
+    const history = ['item-3', 'item-50', 'item-120', 'item-250'];
+    const got: Awaited<ReturnType<typeof recommendMany>>[number][] = [];
+    for (const [backend, flags] of [
+      ['webgpu', ['--enable-unsafe-webgpu']],
+      ['wasm', []],
+    ] as const) {
+      const p = await openPage(await browser([...flags]), server.url, backend === 'wasm' ? { noGpu: true } : {});
+      const info = await open(p, { backend, budget: FULL / 4 + 48, storage: 'memory', dtype: 'i8' });
+      expect(info.backend.name).toBe(backend);
+      expect(info.selection.blocks).toHaveLength(12);
+      got.push((await recommendMany(p, [{ user: { history }, k: 20 }]))[0]!);
+      await p.context().close();
+    }
+    expectAgreement(got[0]!, got[1]!);
   });
 });

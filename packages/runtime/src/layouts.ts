@@ -7,12 +7,13 @@ import type { Dtype } from '@peelrec/format';
 import { dimMajorJsScan } from './js-scan-layout.js';
 import { dimMajorMatMul } from './matmul-layout.js';
 import { packedWasmRelaxedSimd, packedWasmSimd } from './packed-wasm-layout.js';
+import { storedWebGpu } from './stored-webgpu-layout.js';
 import { BackendUnavailableError } from './errors.js';
 import type { LayoutFactory, ScorerModel, TableLayout } from './table-layout.js';
 import type { BackendName } from './types.js';
 
 /** Mutable like TF.js's kernel registry: browser-test/perf narrows it to time one path against another. */
-export const tableLayouts: LayoutFactory[] = [packedWasmRelaxedSimd, packedWasmSimd, dimMajorJsScan, dimMajorMatMul];
+export const tableLayouts: LayoutFactory[] = [packedWasmRelaxedSimd, packedWasmSimd, storedWebGpu, dimMajorJsScan, dimMajorMatMul];
 
 /** The first layout for `model`'s kind that opens on the active backend. */
 export async function openLayout(model: ScorerModel): Promise<TableLayout> {

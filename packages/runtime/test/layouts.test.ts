@@ -28,7 +28,7 @@ const only = (...names: string[]) => tableLayouts.splice(0, tableLayouts.length,
 
 describe('table layouts', () => {
   it('names each path once, the universal matMul last', () => {
-    expect(registry.map((f) => f.name)).toEqual(['wasm-packed-relaxed-simd', 'wasm-packed-simd', 'dim-major-js-scan', 'dim-major-matmul']);
+    expect(registry.map((f) => f.name)).toEqual(['wasm-packed-relaxed-simd', 'wasm-packed-simd', 'stored-webgpu', 'dim-major-js-scan', 'dim-major-matmul']);
   });
 
   it.each([

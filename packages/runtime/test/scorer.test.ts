@@ -44,12 +44,12 @@ function reference(selection: Selection, user: number, k: number) {
 }
 
 describe('Scorer', () => {
-  it('counts f16 blocks at their file size where the wasm kernel will hold them, at 4 bytes where blocks are widened', async () => {
+  it('counts f16 blocks at their file size where the wasm kernel or WebGPU will hold them, at 4 bytes where blocks are widened', async () => {
     const scorer = new Scorer(fixture.manifest);
     // Before a backend is bound: a prediction for the backend the recommender expects.
     expect(scorer.residentDtypeFor('wasm')).toBe(WasmScan.supported() ? undefined : 'f32');
     expect(scorer.residentDtypeFor('cpu')).toBe('f32');
-    expect(scorer.residentDtypeFor('webgpu')).toBe('f32');
+    expect(scorer.residentDtypeFor('webgpu')).toBe(undefined); // stored-webgpu holds blocks in their file dtype
     await scorer.prepare();
     // Bound to cpu: what it holds, whatever was expected.
     expect(scorer.residentDtypeFor('wasm')).toBe('f32');

@@ -13,7 +13,7 @@ import { blockByteLength, BYTES_PER_ELEMENT, I8_HEADER_BYTES, i8Scale, type Dtyp
 import { halfToFloat } from './half.js';
 import { itemVectorsOf } from './block-bands.js';
 import { topK, type ScoredPosition } from './reference.js';
-import { AssembleWordsProgram, bandWords, GatherWordsProgram, META, StoredScoreProgram } from './stored-webgpu-program.js';
+import { AssembleWordsProgram, bandWords, GatherWordsProgram, StoredScoreProgram } from './stored-webgpu-program.js';
 import type { FreshBlock, ItemVectors, LayoutFactory, ScorerModel, TableLayout } from './table-layout.js';
 
 interface WebGpuBackendLike {

@@ -13,12 +13,9 @@ import { blockByteLength, BYTES_PER_ELEMENT, I8_HEADER_BYTES, i8Scale, type Dtyp
 import { halfToFloat } from './half.js';
 import { itemVectorsOf } from './block-bands.js';
 import { topK, type ScoredPosition } from './reference.js';
+import { runProgram, runsPrograms } from './webgpu-program.js';
 import { AssembleWordsProgram, bandWords, GatherWordsProgram, StoredScoreProgram } from './stored-webgpu-program.js';
 import type { FreshBlock, ItemVectors, LayoutFactory, ScorerModel, TableLayout } from './table-layout.js';
-
-interface WebGpuBackendLike {
-  runWebGPUProgram(program: object, inputs: tf.TensorInfo[], outputDtype: tf.DataType, uniforms?: { type: string; data: number[] }[]): tf.TensorInfo;
-}
 
 /** One item group's bands, in the order of its selected blocks. */
 interface Group {
@@ -98,16 +95,11 @@ class StoredWebGpuLayout implements TableLayout {
   async top(vector: Float32Array, k: number, exclude: ReadonlySet<number>): Promise<ScoredPosition[]> {
     const held = this.held;
     if (!held) return [];
-    const backend = tf.backend() as unknown as WebGpuBackendLike;
     const { blockDim } = this.model.dims;
     const user = tf.tensor1d(userRows(held.groups, vector, blockDim));
-    const uniforms = [
-      { type: 'int32', data: [held.groups.length] },
-      { type: 'int32', data: [blockDim] },
-    ];
     let scores: tf.Tensor | undefined;
     try {
-      scores = tf.engine().makeTensorFromTensorInfo(backend.runWebGPUProgram(new StoredScoreProgram(this.model.items.count, held.dtype), [held.words, held.meta, user], 'float32', uniforms));
+      scores = runProgram(new StoredScoreProgram(this.model.items.count, held.dtype), [held.words, held.meta, user], 'float32', [held.groups.length, blockDim]);
       return topK((await scores.data()) as Float32Array, k, exclude);
     } finally {
       user.dispose();
@@ -189,12 +181,10 @@ function assemble(parts: readonly Part[], total: number, old: tf.Tensor1D | unde
     out += p.words;
   });
   if (!old || freshWords === total) return tf.tensor1d(new Int32Array(fresh.buffer), 'int32');
-  const backend = tf.backend() as unknown as WebGpuBackendLike;
   // A buffer of zero length cannot be bound: with nothing fresh the old words stand in (the plan never reads them).
   const inputs = [tf.tensor1d(plan, 'int32'), freshWords ? tf.tensor1d(new Int32Array(fresh.buffer), 'int32') : undefined];
   try {
-    const info = backend.runWebGPUProgram(new AssembleWordsProgram(total), [old, inputs[1] ?? old, inputs[0]!], 'int32', [{ type: 'int32', data: [parts.length] }]);
-    return tf.engine().makeTensorFromTensorInfo(info) as tf.Tensor1D;
+    return runProgram(new AssembleWordsProgram(total), [old, inputs[1] ?? old, inputs[0]!], 'int32', [parts.length]) as tf.Tensor1D;
   } finally {
     for (const t of inputs) t?.dispose();
   }
@@ -202,11 +192,10 @@ function assemble(parts: readonly Part[], total: number, old: tf.Tensor1D | unde
 
 /** `words[at[i]]` for every i, read back (the values exactly as stored). */
 async function gatherWords(words: tf.Tensor1D, at: Int32Array): Promise<Int32Array> {
-  const backend = tf.backend() as unknown as WebGpuBackendLike;
   const index = tf.tensor1d(at, 'int32');
   let picked: tf.Tensor | undefined;
   try {
-    picked = tf.engine().makeTensorFromTensorInfo(backend.runWebGPUProgram(new GatherWordsProgram(at.length), [words, index], 'int32'));
+    picked = runProgram(new GatherWordsProgram(at.length), [words, index], 'int32');
     return (await picked.data()) as Int32Array;
   } finally {
     index.dispose();
@@ -249,5 +238,5 @@ export const storedWebGpu: LayoutFactory = {
   kind: 'peel-blocks',
   residentDtype: undefined,
   expects: (backend) => backend === 'webgpu',
-  open: async (model) => (tf.getBackend() === 'webgpu' && typeof (tf.backend() as Partial<WebGpuBackendLike>).runWebGPUProgram === 'function' ? new StoredWebGpuLayout(model) : undefined),
+  open: async (model) => (runsPrograms() ? new StoredWebGpuLayout(model) : undefined),
 };

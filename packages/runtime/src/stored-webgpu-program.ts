@@ -7,6 +7,7 @@
  * so the words hold nothing but the stored values.
  */
 import { BYTES_PER_ELEMENT, type Dtype } from '@peelrec/format';
+import type { WebGpuProgram } from './webgpu-program.js';
 
 /** Words a band of `values` elements takes. */
 export function bandWords(values: number, dtype: Dtype): number {
@@ -30,24 +31,12 @@ const VALUE_AT: Record<Dtype, string> = {
   }`,
 };
 
-/** The subset of tfjs-backend-webgpu's WebGPUProgram filled in (sparse-webgpu-programs.ts has the interface's story). */
-interface Program {
-  readonly variableNames: string[];
-  readonly outputShape: number[];
-  readonly shaderKey: string;
-  readonly dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
-  readonly workgroupSize: [number, number, number];
-  readonly uniforms: string;
-  getUserCode(): string;
-}
-
 /**
  * Output float32 [items]: every item's score. Inputs: `words` (int32, the bands), `bands` (int32, {@link META}
  * per item group, groups in position order), `user` (float32, each group's rows of user'); uniforms `groups`,
  * `blockDim`.
  */
-export class StoredScoreProgram implements Program {
+export class StoredScoreProgram implements WebGpuProgram {
   readonly variableNames = ['words', 'bands', 'user'];
   readonly outputShape: number[];
   readonly shaderKey: string;
@@ -106,7 +95,7 @@ export class StoredScoreProgram implements Program {
  * stored with `result[i] =`: tfjs's slice and concat of int32 pass through f32 on this backend, which rounds a
  * word above 2^24 (its low byte: the first of four i8 values).
  */
-export class AssembleWordsProgram implements Program {
+export class AssembleWordsProgram implements WebGpuProgram {
   readonly variableNames = ['old', 'fresh', 'plan'];
   readonly outputShape: number[];
   readonly shaderKey = 'peelrecAssembleWords';
@@ -147,7 +136,7 @@ export class AssembleWordsProgram implements Program {
 }
 
 /** Output int32 [n]: `words[at[i]]`, moved as i32 (see {@link AssembleWordsProgram}). Inputs `words`, `at` (int32). */
-export class GatherWordsProgram implements Program {
+export class GatherWordsProgram implements WebGpuProgram {
   readonly variableNames = ['words', 'at'];
   readonly outputShape: number[];
   readonly shaderKey = 'peelrecGatherWords';

@@ -11,10 +11,7 @@ import { topK, type ScoredPosition } from '../reference.js';
 import type { KindLayout, KindLayoutFactory, KindModel, VariantBytes } from './kind-layout.js';
 import { CHUNK, ChunkStartsProgram, SparseScoreProgram } from './sparse-webgpu-programs.js';
 import { checkUserVector, sparseParts } from './variant-parts.js';
-
-interface WebGpuBackendLike {
-  runWebGPUProgram(program: object, inputs: tf.TensorInfo[], outputDtype: tf.DataType, uniforms?: { type: string; data: number[] }[]): tf.TensorInfo;
-}
+import { runProgram, runsPrograms } from '../webgpu-program.js';
 
 interface Held {
   /** Row counts then indices, four bytes to a word. */
@@ -112,12 +109,10 @@ class SparseWebGpuLayout implements KindLayout {
 
   /** The score of every row, by position: two programs, no readback between them. */
   private scores(held: Held, vector: Float32Array): tf.Tensor {
-    const backend = tf.backend() as unknown as WebGpuBackendLike;
-    const uniforms = [{ type: 'int32', data: [held.rows] }];
     const user = tf.tensor1d(vector);
-    const starts = tf.engine().makeTensorFromTensorInfo(backend.runWebGPUProgram(new ChunkStartsProgram(Math.ceil(held.rows / CHUNK)), [held.words], 'int32', uniforms));
+    const starts = runProgram(new ChunkStartsProgram(Math.ceil(held.rows / CHUNK)), [held.words], 'int32', [held.rows]);
     try {
-      return tf.engine().makeTensorFromTensorInfo(backend.runWebGPUProgram(new SparseScoreProgram(held.rows), [held.words, held.values, starts, user], 'float32', uniforms));
+      return runProgram(new SparseScoreProgram(held.rows), [held.words, held.values, starts, user], 'float32', [held.rows]);
     } finally {
       starts.dispose();
       user.dispose();
@@ -137,5 +132,5 @@ export const sparseWebGpu: KindLayoutFactory = {
   kind: 'sparse',
   residentDtype: 'f32',
   expects: (backend) => backend === 'webgpu',
-  open: async (model) => (tf.getBackend() === 'webgpu' ? new SparseWebGpuLayout(model) : undefined),
+  open: async (model) => (runsPrograms() ? new SparseWebGpuLayout(model) : undefined),
 };

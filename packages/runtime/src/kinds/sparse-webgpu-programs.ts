@@ -4,12 +4,11 @@
  * its values as f32. A thread scores a chunk of CHUNK consecutive rows; where its first entry starts is the sum
  * of every earlier row count, which {@link ChunkStartsProgram} computes per request (one workgroup, one read of
  * the row counts) rather than holding a row-pointer table the budget does not count.
- *
- * The tfjs program interface (tfjs-backend-webgpu 4.22.0's WebGPUProgram: it declares `result`, each input as
- * `array<i32|f32>` and a `uniforms` struct, and calls `main(index)` with the flat global index) is internal, like
- * the wasm kernel's reliance on tfjs-wasm's memory; the registry falls back to the plain-JS layout where the
- * program cannot be built.
+ * The program interface is tfjs-backend-webgpu's (webgpu-program.ts); the registry falls back to the plain-JS
+ * layout where it cannot run.
  */
+
+import type { WebGpuProgram } from '../webgpu-program.js';
 
 /** Rows a scoring thread walks. */
 export const CHUNK = 32;
@@ -22,23 +21,11 @@ const BYTE_AT = `
     return (words[i >> 2u] >> (u32(i & 3) * 8u)) & 255;
   }`;
 
-/** The subset of tfjs-backend-webgpu's WebGPUProgram these programs fill in. */
-interface Program {
-  readonly variableNames: string[];
-  readonly outputShape: number[];
-  readonly shaderKey: string;
-  readonly dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
-  readonly workgroupSize: [number, number, number];
-  readonly uniforms: string;
-  getUserCode(): string;
-}
-
 /**
  * Output int32 [chunks]: the index of the first entry of each chunk of CHUNK rows (an exclusive prefix sum of
  * the row counts). Input `words`: the packed counts and indices; uniform `rows`.
  */
-export class ChunkStartsProgram implements Program {
+export class ChunkStartsProgram implements WebGpuProgram {
   readonly variableNames = ['words'];
   readonly outputShape: number[];
   readonly shaderKey = 'peelrecSparseChunkStarts';
@@ -94,7 +81,7 @@ export class ChunkStartsProgram implements Program {
  * counts and indices), `values` (f32, nnz), `starts` ({@link ChunkStartsProgram}'s output), `user` (f32,
  * fullDim); uniform `rows`. One thread per chunk of CHUNK rows.
  */
-export class SparseScoreProgram implements Program {
+export class SparseScoreProgram implements WebGpuProgram {
   readonly variableNames = ['words', 'values', 'starts', 'user'];
   readonly outputShape: number[];
   readonly shaderKey = 'peelrecSparseScore';

@@ -10,14 +10,14 @@
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { chromium, expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { expect, test, type BrowserContext, type Page } from '@playwright/test';
 import { selectTable, type FileRef, type KindManifest, type TableSelection } from '@peelrec/format';
-import { CHROMIUM_FLAGS, findChromium } from '../../scripts/chromium.mjs';
 import { buildKindFixture, type KindFixture } from '../../packages/runtime/test/fixtures/kind-artifact.js';
 import { bytesOf } from '../../packages/runtime/test/fixtures/artifact.js';
 import { kindsDir } from '../scripts/fixtures.js';
 import { type KindArtifact, kindTopK, type Loaded, loadKind } from './kind-serving.js';
 import { countServed, openHarness, topKMismatches, type ServedRequest } from './support.js';
+import { webGpuBrowser, webGpuContext } from './webgpu-browser.js';
 
 const KINDS = ['mixed', 'sparse'] as const;
 type Kind = (typeof KINDS)[number];
@@ -206,24 +206,14 @@ for (const kind of KINDS) {
 }
 
 test.describe('on WebGPU (SwiftShader)', () => {
-  let gpu: Browser;
-  test.beforeAll(async () => {
-    gpu = await chromium.launch({ executablePath: findChromium(), args: [...CHROMIUM_FLAGS, '--enable-unsafe-webgpu'] });
-  });
-  test.afterAll(async () => {
-    await gpu?.close();
-  });
+  const gpu = webGpuBrowser();
 
   for (const kind of KINDS) {
     test(`${kind} on WebGPU: four budgets (one between variants: mixed trims) pick their tables within budget with the reference top-k; setBudget switches, a prefix grows by its missing columns; a warm reload fetches no table bytes`, async ({
       baseURL,
     }) => {
-      const context = await gpu.newContext({ baseURL });
+      const context = await webGpuContext(gpu(), baseURL);
       try {
-        const page = await context.newPage();
-        await openHarness(page);
-        expect(await page.evaluate(async () => !!(await (navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu?.requestAdapter()))).toBe(true);
-        await page.close();
         await scenario(context, kind, 'webgpu');
       } finally {
         await context.close();
@@ -233,7 +223,7 @@ test.describe('on WebGPU (SwiftShader)', () => {
 
   for (const kind of KINDS) {
     test(`${kind} on WebGPU: a lost device moves the table to WASM, the same variant reloaded from IndexedDB, with the reference top-k`, async ({ baseURL }) => {
-      const context = await gpu.newContext({ baseURL });
+      const context = await gpu().newContext({ baseURL });
       try {
         const fx = fixtures.get(kind)!;
         const budget = budgetsOf(fx.manifest)[1]!;

@@ -10,12 +10,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, expect, test, type Browser, type BrowserContext } from '@playwright/test';
+import { expect, test, type BrowserContext } from '@playwright/test';
 import { decodeUserShard, type FileRef, isPeelManifest, type KindManifest, parseAnyManifest, selectTable, type TableSelectOptions } from '@peelrec/format';
-import { CHROMIUM_FLAGS, findChromium } from '../../scripts/chromium.mjs';
 import { METHODS_FIXTURE } from '../scripts/fixtures.js';
 import { type KindArtifact, kindTopK, loadKind } from './kind-serving.js';
 import { countServed, openHarness, topKMismatches } from './support.js';
+import { webGpuBrowser, webGpuContext } from './webgpu-browser.js';
 
 /** The comparison's methods with a v3 artifact, and the kind each must have. */
 const METHODS = [
@@ -126,22 +126,12 @@ for (const method of METHODS) {
 }
 
 test.describe('on WebGPU (SwiftShader)', () => {
-  let gpu: Browser;
-  test.beforeAll(async () => {
-    gpu = await chromium.launch({ executablePath: findChromium(), args: [...CHROMIUM_FLAGS, '--enable-unsafe-webgpu'] });
-  });
-  test.afterAll(async () => {
-    await gpu?.close();
-  });
+  const gpu = webGpuBrowser();
 
   for (const method of METHODS) {
     test(title(method, 'WebGPU'), async ({ baseURL }) => {
-      const context = await gpu.newContext({ baseURL });
+      const context = await webGpuContext(gpu(), baseURL);
       try {
-        const page = await context.newPage();
-        await openHarness(page);
-        expect(await page.evaluate(async () => !!(await (navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu?.requestAdapter()))).toBe(true);
-        await page.close();
         await scenario(context, method, 'webgpu');
       } finally {
         await context.close();

@@ -111,6 +111,8 @@ export async function runKindCase(spec: KindCase): Promise<KindResult> {
       let rec: Recommender;
       try {
         rec = await createRecommender({
+          // On this page's thread: the bench times its kernel and reads its tensors (tf.memory, the bound's wasm memory).
+          worker: false,
           manifestUrl: t.manifestUrl,
           budget: spec.budgetBytes,
           backend: 'wasm',

@@ -34,6 +34,8 @@ export async function runMemoryCase(spec: MemoryCase): Promise<MemoryRow> {
   const manifest = await readManifest(fetchSource(spec.manifestUrl), { userGroups: [] });
   const user = await userOfGroup(manifest, spec.manifestUrl, 0);
   const rec = await createRecommender({
+    // On this page's thread: the bench times its kernel and reads its tensors (tf.memory, the bound's wasm memory).
+    worker: false,
     manifestUrl: spec.manifestUrl,
     budget: spec.budgetBytes,
     backend: spec.backend,

@@ -14,7 +14,16 @@ export async function prepareRuntimeLoop(spec: ProfileCase): Promise<void> {
   const manifest = await readManifest(fetchSource(spec.manifestUrl), { userGroups: [] });
   const ids = (await (await fetch(new URL(manifest.items.ids.url, spec.manifestUrl))).json()) as string[];
   const user = await userOfGroup(manifest, spec.manifestUrl, 0);
-  const rec = await createRecommender({ manifestUrl: spec.manifestUrl, budget: spec.budgetBytes, backend: 'wasm', storage: 'memory', wasmPaths: TFJS_WASM_PATHS, userGroup: 0, metadata: false });
+  const rec = await createRecommender({
+    manifestUrl: spec.manifestUrl,
+    budget: spec.budgetBytes,
+    backend: 'wasm',
+    storage: 'memory',
+    wasmPaths: TFJS_WASM_PATHS,
+    userGroup: 0,
+    metadata: false,
+    worker: false,
+  }); // profiled on this thread
   const exclude = Array.from({ length: spec.exclude }, (_, i) => ids[(i * 7919) % ids.length]!);
   for (let i = 0; i < 5; i++) await rec.recommend({ user: { vector: user.vector, group: 0 }, k: 20, exclude });
   (window as unknown as { runtimeLoop: () => Promise<number> }).runtimeLoop = async () => {

@@ -120,6 +120,8 @@ export async function runScoringCase(spec: ScoringCase): Promise<ScoringResult> 
     let rec: Recommender;
     try {
       rec = await createRecommender({
+        // On this page's thread: the bench times its kernel and reads its tensors (tf.memory, the bound's wasm memory).
+        worker: false,
         manifestUrl: spec.manifestUrl,
         budget: spec.budgetBytes,
         backend,

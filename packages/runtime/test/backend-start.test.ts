@@ -2,21 +2,8 @@ import { describe, expect, it, vi } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/backend.js';
 
-// The WASM backend's code, as a stand-in that registers an inert 'wasm' backend with the flags initBackend reads:
-// the test needs no wasm binary.
-vi.mock('@tensorflow/tfjs-backend-wasm', async () => {
-  const tf = await import('@tensorflow/tfjs-core');
-  tf.env().registerFlag('WASM_HAS_MULTITHREAD_SUPPORT', () => false);
-  tf.env().registerFlag('WASM_HAS_SIMD_SUPPORT', async () => true);
-  tf.registerBackend(
-    'wasm',
-    () =>
-      new (class extends tf.KernelBackend {
-        override dispose(): void {}
-      })(),
-  );
-  return { setWasmPaths: () => {} };
-});
+// The WASM backend's code, as a stand-in that registers an inert 'wasm' backend: the test needs no wasm binary.
+vi.mock('@tensorflow/tfjs-backend-wasm', () => import('./fixtures/wasm-stand-in.js'));
 
 describe('backend start-up', () => {
   it("a page scoring on WASM never loads the CPU backend's code", async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Random } from '../src/data/random.js';
 import { applyMask, applySizes, type Harness, totalSize, type ValidationMetric } from '../src/harness/index.js';
+import { mixedBytes } from '../src/harness/accounting.js';
 import { normalisedFrequencies } from '../src/methods/bet/index.js';
 import type { SamplerBudget } from '../src/methods/bet/sampler.js';
 import { itemValidationUsers } from '../src/methods/ciess/quality.js';
@@ -82,7 +83,8 @@ async function run(walk: boolean, b: SamplerBudget = budget, atBudget = false) {
 describe('CIESS search', () => {
   it('at the budget, every candidate meets it and the best retrained one is served as validated', async () => {
     const { result: r, calls } = await run(true, budget, true);
-    const capacity = Math.floor(budget.accounting === 'device' ? budget.budgetBytes / 4 : 0);
+    // The values the budget holds once the permutation of sizes in no particular order is paid (u16 an item).
+    const capacity = Math.floor(budget.accounting === 'device' ? (budget.budgetBytes - 2 * nItems) / 4 : 0);
     expect(r.candidates).toHaveLength(6);
     expect(r.candidates.every((c) => c.meets && c.values === capacity)).toBe(true);
     // l retrained, no projected fine-tune
@@ -92,6 +94,7 @@ describe('CIESS search', () => {
     expect([r.unprojected.episode, r.unprojected.t]).toEqual([best.episode, best.t]);
     expect(r.served.values).toBe(capacity);
     expect(totalSize(r.served.items)).toBe(capacity);
+    expect(mixedBytes(r.served.items, 'f32')).toBeLessThanOrEqual(budget.accounting === 'device' ? budget.budgetBytes : 0);
     expect(r.projectionCost).toMatchObject({ recall20: 0, fitness: 0, values: 0 });
     expect(r.served.validation).toBe(r.unprojected.validation);
   }, 60_000);

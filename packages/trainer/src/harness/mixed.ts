@@ -4,6 +4,7 @@
  * the served table's validation and test metrics with its accounting.
  */
 import { mixedBytes, paperSparsity, totalSize } from './accounting.js';
+import { HarnessError } from './errors.js';
 import type { Harness } from './harness.js';
 import type { ValidationMetric } from './metric.js';
 import type { BudgetOutcome, MixedVariant } from './method.js';
@@ -52,12 +53,17 @@ export async function mixedOutcome(
   users?: { table: Float32Array; sizes: Uint16Array },
 ): Promise<BudgetOutcome> {
   const { dataset: d, backbone: e } = h;
+  const bytes = mixedBytes(positions(variant.sizes, h.order), h.options.dtype);
+  // The device budget holds the item table alone (the papers' accounting, with its user table, is reported only).
+  if (!users && bytes > h.budgetBytes(variant.fraction)) {
+    throw new HarnessError(`a mixed variant at ${variant.fraction} takes ${bytes} bytes, over its budget of ${h.budgetBytes(variant.fraction)}`);
+  }
   const tables = { users: users?.table ?? e.users, items: variant.items, dim: e.dim };
   const [validation, test] = [await h.validate(tables), await h.test(tables)];
   return {
     fraction: variant.fraction,
     // The item table's device bytes, as every row of the report states them (in the papers' accounting too).
-    bytes: mixedBytes(positions(variant.sizes, h.order), h.options.dtype),
+    bytes,
     dtype: h.options.dtype,
     test,
     validation,

@@ -19,7 +19,7 @@
  * the current λ (td3.ts), so the buffer does not go stale when λ moves.
  */
 import type { Random } from '../../data/random.js';
-import { totalSize } from '../../harness/accounting.js';
+import { BYTES_PER_VALUE, permutationBytes, totalSize } from '../../harness/accounting.js';
 import { HarnessError } from '../../harness/errors.js';
 import type { Harness } from '../../harness/harness.js';
 import type { ValidationMetric } from '../../harness/metric.js';
@@ -110,6 +110,9 @@ export async function ciessSearch(o: CiessSearchInput): Promise<CiessSearchResul
   const paper = o.budget.accounting === 'paper';
   if (paper && !(o.frequencies.users && o.userOrder)) throw new HarnessError('ciess: the papers’ accounting needs user frequencies and their order');
   const target = budgetValues(o.budget);
+  // At the budget on the device, the sizes are in no particular order: the mixed variant then stores a permutation
+  // (harness/accounting.ts), whose bytes come off the values' budget. The papers' accounting exports nothing.
+  const capacity = s.atBudget && o.budget.accounting === 'device' ? Math.floor((o.budget.budgetBytes - permutationBytes(o.budget.nItems)) / BYTES_PER_VALUE[o.budget.dtype]) : target;
   const td3 = (seed: number) => createTd3({ dim, hidden: s.hidden, lr: s.lr, gamma: s.gamma, tau: 0.005, policyDelay: 2, targetNoise: s.sigma, targetClip: 2 * s.sigma, capacity: 200_000, seed });
   const side = async (name: Side['name'], frequency: Float32Array, order: Uint32Array, seed: number): Promise<Side> => ({
     name,
@@ -153,7 +156,7 @@ export async function ciessSearch(o: CiessSearchInput): Promise<CiessSearchResul
           return randomWalk(before[k]!, starts, walk, (st, a) => sd.agent.score(st, a), rng).sizes;
         });
         // At the budget, the transition records the scaled sizes: the assignment that was evaluated.
-        const chosen = s.atBudget ? scaleOntoBudget(walked, dim, target) : walked;
+        const chosen = s.atBudget ? scaleOntoBudget(walked, dim, capacity) : walked;
         agentSeconds += seconds(since);
         const [items, users] = [chosen[0]!, chosen[1]];
         const { validation } = await evaluate(items, users, s.epochs, `${o.label} e${episode} t${t}`);

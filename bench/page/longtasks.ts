@@ -21,7 +21,8 @@ export interface LongTaskCase {
 }
 
 export interface PhaseTasks {
-  readonly phase: 'create' | 'first-exclude' | 'calls' | 'switch';
+  /** `between`: the gaps from the first phase's start to the last one's end that no phase covers. */
+  readonly phase: 'create' | 'first-exclude' | 'calls' | 'switch' | 'between';
   readonly ms: number;
   /** Long tasks that overlap the phase. */
   readonly longTasks: number;
@@ -90,10 +91,30 @@ export async function runLongTaskCase(spec: LongTaskCase): Promise<LongTaskRow> 
     for (const e of observer.takeRecords()) tasks.push({ start: e.startTime, duration: e.duration });
     observer.disconnect();
     frames.disconnect();
-    const phases = windows.map(({ phase, t0, t1 }): PhaseTasks => {
-      const inside = tasks.filter((t) => t.start < t1 && t.start + t.duration > t0); // overlapping the phase
-      return { phase, ms: Math.round(t1 - t0), longTasks: inside.length, maxTaskMs: Math.round(Math.max(0, ...inside.map((t) => t.duration))) };
+    const overlaps = (t: { start: number; duration: number }, t0: number, t1: number) => t.start < t1 && t.start + t.duration > t0;
+    const counted = (phase: PhaseTasks['phase'], ms: number, inside: typeof tasks): PhaseTasks => ({
+      phase,
+      ms: Math.round(ms),
+      longTasks: inside.length,
+      maxTaskMs: Math.round(Math.max(0, ...inside.map((t) => t.duration))),
     });
+    const phases = windows.map(({ phase, t0, t1 }) =>
+      counted(
+        phase,
+        t1 - t0,
+        tasks.filter((t) => overlaps(t, t0, t1)),
+      ),
+    );
+    // The gaps between phases (each phase starts in a task of its own): a long task there is reported too.
+    const [first, last] = [windows[0]!, windows[windows.length - 1]!];
+    const gaps = windows.slice(1).reduce((ms, w, i) => ms + Math.max(0, w.t0 - windows[i]!.t1), 0);
+    phases.push(
+      counted(
+        'between',
+        gaps,
+        tasks.filter((t) => overlaps(t, first.t0, last.t1) && !windows.some((w) => overlaps(t, w.t0, w.t1))),
+      ),
+    );
     const phaseAt = (t: number) => windows.find((w) => t >= w.t0 && t < w.t1)?.phase ?? 'between';
     const long = scripts
       .filter((x) => x.duration > 30)

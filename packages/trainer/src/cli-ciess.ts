@@ -12,7 +12,7 @@ export interface CiessFlags {
   ciessRetrainEpochs?: number;
   ciessUpdates?: number;
   ciessLambda?: number;
-  ciessFreeSizes?: boolean;
+  ciessAtBudget?: boolean;
   ciessAccounting?: CiessSettings['accounting'];
 }
 
@@ -26,8 +26,8 @@ export function addCiessOptions(cmd: Command): Command {
     .option('--ciess-retrain-epochs <n>', 'CIESS: fine-tuning epochs of each retrained and the projected assignment (default: --finetune-epochs)', intAtLeast('ciess retrain epochs', 0))
     .option('--ciess-updates <U>', `CIESS: TD3 updates after each iteration (default ${d.updates})`, intAtLeast('ciess updates', 0))
     .option(
-      '--ciess-free-sizes',
-      "CIESS: the paper's free sizes, λ moved toward the budget and the final assignment projected onto it (default: every assignment scaled onto the budget before it is evaluated)",
+      '--ciess-at-budget',
+      "CIESS: scale every assignment onto the budget before it is evaluated and serve the best as validated (default: the paper's free sizes, λ moved toward the budget, the final assignment projected onto it)",
     )
     .option('--ciess-lambda <λ>', `CIESS: the reward's size weight at the start (default ${d.lambda})`, num('ciess lambda'))
     .addOption(
@@ -44,7 +44,7 @@ export function ciessOverrides(f: CiessFlags): Partial<CiessSettings> {
     ...(f.ciessRetrainEpochs !== undefined ? { retrainEpochs: f.ciessRetrainEpochs } : {}),
     ...(f.ciessUpdates !== undefined ? { updates: f.ciessUpdates } : {}),
     ...(f.ciessLambda !== undefined ? { lambda: f.ciessLambda } : {}),
-    ...(f.ciessFreeSizes ? { atBudget: false } : {}),
+    ...(f.ciessAtBudget ? { atBudget: true } : {}),
     ...(f.ciessAccounting ? { accounting: f.ciessAccounting } : {}),
   };
 }

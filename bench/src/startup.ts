@@ -90,19 +90,22 @@ async function coldRun(browser: Browser, server: StaticServer, url: string): Pro
   }
 }
 
-/** A cold load of `url` in a fresh context and its reload (warm), with each one's main-thread task time. */
-async function coldAndWarm(browser: Browser, url: string): Promise<StartupRun['inThread']> {
+/** A cold load of `url` in a fresh context and its reload (warm): each one's main-thread task time and the bytes the server sent. */
+async function coldAndWarm(browser: Browser, server: StaticServer, url: string) {
   const context = await browser.newContext();
   try {
     const page = await context.newPage();
     const cdp = await context.newCDPSession(page);
     await cdp.send('Performance.enable');
+    server.reset();
     await page.goto(url);
     const cold = await resultOf(page);
     const coldBusy = await busy(cdp);
+    const coldServed = snapshot(server);
+    server.reset();
     await page.reload();
     const warm = await resultOf(page);
-    return { cold, warm, coldBusy, warmBusy: since(coldBusy, await busy(cdp)) };
+    return { cold, warm, coldBusy, warmBusy: since(coldBusy, await busy(cdp)), coldServed, warmServed: snapshot(server) };
   } finally {
     await context.close();
   }
@@ -123,46 +126,21 @@ export async function runStartup(
   const url = `${base}&user=0`;
   const historyUrl = `${base}&history=${history.map(encodeURIComponent).join(',')}`;
   for (let i = 0; i < runs; i++) {
-    const context = await browser.newContext();
-    try {
-      const page = await context.newPage();
-      const cdp = await context.newCDPSession(page);
-      await cdp.send('Performance.enable');
-      server.reset();
-      await page.goto(url);
-      const cold = await resultOf(page);
-      const coldBusy = await busy(cdp);
-      const coldServed = snapshot(server);
-      server.reset();
-      await page.reload();
-      const warm = await resultOf(page);
-      const warmBusy = since(coldBusy, await busy(cdp));
-      const warmServed = snapshot(server);
-      const memContext = await browser.newContext();
-      let coldMemory: StartupResult;
-      try {
-        const p2 = await memContext.newPage();
-        await p2.goto(`${url}&storage=memory`);
-        coldMemory = await resultOf(p2);
-      } finally {
-        await memContext.close();
-      }
-      const inThread = await coldAndWarm(browser, `${url}&worker=false`);
-      const blind = await coldRun(browser, server, historyUrl);
-      const revealing = await coldRun(browser, server, `${historyUrl}&groupBlind=false`);
-      log(
-        `  start-up run ${i + 1}: cold memory-storage ${coldMemory.firstRecommendationsMs.toFixed(0)} ms, cold ${cold.firstRecommendationsMs.toFixed(0)} ms (${coldServed.bytes} B), warm ${warm.firstRecommendationsMs.toFixed(0)} ms (${warmServed.bytes} B); main-thread tasks ${coldBusy.taskMs.toFixed(0)} / ${warmBusy.taskMs.toFixed(0)} ms`,
-      );
-      log(
-        `    history user (group ${blind.result.userGroup}), cold: group-blind ${blind.result.firstRecommendationsMs.toFixed(0)} ms (${blind.served.bytes} B), groupBlind false ${revealing.result.firstRecommendationsMs.toFixed(0)} ms (${revealing.served.bytes} B)`,
-      );
-      log(
-        `    worker false: cold ${inThread.cold.firstRecommendationsMs.toFixed(0)} ms, warm ${inThread.warm.firstRecommendationsMs.toFixed(0)} ms; main-thread tasks ${inThread.coldBusy.taskMs.toFixed(0)} / ${inThread.warmBusy.taskMs.toFixed(0)} ms`,
-      );
-      out.push({ cold, warm, coldMemory, inThread, coldServed, warmServed, coldBusy, warmBusy, history: { blind, revealing } });
-    } finally {
-      await context.close();
-    }
+    const { cold, warm, coldBusy, warmBusy, coldServed, warmServed } = await coldAndWarm(browser, server, url);
+    const coldMemory = (await coldRun(browser, server, `${url}&storage=memory`)).result;
+    const { coldServed: _c, warmServed: _w, ...inThread } = await coldAndWarm(browser, server, `${url}&worker=false`);
+    const blind = await coldRun(browser, server, historyUrl);
+    const revealing = await coldRun(browser, server, `${historyUrl}&groupBlind=false`);
+    log(
+      `  start-up run ${i + 1}: cold memory-storage ${coldMemory.firstRecommendationsMs.toFixed(0)} ms, cold ${cold.firstRecommendationsMs.toFixed(0)} ms (${coldServed.bytes} B), warm ${warm.firstRecommendationsMs.toFixed(0)} ms (${warmServed.bytes} B); main-thread tasks ${coldBusy.taskMs.toFixed(0)} / ${warmBusy.taskMs.toFixed(0)} ms`,
+    );
+    log(
+      `    history user (group ${blind.result.userGroup}), cold: group-blind ${blind.result.firstRecommendationsMs.toFixed(0)} ms (${blind.served.bytes} B), groupBlind false ${revealing.result.firstRecommendationsMs.toFixed(0)} ms (${revealing.served.bytes} B)`,
+    );
+    log(
+      `    worker false: cold ${inThread.cold.firstRecommendationsMs.toFixed(0)} ms, warm ${inThread.warm.firstRecommendationsMs.toFixed(0)} ms; main-thread tasks ${inThread.coldBusy.taskMs.toFixed(0)} / ${inThread.warmBusy.taskMs.toFixed(0)} ms`,
+    );
+    out.push({ cold, warm, coldMemory, inThread, coldServed, warmServed, coldBusy, warmBusy, history: { blind, revealing } });
   }
   return out;
 }

@@ -26,6 +26,8 @@ interface Group {
   /** First word of its first band; each band takes `words` words. */
   readonly word: number;
   readonly words: number;
+  /** Where its rows start in the user' vector (stored-webgpu-program.ts). */
+  readonly userRow: number;
   /** Each band's weight × (i8) scale, in block order. */
   readonly factors: readonly number[];
   /** Each band's scale (1 but for i8), to read values back unscaled by weight. */
@@ -59,6 +61,7 @@ class StoredWebGpuLayout implements TableLayout {
     // Each band: a reused run of the old words (a GPU copy: its bytes were not fetched again), or a fresh file's values.
     const parts: Part[] = [];
     let word = 0;
+    let userRow = 0;
     selection.byItemGroup.forEach((blocks, g) => {
       const { start, count } = this.model.itemGroups[g]!;
       const words = bandWords(blockDim * count, dtype);
@@ -76,10 +79,11 @@ class StoredWebGpuLayout implements TableLayout {
         parts.push({ bytes: dtype === 'i8' ? file.subarray(I8_HEADER_BYTES) : file, words });
         return dtype === 'i8' ? i8Scale(file) : 1;
       });
-      groups.push({ itemGroup: g, blocks, start, count, word, words, scales, factors: blocks.map((b, k) => weights.get(`${g}/${b}`)! * scales[k]!) });
+      groups.push({ itemGroup: g, blocks, start, count, word, words, userRow, scales, factors: blocks.map((b, k) => weights.get(`${g}/${b}`)! * scales[k]!) });
       word += blocks.length * words;
+      userRow += blocks.length * blockDim;
     });
-    const meta = Int32Array.from(groups.flatMap((gr, i) => [gr.start, gr.count, gr.blocks.length, gr.word, gr.words, offsetOfUser(groups, i, blockDim)]));
+    const meta = Int32Array.from(groups.flatMap((gr) => [gr.start, gr.count, gr.blocks.length, gr.word, gr.words, gr.userRow]));
     const tensors = assemble(parts, word, old?.words);
     let metaTensor: tf.Tensor1D;
     try {
@@ -211,13 +215,6 @@ function valueIn(word: number, e: number, dtype: Dtype): number {
   if (dtype === 'f16') return halfToFloat((word >>> ((e & 1) * 16)) & 0xffff);
   f32Bits[0] = word;
   return f32[0]!;
-}
-
-/** Where group `i`'s rows start in the user' vector: the rows of the groups before it. */
-function offsetOfUser(groups: readonly Group[], i: number, blockDim: number): number {
-  let n = 0;
-  for (let j = 0; j < i; j++) n += groups[j]!.blocks.length * blockDim;
-  return n;
 }
 
 /** user' : each group's rows of the user vector, band by band, times the band's weight (and i8 scale). */

@@ -87,6 +87,8 @@ describe('CIESS search', () => {
     const capacity = Math.floor(budget.accounting === 'device' ? (budget.budgetBytes - 2 * nItems) / 4 : 0);
     expect(r.candidates).toHaveLength(6);
     expect(r.candidates.every((c) => c.meets && c.values === capacity)).toBe(true);
+    // Every candidate holds the values aimed at: the budget's dual has nothing to move.
+    expect(r.lambdas.every((l) => l === CIESS_DEFAULTS.lambda)).toBe(true);
     // l retrained, no projected fine-tune
     expect(calls.filter((c) => c.epochs === 3).map((c) => c.label)).toHaveLength(2);
     expect(calls.some((c) => c.label.endsWith('projected'))).toBe(false);

@@ -195,7 +195,8 @@ export async function ciessSearch(o: CiessSearchInput): Promise<CiessSearchResul
         agentSeconds += seconds(since);
         const values = totalSize(items) + (users ? totalSize(users) : 0);
         candidates.push({ episode, t, items, ...(users ? { users } : {}), values, meets: values <= target, fitness: fitnessOf(validation), recall20: validation.recall20 });
-        lambda *= Math.min(2, Math.max(0.5, values / target));
+        // Against the values the search aims at: at the budget that is `capacity` (the permutation paid), so λ stays put.
+        lambda *= Math.min(2, Math.max(0.5, values / capacity));
         lambdas.push(lambda);
         h.progress(`search ${o.label}`, episode * s.iterations + t + 1, s.episodes * s.iterations);
         h.log(

@@ -25,6 +25,7 @@ import { runKindCase } from './kinds.js';
 import { runMemoryCase } from './memory.js';
 import { prepareRuntimeLoop } from './profile.js';
 import { runLongTaskCase } from './longtasks.js';
+import { runThreadsCase } from './threads.js';
 import { timeInterleaved, type Impl, type SeriesTiming } from './timed.js';
 
 /** A runtime series: a backend, asked for one block encoding (default `auto`), and its name in the rows' `series` column (default: the backend). */
@@ -331,8 +332,9 @@ declare global {
       runMemoryCase: typeof runMemoryCase;
       prepareRuntimeLoop: typeof prepareRuntimeLoop;
       runLongTaskCase: typeof runLongTaskCase;
+      runThreadsCase: typeof runThreadsCase;
     };
   }
 }
-window.peelBench = { runScoringCase, runKindCase, runMemoryCase, prepareRuntimeLoop, runLongTaskCase };
+window.peelBench = { runScoringCase, runKindCase, runMemoryCase, prepareRuntimeLoop, runLongTaskCase, runThreadsCase };
 document.title = 'ready';

@@ -21,6 +21,7 @@ import { ensureKindCatalog, KIND_CATALOGS } from './kind-catalog.js';
 import { kindPlan, kindsFile, runKindPlan } from './kinds-scoring.js';
 import { describeMachine } from './machine.js';
 import { longTaskGoal, runLongTaskCases } from './longtasks.js';
+import { runThreadsCases, THREADS_CASES } from './threads.js';
 import { runMemoryCases } from './memory.js';
 import { profileRuntime } from './profile.js';
 import { runMethodComparisons } from './methods-run.js';
@@ -33,7 +34,7 @@ import { startServer } from './server.js';
 import { runStartup } from './startup.js';
 import { startupGoals, summariseStartup } from './startup-summary.js';
 
-const SECTIONS = ['scoring', 'startup', 'memory', 'longtasks'] as const;
+const SECTIONS = ['scoring', 'startup', 'memory', 'longtasks', 'threads'] as const;
 type Section = (typeof SECTIONS)[number];
 
 function positiveInt(v: string): number {
@@ -66,7 +67,7 @@ const program = new Command()
   })
   .option('--profile', 'instead of the benchmarks: CPU-profile the runtime scoring the 1M catalog (unminified build)', false)
   .option('--series-ms <ms>', 'time per interleaved scoring run (after the minimum samples)', (v) => Number(v), 2500)
-  .option('--reps <n>', 'repetitions of every scoring case (fresh page each); figures are their medians', positiveInt, 3)
+  .option('--reps <n>', 'repetitions of every scoring and threads case (fresh page each); figures are their medians', positiveInt, 3)
   .option('--startup-runs <n>', 'cold+warm start-up pairs; figures are their medians', positiveInt, 5)
   .option('--results <dir>', 'where to write the results', join(benchDir, 'results'));
 program.parse();
@@ -220,6 +221,11 @@ async function main() {
       const g = longTaskGoal(rows.filter((r) => r.worker === 'default'));
       goals.push(g);
       await save('longtasks.json', { generatedAt: new Date().toISOString(), machine, rows, goals: [g] });
+    }
+    if (sections.has('threads')) {
+      log('one scan thread against two');
+      const rows = await runThreadsCases(plain, server.origin, THREADS_CASES, opts.reps, log);
+      await save('threads.json', { generatedAt: new Date().toISOString(), machine, rows });
     }
   } finally {
     await plain.close();

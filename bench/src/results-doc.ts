@@ -9,6 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type MethodsFile, methodsSection } from './methods-section.js';
 import { type LongTasksFile, longTasksSection } from './longtasks-section.js';
+import { type ThreadsFile, threadsSection } from './threads.js';
 import { QUALITY_DATASETS } from './quality-suite.js';
 import { startupGoals } from './startup-summary.js';
 import { goalsSection, type MemoryFile, memorySection, qualitySection, type ScoringFile, type SuiteQualityFile, scoringSection, type StartupFile, startupSection } from './results-sections.js';
@@ -18,13 +19,14 @@ export const RESULTS_DIR = join(benchDir, 'results');
 export const RESULTS_DOC = join(benchDir, 'results.md');
 
 /** The files the document is generated from, by role. */
-export const RESULT_FILES = { scoring: 'scoring.json', startup: 'startup.json', memory: 'memory.json', longtasks: 'longtasks.json', quality: 'quality-gowalla.json' } as const;
+export const RESULT_FILES = { scoring: 'scoring.json', startup: 'startup.json', memory: 'memory.json', longtasks: 'longtasks.json', threads: 'threads.json', quality: 'quality-gowalla.json' } as const;
 
 export interface Results {
   readonly scoring?: ScoringFile;
   readonly startup?: StartupFile;
   readonly memory?: MemoryFile;
   readonly longtasks?: LongTasksFile;
+  readonly threads?: ThreadsFile;
   readonly quality?: SuiteQualityFile;
   /** The quality suite's other reports (quality-<dataset>.json): the suite's datasets in its order, then any other by name. */
   readonly qualitySuite?: readonly { readonly file: string; readonly report: SuiteQualityFile }[];
@@ -32,7 +34,7 @@ export interface Results {
   readonly methods?: readonly { readonly file: string; readonly report: MethodsFile }[];
 }
 
-export const SECTIONS = ['goals', 'quality', 'methods', 'scoring', 'startup', 'memory', 'longtasks'] as const;
+export const SECTIONS = ['goals', 'quality', 'methods', 'scoring', 'startup', 'memory', 'longtasks', 'threads'] as const;
 export type SectionName = (typeof SECTIONS)[number];
 
 async function readJson(path: string): Promise<unknown> {
@@ -98,6 +100,7 @@ export function renderSections(r: Results): Partial<Record<SectionName, string>>
   if (r.startup) out.startup = startupSection(r.startup);
   if (r.memory) out.memory = memorySection(r.memory);
   if (r.longtasks) out.longtasks = longTasksSection(r.longtasks);
+  if (r.threads) out.threads = threadsSection(r.threads);
   return out;
 }
 

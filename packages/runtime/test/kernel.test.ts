@@ -156,6 +156,18 @@ describe('scan kernel', () => {
       for (const g of got) expect(g.score).toBe(values[g.position]! + 0); // a sum from +0: -0 scores +0
     });
 
+    it.each(['f32', 'f16', 'i8'] as const)('reads nothing past a %s matrix that ends at the last byte of memory (its touch-ahead is clamped)', async (dtype) => {
+      const { k, memory } = await kernel(base64);
+      // Tiles and a tail, rows odd and even: every inner loop runs up to the matrix's end.
+      const { groups, items } = randomGroups(6, [
+        [3, 70],
+        [8, 200],
+      ]);
+      if (dtype === 'i8') for (const g of groups) g.values.forEach((v, i) => (g.values[i] = Math.round(v * 100)));
+      const want = runKernel(k, memory, groups, dtype, 20, new Set(), items);
+      expect(runKernel(k, memory, groups, dtype, 20, new Set(), items, 1, undefined, true)).toEqual(want);
+    });
+
     it('scales every coefficient by the given power of two', async () => {
       const { k, memory } = await kernel(base64);
       const { groups, items } = randomGroups(4, [[8, 100]]);

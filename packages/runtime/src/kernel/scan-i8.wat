@@ -40,6 +40,9 @@
     (local $w v128) (local $t v128) (local $h v128) (local $st v128) (local $s f32)
     (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
     (local $a4 v128) (local $a5 v128) (local $a6 v128) (local $a7 v128)
+    (local $lim i32) (local $ah i32)
+    ;; The last address a tile's touch-ahead run may start at: it then ends with the matrix.
+    (local.set $lim (i32.add (local.get $mat) (i32.sub (i32.mul (local.get $rows) (local.get $n)) (i32.shl (local.get $rows) (i32.const 5)))))
     (local.set $end (i32.and (local.get $n) (i32.const -32)))
     (local.set $p (local.get $mat))
     (local.set $t (f32x4.splat (global.get $thr)))
@@ -47,6 +50,8 @@
     (block $tiles
       (loop $tile
         (br_if $tiles (i32.ge_u (local.get $i) (local.get $end)))
+        (local.set $ah (i32.add (local.get $p) (i32.const 1024)))
+        (local.set $ah (select (local.get $ah) (local.get $lim) (i32.lt_u (local.get $ah) (local.get $lim))))
         (local.set $a0 (v128.const i32x4 0 0 0 0))
         (local.set $a1 (v128.const i32x4 0 0 0 0))
         (local.set $a2 (v128.const i32x4 0 0 0 0))
@@ -74,6 +79,8 @@
             (local.set $h (v128.load offset=48 (local.get $p)))
             (local.set $a6 (i32x4.add (local.get $a6) (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $h)) (local.get $w))))
             (local.set $a7 (i32x4.add (local.get $a7) (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $h)) (local.get $w))))
+            (drop (i32.load8_u (local.get $ah)))
+            (local.set $ah (i32.add (local.get $ah) (i32.const 64)))
             (local.set $p (i32.add (local.get $p) (i32.const 64)))
             (local.set $q (i32.add (local.get $q) (i32.const 4)))
             (local.set $r (i32.sub (local.get $r) (i32.const 1)))

@@ -9,6 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type MethodsFile, methodsSection } from './methods-section.js';
 import { type LongTasksFile, longTasksSection } from './longtasks-section.js';
+import { type StreamFile, streamSection } from './stream-section.js';
 import { type ThreadsFile, threadsSection } from './threads.js';
 import { QUALITY_DATASETS } from './quality-suite.js';
 import { startupGoals } from './startup-summary.js';
@@ -19,7 +20,15 @@ export const RESULTS_DIR = join(benchDir, 'results');
 export const RESULTS_DOC = join(benchDir, 'results.md');
 
 /** The files the document is generated from, by role. */
-export const RESULT_FILES = { scoring: 'scoring.json', startup: 'startup.json', memory: 'memory.json', longtasks: 'longtasks.json', threads: 'threads.json', quality: 'quality-gowalla.json' } as const;
+export const RESULT_FILES = {
+  scoring: 'scoring.json',
+  startup: 'startup.json',
+  memory: 'memory.json',
+  longtasks: 'longtasks.json',
+  threads: 'threads.json',
+  stream: 'stream-synthetic.json',
+  quality: 'quality-gowalla.json',
+} as const;
 
 export interface Results {
   readonly scoring?: ScoringFile;
@@ -27,6 +36,7 @@ export interface Results {
   readonly memory?: MemoryFile;
   readonly longtasks?: LongTasksFile;
   readonly threads?: ThreadsFile;
+  readonly stream?: StreamFile;
   readonly quality?: SuiteQualityFile;
   /** The quality suite's other reports (quality-<dataset>.json): the suite's datasets in its order, then any other by name. */
   readonly qualitySuite?: readonly { readonly file: string; readonly report: SuiteQualityFile }[];
@@ -34,7 +44,7 @@ export interface Results {
   readonly methods?: readonly { readonly file: string; readonly report: MethodsFile }[];
 }
 
-export const SECTIONS = ['goals', 'quality', 'methods', 'scoring', 'startup', 'memory', 'longtasks', 'threads'] as const;
+export const SECTIONS = ['goals', 'quality', 'methods', 'scoring', 'startup', 'memory', 'longtasks', 'threads', 'stream'] as const;
 export type SectionName = (typeof SECTIONS)[number];
 
 async function readJson(path: string): Promise<unknown> {
@@ -101,6 +111,7 @@ export function renderSections(r: Results): Partial<Record<SectionName, string>>
   if (r.memory) out.memory = memorySection(r.memory);
   if (r.longtasks) out.longtasks = longTasksSection(r.longtasks);
   if (r.threads) out.threads = threadsSection(r.threads);
+  if (r.stream) out.stream = streamSection(RESULT_FILES.stream, r.stream);
   return out;
 }
 

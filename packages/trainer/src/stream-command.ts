@@ -2,12 +2,12 @@
  * `peelrec-train stream`: the streaming protocol of issue 24 on the synthetic stream (default) or a timestamped
  * delimited file, comparing SCALL with its ablation and the baselines under one fixed budget; one JSON.
  */
-import { type Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { int, intAtLeast, list, num, progressReporter, userPath } from './cli-common.js';
 import { readTimedInteractions } from './data/delimited.js';
 import type { TimedInteractions } from './data/types.js';
 import { TRAINER_NAME, TRAINER_VERSION } from './pipeline.js';
-import { STREAM_METHOD_NAMES, type StreamMethodName } from './stream/methods.js';
+import { SCALL_SERVE, type ScallSettings, STREAM_METHOD_NAMES, type StreamMethodName } from './stream/methods.js';
 import { runStream, STREAM_SETTINGS } from './stream/run.js';
 import { generateStream, type StreamOptions } from './synthetic/stream.js';
 
@@ -33,6 +33,7 @@ interface StreamFlags {
   referenceEpochs?: number;
   rlSteps?: number;
   sacUpdates?: number;
+  scallServe?: ScallSettings['serve'];
   methods?: string[];
   results: string;
   seed?: number;
@@ -77,6 +78,12 @@ export function addStreamCommand(program: Command): void {
     .option('--reference-epochs <n>', `epochs of the converged full-size reference a segment (default ${STREAM_SETTINGS.referenceEpochs})`, intAtLeast('reference epochs', 1))
     .option('--rl-steps <n>', `SCALL: exploratory actions a segment before the served one (default ${STREAM_SETTINGS.scall.rlSteps})`, intAtLeast('rl steps', 0))
     .option('--sac-updates <n>', `SCALL: SAC gradient steps after each transition (default ${STREAM_SETTINGS.scall.sacUpdates})`, intAtLeast('sac updates', 0))
+    .addOption(
+      new Option(
+        '--scall-serve <what>',
+        `SCALL: serve the policy's mean action ('policy', the paper's loop) or the best of it and the exploratory actions on validation ('best'; default ${STREAM_SETTINGS.scall.serve})`,
+      ).choices([...SCALL_SERVE]),
+    )
     .option('--methods <list>', `of ${STREAM_METHOD_NAMES.join(', ')} (default all)`, list)
     .option('--seed <n>', 'seed of every random choice (default 1)', int('seed'))
     .option('--threads <n>', 'worker threads (default 2)', intAtLeast('threads', 1))
@@ -100,7 +107,7 @@ export function addStreamCommand(program: Command): void {
           recipe: { ...d.recipe, epochs: f.epochs ?? d.recipe.epochs, batch: f.batch ?? d.recipe.batch, lr: f.lr ?? d.recipe.lr },
           referenceEpochs: f.referenceEpochs ?? d.referenceEpochs,
           methods: names.filter(isMethod),
-          scall: { rlSteps: f.rlSteps ?? d.scall.rlSteps, sacUpdates: f.sacUpdates ?? d.scall.sacUpdates },
+          scall: { rlSteps: f.rlSteps ?? d.scall.rlSteps, sacUpdates: f.sacUpdates ?? d.scall.sacUpdates, serve: f.scallServe ?? d.scall.serve },
           seed: f.seed ?? 1,
           threads: f.threads ?? 2,
         },

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { Random } from '../src/data/random.js';
 import { StreamBudgetError } from '../src/stream/errors.js';
 import { createSac, sacTarget } from '../src/stream/sac.js';
-import { actionOfAlpha, alphaOf, assertBudget, frequencySizes, powerLawSizes, randomSizes, type SizingContext, splitBudget, uniformSizes } from '../src/stream/sizes.js';
+import { actionOfAlpha, alphaOf, assertBudget, frequencySizes, powerLawSizes, randomSizes, shareOf, type SizingContext, splitBudget, uniformSizes } from '../src/stream/sizes.js';
+import { fixedAction } from '../src/stream/methods.js';
 import { buildState, FREQUENCY_GROUPS, poolFrequencies, STATE_LENGTH } from '../src/stream/state.js';
 
 function context(nUsers: number, nItems: number, budget: number, dMax = 64, seed = 1): SizingContext {
@@ -59,10 +60,29 @@ describe('SCALL sizes: the budget is met exactly after clipping', () => {
     expect(splitBudget(1000, 10, 10, 64, 0)).toEqual({ users: 360, items: 640 });
   });
 
-  it('α is on a log scale over [0.1, 30]', () => {
+  it('α spans [0.1, 30], log-linear on each half, with the centre of the action at α = 1', () => {
     expect(alphaOf(0)).toBeCloseTo(0.1, 10);
     expect(alphaOf(1)).toBeCloseTo(30, 10);
-    expect(alphaOf(actionOfAlpha(1))).toBeCloseTo(1, 10);
+    expect(alphaOf(0.5)).toBeCloseTo(1, 10);
+    expect(alphaOf(0.25)).toBeCloseTo(Math.sqrt(0.1), 10);
+    expect(alphaOf(0.75)).toBeCloseTo(Math.sqrt(30), 10);
+    for (const alpha of [0.1, 0.3, 1, 2.5, 30]) expect(alphaOf(actionOfAlpha(alpha))).toBeCloseTo(alpha, 10);
+  });
+
+  it('the users’ share is centred on the row-count split and still reaches every split', () => {
+    expect(shareOf(0.5, 0.3)).toBeCloseTo(0.3, 10);
+    expect(shareOf(0.5, 0.8)).toBeCloseTo(0.8, 10);
+    expect(shareOf(0.9, 0.3)).toBeGreaterThan(0.3);
+    expect(shareOf(0.1, 0.3)).toBeLessThan(0.3);
+    expect(shareOf(0, 0.3)).toBeLessThan(1e-6);
+    expect(shareOf(1, 0.3)).toBeGreaterThan(1 - 1e-6);
+  });
+
+  it('the centre of the action space is the fixed ablation: the row-count split and α = 1 on both sides', () => {
+    const c = context(500, 300, 12_345);
+    const centre = powerLawSizes(c, { userShare: 0.5, userAlpha: 0.5, itemAlpha: 0.5 });
+    expect(centre.userValues).toBe(splitBudget(12_345, 500, 300, c.dMax, 500 / 800).users);
+    expect(centre).toEqual(powerLawSizes(c, fixedAction()));
   });
 });
 

@@ -2,7 +2,31 @@ import { describe, expect, it } from 'vitest';
 import { runStream, STREAM_SETTINGS } from '../src/stream/run.js';
 import { generateStream } from '../src/synthetic/stream.js';
 
+const tiny = () => generateStream({ steps: 6, interactionsPerStep: 400, initialUsers: 40, initialItems: 30, newUsersPerStep: 20, newItemsPerStep: 12, seed: 4 });
+const quick = { ...STREAM_SETTINGS, targetSegments: 3, dMax: 16, recipe: { ...STREAM_SETTINGS.recipe, epochs: 1, batch: 128, negatives: 32 }, referenceEpochs: 1, seed: 1, threads: 2 };
+
+interface ScallDetails {
+  served: string;
+  policy: { reward: number };
+  explored: { reward: number }[];
+}
+
 describe('runStream: a whole stream on a tiny catalog', () => {
+  it.each(['best', 'policy'] as const)(
+    'SCALL serving %s: the served action is the best validated one of the segment, or the policy mean',
+    async (serve) => {
+      const r = await runStream({ log: tiny(), settings: { ...quick, methods: ['scall'], scall: { rlSteps: 2, sacUpdates: 2, serve } }, trainer: 'test' });
+      for (const s of r.segments) {
+        const m = s.methods.scall!;
+        const d = m.details as unknown as ScallDetails;
+        const best = Math.max(d.policy.reward, ...d.explored.map((e) => e.reward));
+        expect(m.reward).toBe(serve === 'best' ? best : d.policy.reward);
+        expect(d.served).toBe(serve === 'policy' || m.reward === d.policy.reward ? 'policy' : `explore ${d.explored.findIndex((e) => e.reward === m.reward) + 1}`);
+      }
+    },
+    300_000,
+  );
+
   it('meets the fixed budget exactly at every segment for every method, and reports the means over t ≥ 1', async () => {
     const log = generateStream({ steps: 6, interactionsPerStep: 400, initialUsers: 40, initialItems: 30, newUsersPerStep: 20, newItemsPerStep: 12, seed: 4 });
     const r = await runStream({
@@ -13,7 +37,7 @@ describe('runStream: a whole stream on a tiny catalog', () => {
         dMax: 16,
         recipe: { ...STREAM_SETTINGS.recipe, epochs: 1, batch: 128, negatives: 32 },
         referenceEpochs: 1,
-        scall: { rlSteps: 1, sacUpdates: 2 },
+        scall: { rlSteps: 1, sacUpdates: 2, serve: 'best' },
         seed: 1,
         threads: 2,
       },

@@ -11,7 +11,7 @@ import { StreamError } from './errors.js';
 import { type Fitness, fitnessOf, rankHeldOut, type Tables, type Trained, trainSegment } from './model.js';
 import { createSac, type SacAgent, type SacLosses } from './sac.js';
 import type { Segment } from './segments.js';
-import { actionOfAlpha, alphaOf, type Assignment, frequencySizes, powerLawSizes, randomSizes, rowShare, type SizeAction, type SizingContext, uniformSizes } from './sizes.js';
+import { actionOfAlpha, alphaOf, type Assignment, frequencySizes, powerLawSizes, randomSizes, rowShare, shareOf, type SizeAction, type SizingContext, uniformSizes } from './sizes.js';
 import { buildState, STATE_LENGTH } from './state.js';
 
 export interface SegmentContext {
@@ -75,13 +75,13 @@ export function randomMethod(seed: number): StreamMethod {
   return fixedRule('random', 'random sizes (random weights to a random order), the budget split by row count', (ctx) => randomSizes(ctx.sizing, rng));
 }
 
-/** The ablation's one action: the budget split by row count, α = 1 on both sides (Zipf's law). */
-export function fixedAction(sizing: SizingContext): SizeAction {
-  return { userShare: rowShare(sizing), userAlpha: actionOfAlpha(1), itemAlpha: actionOfAlpha(1) };
+/** The ablation's one action, the centre of the action space: the budget split by row count, α = 1 on both sides (Zipf's law). */
+export function fixedAction(): SizeAction {
+  return { userShare: 0.5, userAlpha: actionOfAlpha(1), itemAlpha: actionOfAlpha(1) };
 }
 
 export const fixedPowerLawMethod = fixedRule('fixed-power-law', "SCALL's size rule with one fixed action: split by row count, α = 1 for users and items", (ctx) =>
-  powerLawSizes(ctx.sizing, fixedAction(ctx.sizing)),
+  powerLawSizes(ctx.sizing, fixedAction()),
 );
 
 export interface ScallSettings {
@@ -89,12 +89,19 @@ export interface ScallSettings {
   rlSteps: number;
   /** SAC gradient steps after each transition. */
   sacUpdates: number;
+  /**
+   * What a segment serves: 'policy', the policy's mean action (the paper's loop); 'best', of that and the segment's
+   * exploratory actions (each already trained and validated), the one with the best validation reward.
+   */
+  serve: 'best' | 'policy';
 }
 
-export const SCALL_DEFAULTS: ScallSettings = { rlSteps: 2, sacUpdates: 32 };
+export const SCALL_SERVE = ['best', 'policy'] as const;
+
+export const SCALL_DEFAULTS: ScallSettings = { rlSteps: 2, sacUpdates: 32, serve: 'best' };
 
 const toAction = (a: Float32Array): SizeAction => ({ userShare: a[0]!, userAlpha: a[1]!, itemAlpha: a[2]! });
-const describe = (a: SizeAction) => ({ userShare: a.userShare, userAlpha: alphaOf(a.userAlpha), itemAlpha: alphaOf(a.itemAlpha) });
+const describe = (a: SizeAction, sizing: SizingContext) => ({ userShare: shareOf(a.userShare, rowShare(sizing)), userAlpha: alphaOf(a.userAlpha), itemAlpha: alphaOf(a.itemAlpha) });
 
 /**
  * SCALL: per segment, `rlSteps` exploratory actions (each trained warm from the last segment's E, rewarded on
@@ -124,13 +131,15 @@ export async function createScall(seed: number, settings: ScallSettings = SCALL_
     async run(ctx, start) {
       let state = stateOf(ctx, start, lastReward, last);
       const explored: { action: ReturnType<typeof describe>; reward: number; losses: SacLosses }[] = [];
+      const candidates: { label: string; action: SizeAction; result: Omit<MethodSegment, 'details'> }[] = [];
       for (let k = 0; k < settings.rlSteps; k++) {
         const raw = agent.act(state, false);
         const a = toAction(raw);
         const r = await trainAndValidate(ctx, start, powerLawSizes(ctx.sizing, a), `scall explore ${k + 1}`);
         const next = stateOf(ctx, r.trained.full, r.reward, r.assignment);
         agent.buffer.push({ state, action: raw, reward: r.reward, next, done: false });
-        explored.push({ action: describe(a), reward: r.reward, losses: agent.update(settings.sacUpdates) });
+        explored.push({ action: describe(a, ctx.sizing), reward: r.reward, losses: agent.update(settings.sacUpdates) });
+        candidates.push({ label: `explore ${k + 1}`, action: a, result: r });
         state = next;
       }
       const raw = agent.act(state, true);
@@ -139,9 +148,15 @@ export async function createScall(seed: number, settings: ScallSettings = SCALL_
       const next = stateOf(ctx, r.trained.full, r.reward, r.assignment);
       agent.buffer.push({ state, action: raw, reward: r.reward, next, done: ctx.isLast });
       const losses = agent.update(settings.sacUpdates);
-      lastReward = r.reward;
-      last = r.assignment;
-      return { ...r, details: { action: describe(a), explored, losses, transitions: agent.buffer.size } };
+      // Validation decides between actions already trained: no extra training, and test is never looked at.
+      let served = { label: 'policy', action: a, result: r };
+      if (settings.serve === 'best') for (const c of candidates) if (c.result.reward > served.result.reward) served = c;
+      lastReward = served.result.reward;
+      last = served.result.assignment;
+      return {
+        ...served.result,
+        details: { action: describe(served.action, ctx.sizing), served: served.label, policy: { action: describe(a, ctx.sizing), reward: r.reward }, explored, losses, transitions: agent.buffer.size },
+      };
     },
     dispose: () => agent.dispose(),
   };

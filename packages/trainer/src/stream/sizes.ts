@@ -19,18 +19,33 @@ export interface SizeAction {
 export const ALPHA_RANGE = [0.1, 30] as const;
 
 /**
- * α from an action number in (0, 1), on a log scale over [0.1, 30]: a linear map would leave α < 2 (the exponents
- * that do not collapse to "d_max for a few, 1 for the rest") to 6 % of the range; here a = 0.5 is α ≈ 1.7.
+ * α from an action number in (0, 1), over [0.1, 30] and centred: a = 0.5 is α = 1 (Zipf's law, the fixed ablation),
+ * log-linear on each half (0.1 → 1 below, 1 → 30 above). A policy starts near a = 0.5 (its tanh-squashed mean is
+ * 0), so it starts at the rule the ablation serves and is rewarded for moving away from it; the uncentred log map
+ * (a = 0.5 was α ≈ 1.7) started it on the steep side, where a few entities take d_max. A linear map would leave
+ * α < 2 to 6 % of the range.
  */
 export function alphaOf(a: number): number {
   const [lo, hi] = ALPHA_RANGE;
-  return lo * (hi / lo) ** Math.min(1, Math.max(0, a));
+  const t = 2 * Math.min(1, Math.max(0, a)) - 1;
+  return t < 0 ? lo ** -t : hi ** t;
 }
 
 /** The inverse of `alphaOf` (for a fixed action given as α). */
 export function actionOfAlpha(alpha: number): number {
   const [lo, hi] = ALPHA_RANGE;
-  return Math.log(alpha / lo) / Math.log(hi / lo);
+  const t = alpha < 1 ? -Math.log(alpha) / Math.log(lo) : Math.log(alpha) / Math.log(hi);
+  return (t + 1) / 2;
+}
+
+/**
+ * The users' share of the budget from an action number in (0, 1), centred on the row-count share `rows` (a = 0.5 is
+ * the baselines' split) by adding the logits: a → 0 and a → 1 still reach every split.
+ */
+export function shareOf(a: number, rows: number): number {
+  const logit = (x: number) => Math.log(x / (1 - x));
+  const clamp = (x: number) => Math.min(1 - 1e-9, Math.max(1e-9, x));
+  return 1 / (1 + Math.exp(-(logit(clamp(a)) + logit(clamp(rows)))));
 }
 
 /** Entities by frequency rank: most frequent first, ties by index (older entities first). */
@@ -109,9 +124,9 @@ function assign(c: SizingContext, share: number, side: (n: number, freq: ArrayLi
   });
 }
 
-/** SCALL's sizes for an action. */
+/** SCALL's sizes for an action (its `userShare` centred on the row-count split: `shareOf`). */
 export function powerLawSizes(c: SizingContext, a: SizeAction): Assignment {
-  return assign(c, a.userShare, (n, freq, values, isUser) => sizesByRank(frequencyOrder(freq), powerLawWeights(n, alphaOf(isUser ? a.userAlpha : a.itemAlpha)), c.dMax, values));
+  return assign(c, shareOf(a.userShare, rowShare(c)), (n, freq, values, isUser) => sizesByRank(frequencyOrder(freq), powerLawWeights(n, alphaOf(isUser ? a.userAlpha : a.itemAlpha)), c.dMax, values));
 }
 
 /** The share of the budget users get when it is split by row count (the baselines' split). */

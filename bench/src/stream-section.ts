@@ -1,0 +1,66 @@
+/** bench/results.md's streaming section, from stream-synthetic.json (the trainer's `stream` command, issue 24). */
+import { markdownTable } from 'markdown-table';
+
+interface Figures {
+  readonly recall20: number;
+  readonly ndcg20: number;
+}
+
+interface MethodFigures extends Figures {
+  readonly values: number;
+  readonly budgetMet: boolean;
+  readonly seconds: number;
+  readonly details?: { readonly served?: string };
+}
+
+/** The parts of the trainer's StreamReport (packages/trainer/src/stream/run.ts) the section reads. */
+export interface StreamFile {
+  readonly dataset: string;
+  readonly generatedAt: string;
+  readonly trainer: string;
+  readonly settings: { readonly scall: { readonly rlSteps: number; readonly sacUpdates: number; readonly serve?: string }; readonly seed: number };
+  readonly budget: { readonly values: number; readonly about: string };
+  readonly segments: readonly {
+    readonly index: number;
+    readonly users: number;
+    readonly items: number;
+    readonly seconds: number;
+    readonly reference: Figures;
+    readonly methods: Readonly<Record<string, MethodFigures>>;
+  }[];
+  readonly meanFromSegment1: Readonly<Record<string, Figures>>;
+  readonly wallSeconds: number;
+  readonly cpuSeconds: number;
+}
+
+const f4 = (x: number) => x.toFixed(4);
+
+export function streamSection(file: string, r: StreamFile): string {
+  const methods = Object.keys(r.segments[0]?.methods ?? {});
+  const scall = r.settings.scall;
+  const means = markdownTable([
+    ['', 'Recall@20', 'NDCG@20', 'budget met at every segment'],
+    ['reference (full size, no budget)', f4(r.meanFromSegment1.reference!.recall20), f4(r.meanFromSegment1.reference!.ndcg20), '–'],
+    ...methods.map((m) => [
+      m,
+      f4(r.meanFromSegment1[m]!.recall20),
+      f4(r.meanFromSegment1[m]!.ndcg20),
+      r.segments.every((s) => s.methods[m]!.budgetMet && s.methods[m]!.values === r.budget.values) ? 'yes' : '**no**',
+    ]),
+  ]);
+  const perSegment = markdownTable([
+    ['segment', 'users', 'items', ...methods.map((m) => `${m} Recall@20`), 'SCALL served', 'seconds'],
+    ...r.segments.map((s) => [String(s.index), String(s.users), String(s.items), ...methods.map((m) => f4(s.methods[m]!.recall20)), s.methods.scall?.details?.served ?? '–', s.seconds.toFixed(1)]),
+  ]);
+  return [
+    `From [\`results/${file}\`](results/${file}), ${r.generatedAt.slice(0, 16).replace('T', ' ')} UTC (${r.trainer}, seed ${r.settings.seed}): ${r.dataset}, ${r.segments.length} segments; budget ${r.budget.values.toLocaleString('en-US')} values, ${r.budget.about}. SCALL: ${scall.rlSteps} exploratory actions and ${scall.sacUpdates} SAC steps after each transition a segment, serving ${scall.serve === 'policy' ? "the policy's mean action" : 'the best of its mean and exploratory actions on validation'}. ${r.wallSeconds.toFixed(0)} s wall, ${r.cpuSeconds.toFixed(0)} s CPU.`,
+    '',
+    "**Mean over segments t ≥ 1** (test, each segment's last 20 %):",
+    '',
+    means,
+    '',
+    '**Per segment** (test Recall@20; segment 0 is not in the mean):',
+    '',
+    perSegment,
+  ].join('\n');
+}

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { type StreamFile, streamSection } from '../src/stream-section.js';
+
+const figures = (recall20: number) => ({ recall20, ndcg20: recall20 / 2 });
+const method = (recall20: number, values = 100, served?: string) => ({ ...figures(recall20), values, budgetMet: values === 100, seconds: 1, ...(served && { details: { served } }) });
+
+function file(uniformValues = 100): StreamFile {
+  return {
+    dataset: 'synthetic-stream',
+    generatedAt: '2026-12-07T08:00:00.000Z',
+    trainer: '@peelrec/trainer@0.1.0',
+    settings: { scall: { rlSteps: 2, sacUpdates: 32, serve: 'best' }, seed: 1 },
+    budget: { values: 100, about: 'fixed' },
+    segments: [0, 1].map((index) => ({
+      index,
+      users: 10,
+      items: 5,
+      seconds: 2,
+      reference: figures(0.5),
+      methods: { scall: method(0.3, 100, 'policy'), uniform: method(0.25, index ? uniformValues : 100) },
+    })),
+    meanFromSegment1: { reference: figures(0.5), scall: figures(0.3), uniform: figures(0.25) },
+    wallSeconds: 4,
+    cpuSeconds: 5,
+  };
+}
+
+describe('the stream section', () => {
+  it('lists the means over t ≥ 1 and each segment, with what SCALL served', () => {
+    const text = streamSection('stream-synthetic.json', file());
+    expect(text).toMatch(/\| scall +\| 0\.3000 +\| 0\.1500 +\| yes +\|/);
+    expect(text).toMatch(/\| 1 +\| 10 +\| 5 +\| 0\.3000 +\| 0\.2500 +\| policy +\| 2\.0 +\|/);
+  });
+
+  it('says no where a method missed the budget in any segment', () => {
+    expect(streamSection('stream-synthetic.json', file(99))).toMatch(/\| uniform +\| 0\.2500 +\| 0\.1250 +\| \*\*no\*\* +\|/);
+  });
+});

@@ -128,6 +128,10 @@ class FreshRecommender extends EventSurface implements Recommender {
       // A group-blind version loads the new one group-blind: naming the group would tell the server (issue 27).
       const group = this.info.groupBlind ? {} : { userGroup: this.info.userGroup };
       const options: RecommenderOptions = { ...rest, ...group, budget: this.budgetRequest, signal, freshness: 'network-first' };
+      if (this.options.updates === 'within-budget') {
+        await this.serial(() => this.swapWithinBudget(options, relay, text, from, to));
+        return;
+      }
       next = await openModel(options, relay, { from: 'text', text });
       // Stored (and promoted to current) before it serves, so that a reload after `updated` starts from it.
       await next.persisted();
@@ -147,6 +151,28 @@ class FreshRecommender extends EventSurface implements Recommender {
       const error = e instanceof Error ? e : new Error(String(e));
       this.events.emit('updatefailed', { stage, error, reason: error.message });
     }
+  }
+
+  /**
+   * `updates: 'within-budget'`, between two requests: the serving version's tables are released before the new
+   * version's load, so that the two are never resident together. The new one is stored and made current before it
+   * serves; if it fails, the stored version (still current) is loaded again and the error goes on to `updatefailed`.
+   */
+  private async swapWithinBudget(options: RecommenderOptions, relay: RecommenderEventTarget, text: string, from: RecommenderInfo['model'], to: { id: string; contentHash: string }): Promise<void> {
+    if (options.signal?.aborted) throw new AbortError(undefined, { cause: options.signal.reason });
+    await this.model.dispose();
+    let next: PeelRecommender | undefined;
+    try {
+      next = await openModel({ ...options, budget: this.budgetRequest }, relay, { from: 'text', text });
+      await next.persisted();
+    } catch (e) {
+      await next?.dispose();
+      // Disposed meanwhile: nothing is to serve. Else the stored version, still current, serves again.
+      if (!options.signal?.aborted) this.model = await openModel({ ...options, budget: this.budgetRequest, freshness: 'cache-first' }, relay, { from: 'cache' });
+      throw e;
+    }
+    this.model = next;
+    this.events.emit('updated', { from, to: { id: to.id, contentHash: to.contentHash } });
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {

@@ -29,6 +29,7 @@ const ALLOWED = {
   indexedDB: 'an IDBFactory',
   budgetInputs: '{ deviceMemory?, storage?: { quota?, usage? }, maxStorageBufferBindingSize? } with numbers',
   freshness: `'cache-first' or 'network-first'`,
+  updates: `'overlap' or 'within-budget'`,
   on: 'an object of event listeners (functions)',
   timeouts: '{ stallMs?, browserApiMs? } with integers in [1, 600000] (milliseconds)',
   user: '{ id: string }, { vector: number[] or Float32Array, group: integer ≥ 0 } or { history: string[] }',
@@ -77,6 +78,7 @@ const optionsSchema = z.strictObject({
     }),
   ),
   freshness: opt(z.enum(['cache-first', 'network-first'])),
+  updates: opt(z.enum(['overlap', 'within-budget'])),
   on: opt(z.strictObject(Object.fromEntries(EVENTS.map((e) => [e, opt(fn)])))),
   timeouts: opt(z.strictObject({ stallMs: opt(integer(1, 600_000)), browserApiMs: opt(integer(1, 600_000)) })),
 });

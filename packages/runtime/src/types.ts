@@ -9,6 +9,8 @@ export type BackendName = 'webgpu' | 'wasm' | 'cpu';
 export type BackendPreference = BackendName | 'auto';
 export type StorageMode = 'indexeddb' | 'memory';
 export type Freshness = 'cache-first' | 'network-first';
+/** How a new version found by revalidation replaces the serving one (RecommenderOptions.updates). */
+export type UpdateSwap = 'overlap' | 'within-budget';
 
 /** Who the recommendations are for. */
 export type UserInput =
@@ -166,6 +168,16 @@ export interface RecommenderOptions {
    * fetched first, so a new version is used on this very load (the cache serves it only when offline).
    */
   readonly freshness?: Freshness;
+  /**
+   * How a new version found by revalidation replaces the serving one. `'overlap'` (default): it loads beside the
+   * serving version, which answers every request until the switch; meanwhile the resident tables are up to twice
+   * the budget. `'within-budget'`: the resident tables never exceed the budget: at the switch the serving version
+   * is released first, then the new one loads (files it shares with the stored version come from IndexedDB, the
+   * rest from the network), and requests wait for it. Should the new version fail to load, the stored version is
+   * loaded again from IndexedDB (an `updatefailed` event says why). For catalogs that change often in small steps
+   * on devices with no room for two tables.
+   */
+  readonly updates?: UpdateSwap;
   /**
    * Upper bounds on waits the runtime does not control, in ms. `stallMs` (default 20 000): a request with no
    * response, or no new body bytes, for this long is cut and retried like a network error. `browserApiMs` (default

@@ -1,11 +1,35 @@
+import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import type { RecommenderEvents } from '../src/index.js';
+import type { Recommender, RecommenderEvents } from '../src/index.js';
 import { openIndexedDbStore } from '../src/store.js';
 import { buildFixture } from './fixtures/artifact.js';
 import { harness, reference } from './helpers.js';
 import { FULL, tracking } from './fixtures/tracked.js';
 
 const { open, track } = tracking();
+
+/** The most bytes tfjs held at once while `run` ran (every change of the engine's count is seen). */
+async function peakTensorBytes(run: () => Promise<unknown>): Promise<{ before: number; peak: number }> {
+  const state = (tf.engine() as unknown as { state: { numBytes: number } }).state;
+  let bytes = state.numBytes;
+  const before = bytes;
+  let peak = bytes;
+  Object.defineProperty(state, 'numBytes', {
+    configurable: true,
+    get: () => bytes,
+    set: (v: number) => {
+      bytes = v;
+      peak = Math.max(peak, v);
+    },
+  });
+  try {
+    await run();
+  } finally {
+    delete (state as { numBytes?: number }).numBytes;
+    state.numBytes = bytes;
+  }
+  return { before, peak };
+}
 
 /** Resolves with the first `name` event of a recommender being created (listeners passed in `on`). */
 function nextEvent<E extends keyof RecommenderEvents>(name: E) {
@@ -115,6 +139,48 @@ describe('cache-first (stale-while-revalidate)', () => {
     const store = await openIndexedDbStore(h.idb);
     expect((await store.storedFiles(v1)).size).toBe(0);
     store.close();
+  });
+
+  it.each(['overlap', 'within-budget'] as const)("updates '%s': what is resident while the new version replaces the serving one", async (updates) => {
+    const { h, v2 } = await publishedOver();
+    const updated = nextEvent('updated');
+    // The revalidation's manifest request waits until the stored version is resident, so that only the switch is measured.
+    let release = () => {};
+    const gate = new Promise<void>((r) => (release = r));
+    const fetch: typeof globalThis.fetch = async (input, init) => {
+      if (String(input).endsWith('manifest.json')) await gate;
+      return h.server.fetch(input, init);
+    };
+    let rec!: Recommender;
+    // A load's own peak: the blocks' upload may take transient copies beside the table it builds.
+    const load = await peakTensorBytes(async () => (rec = track(await h.open({ budget: FULL, dtype: 'f32', updates, on: updated.on, fetch }))));
+    const alone = load.peak - load.before;
+    const serving = rec.info.residentBytes;
+    const { before, peak } = await peakTensorBytes(async () => {
+      release();
+      // Requests during the update are answered by one whole version (they wait for the switch when within budget).
+      const during = rec.recommend({ user: { id: '2' }, k: 10 });
+      await updated.event;
+      expect((await during).length).toBe(10);
+      expect(rec.info.residentBytes).toBe(serving); // the same budget, f32 both
+    });
+    expect(rec.info.model.contentHash).toBe(v2.manifest.model.contentHash);
+    // Within budget the serving table is gone before the new version loads: no more than a load alone. Overlapping,
+    // the new version loads beside the serving table.
+    if (updates === 'within-budget') expect(peak).toBeLessThanOrEqual(before - serving + alone);
+    else expect(peak).toBeGreaterThanOrEqual(before + alone);
+    expect(await rec.recommend({ user: { id: '2' }, k: 5 })).toHaveLength(5);
+  });
+
+  it("updates 'within-budget': a new version that fails to load gives way to the stored one, loaded again", async () => {
+    const { h, v1, v1Recs } = await publishedOver();
+    h.server.fault = (path) => (path === 'blocks/u0.f32.bin' ? 'http404' : undefined);
+    const failed = nextEvent('updatefailed');
+    const rec = track(await h.open({ budget: FULL, dtype: 'f32', updates: 'within-budget', on: failed.on }));
+    expect(await failed.event).toMatchObject({ stage: 'download', error: expect.objectContaining({ name: 'DownloadError' }) });
+    expect(rec.info.model.contentHash).toBe(v1);
+    expect(rec.info.manifestSource).toBe('cache');
+    expect(await rec.recommend({ user: { id: '2' }, k: 10 })).toEqual(v1Recs);
   });
 
   it('a failed revalidation is an event and the cached version keeps serving: manifest unreachable, or a new version that cannot load', async () => {

@@ -1,27 +1,22 @@
 /** `--only longtasks`: main-thread long tasks (over 50 ms) of load, scoring with exclusions and a group switch, one fresh page per case. */
 import type { Browser } from 'playwright-core';
 import type { LongTaskCase, LongTaskRow } from '../page/longtasks.js';
+import { onBenchPage } from './browser.js';
 import { within } from './deadline.js';
 
 export async function runLongTaskCases(browser: Browser, origin: string, cases: readonly LongTaskCase[], log: (s: string) => void): Promise<LongTaskRow[]> {
   const rows: LongTaskRow[] = [];
   for (const c of cases) {
-    const context = await browser.newContext();
-    try {
-      const page = await context.newPage();
-      await page.goto(`${origin}/bench.html`);
-      await page.waitForFunction(() => document.title === 'ready');
-      const row = await within(
+    const row = await onBenchPage(browser, origin, (page) =>
+      within(
         300_000,
         `long tasks ${c.catalog} @ ${c.budgetBytes}`,
         page.evaluate((s) => window.peelBench.runLongTaskCase(s), c),
-      );
-      rows.push(row);
-      const phases = row.phases.map((p) => `${p.phase} ${p.ms} ms: ${p.longTasks} long tasks, max ${p.maxTaskMs} ms`).join('; ');
-      log(`  long tasks ${c.catalog} @ ${c.budgetBytes} B, worker ${row.worker}, ${row.backend}: ${phases}`);
-    } finally {
-      await context.close();
-    }
+      ),
+    );
+    rows.push(row);
+    const phases = row.phases.map((p) => `${p.phase} ${p.ms} ms: ${p.longTasks} long tasks, max ${p.maxTaskMs} ms`).join('; ');
+    log(`  long tasks ${c.catalog} @ ${c.budgetBytes} B, worker ${row.worker}, ${row.backend}: ${phases}`);
   }
   return rows;
 }

@@ -1,6 +1,7 @@
 /** Memory at each budget, one fresh page per case so nothing of another case is counted. */
 import type { Browser } from 'playwright-core';
 import type { MemoryCase, MemoryRow } from '../page/memory.js';
+import { onBenchPage } from './browser.js';
 import { within } from './deadline.js';
 
 export interface MemoryReportRow extends MemoryRow {
@@ -21,29 +22,27 @@ export async function runMemoryCases(
   const rows: MemoryReportRow[] = [];
   const errors: { case: MemoryCase; error: string }[] = [];
   for (const c of cases) {
-    const context = await browser.newContext();
     try {
-      const page = await context.newPage();
-      await page.goto(`${origin}/bench.html`);
-      await page.waitForFunction(() => document.title === 'ready');
-      const row = await within(
-        120_000,
-        `memory ${c.catalog} @ ${c.budgetBytes} on ${c.backend}`,
-        page.evaluate((s) => window.peelBench.runMemoryCase(s), c),
-      );
-      const cdp = await context.newCDPSession(page);
-      await cdp.send('HeapProfiler.collectGarbage');
-      const heap = (await cdp.send('Runtime.getHeapUsage')) as { usedSize: number; backingStorageSize?: number };
-      const jsHeapUsedBytes = await page.evaluate(() => (performance as Performance & { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? null);
-      await page.evaluate(() => (window as unknown as { disposeLast: () => Promise<void> }).disposeLast());
-      rows.push({
-        ...row,
-        jsHeapUsedBytes,
-        cdpHeapUsedBytes: heap.usedSize,
-        cdpBackingStoreBytes: heap.backingStorageSize ?? null,
-        embeddingWithinBudget: row.tensorBytes <= c.budgetBytes && row.residentBytes <= c.budgetBytes,
+      await onBenchPage(browser, origin, async (page, context) => {
+        const row = await within(
+          120_000,
+          `memory ${c.catalog} @ ${c.budgetBytes} on ${c.backend}`,
+          page.evaluate((s) => window.peelBench.runMemoryCase(s), c),
+        );
+        const cdp = await context.newCDPSession(page);
+        await cdp.send('HeapProfiler.collectGarbage');
+        const heap = (await cdp.send('Runtime.getHeapUsage')) as { usedSize: number; backingStorageSize?: number };
+        const jsHeapUsedBytes = await page.evaluate(() => (performance as Performance & { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? null);
+        await page.evaluate(() => (window as unknown as { disposeLast: () => Promise<void> }).disposeLast());
+        rows.push({
+          ...row,
+          jsHeapUsedBytes,
+          cdpHeapUsedBytes: heap.usedSize,
+          cdpBackingStoreBytes: heap.backingStorageSize ?? null,
+          embeddingWithinBudget: row.tensorBytes <= c.budgetBytes && row.residentBytes <= c.budgetBytes,
+        });
+        log(`  memory ${c.catalog} @ ${c.budgetBytes} B on ${c.backend}: resident ${row.residentBytes} B, tensors ${row.tensorBytes} B`);
       });
-      log(`  memory ${c.catalog} @ ${c.budgetBytes} B on ${c.backend}: resident ${row.residentBytes} B, tensors ${row.tensorBytes} B`);
     } catch (e) {
       const error = String((e as Error).message ?? e)
         .split('\n')
@@ -51,8 +50,6 @@ export async function runMemoryCases(
         .join('\n');
       log(`  memory ${c.catalog} @ ${c.budgetBytes} B on ${c.backend}: ${error}`);
       errors.push({ case: c, error });
-    } finally {
-      await context.close();
     }
   }
   return { rows, errors };

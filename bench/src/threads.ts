@@ -1,6 +1,7 @@
 /** `--only threads`: does a second scan thread pay (issue 26)? One fresh page per case (page/threads.ts). */
 import type { Browser } from 'playwright-core';
 import type { ThreadsCase, ThreadsRow } from '../page/threads.js';
+import { onBenchPage } from './browser.js';
 import { within } from './deadline.js';
 import type { Machine } from './machine.js';
 import { measuredOn } from './results-sections.js';
@@ -17,21 +18,15 @@ export const THREADS_CASES: readonly ThreadsCase[] = (['cold', 'warm'] as const)
 export async function runThreadsCases(browser: Browser, origin: string, cases: readonly ThreadsCase[], reps: number, log: (s: string) => void): Promise<ThreadsRow[]> {
   const rows: ThreadsRow[] = [];
   for (const c of Array.from({ length: reps }, () => cases).flat()) {
-    const context = await browser.newContext();
-    try {
-      const page = await context.newPage();
-      await page.goto(`${origin}/bench.html`);
-      await page.waitForFunction(() => document.title === 'ready');
-      const row = await within(
+    const row = await onBenchPage(browser, origin, (page) =>
+      within(
         300_000,
         `threads ${c.label}`,
         page.evaluate((s) => window.peelBench.runThreadsCase(s), c),
-      );
-      rows.push(row);
-      log(`  threads ${c.label}, ${c.cache}: 1 thread ${row.one.p50ms} ms, 2 threads ${row.two.p50ms} ms (×${row.ratio}), same top-k ${row.sameTop}`);
-    } finally {
-      await context.close();
-    }
+      ),
+    );
+    rows.push(row);
+    log(`  threads ${c.label}, ${c.cache}: 1 thread ${row.one.p50ms} ms, 2 threads ${row.two.p50ms} ms (×${row.ratio}), same top-k ${row.sameTop}`);
   }
   return rows;
 }

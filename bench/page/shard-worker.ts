@@ -54,40 +54,41 @@ function hashed(i: number, r: number, rows: number): number {
 /** A half in [2^-5, 1) of either sign (no subnormals, as the runtime's packing would lift them), or an i8 in [-127, 127]. */
 const elementOf = (dtype: ShardSpec['dtype'], h: number) => (dtype === 'f16' ? (h & 0x8000) | ((10 + (h % 5)) << 10) | ((h >>> 5) & 0x3ff) : (h % 255) - 127);
 
-class Shard {
-  private readonly memory: WebAssembly.Memory;
-  private readonly at: { table: number; user: number; coef: number; heap: number; excl: number; tmp: number };
+/** Bytes of a shard's matrix: 2 a value in f16, 1 in i8. */
+const matrixBytesOf = (s: ShardSpec) => s.rows * s.count * (s.dtype === 'f16' ? 2 : 1);
 
-  constructor(
+interface Addresses {
+  readonly table: number;
+  readonly user: number;
+  readonly coef: number;
+  readonly heap: number;
+  readonly excl: number;
+  readonly tmp: number;
+}
+
+class Shard {
+  private constructor(
     readonly spec: ShardSpec,
     private readonly kernel: Kernel,
-    memory: WebAssembly.Memory,
-    at: Shard['at'],
-  ) {
-    this.memory = memory;
-    this.at = at;
-  }
+    private readonly memory: WebAssembly.Memory,
+    private readonly at: Addresses,
+  ) {}
 
   static async open(spec: ShardSpec): Promise<Shard> {
     const { dtype, rows, start, count, total, maxK } = spec;
-    const matrixBytes = rows * count * (dtype === 'f16' ? 2 : 1);
+    const matrixBytes = matrixBytesOf(spec);
     // [matrix][table record][dims][weights][user][coef][heap][exclusions][tmp], 16-byte aligned.
     const align = (n: number) => Math.ceil(n / 16) * 16;
-    const at = { table: 0, user: 0, coef: 0, heap: 0, excl: 0, tmp: 0 };
     let end = align(matrixBytes);
     const take = (bytes: number) => {
       const p = end;
       end = align(end + bytes);
       return p;
     };
-    at.table = take(32);
+    const table = take(32);
     const dims = take(rows * 4);
     const weights = take(rows * 4);
-    at.user = take(rows * 4);
-    at.coef = take(rows * 4);
-    at.heap = take(maxK * 8);
-    at.excl = take(Math.ceil(total / 32) * 4);
-    at.tmp = take(128);
+    const at: Addresses = { table, user: take(rows * 4), coef: take(rows * 4), heap: take(maxK * 8), excl: take(Math.ceil(total / 32) * 4), tmp: take(128) };
     const memory = new WebAssembly.Memory({ initial: Math.ceil(end / 65536) });
     // The shard in the runtime's packed layout, from its dim-major [rows][count] values.
     const logical = dtype === 'f16' ? new Uint16Array(rows * count) : new Int8Array(rows * count);
@@ -163,7 +164,7 @@ self.onmessage = async (e: MessageEvent<ShardRequest>) => {
   if (m.type === 'init') {
     const t = performance.now();
     shard = await Shard.open(m.spec);
-    bound = await Bound.open(m.spec.rows * m.spec.count * (m.spec.dtype === 'f16' ? 2 : 1));
+    bound = await Bound.open(matrixBytesOf(m.spec));
     postMessage({ type: 'ready', ms: performance.now() - t });
   } else if (m.type === 'helper') {
     helper = m.port;

@@ -4,6 +4,7 @@
  * holding half each (the worker asks a helper for the second half's top-k over a MessagePort, scans its own half
  * meanwhile, and merges). The two are timed interleaved, from the page, messages included.
  */
+import { median } from '../src/spread.js';
 import { summarise, type Timing } from './common.js';
 import type { Scored, ShardReply, ShardRequest, ShardSpec } from './shard-worker.js';
 
@@ -75,7 +76,6 @@ function vectors(n: number, rows: number): Float32Array[] {
   return Array.from({ length: n }, () => Float32Array.from({ length: rows }, next));
 }
 
-const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 const same = (a: readonly Scored[], b: readonly Scored[]) => a.length === b.length && a.every((x, i) => x.position === b[i]!.position && x.score === b[i]!.score);
 
 export async function runThreadsCase(c: ThreadsCase): Promise<ThreadsRow> {

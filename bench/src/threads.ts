@@ -57,38 +57,26 @@ export function threadsSection(f: ThreadsFile): string {
     '| catalog | cache | reps × calls | 1 thread | 2 threads | 2 ÷ 1 | 1 thread: scan | bound | scan ÷ bound | 2 threads: own scan + wait | same top-k |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
+  // Per row: a column's figure in each repetition, and its unit.
+  const columns: readonly [(r: ThreadsRow) => number, 'ms' | '×'][] = [
+    [(r) => r.one.p50ms, 'ms'],
+    [(r) => r.two.p50ms, 'ms'],
+    [(r) => r.ratio, '×'],
+    [(r) => r.oneScanMs, 'ms'],
+    [(r) => r.boundMs, 'ms'],
+    [(r) => r.scanOverBound, '×'],
+  ];
   const cases = new Map<string, ThreadsRow[]>();
-  for (const r of f.rows) cases.set(`${r.label}\t${r.cache}`, [...(cases.get(`${r.label}\t${r.cache}`) ?? []), r]);
+  for (const r of f.rows) {
+    const key = `${r.label}\t${r.cache}`;
+    cases.set(key, [...(cases.get(key) ?? []), r]);
+  }
   for (const rs of cases.values()) {
     const r = rs[0]!;
-    const of = (pick: (r: ThreadsRow) => number) => spreadOf(rs.map(pick));
-    out.push(
-      `| ${r.label} | ${r.cache} | ${rs.length} × ${r.calls} | ${spread(
-        of((x) => x.one.p50ms),
-        'ms',
-      )} | ${spread(
-        of((x) => x.two.p50ms),
-        'ms',
-      )} | ${spread(
-        of((x) => x.ratio),
-        '×',
-      )} | ${spread(
-        of((x) => x.oneScanMs),
-        'ms',
-      )} | ${spread(
-        of((x) => x.boundMs),
-        'ms',
-      )} | ${spread(
-        of((x) => x.scanOverBound),
-        '×',
-      )} | ${spread(
-        of((x) => x.twoScanMs),
-        'ms',
-      )} + ${spread(
-        of((x) => x.twoWaitMs),
-        'ms',
-      )} | ${rs.every((x) => x.sameTop) ? 'yes' : '**no**'} |`,
-    );
+    const cell = (pick: (r: ThreadsRow) => number, unit: 'ms' | '×') => spread(spreadOf(rs.map(pick)), unit);
+    const figures = columns.map(([pick, unit]) => cell(pick, unit));
+    const two = `${cell((x) => x.twoScanMs, 'ms')} + ${cell((x) => x.twoWaitMs, 'ms')}`;
+    out.push(`| ${r.label} | ${r.cache} | ${rs.length} × ${r.calls} | ${figures.join(' | ')} | ${two} | ${rs.every((x) => x.sameTop) ? 'yes' : '**no**'} |`);
   }
   return out.join('\n');
 }

@@ -126,6 +126,21 @@ function nearest(candidates: readonly Float32Array[], target: Float32Array): num
   return best;
 }
 
+/** Sizes by rank, per side: what `evaluateAction` needs of an action (a sampled one, or SU's). */
+export type ActionSizesByRank = Pick<BetAction, 'items' | 'users'>;
+
+/**
+ * The action's item table fine-tuned for `epochs` from the backbone (as stored), the users it is scored with (cut to
+ * their sizes in the papers' accounting, given `userOrder`), and its validation.
+ */
+export async function evaluateAction(h: Harness, a: ActionSizesByRank, epochs: number, label: string, userOrder?: Uint32Array) {
+  const e = h.backbone;
+  const sizes = sizesByItem(a.items, h.order);
+  const items = asStoredValues(await h.fineTune(e.items, e.dim, sizesMask(sizes, e.dim), label, epochs), h.options.dtype);
+  const users = a.users && userOrder ? h.applySizes(e.users, e.dim, sizesByItem(a.users, userOrder)) : e.users;
+  return { items, users, validation: await h.validate({ users, items, dim: e.dim }) };
+}
+
 export async function search(o: SearchInput): Promise<SearchResult> {
   const { h, settings: s, rng } = o;
   const e = h.backbone;
@@ -136,13 +151,7 @@ export async function search(o: SearchInput): Promise<SearchResult> {
   const spent = { sampler: 0, predictor: 0 };
   let predictorSteps = 0;
 
-  /** The action's item table fine-tuned for `epochs` (as stored), the users it is scored with, and its validation. */
-  const evaluate = async (a: BetAction, epochs: number, label: string) => {
-    const sizes = sizesByItem(a.items, h.order);
-    const items = asStoredValues(await h.fineTune(e.items, e.dim, sizesMask(sizes, e.dim), label, epochs), h.options.dtype);
-    const users = a.users && o.userOrder ? h.applySizes(e.users, e.dim, sizesByItem(a.users, o.userOrder)) : e.users;
-    return { items, users, validation: await h.validate({ users, items, dim: e.dim }) };
-  };
+  const evaluate = (a: BetAction, epochs: number, label: string) => evaluateAction(h, a, epochs, label, o.userOrder);
 
   try {
     for (let t = 0; t < s.iterations; t++) {

@@ -248,4 +248,45 @@ describe('peelrec-train methods', () => {
     expect(r.out).not.toContain('artifact:');
     await expect(readFile(join(out, 'bet', 'manifest.json'))).rejects.toThrow(/ENOENT/);
   }, 240_000);
+
+  // BET's Table 1 has SU and SR beside BET: one size for every row, and one unsearched sampler action, both at the sparsity.
+  it('runs SU and SR in the papers’ accounting: at sparsity 1 − budget, SU one size for users and items, neither exported', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'peelrec-su-sr-paper-'));
+    dirs.push(dir);
+    const results = join(dir, 'methods-tiny.json');
+    const out = join(dir, 'out');
+    const tiny = ['--synthetic', '--synthetic-users', '240', '--synthetic-items', '160', '--epochs', '2', '--finetune-epochs', '1', '--variants', 'none'];
+    const r = cli(['methods', ...tiny, '--methods', 'su-paper,sr-paper', '--results', results, '--out', out]);
+    expect(r.err).not.toMatch(/peelrec-train:/);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(await readFile(results, 'utf8')) as MethodsReport;
+    type Row = {
+      fraction: number;
+      paperSparsity: number;
+      accounting: string;
+      recall20: number;
+      sizes: { min: number; max: number };
+      userSizes: { min: number; max: number };
+      draw?: { items: { family: string } };
+    };
+    const su = report.methods['su-paper']!.budgets as unknown as Row[];
+    const sr = report.methods['sr-paper']!.budgets as unknown as Row[];
+    expect(su.map((b) => b.fraction)).toEqual([0.2, 0.1, 0.05]);
+    for (const b of su) {
+      const size = Math.floor(b.fraction * 128);
+      expect(b.accounting).toBe('paper');
+      expect([b.sizes.min, b.sizes.max, b.userSizes.min, b.userSizes.max]).toEqual([size, size, size, size]);
+      expect(b.paperSparsity).toBeCloseTo(1 - size / 128, 6);
+      expect(b.recall20).toBeGreaterThan(0);
+    }
+    for (const b of sr) {
+      expect(b.accounting).toBe('paper');
+      expect(Math.abs(b.paperSparsity - (1 - b.fraction))).toBeLessThan(2 / (400 * 128) + 1e-6);
+      // one sampled action, whose draw the row names: item sizes fall along frequency (seeded, so this is fixed)
+      expect(b.draw?.items.family).toMatch(/^(power-law|truncated-exponential|truncated-normal|log-normal)$/);
+      expect(b.sizes.max).toBeGreaterThan(b.sizes.min);
+    }
+    expect(r.out).not.toContain('artifact:');
+    await expect(readFile(join(out, 'su-paper', 'manifest.json'))).rejects.toThrow(/ENOENT/);
+  }, 240_000);
 });

@@ -29,22 +29,33 @@ export interface StreamFile {
     readonly methods: Readonly<Record<string, MethodFigures>>;
   }[];
   readonly meanFromSegment1: Readonly<Record<string, Figures>>;
+  /** Absent in files written before paired differences were kept. */
+  readonly pairedVsScallFrom1?: Readonly<Record<string, { readonly recall20: number; readonly se: number | null }>>;
   readonly wallSeconds: number;
   readonly cpuSeconds: number;
 }
 
 const f4 = (x: number) => x.toFixed(4);
+const signed = (x: number) => `${x < 0 ? '−' : '+'}${Math.abs(x).toFixed(4)}`;
+
+/** method − SCALL over t ≥ 1, ± its standard error; '–' for SCALL itself or a file without paired figures. */
+function vsScall(r: StreamFile, m: string): string {
+  const p = r.pairedVsScallFrom1?.[m];
+  if (!p) return '–';
+  return p.se === null ? signed(p.recall20) : `${signed(p.recall20)} ± ${p.se.toFixed(4)}`;
+}
 
 export function streamSection(file: string, r: StreamFile): string {
   const methods = Object.keys(r.segments[0]?.methods ?? {});
   const scall = r.settings.scall;
   const means = markdownTable([
-    ['', 'Recall@20', 'NDCG@20', 'budget met at every segment'],
-    ['reference (full size, no budget)', f4(r.meanFromSegment1.reference!.recall20), f4(r.meanFromSegment1.reference!.ndcg20), '–'],
+    ['', 'Recall@20', 'NDCG@20', 'Recall@20 − SCALL (paired)', 'budget met at every segment'],
+    ['reference (full size, no budget)', f4(r.meanFromSegment1.reference!.recall20), f4(r.meanFromSegment1.reference!.ndcg20), '–', '–'],
     ...methods.map((m) => [
       m,
       f4(r.meanFromSegment1[m]!.recall20),
       f4(r.meanFromSegment1[m]!.ndcg20),
+      vsScall(r, m),
       r.segments.every((s) => s.methods[m]!.budgetMet && s.methods[m]!.values === r.budget.values) ? 'yes' : '**no**',
     ]),
   ]);
@@ -55,7 +66,7 @@ export function streamSection(file: string, r: StreamFile): string {
   return [
     `From [\`results/${file}\`](results/${file}), ${r.generatedAt.slice(0, 16).replace('T', ' ')} UTC (${r.trainer}, seed ${r.settings.seed}): ${r.dataset}, ${r.segments.length} segments; budget ${r.budget.values.toLocaleString('en-US')} values, ${r.budget.about}. SCALL: ${scall.rlSteps} exploratory actions and ${scall.sacUpdates} SAC steps after each transition a segment, serving ${scall.serve === 'policy' ? "the policy's mean action" : 'the best of its mean and exploratory actions on validation'}. ${r.wallSeconds.toFixed(0)} s wall, ${r.cpuSeconds.toFixed(0)} s CPU.`,
     '',
-    "**Mean over segments t ≥ 1** (test, each segment's last 20 %):",
+    "**Mean over segments t ≥ 1** (test, each segment's last 20 %; − SCALL: the mean of the segments' paired differences, ± √(Σ se²) / T, counting the segments as independent):",
     '',
     means,
     '',

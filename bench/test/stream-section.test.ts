@@ -20,6 +20,7 @@ function file(uniformValues = 100): StreamFile {
       methods: { scall: method(0.3, 100, 'policy'), uniform: method(0.25, index ? uniformValues : 100) },
     })),
     meanFromSegment1: { reference: figures(0.5), scall: figures(0.3), uniform: figures(0.25) },
+    pairedVsScallFrom1: { uniform: { recall20: -0.05, se: 0.0123 } },
     wallSeconds: 4,
     cpuSeconds: 5,
   };
@@ -28,11 +29,17 @@ function file(uniformValues = 100): StreamFile {
 describe('the stream section', () => {
   it('lists the means over t ≥ 1 and each segment, with what SCALL served', () => {
     const text = streamSection('stream-synthetic.json', file());
-    expect(text).toMatch(/\| scall +\| 0\.3000 +\| 0\.1500 +\| yes +\|/);
+    expect(text).toMatch(/\| scall +\| 0\.3000 +\| 0\.1500 +\| – +\| yes +\|/);
+    expect(text).toMatch(/\| uniform +\| 0\.2500 +\| 0\.1250 +\| −0\.0500 ± 0\.0123 +\| yes +\|/);
     expect(text).toMatch(/\| 1 +\| 10 +\| 5 +\| 0\.3000 +\| 0\.2500 +\| policy +\| 2\.0 +\|/);
   });
 
   it('says no where a method missed the budget in any segment', () => {
-    expect(streamSection('stream-synthetic.json', file(99))).toMatch(/\| uniform +\| 0\.2500 +\| 0\.1250 +\| \*\*no\*\* +\|/);
+    expect(streamSection('stream-synthetic.json', file(99))).toMatch(/\| uniform +\| 0\.2500 +\| 0\.1250 +\| [^|]+\| \*\*no\*\* +\|/);
+  });
+
+  it('leaves the paired column empty for a file written before it was kept', () => {
+    const { pairedVsScallFrom1: _, ...old } = file();
+    expect(streamSection('stream-synthetic.json', old)).toMatch(/\| uniform +\| 0\.2500 +\| 0\.1250 +\| – +\| yes +\|/);
   });
 });

@@ -120,7 +120,11 @@ export function addStreamCommand(program: Command): void {
         onProgress: bars.onProgress,
       }).finally(() => bars.stop());
       process.stdout.write('mean over segments t ≥ 1:\n');
-      for (const [name, m] of Object.entries(report.meanFromSegment1)) process.stdout.write(`  ${name.padEnd(16)} recall@20 ${m.recall20.toFixed(4)}  ndcg@20 ${m.ndcg20.toFixed(4)}\n`);
+      for (const [name, m] of Object.entries(report.meanFromSegment1)) {
+        const p = report.pairedVsScallFrom1[name];
+        const vs = p ? `  − scall ${p.recall20 >= 0 ? '+' : ''}${p.recall20.toFixed(4)}${p.se === null ? '' : ` ± ${p.se.toFixed(4)}`}` : '';
+        process.stdout.write(`  ${name.padEnd(16)} recall@20 ${m.recall20.toFixed(4)}  ndcg@20 ${m.ndcg20.toFixed(4)}${vs}\n`);
+      }
       process.stdout.write(`results: ${userPath(f.results)} (${report.wallSeconds} s wall, ${report.cpuSeconds} s CPU)\n`);
     });
 }

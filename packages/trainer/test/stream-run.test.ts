@@ -56,6 +56,15 @@ describe('runStream: a whole stream on a tiny catalog', () => {
     }
     const later = r.segments.slice(1);
     expect(r.meanFromSegment1.uniform!.recall20).toBeCloseTo(later.reduce((a, s) => a + s.methods.uniform!.recall20, 0) / later.length, 10);
+    // Paired against SCALL on the same test users: the mean difference is the difference of the means, segment by segment.
+    for (const s of r.segments) {
+      expect(s.methods.scall!.pairedVsScall).toBeUndefined();
+      const p = s.methods.uniform!.pairedVsScall!;
+      expect(p.recall20).toBeCloseTo(s.methods.uniform!.recall20 - s.methods.scall!.recall20, 5);
+      expect(p.se).toBeGreaterThan(0);
+    }
+    expect(Object.keys(r.pairedVsScallFrom1)).toEqual(['fixed-power-law', 'uniform', 'frequency', 'random']);
+    expect(r.pairedVsScallFrom1.uniform!.recall20).toBeCloseTo(r.meanFromSegment1.uniform!.recall20 - r.meanFromSegment1.scall!.recall20, 5);
     const scall = r.segments.at(-1)!.methods.scall!.details as { transitions: number };
     // per segment: one exploratory transition and the served one
     expect(scall.transitions).toBe(2 * r.segments.length);

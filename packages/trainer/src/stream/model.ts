@@ -123,14 +123,16 @@ export interface Fitness {
   recall20: number;
   ndcg20: number;
   users: number;
+  /** Per evaluated user, in one order for every table ranked on the same pairs: what paired differences need. */
+  perUser: { recall20: Float32Array; ndcg20: Float32Array };
 }
 
 /** Recall@20 and NDCG@20 of `held` (pairs) ranked over every known item, each user's `seen` items excluded (0 with no pairs). */
 export async function rankHeldOut(t: Tables, seen: CSR, held: readonly Pair[], threads: number): Promise<Fitness> {
-  if (held.length === 0) return { recall20: 0, ndcg20: 0, users: 0 };
+  if (held.length === 0) return { recall20: 0, ndcg20: 0, users: 0, perUser: { recall20: new Float32Array(0), ndcg20: new Float32Array(0) } };
   const nUsers = t.users.length / t.dim;
   const r = await evaluateRanking({ users: t.users, items: t.items, dim: t.dim, train: seen, test: csrOf(nUsers, held), threads });
-  return { recall20: r.recall20, ndcg20: r.ndcg20, users: r.users };
+  return { recall20: r.recall20, ndcg20: r.ndcg20, users: r.users, perUser: { recall20: r.perUser.recall20, ndcg20: r.perUser.ndcg20 } };
 }
 
 /** SCALL's fitness: the mean of Recall@20 and NDCG@20. */

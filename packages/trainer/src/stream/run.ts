@@ -12,6 +12,7 @@ import type { FineTuneRecipe } from '../harness/finetune.js';
 import { StreamError } from './errors.js';
 import { type StreamMethod, SCALL_DEFAULTS, type ScallSettings, type StreamMethodName, streamMethods } from './methods.js';
 import { csrOf, type Fitness, fitnessOf, growTables, rankHeldOut, type Tables, trainSegment } from './model.js';
+import { type PairedFigure, type PairedMean, pairedMeanFrom1, pairedVsScall } from './paired.js';
 import { SEGMENT_DEFAULTS, type SegmentOptions, segmentStream } from './segments.js';
 import { assertBudget, checkCatalog, type SizingContext } from './sizes.js';
 
@@ -62,6 +63,8 @@ export interface MethodFigures extends Figures {
   seconds: number;
   cpuSeconds: number;
   details?: Record<string, unknown>;
+  /** This method − SCALL on the segment's test users, paired (absent for SCALL, or when SCALL did not run). */
+  pairedVsScall?: PairedFigure;
 }
 
 export interface SegmentReport {
@@ -93,6 +96,8 @@ export interface StreamReport {
   segments: SegmentReport[];
   /** Per method, the mean Recall@20 and NDCG@20 over segments t ≥ 1. */
   meanFromSegment1: Record<string, Figures>;
+  /** Per method, the mean over segments t ≥ 1 of method − SCALL, ± √(Σ se_t²) / T (stream/paired.ts). */
+  pairedVsScallFrom1: Record<string, PairedMean>;
   wallSeconds: number;
   cpuSeconds: number;
   notes: string[];
@@ -137,6 +142,7 @@ export async function runStream(p: {
     backbone: `the method harness's fine-tune recipe (sampled softmax on cosine scores, ${s.recipe.epochs} epochs, batch ${s.recipe.batch}, ${s.recipe.negatives} negatives, τ ${s.recipe.temperature}, lr ${s.recipe.lr}), users trained too, both tables masked to their sizes (E ⊙ M), warm-started from the method's own last E`,
     segments: [],
     meanFromSegment1: {},
+    pairedVsScallFrom1: {},
     wallSeconds: 0,
     cpuSeconds: 0,
     notes: [],
@@ -199,6 +205,7 @@ export async function runStream(p: {
         cpuSeconds: 0,
       };
       say(`segment ${seg.index}: ${seg.nUsers} users, ${seg.nItems} items, ${seg.inner.length} training pairs; reference test recall@20 ${refTest.recall20.toFixed(4)}`);
+      const tests = new Map<string, Fitness>();
       for (const m of methods) {
         const mT = performance.now();
         const mC = cpu();
@@ -209,6 +216,7 @@ export async function runStream(p: {
         assertBudget(sizing, out.assignment);
         tables.set(m.name, out.trained.full);
         const test = await rankHeldOut(out.trained.served, seen, seg.test, s.threads);
+        tests.set(m.name, test);
         entry.methods[m.name] = {
           ...pick(test),
           validation: pick(out.validation),
@@ -223,10 +231,12 @@ export async function runStream(p: {
         };
         say(`  ${m.name}: test recall@20 ${test.recall20.toFixed(4)}, ndcg@20 ${test.ndcg20.toFixed(4)}; reward ${out.reward.toFixed(3)}`);
       }
+      for (const [name, d] of Object.entries(pairedVsScall(tests))) entry.methods[name]!.pairedVsScall = d;
       entry.seconds = round((performance.now() - segT) / 1000);
       entry.cpuSeconds = round(cpu() - segC);
       report.segments.push(entry);
       report.meanFromSegment1 = meansFrom1(report.segments);
+      report.pairedVsScallFrom1 = pairedMeanFrom1(report.segments);
       await persist();
     }
   } finally {

@@ -1,11 +1,20 @@
-import { copyFile, mkdtemp, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { qualityMarkdown } from '../src/quality-summary.js';
 import { pickDatasets, QUALITY_DATASETS, qualityFile, runQualitySuite } from '../src/quality-suite.js';
 import { RESULTS_DIR, readResults, renderSections } from '../src/results-doc.js';
 import type { SuiteQualityFile } from '../src/results-sections.js';
+
+// Every folder a test makes, deleted when the file is done, passed or failed.
+const dirs: string[] = [];
+afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
+const tempDir = async (prefix: string) => {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  dirs.push(dir);
+  return dir;
+};
 
 const report = (dataset: string, suite?: object) => ({ dataset, split: 'LightGCN train.txt/test.txt', full: { recall20: 0.25, ndcg20: 0.2 }, budgets: [], ...(suite ? { suite } : {}) });
 
@@ -22,7 +31,7 @@ describe('the quality suite', () => {
   });
 
   it('fails before any derivation or training when a Gowalla dataset is asked for and the folder is missing', async () => {
-    const nowhere = join(await mkdtemp(join(tmpdir(), 'peelrec-suite-')), 'gowalla');
+    const nowhere = join(await tempDir('peelrec-suite-'), 'gowalla');
     const logged: string[] = [];
     const run = runQualitySuite({ repoRoot: '/nonexistent', gowallaDir: nowhere, cacheDir: nowhere, resultsDir: nowhere, datasets: pickDatasets('gowalla-core30'), log: (s) => logged.push(s) });
     await expect(run).rejects.toThrow(`needs the Gowalla split at ${nowhere}`);
@@ -32,7 +41,7 @@ describe('the quality suite', () => {
 
 describe('the quality section of bench/results.md', () => {
   it("renders Gowalla's report first, as alone, then one table per other dataset: the suite's order, then by name", async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'peelrec-quality-section-'));
+    const dir = await tempDir('peelrec-quality-section-');
     await copyFile(join(RESULTS_DIR, 'quality-gowalla.json'), join(dir, 'quality-gowalla.json'));
     const alone = renderSections(await readResults(dir)).quality!;
     const gowalla = (await readResults(RESULTS_DIR)).quality! as SuiteQualityFile;

@@ -142,87 +142,91 @@ test('npm pack of the runtime refuses, naming pnpm pack, instead of writing a ta
 test('packed with pnpm and installed with npm outside the workspace, the quick start type-checks strictly (TypeScript 7 and 5.9), builds, and recommends in Chromium', async ({ page }) => {
   test.setTimeout(6 * 60_000);
   const work = mkdtempSync(join(tmpdir(), 'peelrec-scratch-'));
-  const packs = join(work, 'packs');
-  const app = join(work, 'app');
-  const seconds: Record<string, number> = {};
-  const tarballs = { format: join(packs, `peelrec-format-${version('format')}.tgz`), runtime: join(packs, `peelrec-runtime-${version('runtime')}.tgz`) };
+  try {
+    const packs = join(work, 'packs');
+    const app = join(work, 'app');
+    const seconds: Record<string, number> = {};
+    const tarballs = { format: join(packs, `peelrec-format-${version('format')}.tgz`), runtime: join(packs, `peelrec-runtime-${version('runtime')}.tgz`) };
 
-  await test.step('pnpm pack builds dist/ and writes both tarballs', () => {
-    const packArgs = ['exec', '--yes', `--package=${pnpm}`, '--', 'pnpm', '--filter', '@peelrec/format', '--filter', '@peelrec/runtime', 'pack', '--pack-destination', packs];
-    seconds.pack = run('pnpm pack', 'npm', packArgs, repo).seconds;
-    expect(readdirSync(packs).sort()).toEqual([tarballs.format, tarballs.runtime].map((t) => t.slice(packs.length + 1)).sort());
-  });
-
-  await test.step('each tarball is installable: dist/ with types, a license, no workspace: protocol', () => {
-    for (const [name, tarball] of Object.entries(tarballs)) {
-      const files = tarList(tarball);
-      const pkg = tarManifest(tarball);
-      expect(JSON.stringify(pkg), `${name}: the packed package.json`).not.toContain('workspace:');
-      expect(pkg.license).toBe('MIT');
-      for (const f of ['LICENSE', 'README.md', 'dist/index.js', 'dist/index.d.ts']) expect(files, `${name} lacks ${f}`).toContain(`package/${f}`);
-      expect(
-        files.filter((f) => f.startsWith('package/src/')),
-        `${name} ships its sources`,
-      ).toEqual([]);
-      for (const target of exportTargets(pkg.exports)) expect(files, `${name}: exports names ${target}, which the tarball lacks`).toContain(`package/${target.replace(/^\.\//, '')}`);
-    }
-    const runtime = tarManifest(tarballs.runtime) as { dependencies: Record<string, string>; peerDependencies: Record<string, string> };
-    expect(runtime.dependencies['@peelrec/format']).toBe(version('format'));
-    for (const p of ['tfjs-core', 'tfjs-backend-cpu', 'tfjs-backend-wasm', 'tfjs-backend-webgpu']) expect(runtime.peerDependencies[`@tensorflow/${p}`]).toBe('~4.22.0');
-  });
-
-  await test.step('npm install of both tarballs into a fresh Vite app (TF.js 4.22 comes as peers)', () => {
-    cpSync(scratchApp, app, { recursive: true });
-    // The quick start's model: the demo's, as the README copies it (the suite's web server trained it).
-    cpSync(join(repo, 'public/models/synthetic'), join(app, 'public/models/synthetic'), { recursive: true });
-    seconds.install = run('npm install', 'npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', tarballs.format, tarballs.runtime], app).seconds;
-    const installed = (p: string) => JSON.parse(readFileSync(join(app, 'node_modules', p, 'package.json'), 'utf8')).version as string;
-    expect(installed('@peelrec/runtime')).toBe(version('runtime'));
-    expect(installed('@tensorflow/tfjs-core')).toBe('4.22.0');
-    expect(installed('@tensorflow/tfjs-backend-wasm')).toBe('4.22.0');
-  });
-
-  await test.step('tsc passes under strict, noUncheckedIndexedAccess, exactOptionalPropertyTypes, erasableSyntaxOnly, skipLibCheck false: TypeScript 7 (the template’s) and 5.9', () => {
-    const tsconfig = JSON.parse(readFileSync(join(app, 'tsconfig.json'), 'utf8').replace(/\/\*.*?\*\//g, '')).compilerOptions;
-    expect(tsconfig).toMatchObject({
-      strict: true,
-      erasableSyntaxOnly: true,
-      noUncheckedIndexedAccess: true,
-      exactOptionalPropertyTypes: true,
-      verbatimModuleSyntax: true,
-      skipLibCheck: false,
-      noEmit: true,
+    await test.step('pnpm pack builds dist/ and writes both tarballs', () => {
+      const packArgs = ['exec', '--yes', `--package=${pnpm}`, '--', 'pnpm', '--filter', '@peelrec/format', '--filter', '@peelrec/runtime', 'pack', '--pack-destination', packs];
+      seconds.pack = run('pnpm pack', 'npm', packArgs, repo).seconds;
+      expect(readdirSync(packs).sort()).toEqual([tarballs.format, tarballs.runtime].map((t) => t.slice(packs.length + 1)).sort());
     });
-    seconds.tsc = run('tsc (the app’s TypeScript 7)', process.execPath, [join(app, 'node_modules/typescript/bin/tsc')], app).seconds;
-    // The workspace's TypeScript, which many apps still use, on the same project.
-    const ts5 = createRequire(join(repo, 'e2e/package.json')).resolve('typescript/bin/tsc');
-    expect(JSON.parse(readFileSync(join(dirname(ts5), '../package.json'), 'utf8')).version).toMatch(/^5\./);
-    seconds.tsc5 = run('tsc (TypeScript 5.9)', process.execPath, [ts5, '-p', join(app, 'tsconfig.json')], app).seconds;
-  });
 
-  await test.step('vite build emits the tfjs-backend-wasm binaries the SDK names (no wasmPaths in the app)', () => {
-    seconds.build = run('vite build', process.execPath, [join(app, 'node_modules/vite/bin/vite.js'), 'build'], app).seconds;
-    const wasm = readdirSync(join(app, 'dist/assets')).filter((f) => f.endsWith('.wasm'));
-    expect(wasm.map((f) => f.replace(/-[\w-]{8}\.wasm$/, '.wasm')).sort()).toEqual(['tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm.wasm']);
-  });
+    await test.step('each tarball is installable: dist/ with types, a license, no workspace: protocol', () => {
+      for (const [name, tarball] of Object.entries(tarballs)) {
+        const files = tarList(tarball);
+        const pkg = tarManifest(tarball);
+        expect(JSON.stringify(pkg), `${name}: the packed package.json`).not.toContain('workspace:');
+        expect(pkg.license).toBe('MIT');
+        for (const f of ['LICENSE', 'README.md', 'dist/index.js', 'dist/index.d.ts']) expect(files, `${name} lacks ${f}`).toContain(`package/${f}`);
+        expect(
+          files.filter((f) => f.startsWith('package/src/')),
+          `${name} ships its sources`,
+        ).toEqual([]);
+        for (const target of exportTargets(pkg.exports)) expect(files, `${name}: exports names ${target}, which the tarball lacks`).toContain(`package/${target.replace(/^\.\//, '')}`);
+      }
+      const runtime = tarManifest(tarballs.runtime) as { dependencies: Record<string, string>; peerDependencies: Record<string, string> };
+      expect(runtime.dependencies['@peelrec/format']).toBe(version('format'));
+      for (const p of ['tfjs-core', 'tfjs-backend-cpu', 'tfjs-backend-wasm', 'tfjs-backend-webgpu']) expect(runtime.peerDependencies[`@tensorflow/${p}`]).toBe('~4.22.0');
+    });
 
-  // A browser without a WebGPU adapter, made the same on every machine; counts the SDK's adapter requests.
-  await page.addInitScript(() => {
-    const w = window as unknown as { adapterRequests: number };
-    w.adapterRequests = 0;
-    const gpu = { requestAdapter: async () => (w.adapterRequests++, null) };
-    Object.defineProperty(Navigator.prototype, 'gpu', { get: () => gpu, configurable: true });
-  });
+    await test.step('npm install of both tarballs into a fresh Vite app (TF.js 4.22 comes as peers)', () => {
+      cpSync(scratchApp, app, { recursive: true });
+      // The quick start's model: the demo's, as the README copies it (the suite's web server trained it).
+      cpSync(join(repo, 'public/models/synthetic'), join(app, 'public/models/synthetic'), { recursive: true });
+      seconds.install = run('npm install', 'npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', tarballs.format, tarballs.runtime], app).seconds;
+      const installed = (p: string) => JSON.parse(readFileSync(join(app, 'node_modules', p, 'package.json'), 'utf8')).version as string;
+      expect(installed('@peelrec/runtime')).toBe(version('runtime'));
+      expect(installed('@tensorflow/tfjs-core')).toBe('4.22.0');
+      expect(installed('@tensorflow/tfjs-backend-wasm')).toBe('4.22.0');
+    });
 
-  await test.step('vite preview of the build, in Chromium: ten recommendations for user-00000 and ten for a history-only new user, on WASM, without console noise', async () => {
-    seconds.preview = await runsInChromium(page, app, ['preview'], /\/assets\/tfjs-backend-wasm-simd-[\w-]{8}\.wasm$/, true);
-  });
+    await test.step('tsc passes under strict, noUncheckedIndexedAccess, exactOptionalPropertyTypes, erasableSyntaxOnly, skipLibCheck false: TypeScript 7 (the template’s) and 5.9', () => {
+      const tsconfig = JSON.parse(readFileSync(join(app, 'tsconfig.json'), 'utf8').replace(/\/\*.*?\*\//g, '')).compilerOptions;
+      expect(tsconfig).toMatchObject({
+        strict: true,
+        erasableSyntaxOnly: true,
+        noUncheckedIndexedAccess: true,
+        exactOptionalPropertyTypes: true,
+        verbatimModuleSyntax: true,
+        skipLibCheck: false,
+        noEmit: true,
+      });
+      seconds.tsc = run('tsc (the app’s TypeScript 7)', process.execPath, [join(app, 'node_modules/typescript/bin/tsc')], app).seconds;
+      // The workspace's TypeScript, which many apps still use, on the same project.
+      const ts5 = createRequire(join(repo, 'e2e/package.json')).resolve('typescript/bin/tsc');
+      expect(JSON.parse(readFileSync(join(dirname(ts5), '../package.json'), 'utf8')).version).toMatch(/^5\./);
+      seconds.tsc5 = run('tsc (TypeScript 5.9)', process.execPath, [ts5, '-p', join(app, 'tsconfig.json')], app).seconds;
+    });
 
-  await test.step('the same under the dev server, where Vite pre-bundles the SDK (the binaries come from node_modules)', async () => {
-    seconds.dev = await runsInChromium(page, app, [], /\/node_modules\/@tensorflow\/tfjs-backend-wasm\/dist\/tfjs-backend-wasm-simd\.wasm$/, false);
-  });
+    await test.step('vite build emits the tfjs-backend-wasm binaries the SDK names (no wasmPaths in the app)', () => {
+      seconds.build = run('vite build', process.execPath, [join(app, 'node_modules/vite/bin/vite.js'), 'build'], app).seconds;
+      const wasm = readdirSync(join(app, 'dist/assets')).filter((f) => f.endsWith('.wasm'));
+      expect(wasm.map((f) => f.replace(/-[\w-]{8}\.wasm$/, '.wasm')).sort()).toEqual(['tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm.wasm']);
+    });
 
-  test.info().annotations.push({ type: 'seconds', description: JSON.stringify(seconds) });
-  console.log(`[package] seconds: ${JSON.stringify(seconds)}`);
-  rmSync(work, { recursive: true, force: true }); // left in place when a step failed, to look into
+    // A browser without a WebGPU adapter, made the same on every machine; counts the SDK's adapter requests.
+    await page.addInitScript(() => {
+      const w = window as unknown as { adapterRequests: number };
+      w.adapterRequests = 0;
+      const gpu = { requestAdapter: async () => (w.adapterRequests++, null) };
+      Object.defineProperty(Navigator.prototype, 'gpu', { get: () => gpu, configurable: true });
+    });
+
+    await test.step('vite preview of the build, in Chromium: ten recommendations for user-00000 and ten for a history-only new user, on WASM, without console noise', async () => {
+      seconds.preview = await runsInChromium(page, app, ['preview'], /\/assets\/tfjs-backend-wasm-simd-[\w-]{8}\.wasm$/, true);
+    });
+
+    await test.step('the same under the dev server, where Vite pre-bundles the SDK (the binaries come from node_modules)', async () => {
+      seconds.dev = await runsInChromium(page, app, [], /\/node_modules\/@tensorflow\/tfjs-backend-wasm\/dist\/tfjs-backend-wasm-simd\.wasm$/, false);
+    });
+
+    test.info().annotations.push({ type: 'seconds', description: JSON.stringify(seconds) });
+    console.log(`[package] seconds: ${JSON.stringify(seconds)}`);
+  } finally {
+    // Deleted even when a step failed (each run leaves about 200 MB); retried while a killed vite server lets go.
+    rmSync(work, { recursive: true, force: true, maxRetries: 5 });
+  }
 });

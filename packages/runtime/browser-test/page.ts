@@ -18,7 +18,13 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 /** Builds the test page into a temporary directory; `remove` deletes it. */
 export async function buildPage(): Promise<{ dir: string; remove: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'peelrec-runtime-page-'));
-  await build({ configFile: join(here, 'vite.config.ts'), build: { outDir: dir } });
+  try {
+    await build({ configFile: join(here, 'vite.config.ts'), build: { outDir: dir } });
+  } catch (e) {
+    // The caller gets no `remove` to call.
+    await rm(dir, { recursive: true, force: true });
+    throw e;
+  }
   return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
 }
 

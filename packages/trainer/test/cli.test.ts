@@ -1,12 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { verifyArtifact } from '@peelrec/format';
 import { directorySink, directorySource } from '../src/export/fs-sink.js';
 import { exportModel } from '../src/export/write-artifact.js';
 import type { PeelModel } from '../src/quality/peel-model.js';
+import { tempDir } from './temp-dir.js';
 
 const root = join(import.meta.dirname, '..');
 
@@ -71,7 +71,7 @@ describe('peelrec-train CLI', () => {
   });
 
   it('reports malformed data as one line naming file and line, exit code 1', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'peelrec-cli-'));
+    const dir = await tempDir('peelrec-cli-');
     await writeFile(join(dir, 'train.txt'), '0 1 2\n1 2 oops\n');
     await writeFile(join(dir, 'test.txt'), '0 0\n');
     const r = cli(['train', '--data', dir, '--out', join(dir, 'out')]);
@@ -81,7 +81,7 @@ describe('peelrec-train CLI', () => {
   });
 
   it('reports an unwritable --out or --quality-out in one line before reading any data', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'peelrec-cli-'));
+    const dir = await tempDir('peelrec-cli-');
     // Malformed data: if the trainer read it first, the error would be about train.txt.
     await writeFile(join(dir, 'train.txt'), '0 1 oops\n');
     await writeFile(join(dir, 'test.txt'), '0 0\n');
@@ -98,14 +98,14 @@ describe('peelrec-train CLI', () => {
   });
 
   it('resolves relative paths against INIT_CWD (where the user ran npm)', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'peelrec-cli-'));
+    const dir = await tempDir('peelrec-cli-');
     const r = cli(['train', '--data', 'missing-folder', '--out', 'o'], { INIT_CWD: dir });
     expect(r.code).toBe(1);
     expect(r.err).toContain(join(dir, 'missing-folder', 'train.txt'));
   });
 
   it('rejects a config file with a misspelt key, a wrong value or bad JSON, naming the file', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'peelrec-cli-'));
+    const dir = await tempDir('peelrec-cli-');
     const typo = join(dir, 'typo.json');
     await writeFile(typo, '{"backbone": {"softmaxEpoch": 5}}');
     let r = cli(['train', '--config', typo, '--out', join(dir, 'out')]);
@@ -146,7 +146,7 @@ describe('peelrec-train CLI', () => {
   });
 
   it('takes i8 among the --dtypes of train and export', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'peelrec-cli-'));
+    const dir = await tempDir('peelrec-cli-');
     // train parses the flag and goes on to the data (missing here): the error is about the data, not the dtype
     let r = cli(['train', '--data', join(dir, 'missing'), '--out', join(dir, 'out'), '--dtypes', 'f32,i8']);
     expect(r.code).toBe(1);

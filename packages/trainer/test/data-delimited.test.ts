@@ -1,13 +1,13 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DataError } from '../src/data/errors.js';
 import { loadDelimited, type DelimitedOptions } from '../src/data/delimited.js';
 import { rowOf } from '../src/data/csr.js';
+import { tempDir } from './temp-dir.js';
 
 async function file(name: string, text: string): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'peelrec-delim-'));
+  const dir = await tempDir('peelrec-delim-');
   const p = join(dir, name);
   await writeFile(p, text);
   return p;

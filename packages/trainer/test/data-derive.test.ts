@@ -1,11 +1,11 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DERIVE_VERSION, deriveDataset, type DerivationRecipe } from '../src/data/derive.js';
 import { DerivationError } from '../src/data/derivation-error.js';
 import { loadLightGCN } from '../src/data/lightgcn.js';
 import { BET_SPLIT } from '../src/data/resplit.js';
+import { tempDir } from './temp-dir.js';
 
 /** `user item item ...` text → "u:i" keys. */
 const pairKeys = (text: string) =>
@@ -20,7 +20,7 @@ const pairKeys = (text: string) =>
 
 /** A LightGCN folder with ids that have gaps: 30 users, each with 8 train and 3 test items out of 25. */
 async function source(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'peelrec-derive-src-'));
+  const dir = await tempDir('peelrec-derive-src-');
   const train: string[] = [];
   const test: string[] = [];
   for (let u = 0; u < 30; u++) {
@@ -33,7 +33,7 @@ async function source(): Promise<string> {
   return dir;
 }
 
-const out = () => mkdtemp(join(tmpdir(), 'peelrec-derive-out-'));
+const out = () => tempDir('peelrec-derive-out-');
 const read = (dir: string, f: string) => readFile(join(dir, f), 'utf8');
 
 describe('deriveDataset', () => {

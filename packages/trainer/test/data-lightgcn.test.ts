@@ -1,13 +1,13 @@
-import { mkdtemp, writeFile, mkdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DataError } from '../src/data/errors.js';
 import { loadLightGCN } from '../src/data/lightgcn.js';
 import { rowOf } from '../src/data/csr.js';
+import { tempDir } from './temp-dir.js';
 
 async function folder(train: string, test: string): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'peelrec-lgcn-'));
+  const dir = await tempDir('peelrec-lgcn-');
   await writeFile(join(dir, 'train.txt'), train);
   await writeFile(join(dir, 'test.txt'), test);
   return dir;
@@ -126,7 +126,7 @@ describe('loadLightGCN', () => {
   });
 
   it('reports a missing file as a DataError', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'peelrec-lgcn-'));
+    const dir = await tempDir('peelrec-lgcn-');
     await mkdir(join(dir, 'sub'));
     await expect(loadLightGCN(join(dir, 'sub'))).rejects.toThrow(DataError);
   });

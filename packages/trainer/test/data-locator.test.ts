@@ -1,12 +1,12 @@
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { locateGowalla, repoRoot } from './data-locator.js';
+import { tempDir } from './temp-dir.js';
 
 /** tmp/clone (a repository with a test folder) and tmp/shared/data/gowalla beside it, as CI lays them out. */
 async function layout(withData: boolean) {
-  const base = await mkdtemp(join(tmpdir(), 'peelrec-locate-'));
+  const base = await tempDir('peelrec-locate-');
   const tests = join(base, 'clone', 'packages', 'trainer', 'test');
   await mkdir(tests, { recursive: true });
   await writeFile(join(base, 'clone', 'pnpm-workspace.yaml'), 'packages: []\n');

@@ -1,5 +1,4 @@
-import { mkdir, mkdtemp, readFile, writeFile, readdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, writeFile, readdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { IntegrityError, decodeBlock, encodeBlock, fileOf, readVerified, refName, selectBlocks, verifyArtifact } from '@peelrec/format';
@@ -12,6 +11,7 @@ import { directorySink } from '../src/export/fs-sink.js';
 import { csrFromPairs } from '../src/data/csr.js';
 import { groupItems } from '../src/groups/item-groups.js';
 import { asStored, selectionManifest, type PeelModel } from '../src/quality/peel-model.js';
+import { tempDir } from './temp-dir.js';
 
 function randomModel(seed: number): PeelModel {
   const rng = new Random(seed);
@@ -52,7 +52,7 @@ const info = (m: PeelModel, createdAt: string): ArtifactInfo => ({
 describe('export round trip', () => {
   it('writes an artifact that verifies and reads back to the same model', async () => {
     const m = randomModel(3);
-    const dir = await mkdtemp(join(tmpdir(), 'peelrec-export-'));
+    const dir = await tempDir('peelrec-export-');
     const manifest = await exportModel(directorySink(dir), m, info(m, '2026-01-01T00:00:00Z'));
     const verified = await verifyArtifact(directorySource(dir));
     expect(verified.manifest.model.contentHash).toBe(manifest.model.contentHash);
@@ -91,7 +91,7 @@ describe('export round trip', () => {
     const m = randomModel(11);
     // spread the item groups' magnitudes apart, so a scale shared beyond one block would differ
     m.tables = m.tables.map((t) => t.map((v, k) => v * (1 + m.itemGroups.position[Math.floor(k / m.dim)]!)));
-    const dir = await mkdtemp(join(tmpdir(), 'peelrec-export-'));
+    const dir = await tempDir('peelrec-export-');
     const manifest = await exportModel(directorySink(dir), m, { ...info(m, 'x'), dtypes: ['f32', 'i8'] });
     await verifyArtifact(directorySource(dir));
     const D = m.dim;
@@ -122,7 +122,7 @@ describe('export round trip', () => {
       );
 
     // An i8-only artifact reads back from its i8 blocks: the modelled table, in artifact order.
-    const only = await mkdtemp(join(tmpdir(), 'peelrec-export-'));
+    const only = await tempDir('peelrec-export-');
     await exportModel(directorySink(only), m, { ...info(m, 'x'), dtypes: ['i8'] });
     const back = await readArtifact(only);
     expect(back.decodedFrom).toBe('i8');
@@ -135,7 +135,7 @@ describe('export round trip', () => {
 
   it('a corrupted block file fails verification with IntegrityError naming it', async () => {
     const m = randomModel(4);
-    const dir = await mkdtemp(join(tmpdir(), 'peelrec-export-'));
+    const dir = await tempDir('peelrec-export-');
     const manifest = await exportModel(directorySink(dir), m, info(m, 'now'));
     const ref = manifest.blocks[7]!.files[0]!;
     const bytes = new Uint8Array(await readFile(join(dir, ref.url)));
@@ -149,13 +149,13 @@ describe('export round trip', () => {
 
   it('same model, different createdAt: same content hash, manifests differ only in provenance.createdAt', async () => {
     const m = randomModel(5);
-    const a = await mkdtemp(join(tmpdir(), 'peelrec-export-'));
-    const b = await mkdtemp(join(tmpdir(), 'peelrec-export-'));
+    const a = await tempDir('peelrec-export-');
+    const b = await tempDir('peelrec-export-');
     const ma = await exportModel(directorySink(a), m, info(m, '2026-01-01T00:00:00Z'));
     const mb = await exportModel(directorySink(b), randomModel(5), info(m, '2026-02-02T00:00:00Z'));
     expect(ma.model.contentHash).toBe(mb.model.contentHash);
     expect({ ...ma, provenance: { ...ma.provenance, createdAt: '' } }).toEqual({ ...mb, provenance: { ...mb.provenance, createdAt: '' } });
-    const other = await exportModel(directorySink(await mkdtemp(join(tmpdir(), 'peelrec-export-'))), randomModel(6), info(m, 'x'));
+    const other = await exportModel(directorySink(await tempDir('peelrec-export-')), randomModel(6), info(m, 'x'));
     expect(other.model.contentHash).not.toBe(ma.model.contentHash);
   });
 });
@@ -172,7 +172,7 @@ async function snapshot(dir: string): Promise<Record<string, string>> {
 
 describe('output folder ownership: the trainer deletes only files it wrote', () => {
   const webApp = async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'peelrec-webapp-'));
+    const dir = await tempDir('peelrec-webapp-');
     await writeFile(join(dir, 'manifest.json'), '{"name": "My PWA", "icons": [{"src": "icons/192.png"}]}');
     await writeFile(join(dir, 'index.html'), '<!doctype html><title>app</title>');
     await mkdir(join(dir, 'icons'));
@@ -191,7 +191,7 @@ describe('output folder ownership: the trainer deletes only files it wrote', () 
   });
 
   it('refuses an artifact written without a marker (an older trainer), telling the user what to do', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'peelrec-export-'));
+    const dir = await tempDir('peelrec-export-');
     const m = randomModel(7);
     await exportModel(directorySink(dir), m, info(m, 'x'));
     const before = await snapshot(dir);
@@ -200,7 +200,7 @@ describe('output folder ownership: the trainer deletes only files it wrote', () 
   });
 
   it('replaces its own artifact: the marker lists every file written, and only those are deleted', async () => {
-    const dir = join(await mkdtemp(join(tmpdir(), 'peelrec-export-')), 'out');
+    const dir = join(await tempDir('peelrec-export-'), 'out');
     const m = randomModel(7);
     const first = await exportModel(await prepareOutputDir(dir), m, info(m, 'x'));
     // The marker is an extra file the manifest does not name: the artifact still verifies.
@@ -219,7 +219,7 @@ describe('output folder ownership: the trainer deletes only files it wrote', () 
   });
 
   it('refuses its own artifact once someone added a file to it, and deletes nothing', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'peelrec-export-'));
+    const dir = await tempDir('peelrec-export-');
     const m = randomModel(8);
     await exportModel(await prepareOutputDir(dir), m, info(m, 'x'));
     await writeFile(join(dir, 'blocks', 'notes.txt'), 'mine');
@@ -229,7 +229,7 @@ describe('output folder ownership: the trainer deletes only files it wrote', () 
   });
 
   it('a marker naming a path outside the folder deletes nothing there', async () => {
-    const parent = await mkdtemp(join(tmpdir(), 'peelrec-export-'));
+    const parent = await tempDir('peelrec-export-');
     const dir = join(parent, 'out');
     await prepareOutputDir(dir);
     await writeFile(join(parent, 'victim.txt'), 'keep me');
@@ -239,7 +239,7 @@ describe('output folder ownership: the trainer deletes only files it wrote', () 
   });
 
   it('export (re-export) refuses a foreign folder too, deleting nothing', async () => {
-    const from = await mkdtemp(join(tmpdir(), 'peelrec-export-'));
+    const from = await tempDir('peelrec-export-');
     const m = randomModel(9);
     await exportModel(directorySink(from), m, info(m, 'x'));
     const dir = await webApp();

@@ -1,5 +1,4 @@
-import { mkdtemp, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { rowCount, rowOf } from '../src/data/csr.js';
@@ -7,6 +6,7 @@ import { deriveDataset } from '../src/data/derive.js';
 import { loadLightGCN } from '../src/data/lightgcn.js';
 import { BET_SPLIT, splitCounts } from '../src/data/resplit.js';
 import { locateGowalla } from './data-locator.js';
+import { tempDir } from './temp-dir.js';
 
 // The suite's Gowalla derivations, written to a temporary folder: the data never enters the repository.
 const { dir, reason } = locateGowalla();
@@ -14,7 +14,7 @@ if (!dir) console.warn(`[gowalla-derive.test] skipped: ${reason}`);
 
 describe.skipIf(!dir)('Gowalla derivations of the quality suite', () => {
   it("resplit 50/25/25 (seed 42) keeps all 1,027,370 interactions, each user's counts by BET's rule", async () => {
-    const out = await mkdtemp(join(tmpdir(), 'peelrec-gowalla-resplit-'));
+    const out = await tempDir('peelrec-gowalla-resplit-');
     const { stamp } = await deriveDataset({ kind: 'resplit', source: dir!, split: BET_SPLIT }, out);
     const s = stamp.stats;
     expect(s).toMatchObject({ users: 29858, items: 40981, sourceInteractions: 1027370 });
@@ -34,7 +34,7 @@ describe.skipIf(!dir)('Gowalla derivations of the quality suite', () => {
   });
 
   it('the 30-core: every user and item keeps ≥ 30 interactions, about a thousand users', async () => {
-    const out = await mkdtemp(join(tmpdir(), 'peelrec-gowalla-core-'));
+    const out = await tempDir('peelrec-gowalla-core-');
     const { stamp } = await deriveDataset({ kind: 'core', source: dir!, k: 30, split: BET_SPLIT }, out);
     expect(stamp.stats).toMatchObject({ users: 1011, items: 899 });
     expect(stamp.stats.train + stamp.stats.valid + stamp.stats.test).toBe(61429);

@@ -1,5 +1,4 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { verifyArtifact } from '@peelrec/format';
@@ -10,6 +9,7 @@ import { rowOf } from '../src/data/csr.js';
 import type { CSR } from '../src/data/types.js';
 import { generateSynthetic } from '../src/synthetic/generate.js';
 import { readArtifact } from '../src/export/read-artifact.js';
+import { tempDir } from './temp-dir.js';
 
 const tiny = async (out: string, ablations: boolean): Promise<TrainOptions> => ({
   data: { kind: 'synthetic', options: { users: 240, items: 300, seed: 5, meanInteractions: 20 } },
@@ -30,7 +30,7 @@ const tiny = async (out: string, ablations: boolean): Promise<TrainOptions> => (
     tuning: { enabled: false },
   },
 });
-const tmp = () => mkdtemp(join(tmpdir(), 'peelrec-train-'));
+const tmp = () => tempDir('peelrec-train-');
 
 describe('train (tiny synthetic)', () => {
   it('produces a verifiable artifact and a complete quality report, with ablations', async () => {

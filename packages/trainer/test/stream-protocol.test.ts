@@ -1,5 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readTimedInteractions } from '../src/data/delimited.js';
@@ -7,6 +6,7 @@ import { Random } from '../src/data/random.js';
 import type { TimedInteractions } from '../src/data/types.js';
 import { Reservoir, segmentBounds, segmentStream } from '../src/stream/segments.js';
 import { generateStream } from '../src/synthetic/stream.js';
+import { tempDir } from './temp-dir.js';
 
 /** A log of `n` rows with ids given per row; times are shuffled so the protocol must sort. */
 function log(rows: [string, string][], rng = new Random(3)): TimedInteractions {
@@ -183,7 +183,7 @@ describe('generateStream: the seeded synthetic stream', () => {
 
 describe('readTimedInteractions: a timestamped file as a stream', () => {
   it('reads MovieLens ratings.dat (::) with its timestamps, keeps the latest of a repeated pair, and thresholds ratings', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'peelrec-stream-'));
+    const dir = await tempDir('peelrec-stream-');
     const file = join(dir, 'ratings.dat');
     await writeFile(file, '1::10::5::300\n2::10::4::100\n1::11::2::200\n2::12::5::50\n2::10::5::400\n');
     const log = await readTimedInteractions(file, { delimiter: '::', ratingThreshold: 4 });

@@ -1,13 +1,13 @@
-import { mkdtemp, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { verifyArtifact } from '@peelrec/format';
 import { directorySource } from '../src/export/fs-sink.js';
 import { resolveConfig, train, type TrainOptions } from '../src/index.js';
 import type { TuningReport } from '../src/tuning/index.js';
+import { tempDir } from './temp-dir.js';
 
-const tmp = () => mkdtemp(join(tmpdir(), 'peelrec-tune-'));
+const tmp = () => tempDir('peelrec-tune-');
 
 /** The pipeline's tiny synthetic case with tuning switched on (the synthetic preset turns it off). */
 const tuned = (out: string): TrainOptions => ({

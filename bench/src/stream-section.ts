@@ -7,6 +7,8 @@ interface Figures {
 }
 
 interface MethodFigures extends Figures {
+  /** Absent in files written before the delta was measured. */
+  readonly itemDelta?: { readonly fullBytes: number; readonly newBytes: number; readonly resizedBytes: number; readonly unchangedBytes: number };
   readonly values: number;
   readonly budgetMet: boolean;
   readonly seconds: number;
@@ -36,6 +38,15 @@ export interface StreamFile {
 }
 
 const f4 = (x: number) => x.toFixed(4);
+const pct = (x: number) => `${(100 * x).toFixed(0)} %`;
+
+/** SCALL's served item table against its last: the share of the full table's bytes a row-level delta would fetch. */
+function deltaCells(m: MethodFigures | undefined): string[] {
+  const d = m?.itemDelta;
+  if (!d || d.fullBytes === 0) return ['–', '–'];
+  return [pct((d.fullBytes - d.unchangedBytes) / d.fullBytes), pct((d.newBytes + d.resizedBytes) / d.fullBytes)];
+}
+
 const signed = (x: number) => `${x < 0 ? '−' : '+'}${Math.abs(x).toFixed(4)}`;
 
 /** method − SCALL over t ≥ 1, ± its standard error; '–' for SCALL itself or a file without paired figures. */
@@ -60,8 +71,16 @@ export function streamSection(file: string, r: StreamFile): string {
     ]),
   ]);
   const perSegment = markdownTable([
-    ['segment', 'users', 'items', ...methods.map((m) => `${m} Recall@20`), 'SCALL served', 'seconds'],
-    ...r.segments.map((s) => [String(s.index), String(s.users), String(s.items), ...methods.map((m) => f4(s.methods[m]!.recall20)), s.methods.scall?.details?.served ?? '–', s.seconds.toFixed(1)]),
+    ['segment', 'users', 'items', ...methods.map((m) => `${m} Recall@20`), 'SCALL served', 'SCALL rows changed', 'of which new or resized', 'seconds'],
+    ...r.segments.map((s) => [
+      String(s.index),
+      String(s.users),
+      String(s.items),
+      ...methods.map((m) => f4(s.methods[m]!.recall20)),
+      s.methods.scall?.details?.served ?? '–',
+      ...deltaCells(s.methods.scall),
+      s.seconds.toFixed(1),
+    ]),
   ]);
   return [
     `From [\`results/${file}\`](results/${file}), ${r.generatedAt.slice(0, 16).replace('T', ' ')} UTC (${r.trainer}, seed ${r.settings.seed}): ${r.dataset}, ${r.segments.length} segments; budget ${r.budget.values.toLocaleString('en-US')} values, ${r.budget.about}. SCALL: ${scall.rlSteps} exploratory actions and ${scall.sacUpdates} SAC steps after each transition a segment, serving ${scall.serve === 'policy' ? "the policy's mean action" : 'the best of its mean and exploratory actions on validation'}. ${r.wallSeconds.toFixed(0)} s wall, ${r.cpuSeconds.toFixed(0)} s CPU.`,
@@ -70,7 +89,7 @@ export function streamSection(file: string, r: StreamFile): string {
     '',
     means,
     '',
-    '**Per segment** (test Recall@20; segment 0 is not in the mean):',
+    "**Per segment** (test Recall@20; segment 0 is not in the mean. SCALL rows changed: the share of its served item table's f16 bytes in rows that are new or differ from its last segment's, what a row-level delta would fetch; of which new or resized: the share the issue's delta counts):",
     '',
     perSegment,
   ].join('\n');

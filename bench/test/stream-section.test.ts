@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { type StreamFile, streamSection } from '../src/stream-section.js';
 
 const figures = (recall20: number) => ({ recall20, ndcg20: recall20 / 2 });
-const method = (recall20: number, values = 100, served?: string) => ({ ...figures(recall20), values, budgetMet: values === 100, seconds: 1, ...(served && { details: { served } }) });
+const delta = { fullBytes: 200, newBytes: 20, resizedBytes: 30, unchangedBytes: 10 };
+const method = (recall20: number, values = 100, served?: string) => ({ ...figures(recall20), values, budgetMet: values === 100, seconds: 1, itemDelta: delta, ...(served && { details: { served } }) });
 
 function file(uniformValues = 100): StreamFile {
   return {
@@ -31,7 +32,8 @@ describe('the stream section', () => {
     const text = streamSection('stream-synthetic.json', file());
     expect(text).toMatch(/\| scall +\| 0\.3000 +\| 0\.1500 +\| – +\| yes +\|/);
     expect(text).toMatch(/\| uniform +\| 0\.2500 +\| 0\.1250 +\| −0\.0500 ± 0\.0123 +\| yes +\|/);
-    expect(text).toMatch(/\| 1 +\| 10 +\| 5 +\| 0\.3000 +\| 0\.2500 +\| policy +\| 2\.0 +\|/);
+    // 190 of 200 bytes changed, 50 of them new or resized
+    expect(text).toMatch(/\| 1 +\| 10 +\| 5 +\| 0\.3000 +\| 0\.2500 +\| policy +\| 95 % +\| 25 % +\| 2\.0 +\|/);
   });
 
   it('says no where a method missed the budget in any segment', () => {

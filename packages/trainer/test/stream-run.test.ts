@@ -64,6 +64,16 @@ describe('runStream: a whole stream on a tiny catalog', () => {
       expect(p.se).toBeGreaterThan(0);
     }
     expect(Object.keys(r.pairedVsScallFrom1)).toEqual(['fixed-power-law', 'uniform', 'frequency', 'random']);
+    // The item delta: every row new at first, then exactly the segment's new items; the parts add up to the table.
+    r.segments.forEach((s, t) => {
+      for (const m of Object.values(s.methods)) {
+        const d = m.itemDelta;
+        expect(d.fullBytes).toBe(2 * m.itemValues);
+        expect(d.newBytes + d.resizedBytes + d.revaluedBytes + d.unchangedBytes).toBe(d.fullBytes);
+        expect(d.newRows + d.resizedRows + d.revaluedRows + d.unchangedRows).toBe(s.items);
+        expect(d.newRows).toBe(t === 0 ? s.items : s.items - r.segments[t - 1]!.items);
+      }
+    });
     expect(r.pairedVsScallFrom1.uniform!.recall20).toBeCloseTo(r.meanFromSegment1.uniform!.recall20 - r.meanFromSegment1.scall!.recall20, 5);
     const scall = r.segments.at(-1)!.methods.scall!.details as { transitions: number };
     // per segment: one exploratory transition and the served one

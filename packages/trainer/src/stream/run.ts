@@ -12,6 +12,7 @@ import type { FineTuneRecipe } from '../harness/finetune.js';
 import { StreamError } from './errors.js';
 import { type StreamMethod, SCALL_DEFAULTS, type ScallSettings, type StreamMethodName, streamMethods } from './methods.js';
 import { csrOf, type Fitness, fitnessOf, growTables, rankHeldOut, type Tables, trainSegment } from './model.js';
+import { type ItemDelta, itemDelta, type ServedItems } from './delta.js';
 import { type PairedFigure, type PairedMean, pairedMeanFrom1, pairedVsScall } from './paired.js';
 import { SEGMENT_DEFAULTS, type SegmentOptions, segmentStream } from './segments.js';
 import { assertBudget, checkCatalog, type SizingContext } from './sizes.js';
@@ -65,6 +66,8 @@ export interface MethodFigures extends Figures {
   details?: Record<string, unknown>;
   /** This method − SCALL on the segment's test users, paired (absent for SCALL, or when SCALL did not run). */
   pairedVsScall?: PairedFigure;
+  /** The served item table against the method's last one, in f16 bytes (stream/delta.ts). */
+  itemDelta: ItemDelta;
 }
 
 export interface SegmentReport {
@@ -155,6 +158,7 @@ export async function runStream(p: {
     await writeFile(p.resultsPath, `${JSON.stringify(report, null, 2)}\n`);
   };
   const tables = new Map<string, Tables>();
+  const served = new Map<string, ServedItems>();
   let reference: Tables | undefined;
   try {
     for (const seg of segments) {
@@ -217,6 +221,9 @@ export async function runStream(p: {
         tables.set(m.name, out.trained.full);
         const test = await rankHeldOut(out.trained.served, seen, seg.test, s.threads);
         tests.set(m.name, test);
+        const items: ServedItems = { items: out.trained.served.items, sizes: out.assignment.items };
+        const delta = itemDelta(served.get(m.name), items, out.trained.served.dim);
+        served.set(m.name, items);
         entry.methods[m.name] = {
           ...pick(test),
           validation: pick(out.validation),
@@ -228,6 +235,7 @@ export async function runStream(p: {
           seconds: round((performance.now() - mT) / 1000),
           cpuSeconds: round(cpu() - mC),
           ...(out.details ? { details: out.details } : {}),
+          itemDelta: delta,
         };
         say(`  ${m.name}: test recall@20 ${test.recall20.toFixed(4)}, ndcg@20 ${test.ndcg20.toFixed(4)}; reward ${out.reward.toFixed(3)}`);
       }

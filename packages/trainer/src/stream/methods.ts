@@ -98,7 +98,11 @@ export interface ScallSettings {
 
 export const SCALL_SERVE = ['best', 'policy'] as const;
 
-export const SCALL_DEFAULTS: ScallSettings = { rlSteps: 2, sacUpdates: 32, serve: 'best' };
+/**
+ * rlSteps 4, not 2, chosen on validation on the synthetic stream (seed 1): the served action's mean validation
+ * Recall@20 over t ≥ 1 was 0.2044 against 0.1863, for ≈ 2 more trainings a segment (the stream stays ≈ 2 minutes).
+ */
+export const SCALL_DEFAULTS: ScallSettings = { rlSteps: 4, sacUpdates: 32, serve: 'best' };
 
 const toAction = (a: Float32Array): SizeAction => ({ userShare: a[0]!, userAlpha: a[1]!, itemAlpha: a[2]! });
 const describe = (a: SizeAction, sizing: SizingContext) => ({ userShare: shareOf(a.userShare, rowShare(sizing)), userAlpha: alphaOf(a.userAlpha), itemAlpha: alphaOf(a.itemAlpha) });

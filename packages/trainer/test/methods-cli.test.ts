@@ -15,6 +15,16 @@ const cli = (args: string[]) => {
 const dirs: string[] = [];
 afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
 
+/** The catalog every run here trains on, small enough to take seconds. */
+const TINY = ['--synthetic', '--synthetic-users', '240', '--synthetic-items', '160', '--epochs', '2', '--finetune-epochs', '1', '--variants', 'none'];
+
+/** A run's folder (removed after the file) and the results file and artifact folder in it. */
+async function runDir(prefix: string): Promise<{ results: string; out: string }> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  dirs.push(dir);
+  return { results: join(dir, 'methods-tiny.json'), out: join(dir, 'out') };
+}
+
 describe('peelrec-train methods', () => {
   it('is a documented subcommand and rejects an unknown method in one line', () => {
     expect(cli(['--help']).out).toContain('methods');
@@ -92,8 +102,7 @@ describe('peelrec-train methods', () => {
     dirs.push(dir);
     const results = join(dir, 'methods.json');
     const out = join(dir, 'artifacts');
-    const tiny = '--synthetic --synthetic-users 240 --synthetic-items 160 --epochs 2 --finetune-epochs 1 --variants none'.split(' ');
-    const r = cli(['methods', ...tiny, '--methods', 'peel,magprune', '--results', results, '--out', out]);
+    const r = cli(['methods', ...TINY, '--methods', 'peel,magprune', '--results', results, '--out', out]);
     expect(r.err).not.toMatch(/peelrec-train:/);
     expect(r.code).toBe(0);
     expect(r.out).toContain(`artifact: ${join(out, 'peel')}`);
@@ -119,23 +128,10 @@ describe('peelrec-train methods', () => {
 
   // BET and its ablation with a tiny search (T = 5, h = 1, m = 10) at two budgets, the same evaluations each, and BET's artifact.
   it('runs BET and the random-action ablation, reports the search and exports BET as a mixed artifact', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'peelrec-bet-'));
-    dirs.push(dir);
-    const results = join(dir, 'methods-tiny.json');
-    const out = join(dir, 'out');
+    const { results, out } = await runDir('peelrec-bet-');
     const r = cli([
       'methods',
-      '--synthetic',
-      '--synthetic-users',
-      '240',
-      '--synthetic-items',
-      '160',
-      '--epochs',
-      '2',
-      '--finetune-epochs',
-      '1',
-      '--variants',
-      'none',
+      ...TINY,
       '--budgets',
       '0.1,0.05',
       '--methods',
@@ -188,11 +184,8 @@ describe('peelrec-train methods', () => {
   }, 240_000);
 
   it('runs CIESS and its ablation without the walk, meets each budget exactly and exports CIESS as a mixed artifact', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'peelrec-ciess-'));
-    dirs.push(dir);
-    const results = join(dir, 'methods-tiny.json');
-    const out = join(dir, 'out');
-    const tiny = ['--synthetic', '--synthetic-users', '240', '--synthetic-items', '160', '--epochs', '2', '--finetune-epochs', '1', '--variants', 'none', '--budgets', '0.1,0.05'];
+    const { results, out } = await runDir('peelrec-ciess-');
+    const tiny = [...TINY, '--budgets', '0.1,0.05'];
     const search = ['--ciess-episodes', '1', '--ciess-iterations', '2', '--ciess-top', '1', '--ciess-updates', '4'];
     const r = cli(['methods', ...tiny, '--methods', 'ciess,ciess-no-walk', ...search, '--results', results, '--out', out]);
     expect(r.err).not.toMatch(/peelrec-train:/);
@@ -224,16 +217,12 @@ describe('peelrec-train methods', () => {
   }, 600_000); // two searches of 2 budgets on 2 busy cores
 
   it('runs BET in the papers’ accounting: user + item parameters at sparsity 1 − budget, reported and not exported', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'peelrec-bet-paper-'));
-    dirs.push(dir);
-    const results = join(dir, 'methods-tiny.json');
-    const out = join(dir, 'out');
-    const tiny = ['--synthetic', '--synthetic-users', '240', '--synthetic-items', '160', '--epochs', '2', '--finetune-epochs', '1', '--variants', 'none'];
-    const bad = cli(['methods', ...tiny, '--methods', 'bet', '--bet-accounting', 'bytes', '--results', results]);
+    const { results, out } = await runDir('peelrec-bet-paper-');
+    const bad = cli(['methods', ...TINY, '--methods', 'bet', '--bet-accounting', 'bytes', '--results', results]);
     expect(bad.code).toBe(1);
     expect(bad.err).toMatch(/--bet-accounting/);
     const search = ['--bet-iterations', '3', '--bet-epochs', '1', '--bet-candidates', '6', '--bet-top', '2'];
-    const r = cli(['methods', ...tiny, '--methods', 'bet', ...search, '--bet-accounting', 'paper', '--results', results, '--out', out]);
+    const r = cli(['methods', ...TINY, '--methods', 'bet', ...search, '--bet-accounting', 'paper', '--results', results, '--out', out]);
     expect(r.err).not.toMatch(/peelrec-train:/);
     expect(r.code).toBe(0);
     const report = JSON.parse(await readFile(results, 'utf8')) as MethodsReport;
@@ -251,12 +240,8 @@ describe('peelrec-train methods', () => {
 
   // BET's Table 1 has SU and SR beside BET: one size for every row, and one unsearched sampler action, both at the sparsity.
   it('runs SU and SR in the papers’ accounting: at sparsity 1 − budget, SU one size for users and items, neither exported', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'peelrec-su-sr-paper-'));
-    dirs.push(dir);
-    const results = join(dir, 'methods-tiny.json');
-    const out = join(dir, 'out');
-    const tiny = ['--synthetic', '--synthetic-users', '240', '--synthetic-items', '160', '--epochs', '2', '--finetune-epochs', '1', '--variants', 'none'];
-    const r = cli(['methods', ...tiny, '--methods', 'su-paper,sr-paper', '--results', results, '--out', out]);
+    const { results, out } = await runDir('peelrec-su-sr-paper-');
+    const r = cli(['methods', ...TINY, '--methods', 'su-paper,sr-paper', '--results', results, '--out', out]);
     expect(r.err).not.toMatch(/peelrec-train:/);
     expect(r.code).toBe(0);
     const report = JSON.parse(await readFile(results, 'utf8')) as MethodsReport;

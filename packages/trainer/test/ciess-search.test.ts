@@ -5,7 +5,7 @@ import { mixedBytes } from '../src/harness/accounting.js';
 import { normalisedFrequencies } from '../src/methods/bet/index.js';
 import type { SamplerBudget } from '../src/methods/bet/sampler.js';
 import { itemValidationUsers } from '../src/methods/ciess/quality.js';
-import { ciessSearch } from '../src/methods/ciess/search.js';
+import { ciessSearch, LAMBDA_RANGE, nextLambda } from '../src/methods/ciess/search.js';
 import { CIESS_DEFAULTS, type CiessSettings, estimateSeconds } from '../src/methods/ciess/settings.js';
 
 const nItems = 60;
@@ -127,6 +127,26 @@ describe('CIESS search', () => {
     expect(r.lambdas).toHaveLength(6);
     expect(r.agent.updates).toBe(6 * 4);
   }, 60_000);
+
+  it('holds λ through an episode and moves it by the episode’s last assignment against the budget', async () => {
+    const { result: r } = await run(true);
+    const capacity = Math.floor(budget.accounting === 'device' ? budget.budgetBytes / 4 : 0);
+    // The stub's quality grows with the table, so the first episode ends over the budget and λ must rise.
+    expect(r.candidates[2]!.values).toBeGreaterThan(capacity);
+    expect(r.lambdas.slice(0, 3)).toEqual([1, 1, 1]);
+    const second = nextLambda(1, r.candidates[2]!.values, capacity, 1);
+    expect(second).toBeGreaterThan(1);
+    expect(r.lambdas.slice(3)).toEqual([second, second, second]);
+  }, 60_000);
+
+  it('λ moves at most ×2 an episode and stays within its range around the start', () => {
+    expect(nextLambda(1, 1000, 100, 1)).toBe(2);
+    expect(nextLambda(1, 1, 100, 1)).toBe(0.5);
+    expect(nextLambda(1, 150, 100, 1)).toBeCloseTo(1.5, 12);
+    expect(nextLambda(LAMBDA_RANGE, 1000, 100, 1)).toBe(LAMBDA_RANGE);
+    expect(nextLambda(1 / LAMBDA_RANGE, 1, 100, 1)).toBe(1 / LAMBDA_RANGE);
+    expect(nextLambda(3, 100, 100, 0.5)).toBe(3);
+  });
 
   it('retrains the assignments that meet the budget first, best search fitness first', async () => {
     const { result: r } = await run(true);

@@ -17,9 +17,15 @@
  * scored 0.1504 against the free sizes' 0.1576, so the paper's free sizes stay the default.
  *
  * λ (free sizes, the default): CIESS has no budget, only the size term of its reward. So that the candidates land near the budget, λ is
- * multiplied after every iteration by the ratio of the assignment's stored values to the budget's (clamped to
- * [1/2, 2]): the dual ascent of a budget constraint, our addition. Rewards are read off the stored next states with
- * the current λ (td3.ts), so the buffer does not go stale when λ moves.
+ * moved between episodes by the ratio of the episode's last assignment's stored values to the budget's (nextLambda):
+ * the dual ascent of a budget constraint, our addition. An episode sweeps from the full table down, so its last
+ * assignment is the one that should reach the budget. Rewards are read off the stored next states with the current
+ * λ (td3.ts), so the buffer does not go stale when λ moves.
+ *
+ * λ used to move after every iteration. Every episode starts at the full table, far over the budget, so λ doubled
+ * at each episode's first iterations whatever the agents did: in the papers' accounting on BET's split it reached
+ * 595 at 90 %, both agents learnt sizes of 1–3, and they never left them when λ came back down (test Recall@20
+ * 0.0516 against SU's 0.1106).
  */
 import type { Random } from '../../data/random.js';
 import { BYTES_PER_VALUE, permutationBytes, totalSize } from '../../harness/accounting.js';
@@ -76,6 +82,7 @@ export interface CiessSearchResult {
   projectionCost: { recall20: number; se: number | null; fitness: number; values: number };
   /** Retrained candidates that did not meet the budget (too few did). */
   filledOverBudget: number;
+  /** The λ each iteration's transitions were first learnt with (it moves between episodes only). */
   lambdas: number[];
   /** The agents' seconds (wall), updates, and ms an update (wall, and the process's CPU time: the run may share its cores). */
   agent: { seconds: number; updates: number; msPerUpdate: number; cpuMsPerUpdate: number; criticLosses: number[] };
@@ -89,6 +96,18 @@ interface Side {
   agent: Td3Agent;
   sizes: Uint16Array;
   quality: Float32Array;
+}
+
+/** λ's bounds around its start: a dual that runs off to 2^±8 teaches the agents sizes they do not leave (search.ts header). */
+export const LAMBDA_RANGE = 256;
+
+/**
+ * λ for the next episode: × (values / capacity) of the episode's last assignment, at most ×2 or ÷2 an episode, and
+ * within [start / LAMBDA_RANGE, start × LAMBDA_RANGE].
+ */
+export function nextLambda(lambda: number, values: number, capacity: number, start: number): number {
+  const next = lambda * Math.min(2, Math.max(0.5, values / capacity));
+  return Math.min(start * LAMBDA_RANGE, Math.max(start / LAMBDA_RANGE, next));
 }
 
 const seconds = (since: number) => (performance.now() - since) / 1000;
@@ -195,14 +214,14 @@ export async function ciessSearch(o: CiessSearchInput): Promise<CiessSearchResul
         agentSeconds += seconds(since);
         const values = totalSize(items) + (users ? totalSize(users) : 0);
         candidates.push({ episode, t, items, ...(users ? { users } : {}), values, meets: values <= target, fitness: fitnessOf(validation), recall20: validation.recall20 });
-        // Against the values the search aims at: at the budget that is `capacity` (the permutation paid), so λ stays put.
-        lambda *= Math.min(2, Math.max(0.5, values / capacity));
         lambdas.push(lambda);
         h.progress(`search ${o.label}`, episode * s.iterations + t + 1, s.episodes * s.iterations);
         h.log(
           `${o.label} e${episode} t${t}: mean size ${(totalSize(items) / items.length).toFixed(1)}, values/budget ${(values / target).toFixed(3)}, validation recall@20 ${validation.recall20.toFixed(4)}, λ ${lambda.toFixed(3)}`,
         );
       }
+      // Against the values the search aims at: at the budget that is `capacity` (the permutation paid), so λ stays put.
+      lambda = nextLambda(lambda, candidates.at(-1)!.values, capacity, s.lambda);
     }
   } finally {
     for (const sd of sides) sd.agent.dispose();

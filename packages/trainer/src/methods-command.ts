@@ -77,6 +77,7 @@ interface MethodsFlags extends DataFlags, SparseRecFlags, CiessFlags {
   seed?: number;
   threads?: number;
   out?: string;
+  backboneCache?: string;
   betIterations?: number;
   betEpochs?: number;
   betCandidates?: number;
@@ -114,6 +115,10 @@ export function addMethodsCommand(program: Command): void {
           .addOption(
             new Option('--bet-accounting <a>', 'BET: device (item bytes, users full) or paper (user + item parameters at sparsity 1 − budget; reported, not exported)').choices([...ACCOUNTINGS]),
           )
+          .option(
+            '--backbone-cache <dir>',
+            'load the shared backbone from this folder when it holds the one this run would train (same edges, recipe, seed, threads and trainer code), else train and store it there',
+          )
           .option('--out <dir>', `also write the artifacts of ${EXPORTED_METHODS.join(', ')} (peel-blocks, sparse, mixed), one folder each, every trained fraction of a v3 kind a variant`),
       ),
     ),
@@ -148,6 +153,7 @@ export function addMethodsCommand(program: Command): void {
         ...(f.validationUsers ? { validationUsers: f.validationUsers } : {}),
         ...(f.finetuneEpochs !== undefined ? { fineTune: { ...HARNESS_DEFAULTS.fineTune, epochs: f.finetuneEpochs } } : {}),
       },
+      ...(f.backboneCache ? { backboneCache: userPath(f.backboneCache) } : {}),
       resultsPath: results,
       trainer: `${TRAINER_NAME}@${TRAINER_VERSION}`,
       onProgress: bars.onProgress,

@@ -274,4 +274,21 @@ describe('peelrec-train methods', () => {
     expect(r.out).not.toContain('artifact:');
     await expect(readFile(join(out, 'su-paper', 'manifest.json'))).rejects.toThrow(/ENOENT/);
   }, 240_000);
+  it('trains the backbone once with --backbone-cache, and the next run loads the same tables', async () => {
+    const { results } = await runDir('peelrec-methods-cache-');
+    const cache = join(results, '..', 'cache');
+    const run = () => cli(['methods', ...TINY, '--methods', 'peel', '--budgets', '0.2', '--backbone-cache', cache, '--results', results]);
+    const first = run();
+    expect(first.code, first.err).toBe(0);
+    expect(first.out).toMatch(/backbone stored in the cache/);
+    const a = JSON.parse(await readFile(results, 'utf8')) as MethodsReport;
+    const second = run();
+    expect(second.code, second.err).toBe(0);
+    expect(second.out).toMatch(/backbone loaded from the cache/);
+    const b = JSON.parse(await readFile(results, 'utf8')) as MethodsReport;
+    expect(a.backbone.cache).toMatchObject({ hit: false });
+    expect(b.backbone.cache).toEqual({ ...a.backbone.cache, hit: true });
+    expect(b.backbone.test).toEqual(a.backbone.test);
+    expect(b.methods.peel!.budgets).toEqual(a.methods.peel!.budgets);
+  }, 180_000);
 });

@@ -59,7 +59,17 @@ export interface MethodsReport {
   testInteractions: number;
   budgets: { fraction: number; bytes: number }[];
   /** `fineTunedTest`: the whole table fine-tuned as the masked methods are, nothing pruned (what fine-tuning alone adds). */
-  backbone: { recipe: string; config: unknown; seconds: number; test: Metric; validation: Metric & { se: number }; fineTunedTest: Metric };
+  backbone: {
+    recipe: string;
+    config: unknown;
+    /** Seconds to train it, or to load it when `cache.hit`. */
+    seconds: number;
+    test: Metric;
+    validation: Metric & { se: number };
+    fineTunedTest: Metric;
+    /** With `--backbone-cache`: its key, and whether this run loaded it (then `trainedSeconds` is what training took). */
+    cache?: { key: string; hit: boolean; trainedSeconds: number };
+  };
   fineTune: { recipe: unknown; usersFrozen: true; about: string };
   validation: { edges: number; users: number; sampledUsers: number; about: string };
   /** Cost per call of the harness's primitives in this run (seconds), as the search methods will pay it. */

@@ -5,7 +5,8 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { trainBackbone } from '../backbone/index.js';
+import { type BackboneOptions, trainBackbone } from '../backbone/index.js';
+import { backboneKey, loadBackbone, storeBackbone } from '../backbone/cache.js';
 import { type DeepPartial, resolveConfig, type TrainConfig } from '../config.js';
 import { type DataSource, loadData } from '../data/load.js';
 import { pick } from '../quality/budgets.js';
@@ -31,6 +32,8 @@ export interface CompareOptions {
   /** The PEEL pipeline's config (the backbone recipe every method shares); flags of `train` apply. */
   config?: DeepPartial<TrainConfig>;
   harness?: Partial<Omit<HarnessOptions, 'seed' | 'threads'>>;
+  /** A folder of trained backbones (backbone/cache.ts): loaded from when it holds this run's, stored to when not. */
+  backboneCache?: string;
   /** Where the JSON goes (rewritten after every method); none: not written. */
   resultsPath?: string;
   trainer: string;
@@ -54,14 +57,24 @@ export async function compareMethods(o: CompareOptions): Promise<MethodsReport> 
   let t = now();
   // The PEEL pipeline's untuned backbone, exactly as build-peel.ts trains it: PEEL gets the model `train --no-tune`
   // would build: the harness does not tune, so every method starts from one fixed recipe.
-  const backbone = await trainBackbone(split.validation.inner, d.nUsers, d.nItems, {
-    ...cfg.backbone,
-    dim: cfg.fullDim,
-    blockDim: cfg.blockDim,
-    seed: cfg.seed,
-    threads: cfg.threads,
-    onProgress: (s, done, total) => o.onProgress?.(`backbone ${s}`, done, total),
-  });
+  const recipe: BackboneOptions = { ...cfg.backbone, dim: cfg.fullDim, blockDim: cfg.blockDim, seed: cfg.seed, threads: cfg.threads };
+  const train = () => trainBackbone(split.validation.inner, d.nUsers, d.nItems, { ...recipe, onProgress: (s, done, total) => o.onProgress?.(`backbone ${s}`, done, total) });
+  let cache: MethodsReport['backbone']['cache'];
+  let backbone: Awaited<ReturnType<typeof train>>;
+  if (o.backboneCache) {
+    const key = await backboneKey(split.validation.inner, d.nUsers, d.nItems, recipe);
+    const hit = await loadBackbone(o.backboneCache, key);
+    if (hit) {
+      backbone = hit.embeddings;
+      cache = { key, hit: true, trainedSeconds: hit.record.trainedSeconds };
+      log(`backbone loaded from the cache (${o.backboneCache}, key ${key.slice(0, 12)}…; it took ${hit.record.trainedSeconds} s to train)`);
+    } else {
+      backbone = await train();
+      cache = { key, hit: false, trainedSeconds: Math.round((now() - t) * 10) / 10 };
+      await storeBackbone(o.backboneCache, key, backbone, now() - t);
+      log(`backbone stored in the cache (${o.backboneCache}, key ${key.slice(0, 12)}…)`);
+    }
+  } else backbone = await train();
   const backboneSeconds = now() - t;
   const h = createHarness({ dataset: d, split, config: cfg, options, backbone, log, onProgress: o.onProgress });
   const full = { users: backbone.users, items: backbone.items, dim: backbone.dim };
@@ -92,6 +105,7 @@ export async function compareMethods(o: CompareOptions): Promise<MethodsReport> 
       recipe: `the PEEL pipeline's backbone: nested sampled softmax (widths ${cfg.backbone.nested?.join(', ')}, ${cfg.fullDim}), diversity λ ${cfg.backbone.diversity}, ${cfg.backbone.softmaxEpochs} epochs, one-hop smoothing; trained once on the carve's inner edges, every method but uniform starts from it (uniform retrains this recipe without nesting, from scratch, at each budget's width)`,
       config: cfg.backbone,
       seconds: Math.round(backboneSeconds * 10) / 10,
+      ...(cache ? { cache } : {}),
       test: pick(bTest),
       validation: { ...pick(bVal), se: bVal.se.recall20 },
       fineTunedTest: pick(tTest),

@@ -36,6 +36,7 @@ interface StreamFlags {
   scallServe?: ScallSettings['serve'];
   methods?: string[];
   results: string;
+  out?: string;
   seed?: number;
   threads?: number;
 }
@@ -57,6 +58,7 @@ export function addStreamCommand(program: Command): void {
     .command('stream')
     .description('streaming protocol (issue 24): segments by new users + items, replay, warm-started retraining under one fixed budget; SCALL vs baselines')
     .requiredOption('--results <file>', 'JSON of every segment, rewritten after each')
+    .option('--out <dir>', "also write SCALL's served table of every segment as an artifact version, <dir>/segment-<t> (format v3 mixed)")
     .option('--synthetic', 'the seeded synthetic stream (default)')
     .option('--interactions <file>', 'delimited user<sep>item[<sep>rating]<sep>timestamp file, e.g. MovieLens ratings.dat with --delimiter ::')
     .option('--delimiter <sep>', 'field separator of --interactions: "," (default), "tab", "::"')
@@ -113,6 +115,7 @@ export function addStreamCommand(program: Command): void {
         },
         trainer: `${TRAINER_NAME}@${TRAINER_VERSION}`,
         resultsPath: userPath(f.results),
+        ...(f.out ? { out: userPath(f.out) } : {}),
         say: (line) => {
           bars.stop();
           process.stdout.write(`${line}\n`);

@@ -11,7 +11,7 @@ const cli = (args: string[]) => {
 describe('peelrec-train stream', () => {
   it('is a documented subcommand and rejects an unknown method or a budget outside (0, 1] in one line, before any work', () => {
     const help = cli(['stream', '--help']).out;
-    for (const f of ['--synthetic', '--interactions', '--segment-new', '--budget', '--methods', '--results', '--seed', '--rl-steps']) expect(help).toContain(f);
+    for (const f of ['--synthetic', '--interactions', '--segment-new', '--budget', '--methods', '--results', '--seed', '--rl-steps', '--out']) expect(help).toContain(f);
     const r = cli(['stream', '--methods', 'scall,ciess', '--results', '/tmp/never.json']);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/unknown stream method\(s\) \["ciess"\]/);

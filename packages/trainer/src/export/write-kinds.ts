@@ -19,7 +19,7 @@ export interface ExportedTable {
 export interface KindExport {
   kind: 'mixed' | 'sparse';
   modelId: string;
-  dataset: Dataset;
+  dataset: Pick<Dataset, 'nUsers' | 'nItems' | 'userIds' | 'itemIds' | 'itemMeta'>;
   /** Item index at each artifact position. */
   order: Uint32Array;
   /** Row-major [nUsers][dim]: the one user table of every variant. */

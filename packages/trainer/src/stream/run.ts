@@ -16,6 +16,8 @@ import { type ItemDelta, itemDelta, type ServedItems } from './delta.js';
 import { type PairedFigure, type PairedMean, pairedMeanFrom1, pairedVsScall } from './paired.js';
 import { SEGMENT_DEFAULTS, type SegmentOptions, segmentStream } from './segments.js';
 import { assertBudget, checkCatalog, type SizingContext } from './sizes.js';
+import { exportSegment, type SegmentArtifact, segmentDir } from './export.js';
+import { checkOutputDir } from '../export/output-dir.js';
 
 export interface StreamSettings {
   /** New users + items a segment; absent: the log's entities over `targetSegments`. */
@@ -85,6 +87,8 @@ export interface SegmentReport {
   /** The converged full-size model (d_max everywhere, no budget): the reward's reference. */
   reference: Figures & { validation: Figures; values: number; seconds: number };
   methods: Record<string, MethodFigures>;
+  /** With `out`: SCALL's served table written as this segment's artifact version (stream/export.ts). */
+  artifact?: SegmentArtifact;
   seconds: number;
   cpuSeconds: number;
 }
@@ -118,6 +122,8 @@ export async function runStream(p: {
   settings: StreamSettings;
   trainer: string;
   resultsPath?: string;
+  /** A folder for SCALL's served table of every segment, one artifact version each (`segment-<t>`). */
+  out?: string;
   say?: (line: string) => void;
   onProgress?: (stage: string, done: number, total: number) => void;
 }): Promise<StreamReport> {
@@ -126,8 +132,14 @@ export async function runStream(p: {
   const t0 = performance.now();
   const c0 = cpu();
   const segmentNew = s.segmentNew ?? Math.max(1, Math.round((log.nUsers + log.nItems) / s.targetSegments));
-  const { segments } = segmentStream(log, { ...s.segment, segmentNew, seed: s.seed });
+  const { segments, userOrder, itemOrder } = segmentStream(log, { ...s.segment, segmentNew, seed: s.seed });
   if (segments.length < 2) throw new StreamError(`${segments.length} segment(s): the metric needs segments t ≥ 1; lower --segment-new`);
+  if (p.out) {
+    if (!s.methods.includes('scall')) throw new StreamError('an artifact per segment (out) is SCALL’s served table: run scall too');
+    // Before any training: a folder that cannot be written fails now, not after the first segment.
+    for (const seg of segments) await checkOutputDir(segmentDir(p.out, seg.index));
+  }
+  let pinned: ReadonlyMap<string, number> | undefined;
   const first = segments[0]!;
   const budget = Math.floor(s.budget * (first.nUsers + first.nItems) * s.dMax);
   say(`${log.name}: ${log.rows.length} interactions, ${segments.length} segments of ${segmentNew} new users + items; budget ${budget} values`);
@@ -238,6 +250,24 @@ export async function runStream(p: {
           itemDelta: delta,
         };
         say(`  ${m.name}: test recall@20 ${test.recall20.toFixed(4)}, ndcg@20 ${test.ndcg20.toFixed(4)}; reward ${out.reward.toFixed(3)}`);
+        if (p.out && m.name === 'scall') {
+          const written = await exportSegment({
+            out: p.out,
+            segment: seg.index,
+            dataset: log.name,
+            userIds: Array.from({ length: seg.nUsers }, (_, j) => log.userIds[userOrder[j]!]!),
+            itemIds: Array.from({ length: seg.nItems }, (_, j) => log.itemIds[itemOrder[j]!]!),
+            served: out.trained.served,
+            itemSizes: out.assignment.items,
+            itemFreq,
+            metrics: pick(test),
+            provenance: { trainer: p.trainer, seed: s.seed, config: { method: 'scall', segment: seg.index, budgetValues: budget, dMax: s.dMax } },
+            ...(pinned ? { previous: pinned } : {}),
+          });
+          pinned = written.files;
+          entry.artifact = written.artifact;
+          say(`  artifact ${written.artifact.dir}: ${written.artifact.bytes} B, ${written.artifact.newBytes} B not in the previous segment's`);
+        }
       }
       for (const [name, d] of Object.entries(pairedVsScall(tests))) entry.methods[name]!.pairedVsScall = d;
       entry.seconds = round((performance.now() - segT) / 1000);

@@ -179,3 +179,51 @@ test('cache-first: a deploy is served from the next load on: the old version fir
   const next = await warmLoad(page, url, user);
   expect(next).toMatchObject({ source: 'cache', hash: v2.manifest.model.contentHash, recs: clean });
 });
+
+test("checkForUpdate: an open page moves to a redeploy in the scoring worker, within its budget (updates 'within-budget')", async ({ page, context }) => {
+  const v1 = fixture('small');
+  const v2 = fixture('small-v2');
+  const server = await deployable(context, 'open', v1);
+  const url = '/models/open/manifest.json';
+  const user = v1.userIds[0]!;
+  await openHarness(page);
+  const opened = await page.evaluate(
+    async ({ url, user }) => {
+      const rec = await window.peel.createRecommender({ manifestUrl: url, budget: 'auto', backend: 'wasm', wasmPaths: window.peel.wasmPaths, updates: 'within-budget' });
+      (window as unknown as { held: typeof rec }).held = rec;
+      const nothing = await rec.checkForUpdate();
+      const recs = await rec.recommend({ user: { id: user }, k: 10 });
+      return { nothing, recs: recs.map((r) => r.itemId), budget: rec.info.budget.bytes };
+    },
+    { url, user },
+  );
+  expect(opened.nothing).toEqual({ changed: false, contentHash: v1.manifest.model.contentHash, updated: false });
+
+  server.current = v2;
+  const moved = await page.evaluate(
+    async ({ user }) => {
+      const rec = (window as unknown as { held: Awaited<ReturnType<typeof window.peel.createRecommender>> }).held;
+      const check = await rec.checkForUpdate();
+      const recs = await rec.recommend({ user: { id: user }, k: 10 });
+      const out = { check, hash: rec.info.model.contentHash, resident: rec.info.residentBytes, recs: recs.map((r) => r.itemId) };
+      await rec.dispose();
+      return out;
+    },
+    { user },
+  );
+  expect(moved.check).toEqual({ changed: true, contentHash: v2.manifest.model.contentHash, updated: true });
+  expect(moved.hash).toBe(v2.manifest.model.contentHash);
+  expect(moved.resident).toBeLessThanOrEqual(opened.budget);
+  // v2 serves as a clean load of v2 would.
+  const clean = await page.evaluate(
+    async ({ url, user }) => {
+      const rec = await window.peel.createRecommender({ manifestUrl: url, backend: 'wasm', storage: 'memory', wasmPaths: window.peel.wasmPaths, freshness: 'network-first' });
+      const recs = await rec.recommend({ user: { id: user }, k: 10 });
+      await rec.dispose();
+      return recs.map((r) => r.itemId);
+    },
+    { url, user },
+  );
+  expect(moved.recs).toEqual(clean);
+  expect(moved.recs).not.toEqual(opened.recs);
+});

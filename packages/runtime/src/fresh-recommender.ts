@@ -12,7 +12,7 @@
  * runs entirely on one version, never on a half-loaded one. Failures while
  * revalidating are `updatefailed` events; the serving version is untouched.
  */
-import { AbortError } from './errors.js';
+import { AbortError, DisposedError } from './errors.js';
 import { fetchManifestText } from './manifest-fetch.js';
 import { EventSurface, eventsOf, RecommenderEventTarget } from './events.js';
 import { settled } from './settle.js';
@@ -20,7 +20,19 @@ import { checkBudget, checkOptions, checkRequest } from './options.js';
 import { schemaChecks } from './manifest-trust.js';
 import { openModel, type PeelRecommender } from './recommender.js';
 import type { AnyManifest } from '@peelrec/format';
-import type { Freshness, ItemCatalog, Recommendation, RecommendRequest, Recommender, RecommenderEventName, RecommenderEvents, RecommenderInfo, RecommenderOptions, StorageInfo } from './types.js';
+import type {
+  Freshness,
+  ItemCatalog,
+  Recommendation,
+  RecommendRequest,
+  Recommender,
+  RecommenderEventName,
+  RecommenderEvents,
+  RecommenderInfo,
+  RecommenderOptions,
+  StorageInfo,
+  UpdateCheck,
+} from './types.js';
 
 /** Loads a model on this thread (the scoring worker's, or a page without one): the options are checked here. */
 export function createHere(options: RecommenderOptions): Promise<Recommender> {
@@ -46,6 +58,8 @@ class FreshRecommender extends EventSurface implements Recommender {
   private budgetRequest: number | 'auto';
   private readonly background = new AbortController();
   private revalidation: Promise<void> = Promise.resolve();
+  /** The check running now, shared by the calls made while it runs. */
+  private checking: Promise<UpdateCheck> | undefined;
 
   constructor(
     private readonly options: RecommenderOptions,
@@ -102,12 +116,23 @@ class FreshRecommender extends EventSurface implements Recommender {
     await this.model.dispose();
   }
 
-  /** Starts the background revalidation (once, after a cache-first load). */
+  /** Starts the background revalidation (after a cache-first load): a check whose failure only the events report. */
   revalidate(): void {
-    this.revalidation = settled(this.update()); // update() reports its own failures as `updatefailed`
+    void this.checkForUpdate().catch(() => {}); // update() reports its own failures as `updatefailed`
   }
 
-  private async update(): Promise<void> {
+  checkForUpdate(): Promise<UpdateCheck> {
+    if (this.disposed) return Promise.reject(new DisposedError());
+    if (this.checking) return this.checking;
+    const check = this.update().finally(() => {
+      this.checking = undefined;
+    });
+    this.checking = check;
+    this.revalidation = settled(check);
+    return check;
+  }
+
+  private async update(): Promise<UpdateCheck> {
     const signal = this.background.signal;
     const url = new URL(this.info.manifestUrl);
     let stage: RecommenderEvents['updatefailed']['stage'] = 'manifest';
@@ -117,9 +142,10 @@ class FreshRecommender extends EventSurface implements Recommender {
       const text = await fetchManifestText(url, fetchFn, signal, this.options.retries ?? 3, this.options.timeouts?.stallMs);
       const from = this.info.model;
       const to = text === this.model.manifestTextLoaded ? from : (await (await schemaChecks()).checkManifest(text)).model;
-      if (signal.aborted) return;
-      this.events.emit('revalidated', { changed: to.contentHash !== from.contentHash, contentHash: to.contentHash });
-      if (to.contentHash === from.contentHash) return;
+      if (signal.aborted) throw new AbortError(undefined, { cause: signal.reason });
+      const changed = to.contentHash !== from.contentHash;
+      this.events.emit('revalidated', { changed, contentHash: to.contentHash });
+      if (!changed) return { changed, contentHash: to.contentHash, updated: false };
       stage = 'download';
       // The new version loads for the group and budget serving now; its events of interest reach the app.
       const relay = new RecommenderEventTarget();
@@ -130,7 +156,7 @@ class FreshRecommender extends EventSurface implements Recommender {
       const options: RecommenderOptions = { ...rest, ...group, budget: this.budgetRequest, signal, freshness: 'network-first' };
       if (this.options.updates === 'within-budget') {
         await this.serial(() => this.swapWithinBudget(options, relay, text, from, to));
-        return;
+        return { changed, contentHash: to.contentHash, updated: true };
       }
       next = await openModel(options, relay, { from: 'text', text });
       // Stored (and promoted to current) before it serves, so that a reload after `updated` starts from it.
@@ -145,11 +171,13 @@ class FreshRecommender extends EventSurface implements Recommender {
         this.events.emit('updated', { from, to: { id: to.id, contentHash: to.contentHash } });
         await old.dispose();
       });
+      return { changed, contentHash: to.contentHash, updated: true };
     } catch (e) {
       await next?.dispose();
-      if (signal.aborted || this.disposed) return;
+      if (signal.aborted || this.disposed) throw new DisposedError();
       const error = e instanceof Error ? e : new Error(String(e));
       this.events.emit('updatefailed', { stage, error, reason: error.message });
+      throw error;
     }
   }
 

@@ -38,6 +38,8 @@ export type {
   StorageInfo,
   StorageMode,
   Freshness,
+  UpdateCheck,
+  UpdateSwap,
 } from './types.js';
 export { StorageError, BackendUnavailableError, AbortError, DownloadError, UserError, DisposedError, OptionError, TimeoutError } from './errors.js';
 export {

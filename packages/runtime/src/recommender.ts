@@ -51,7 +51,7 @@ export async function openModel(options: RecommenderOptions, events: Recommender
  * One model version, loaded and served (a {@link FreshRecommender} swaps them when the server publishes a new one).
  * Listeners are registered on the FreshRecommender, which owns the event target this version emits on.
  */
-export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListener' | 'removeEventListener'> {
+export class PeelRecommender implements Omit<Recommender, 'on' | 'addEventListener' | 'removeEventListener' | 'checkForUpdate'> {
   private readonly url: URL;
   private readonly source: ManifestSource;
   private readonly version: VersionLifecycle;

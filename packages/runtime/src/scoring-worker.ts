@@ -81,6 +81,7 @@ async function call(m: Extract<PageMessage, { type: 'call' }>): Promise<void> {
     else if (m.method === 'setBudget') value = await rec.setBudget(m.args[0]);
     else if (m.method === 'users') value = await rec.users();
     else if (m.method === 'persisted') value = await rec.persisted();
+    else if (m.method === 'checkForUpdate') value = await rec.checkForUpdate();
     else {
       value = await rec.dispose();
       hosted.delete(m.rid);

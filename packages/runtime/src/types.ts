@@ -220,6 +220,13 @@ export interface RecommenderEvents {
 
 export type RecommenderEventName = keyof RecommenderEvents;
 
+/** What {@link Recommender.checkForUpdate} found: the server's version, and whether this call switched to it. */
+export interface UpdateCheck {
+  readonly changed: boolean;
+  readonly contentHash: string;
+  readonly updated: boolean;
+}
+
 export interface Recommender {
   readonly info: RecommenderInfo;
   /**
@@ -233,6 +240,14 @@ export interface Recommender {
   setBudget(budget: number | 'auto'): Promise<RecommenderInfo>;
   /** Resolves when every queued IndexedDB write has committed (or failed and been handled). */
   persisted(): Promise<StorageInfo>;
+  /**
+   * Asks the server for the manifest now, as a cache-first load does once in the background, and when it names
+   * another version loads it and switches to it by the rule of `updates` (the same `revalidated` and `updated`
+   * events). For an app that stays open while the model is redeployed (a growing catalog). Resolves once the
+   * newest version serves; rejects with the error that an `updatefailed` event reports too, the serving version
+   * untouched. A call while a check runs shares it.
+   */
+  checkForUpdate(): Promise<UpdateCheck>;
   on<E extends RecommenderEventName>(event: E, listener: (detail: RecommenderEvents[E]) => void): () => void;
   addEventListener<E extends RecommenderEventName>(event: E, listener: (ev: CustomEvent<RecommenderEvents[E]>) => void): void;
   removeEventListener<E extends RecommenderEventName>(event: E, listener: (ev: CustomEvent<RecommenderEvents[E]>) => void): void;

@@ -19,7 +19,7 @@ export type PageMessage =
   | { readonly type: 'abort'; readonly rid: number }
   | { readonly type: 'call'; readonly rid: number; readonly id: number; readonly method: 'recommend'; readonly args: readonly [RecommendRequest] }
   | { readonly type: 'call'; readonly rid: number; readonly id: number; readonly method: 'setBudget'; readonly args: readonly [number | 'auto'] }
-  | { readonly type: 'call'; readonly rid: number; readonly id: number; readonly method: 'users' | 'persisted' | 'dispose'; readonly args: readonly [] };
+  | { readonly type: 'call'; readonly rid: number; readonly id: number; readonly method: 'users' | 'persisted' | 'checkForUpdate' | 'dispose'; readonly args: readonly [] };
 
 /** What the page mirrors synchronously (`info`, `manifest`); the manifest only when it changed. */
 export interface Snapshot {

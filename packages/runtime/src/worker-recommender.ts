@@ -11,7 +11,7 @@ import { AbortError, DisposedError } from './errors.js';
 import { EventSurface, type RecommenderEventTarget } from './events.js';
 import { itemCatalog, unpackCatalog } from './catalog.js';
 import { checkBudget, checkRequest } from './options.js';
-import type { ItemCatalog, Recommendation, RecommendRequest, Recommender, RecommenderInfo, RecommenderOptions, StorageInfo } from './types.js';
+import type { ItemCatalog, Recommendation, Recommender, RecommenderInfo, RecommenderOptions, RecommendRequest, StorageInfo, UpdateCheck } from './types.js';
 import { receiveDetail, receiveError, type PageMessage, type Snapshot, type WorkerOptions } from './worker-protocol.js';
 
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
@@ -139,6 +139,10 @@ class WorkerRecommender extends EventSurface implements Recommender {
 
   persisted(): Promise<StorageInfo> {
     return this.call('persisted', []) as Promise<StorageInfo>;
+  }
+
+  checkForUpdate(): Promise<UpdateCheck> {
+    return this.call('checkForUpdate', []) as Promise<UpdateCheck>;
   }
 
   async dispose(): Promise<void> {

@@ -102,6 +102,42 @@ export const METHODS_FIXTURE = {
 } as const;
 
 /**
+ * A small synthetic stream (`peelrec-train stream --out`, scripts/stream.ts): SCALL's served table of each segment
+ * as one artifact version, `segment-<t>`, for tests/stream.spec.ts; the first `segments` are used. Few epochs: the
+ * test checks how a page follows the versions, not their quality (about 30 s of CPU).
+ */
+export const STREAM_FIXTURE = {
+  dir: join(fixturesDir, 'stream'),
+  segments: 6,
+  args: [
+    '--stream-steps',
+    '10',
+    '--stream-per-step',
+    '300',
+    '--stream-new-users',
+    '15',
+    '--stream-new-items',
+    '12',
+    '--segment-new',
+    '120',
+    '--d-max',
+    '16',
+    '--epochs',
+    '1',
+    '--batch',
+    '128',
+    '--reference-epochs',
+    '1',
+    '--rl-steps',
+    '1',
+    '--sac-updates',
+    '2',
+    '--methods',
+    'scall',
+  ],
+} as const;
+
+/**
  * The v3 table kinds' artifacts (`mixed`, `sparse`): written by tests/kinds.spec.ts with the format's writer (no
  * trainer run), into `<kind>/` here, and served under /models/kinds/ (the server reads files as they are asked for).
  */

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { build, preview } from 'vite';
 import { DEMO_PORT, ensureFixtures, METHODS_FIXTURE } from './fixtures.js';
 import { ensureMillion } from './million.js';
+import { ensureStream } from './stream.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const demoConfig = resolve(here, '../../vite.config.ts');
@@ -19,6 +20,7 @@ async function main(): Promise<void> {
   const t0 = Date.now();
   await ensureFixtures();
   await ensureMillion();
+  await ensureStream();
   delete process.env.PEELREC_MODEL_DIR; // the demo under test serves its embedded default
   process.env.PEELREC_METHODS_DIR = METHODS_FIXTURE.dir; // and the suite's small method comparison (vite.config.ts)
   await build({ configFile: demoConfig, logLevel: 'warn', build: demoBuild });

@@ -2,7 +2,7 @@
  * Shared e2e plumbing: the deviceMemory override, the harness page, and a
  * network log that counts the bytes each request really carried.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BrowserContext, Page, Request } from '@playwright/test';
 import { parseBlockTable, parseManifest, withBlockTables, type FileRef, type Manifest } from '@peelrec/format';
@@ -254,9 +254,18 @@ export function privacyViolations(
   return out;
 }
 
-/** Serves /models/<prefix>/ from whichever fixture is current, as a CDN would after a deploy; `hold` keeps the manifest's answer back, `manifestStatus` fails it. */
-export async function deployable(context: BrowserContext, prefix: string, first: FixtureOnDisk) {
-  const state = { current: first, hold: undefined as Promise<void> | undefined, manifestRequests: 0, manifestStatus: undefined as number | undefined };
+/**
+ * Serves /models/<prefix>/ from whichever fixture is current, as a CDN would after a deploy; `hold` keeps the manifest's answer back, `manifestStatus` fails it.
+ * `sent` lists each file answered with its size on disk: what the server sent, at most (a range asked for is no larger).
+ */
+export async function deployable<F extends Pick<FixtureOnDisk, 'dir'>>(context: BrowserContext, prefix: string, first: F) {
+  const state = {
+    current: first,
+    hold: undefined as Promise<void> | undefined,
+    manifestRequests: 0,
+    manifestStatus: undefined as number | undefined,
+    sent: [] as { file: string; bytes: number }[],
+  };
   // Matched on the path alone: a page URL may name the manifest in its query (the demo's ?model=).
   await context.route(
     (url) => url.pathname.startsWith(`/models/${prefix}/`),
@@ -268,7 +277,9 @@ export async function deployable(context: BrowserContext, prefix: string, first:
         // A failing origin for the manifest (e.g. 404 after a botched deploy); the other files are still served.
         if (state.manifestStatus) return route.fulfill({ status: state.manifestStatus, body: 'not here', headers: { 'Cache-Control': 'no-store' } }).catch(() => {});
       }
-      return route.fulfill({ path: join(state.current.dir, rel), headers: { 'Cache-Control': 'no-store', 'Cross-Origin-Resource-Policy': 'same-origin' } }).catch(() => {});
+      const path = join(state.current.dir, rel);
+      state.sent.push({ file: rel, bytes: existsSync(path) ? statSync(path).size : 0 });
+      return route.fulfill({ path, headers: { 'Cache-Control': 'no-store', 'Cross-Origin-Resource-Policy': 'same-origin' } }).catch(() => {});
     },
   );
   return state;

@@ -29,7 +29,7 @@ import { pickDatasets, QUALITY_DATASETS, QUALITY_SUITE, runQualitySuite, type Su
 import { scoringGoals, type Goal } from './report.js';
 import { RESULTS_DIR, RESULTS_DOC, readResults, renderSections, updateResultsDoc } from './results-doc.js';
 import { memoryJson, scoringJson, startupJson } from './results-json.js';
-import { gowallaBudgets, MiB, runScoringPlan, scoringPlan, summariseScoring } from './scoring.js';
+import { gowallaBudgets, MiB, onlySeries, runScoringPlan, scoringPlan, summariseScoring } from './scoring.js';
 import { startServer } from './server.js';
 import { runStartup } from './startup.js';
 import { startupGoals, summariseStartup } from './startup-summary.js';
@@ -66,6 +66,9 @@ const program = new Command()
     return list as Section[];
   })
   .option('--profile', 'instead of the benchmarks: CPU-profile the runtime scoring the 1M catalog (unminified build)', false)
+  .option('--series <names>', 'scoring: time only these comma-separated runtime series (e.g. "wasm i8"), without peers or the table kinds; needs --results elsewhere than results/', (v) =>
+    v.split(',').map((s) => s.trim()),
+  )
   .option('--series-ms <ms>', 'time per interleaved scoring run (after the minimum samples)', (v) => Number(v), 2500)
   .option('--reps <n>', 'repetitions of every scoring and threads case (fresh page each); figures are their medians', positiveInt, 3)
   .option('--startup-runs <n>', 'cold+warm start-up pairs; figures are their medians', positiveInt, 5)
@@ -81,12 +84,15 @@ const opts = program.opts<{
   methodsTrainerArgs?: string[];
   data: string;
   only?: Section[];
+  series?: string[];
   seriesMs: number;
   reps: number;
   startupRuns: number;
   results: string;
 }>();
 const sections = new Set<Section>(opts.only ?? SECTIONS);
+// A run of some series is a partial scoring.json: it must not replace the full one.
+if (opts.series && resolve(opts.results) === RESULTS_DIR) program.error('--series writes a partial scoring.json: give --results another folder');
 const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
 
 /** The quality suite into --results; returns the files written. */
@@ -152,7 +158,7 @@ async function main() {
       const outcomes = await runScoringPlan(
         { plain, webgpu: async () => (webgpu ??= await launch({ webgpu: true })) },
         server.origin,
-        scoringPlan(gowalla.manifest),
+        opts.series ? onlySeries(scoringPlan(gowalla.manifest), opts.series) : scoringPlan(gowalla.manifest),
         { minSamples: 15, maxSamples: 400, maxMs: opts.seriesMs },
         opts.reps,
         log,
@@ -162,7 +168,7 @@ async function main() {
       goals.push(...g);
       const catalogs = { [GOWALLA_SHAPE.name]: GOWALLA_SHAPE.label, [MILLION_SHAPE.name]: MILLION_SHAPE.label, [SMALL_SHAPE.name]: SMALL_SHAPE.label };
       // PEEL blocks, mixed and sparse at the same bytes, interleaved on one page per budget (kinds-scoring.ts).
-      const kindOutcomes = await runKindPlan(plain, server.origin, kindPlan(), { minSamples: 15, maxSamples: 400, maxMs: opts.seriesMs }, opts.reps, log);
+      const kindOutcomes = opts.series ? [] : await runKindPlan(plain, server.origin, kindPlan(), { minSamples: 15, maxSamples: 400, maxMs: opts.seriesMs }, opts.reps, log);
       const kinds = kindsFile(kindOutcomes, opts.reps, opts.seriesMs);
       await save('scoring.json', scoringJson(machine, { reps: opts.reps, seriesMs: opts.seriesMs, catalogs, rows, ratios, goals: g, outcomes, kinds }));
     }

@@ -64,6 +64,24 @@ export function scoringPlan(gowalla: Manifest): ScoringPlanEntry[] {
   ];
 }
 
+/** A runtime series' name in the rows' `series` column: its `name`, else its backend. */
+export const seriesName = (b: ScoringPlanEntry['backends'][number]): string => (typeof b === 'string' ? b : (b.name ?? b.backend));
+
+/**
+ * The plan narrowed to the runtime series named (e.g. `wasm i8`), without peers: to time one series quickly while
+ * exploring. Each kept series still runs with its bound kernels, so its ratios are measured as in the full plan.
+ * @throws Error for a name no entry of the plan has
+ */
+export function onlySeries(plan: readonly ScoringPlanEntry[], names: readonly string[]): ScoringPlanEntry[] {
+  const known = new Set(plan.flatMap((e) => e.backends.map(seriesName)));
+  const unknown = names.filter((n) => !known.has(n));
+  if (unknown.length) throw new Error(`no scoring series ${unknown.map((n) => `"${n}"`).join(', ')}; the plan has ${[...known].join(', ')}`);
+  return plan.flatMap((e) => {
+    const backends = e.backends.filter((b) => names.includes(seriesName(b)));
+    return backends.length ? [{ ...e, backends, peers: false }] : [];
+  });
+}
+
 export async function runScoringPlan(
   browsers: { plain: Browser; webgpu: () => Promise<Browser> },
   origin: string,
@@ -106,7 +124,7 @@ export async function runScoringPlan(
         userGroup: 0,
         ...timing,
       };
-      const series = entry.backends.map((b) => (typeof b === 'string' ? b : (b.name ?? b.backend)));
+      const series = entry.backends.map(seriesName);
       log(`scoring ${entry.catalog} @ ${entry.budgetLabel} (${entry.budgetBytes} B) on ${series.join(', ')}${entry.peers ? ' + peers' : ''}, repetition ${rep}`);
       const result = await within(
         CASE_TIMEOUT_MS,

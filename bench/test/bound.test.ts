@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Manifest } from '@peelrec/format';
 import type { GroupMatrix } from '../page/impl/onnx-graph.js';
 import { residentArrays } from '../page/impl/bound.js';
-import { scoringPlan } from '../src/scoring.js';
+import { onlySeries, scoringPlan } from '../src/scoring.js';
 
 /** Groups whose value counts are not multiples of 4, so word-sized arrays round down. */
 const groups: GroupMatrix[] = [
@@ -40,5 +40,20 @@ describe('scoring plan', () => {
       expect(series(label)).toContainEqual({ backend: 'wasm', dtype: 'i8', name: 'wasm i8' });
     }
     expect(plan.find((e) => e.budgetLabel === '10 %')!.budgetBytes).toBe(Math.floor(1000 * 128 * 4 * 0.1));
+  });
+
+  it('narrows to the named series (--series): every budget that times them, only them, without peers; an unknown name throws', () => {
+    const plan = scoringPlan({ items: { count: 1000 }, dims: { fullDim: 128 } } as Manifest);
+    const i8 = onlySeries(plan, ['wasm i8']);
+    expect(i8.map((e) => e.budgetLabel)).toEqual(['20 %', '5 %', '10 %', '16 MiB']);
+    expect(i8.every((e) => e.backends.length === 1 && !e.peers)).toBe(true);
+    expect(onlySeries(plan, ['cpu', 'webgpu']).map((e) => [e.budgetLabel, e.backends])).toEqual([
+      ['100 %', ['cpu']],
+      ['20 %', ['cpu']],
+      ['5 %', ['cpu']],
+      ['16 MiB', ['cpu']],
+      ['100 % (2 MiB budget)', ['webgpu']],
+    ]);
+    expect(() => onlySeries(plan, ['wasm i4'])).toThrow(/no scoring series "wasm i4"/);
   });
 });

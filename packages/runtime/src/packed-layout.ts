@@ -11,11 +11,14 @@
  * halves with two `i32x4.dot_i16x8_s`, one taking the even halves (items 0–3)
  * and one the odd halves (items 4–7).
  *
- * i8 differs in another: a tile holds its rows in pairs, each pair's 64 bytes
- * interleaved per item (item i: row 2p then row 2p + 1), because the kernel
- * widens 8 bytes (4 items × 2 rows) to i16 and takes `i32x4.dot_i16x8_s` with
- * the pair's two coefficients: one instruction gives 4 items' partial sums. An
- * odd last row follows the pairs as a plain run of 32 (no zero row: resident
+ * i8 differs in two: each value q is held as the byte q + 128 (its sign bit
+ * flipped; {@link heldI8} reads it back), and a tile holds its rows in quads,
+ * each quad's 128 bytes interleaved per item (item i: rows 4p, 4p + 2, 4p + 1,
+ * 4p + 3), because the kernel splits 16 bytes (4 items × 4 rows) into two sets
+ * of i16 lanes with one AND (low bytes: rows 4p, 4p + 1) and one shift (high
+ * bytes: rows 4p + 2, 4p + 3), which is exact only for unsigned bytes, and
+ * takes `i32x4.dot_i16x8_s` of each with two of the quad's coefficients. The
+ * last rows mod 4 follow the quads as plain runs of 32 (no zero rows: resident
  * bytes stay rows·n).
  */
 import type { Dtype } from '@peelrec/format';
@@ -28,11 +31,20 @@ export type Elements = Float32Array | Uint16Array | Int8Array;
 /** Where item `local` (0–31) of a tile row is stored within that row (f32, f16). */
 const slot = (local: number, dtype: Dtype) => (dtype === 'f16' ? (local & ~7) | ((local & 3) << 1) | ((local >> 2) & 1) : local);
 
+/** Byte of an item's four within an i8 quad for each row of the quad (rows 4p, 4p + 2, 4p + 1, 4p + 3 in byte order). */
+const QUAD_BYTE = [0, 2, 1, 3] as const;
+
 /** Where element (r, local) of a tile of `rows` rows is stored within the tile. */
 function inTile(rows: number, r: number, local: number, dtype: Dtype): number {
-  if (dtype !== 'i8' || (rows & 1 && r === rows - 1)) return r * TILE + slot(local, dtype); // f32, f16, or i8's odd last row
-  return (r >> 1) * 2 * TILE + local * 2 + (r & 1);
+  if (dtype !== 'i8' || r >= (rows & ~3)) return r * TILE + slot(local, dtype); // f32, f16, or i8's last rows mod 4
+  return (r >> 2) * 4 * TILE + local * 4 + QUAD_BYTE[r & 3]!;
 }
+
+/**
+ * The int8 value of a held i8 element, and the held element of an int8 value: the layout holds q + 128 as a byte,
+ * i.e. q with its sign bit flipped (an involution on Int8Array elements).
+ */
+export const heldI8 = (v: number): number => v ^ -128;
 
 /** Index of logical element (r, c) in the packed array of a [rows, n] matrix. */
 export function packedIndex(rows: number, n: number, r: number, c: number, dtype: Dtype = 'f32'): number {
@@ -111,18 +123,19 @@ function scaledTiles(dst: Float32Array, rows: number, row0: number, full: number
   }
 }
 
-/** i8: row r of a tile is every other byte of its pair's 64 (from byte r & 1), or a run of 32 for an odd last row. */
+/** i8, held flipped: row r of a tile is every fourth byte of its quad's 128 (from byte QUAD_BYTE[r & 3]), or a run of 32 for a last row. */
 function byteTiles(dst: Int8Array, rows: number, row0: number, full: number, src: ArrayLike<number>, srcRows: number, n: number): void {
+  const quadRows = rows & ~3;
   for (let t = 0; t < full; t += TILE) {
     for (let r = 0, s = t; r < srcRows; r++, s += n) {
       const row = row0 + r;
-      if (rows & 1 && row === rows - 1) for (let i = 0, d = t * rows + row * TILE; i < TILE; i++) dst[d + i] = src[s + i]!;
+      if (row >= quadRows) for (let i = 0, d = t * rows + row * TILE; i < TILE; i++) dst[d + i] = src[s + i]! ^ -128;
       else {
-        for (let i = 0, d = t * rows + (row >> 1) * 2 * TILE + (row & 1); i < TILE; i += 4, d += 8) {
-          dst[d] = src[s + i]!;
-          dst[d + 2] = src[s + i + 1]!;
-          dst[d + 4] = src[s + i + 2]!;
-          dst[d + 6] = src[s + i + 3]!;
+        for (let i = 0, d = t * rows + (row >> 2) * 4 * TILE + QUAD_BYTE[row & 3]!; i < TILE; i += 4, d += 16) {
+          dst[d] = src[s + i]! ^ -128;
+          dst[d + 4] = src[s + i + 1]! ^ -128;
+          dst[d + 8] = src[s + i + 2]! ^ -128;
+          dst[d + 12] = src[s + i + 3]! ^ -128;
         }
       }
     }
@@ -136,7 +149,7 @@ function packBytes(dst: Int8Array, rows: number, n: number, row0: number, src: A
   byteTiles(dst, rows, row0, full, src, srcRows, n);
   for (let r = 0; r < srcRows; r++) {
     const at = full * rows + (row0 + r) * tail;
-    for (let c = 0; c < tail; c++) dst[at + c] = src[r * n + full + c]!;
+    for (let c = 0; c < tail; c++) dst[at + c] = heldI8(src[r * n + full + c]!);
   }
 }
 
@@ -165,6 +178,8 @@ function packElements(
     const stop = Math.min(end, full);
     if (map) {
       for (; col < stop; col++) dst[(col - (col % TILE)) * rows + inTile(rows, row, col % TILE, dtype)] = map[src[from + col]!]!;
+    } else if (dtype === 'i8') {
+      for (; col < stop; col++) dst[(col - (col % TILE)) * rows + inTile(rows, row, col % TILE, dtype)] = heldI8(src[from + col]!);
     } else if (dtype !== 'f32') {
       for (; col < stop; col++) dst[(col - (col % TILE)) * rows + inTile(rows, row, col % TILE, dtype)] = src[from + col]!;
     } else if (scale === 1) {
@@ -173,7 +188,7 @@ function packElements(
       for (; col < stop; col++) dst[(col - (col % TILE)) * rows + row * TILE + (col % TILE)] = src[from + col]! * scale;
     }
     const tailBase = full * rows + row * tail - full;
-    for (; col < end; col++) dst[tailBase + col] = map ? map[src[from + col]!]! : scale === 1 ? src[from + col]! : src[from + col]! * scale;
+    for (; col < end; col++) dst[tailBase + col] = map ? map[src[from + col]!]! : dtype === 'i8' ? heldI8(src[from + col]!) : scale === 1 ? src[from + col]! : src[from + col]! * scale;
   }
 }
 
@@ -311,7 +326,8 @@ function tilesFromHalves(d32: Uint32Array, row: number, rows: number, full: numb
 
 /**
  * Reads the dim-major [outRows, outCols] block at logical (row0, col0) of a
- * packed [rows, n] matrix starting at element `base` of `src`.
+ * packed [rows, n] matrix starting at element `base` of `src` (i8: the int8
+ * values, as packInto was given them).
  */
 export function unpack<T extends Elements>(src: T, base: number, rows: number, n: number, row0: number, col0: number, outRows: number, outCols: number, dtype: Dtype = 'f32'): T {
   const dst = new (src.constructor as new (length: number) => T)(outRows * outCols);
@@ -327,5 +343,6 @@ export function unpack<T extends Elements>(src: T, base: number, rows: number, n
     const tailBase = base + full * rows + row * tail - full;
     for (; col < end; col++) dst[to + col] = src[tailBase + col]!;
   }
+  if (dtype === 'i8') for (let i = 0; i < dst.length; i++) dst[i] = heldI8(dst[i]!);
   return dst;
 }

@@ -2,8 +2,9 @@
  * The wasm backend's layout, scored in place by the fused kernel of wasm-scan.ts: one tensor per item group,
  * its selected blocks stacked as rows in the packed layout of packed-layout.ts, holding the block files'
  * values unweighted and in the files' dtype: f32 as float32, f16 as half-precision bit patterns (2 bytes
- * each; a band with subnormal halves lifted times 2^10, see half.ts), i8 as int8 (1 byte each). A band's scale (the
- * i8 block's 4-byte scale, or that f16 band's 2^-10) is folded into its rows' weights in the kernel's plan.
+ * each; a band with subnormal halves lifted times 2^10, see half.ts), i8 as int8 (1 byte each, its sign bit
+ * flipped: packed-layout.ts). A band's scale (the i8 block's 4-byte scale, or that f16 band's 2^-10) is folded
+ * into its rows' weights in the kernel's plan.
  * The kernel applies the weights through the user coefficients, widens f16 in registers and sums i8 in
  * integers, so the budget counts every block at its file size (`residentDtype` undefined): resident bytes are
  * the selection's, less 4 per i8 block.
@@ -16,7 +17,7 @@ import { decodeBlock, type Dtype, i8Scale, I8_HEADER_BYTES, type Selection } fro
 import { halfToFloat, halves, packLifted } from './half.js';
 import { itemVectorsOf, sameList } from './block-bands.js';
 import { i8RowWeight } from './i8-scores.js';
-import { type Elements, packedIndex, packHalves, packInto, unpack } from './packed-layout.js';
+import { type Elements, heldI8, packedIndex, packHalves, packInto, unpack } from './packed-layout.js';
 import type { ScoredPosition } from './reference.js';
 import type { FreshBlock, ItemVectors, LayoutFactory, ScorerModel, TableLayout } from './table-layout.js';
 import { type KernelBuild, type ScanPlan, type ScanSegment, WasmScan } from './wasm-scan.js';
@@ -170,7 +171,7 @@ class PackedWasmLayout implements TableLayout {
       const scale = s.scales[Math.floor(r / blockDim)]!;
       cols.forEach((col, c) => {
         const held = src[packedIndex(s.rows, s.count, r, col, s.dtype)]!;
-        out[r * cols.length + c] = s.dtype === 'f16' ? scale * halfToFloat(held) : s.dtype === 'i8' ? scale * held : held;
+        out[r * cols.length + c] = s.dtype === 'f16' ? scale * halfToFloat(held) : s.dtype === 'i8' ? scale * heldI8(held) : held;
       });
     }
     return out;

@@ -22,8 +22,9 @@
  * a 'bool' tensor (tfjs's only one-byte dtype, used as a byte buffer: it is
  * never an operand of a tfjs op), so an f16 block costs 2 bytes per value
  * resident and is widened to f32 in registers; i8 ones as their int8 values in
- * a 'bool' tensor (1 byte per value; each block's scale rides in its rows'
- * weights), scored with integer dot products (scan.wat, i8-scores.ts).
+ * a 'bool' tensor (1 byte per value, its sign bit flipped; each block's scale
+ * rides in its rows' weights), scored with integer dot products (scan.wat,
+ * i8-scores.ts).
  *
  * This relies on tfjs-backend-wasm 4.22.0 internals (`backend.wasm.asm.memory`,
  * `getMemoryOffset`, `_malloc`/`_free`); {@link WasmScan.open} returns

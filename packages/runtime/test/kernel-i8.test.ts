@@ -120,6 +120,81 @@ describe.each(BUILDS)('i8 scan, %s build', (_name, base64) => {
   });
 });
 
+/** Awkward groups: every row count mod 4 and tails of 0–31 items; bytes at the extremes; a band of rows with scale 0. */
+function awkwardGroups(seed: number): { groups: Group[]; items: number } {
+  const shapes = [
+    [2, 32],
+    [6, 33],
+    [7, 63],
+    [10, 64],
+    [13, 95],
+    [4, 1],
+    [11, 31],
+    [12, 96],
+    [1, 40],
+    [3, 129],
+  ] as const;
+  const extremes = [-128, -127, 127, 0, 1, -1];
+  const { groups, items } = seededGroups(
+    seed,
+    shapes,
+    (rand) => (rand() < 0.4 ? extremes[Math.floor(rand() * extremes.length)]! : Math.round((rand() * 2 - 1) * 127)),
+    (rand) => Math.fround((rand() * 2 - 1) * 0.01),
+  );
+  // A block of scale 0 folds a weight of 0 into its rows (i8RowWeight): rows 1–3 of the 7-row and 13-row groups.
+  for (const g of [groups[2]!, groups[4]!]) g.coef.fill(0, 1, 4);
+  return { groups, items };
+}
+
+describe.each(BUILDS)('i8 scan over awkward shapes, %s build', (_name, base64) => {
+  it('scores every item as the JS twin does, for every row count mod 4, tails, extreme bytes and rows of scale 0', async () => {
+    const { k, memory } = await kernel(base64);
+    const { groups, items } = awkwardGroups(51);
+    const user = Float32Array.from({ length: USER_DIMS }, (_, d) => (d % 5 === 0 ? -3 : 1 + d / 16));
+    const got = runKernel(k, memory, groups, 'i8', items, new Set(), items, 1, user);
+    expect(got).toEqual(topK(exact(groups, items, user), items).map((s) => ({ position: s.position, score: s.score })));
+  });
+
+  it.each([
+    ['positive scores', 1],
+    ['negative scores', -1],
+    ['tiny scores (a subnormal-small step)', 1e-36],
+    ['huge scores', 1e30],
+  ] as const)('keeps every top-k item once the heap is full (tiles skipped on integer sums), with %s', async (_case, factor) => {
+    const { k, memory } = await kernel(base64);
+    const { groups, items } = awkwardGroups(61);
+    const rand = mulberry32(62);
+    // All of one sign where the factor is: the k-th best score, and so the floor, is then that sign.
+    const user = Float32Array.from({ length: USER_DIMS }, () => Math.fround((0.5 + rand()) * factor));
+    for (const g of groups) g.coef.forEach((c, r) => (g.coef[r] = Math.abs(c)));
+    for (const g of groups) g.values.forEach((v, i) => (g.values[i] = Math.abs(v) === 128 ? 127 : Math.abs(v)));
+    const scores = exact(groups, items, user);
+    for (const topk of [1, 3, 20, 77]) {
+      const exclude = new Set(
+        topK(scores, 10)
+          .filter((_, i) => i % 3 === 0)
+          .map((s) => s.position),
+      );
+      expect(runKernel(k, memory, groups, 'i8', topk, exclude, items, 1, user)).toEqual(topK(scores, topk, exclude).map((s) => ({ position: s.position, score: s.score })));
+    }
+  });
+
+  it.each([1, -1])('keeps items whose integer sums are one apart from the k-th best (near-ties at the floor), user × %i', async (sign) => {
+    const { k, memory } = await kernel(base64);
+    // Codes 16383 and 1: row 0 holds zeros, so item i sums q[1][i] (−127…127, each value ~16 times): dense sums, exact ties.
+    const n = 4096;
+    const values = new Float32Array(2 * n);
+    for (let i = 0; i < n; i++) values[n + i] = ((i * 37) % 255) - 127;
+    const group = { rows: 2, n, start: 0, values, coef: Float32Array.of(0.75, Math.fround(0.75 / 16383)) };
+    const user = new Float32Array(USER_DIMS).fill(sign);
+    expect(i8Codes(coefficients(group, user)).codes).toEqual(Int16Array.of(16383 * sign, sign));
+    const scores = exact([group], n, user);
+    for (const topk of [1, 31, 32, 33, 100]) {
+      expect(runKernel(k, memory, [group], 'i8', topk, new Set(), n, 1, user)).toEqual(topK(scores, topk).map((s) => ({ position: s.position, score: s.score })));
+    }
+  });
+});
+
 it("i8Scores of an artifact's i8 selection is what the kernel computes over that selection's segments, in both builds", async () => {
   const fixture = await buildFixture({ seed: 8, items: 157, blockDim: 5, blocksPerItem: 4, itemGroupSizes: [20, 40, 97], dtypes: ['f32', 'f16', 'i8'] });
   const m = fixture.manifest;

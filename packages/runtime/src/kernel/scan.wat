@@ -24,24 +24,29 @@
 ;; times 2^-112 (exact for zeros, subnormals and normals; embeddings hold no
 ;; inf or NaN), so `run` folds 2^112 into their coefficients.
 ;;
-;; scan8 reads int8 values q (the artifact's i8 files without their scale)
-;; and sums in integers: `run` folds each block's scale into its rows'
-;; weights, rounds the segment's coefficients f[r] to i16 codes
-;; c[r] = round(f[r] / step) (ties away from zero) with one step
+;; scan8 reads int8 values q (the artifact's i8 files without their scale,
+;; held as the bytes q + 128) and sums in integers: `run` folds each block's
+;; scale into its rows' weights, rounds the segment's coefficients f[r] to i16
+;; codes c[r] = round(f[r] / step) (ties away from zero) with one step
 ;; step = max |f[r]| / Q, and scores item i as step · Σ c[r]·q[r][i]: an exact
 ;; i32 sum, converted to f32 once. Q = min(16383, floor((2^31 - 1) / (128 · rows)))
 ;; keeps that sum from overflowing whatever the bytes (even a -128, which writers
-;; never emit), so the scores are exactly reproducible (src/i8-scores.ts).
+;; never emit), so the scores are exactly reproducible (src/i8-scores.ts). A
+;; tile is compared with the k-th best score as integer sums (scan-i8.wat's
+;; $floor8), so only tiles that may enter the top k are converted to f32.
 ;;
-;; Touch-ahead: each step of the inner loops also loads one byte 1 KiB ahead
-;; of the bytes it scores and drops it (once per 64 bytes). WebAssembly has no
-;; prefetch instruction, and the hardware prefetchers alone did not run far
-;; enough ahead of this compute: from memory, a scan took about its compute
-;; time plus the bandwidth bound's. The touch pointer is clamped once per tile
-;; so that the tile's run of touches ends inside the matrix (it never traps);
-;; clamping every load cost the cache-resident budgets 10-17 %. From memory, at
-;; 1M items, f16 went from 1.44x to 1.30x the bound and i8 from 1.54x to 1.38x
-;; (bench --only threads, cold).
+;; Touch-ahead (scan32 and scan16): each step of the inner loops also loads one
+;; byte 1 KiB ahead of the bytes it scores and drops it (once per 64 bytes).
+;; WebAssembly has no prefetch instruction, and the hardware prefetchers alone
+;; did not run far enough ahead of this compute: from memory, a scan took about
+;; its compute time plus the bandwidth bound's. The touch pointer is clamped
+;; once per tile so that the tile's run of touches ends inside the matrix (it
+;; never traps); clamping every load cost the cache-resident budgets 10-17 %.
+;; From memory, at 1M items, f16 went from 1.44x to 1.30x the bound and the
+;; old i8 scan from 1.54x to 1.38x (bench --only threads, cold, Intel Xeon).
+;; scan8 has none since its integer-dot rewrite (issue 26): on an AMD EPYC
+;; (Chromium 156, the kernel alone, 1M items) the touches made it 1.41x the
+;; bound against 1.25x without.
 ;;
 ;; Items must be offered in increasing position (segments in order, each from
 ;; its first item): a score equal to the k-th best then never displaces it,

@@ -90,6 +90,19 @@ async function warmLoad(page: Page, url: string, user: string) {
   );
 }
 
+/** The top 10 of a clean network-first load in memory: what the version the server has now serves. */
+async function cleanLoad(page: Page, url: string, user: string): Promise<string[]> {
+  return page.evaluate(
+    async ({ url, user }) => {
+      const rec = await window.peel.createRecommender({ manifestUrl: url, backend: 'wasm', storage: 'memory', wasmPaths: window.peel.wasmPaths, freshness: 'network-first' });
+      const recs = await rec.recommend({ user: { id: user }, k: 10 });
+      await rec.dispose();
+      return recs.map((r) => r.itemId);
+    },
+    { url, user },
+  );
+}
+
 /** A first (network) load, once its blocks are in IndexedDB, then a reload of the page: the setting of a warm start. */
 async function loadStoredThenReload(page: Page, url: string, user: string) {
   await openHarness(page);
@@ -163,15 +176,7 @@ test('cache-first: a deploy is served from the next load on: the old version fir
   // v2's results equal a clean network-first v2 load.
   await page.reload();
   await page.waitForFunction(() => typeof window.peel === 'object');
-  const clean = await page.evaluate(
-    async ({ url, user }) => {
-      const rec = await window.peel.createRecommender({ manifestUrl: url, backend: 'wasm', storage: 'memory', wasmPaths: window.peel.wasmPaths, freshness: 'network-first' });
-      const recs = await rec.recommend({ user: { id: user }, k: 10 });
-      await rec.dispose();
-      return recs.map((r) => r.itemId);
-    },
-    { url, user },
-  );
+  const clean = await cleanLoad(page, url, user);
   expect(after.recs).toEqual(clean);
   for (const [hash, ...recs] of after.before) expect(recs).toEqual(hash === v1.manifest.model.contentHash ? first.recs : clean);
   test.info().annotations.push({ type: 'update', description: `${after.before.length} requests answered while v2 loaded in the background` });
@@ -215,15 +220,7 @@ test("checkForUpdate: an open page moves to a redeploy in the scoring worker, wi
   expect(moved.hash).toBe(v2.manifest.model.contentHash);
   expect(moved.resident).toBeLessThanOrEqual(opened.budget);
   // v2 serves as a clean load of v2 would.
-  const clean = await page.evaluate(
-    async ({ url, user }) => {
-      const rec = await window.peel.createRecommender({ manifestUrl: url, backend: 'wasm', storage: 'memory', wasmPaths: window.peel.wasmPaths, freshness: 'network-first' });
-      const recs = await rec.recommend({ user: { id: user }, k: 10 });
-      await rec.dispose();
-      return recs.map((r) => r.itemId);
-    },
-    { url, user },
-  );
+  const clean = await cleanLoad(page, url, user);
   expect(moved.recs).toEqual(clean);
   expect(moved.recs).not.toEqual(opened.recs);
 });

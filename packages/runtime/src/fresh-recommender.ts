@@ -15,7 +15,7 @@
 import { AbortError, DisposedError } from './errors.js';
 import { fetchManifestText } from './manifest-fetch.js';
 import { EventSurface, eventsOf, RecommenderEventTarget } from './events.js';
-import { settled } from './settle.js';
+import { bestEffort, settled } from './settle.js';
 import { checkBudget, checkOptions, checkRequest } from './options.js';
 import { schemaChecks } from './manifest-trust.js';
 import { openModel, type PeelRecommender } from './recommender.js';
@@ -118,7 +118,7 @@ class FreshRecommender extends EventSurface implements Recommender {
 
   /** Starts the background revalidation (after a cache-first load): a check whose failure only the events report. */
   revalidate(): void {
-    void this.checkForUpdate().catch(() => {}); // update() reports its own failures as `updatefailed`
+    bestEffort(this.checkForUpdate()); // update() reports its own failures as `updatefailed`
   }
 
   checkForUpdate(): Promise<UpdateCheck> {

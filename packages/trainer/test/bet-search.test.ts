@@ -14,7 +14,7 @@ const dim = 16;
  * so the best retrained action is not the best searched one. Records every fine-tune.
  */
 function stubHarness() {
-  const calls: { label: string; epochs: number }[] = [];
+  const calls: { label: string; epochs: number; users?: boolean }[] = [];
   const made = new WeakMap<Float32Array, { epochs: number; topSize: number }>();
   const popularity = Uint32Array.from({ length: nItems }, (_, p) => nItems - p);
   const h = {
@@ -29,6 +29,11 @@ function stubHarness() {
       const out = mask ? applyMask(items, mask) : items.slice();
       made.set(out, { epochs, topSize: mask ? mask.subarray(0, dim).reduce((a, b) => a + b, 0) : dim });
       return out;
+    },
+    async fineTuneBoth(t: { users: Float32Array; userMask: Uint8Array; items: Float32Array; itemMask?: Uint8Array }, label: string, epochs = 3) {
+      const items = await h.fineTune(t.items, dim, t.itemMask, label, epochs);
+      calls[calls.length - 1]!.users = true;
+      return { users: applyMask(t.users, t.userMask), items };
     },
     async validate(t: { items: Float32Array }): Promise<ValidationMetric> {
       const m = made.get(t.items)!;
@@ -134,6 +139,9 @@ describe('BET search', () => {
       seed: 3,
       label: 'paper',
     });
+    // every evaluation fine-tuned the cut users with the items
+    expect(stub.calls.length).toBeGreaterThan(0);
+    expect(stub.calls.every((c) => c.users)).toBe(true);
     const total = Math.floor(0.15 * (nItems + 10) * dim);
     for (const p of result.population) expect(totalSize(p.action.items) + totalSize(p.action.users!)).toBeLessThanOrEqual(total);
     const userSizes = result.best.action.users!;

@@ -14,7 +14,7 @@ const dim = 16;
 
 /** Every user's eval is the share of the item table kept: larger tables are better, so λ must hold them back. */
 function stubHarness() {
-  const calls: { label: string; epochs: number }[] = [];
+  const calls: { label: string; epochs: number; users?: boolean }[] = [];
   const metric = (v: number): ValidationMetric => ({
     recall20: v,
     ndcg20: v,
@@ -34,6 +34,10 @@ function stubHarness() {
     async fineTune(items: Float32Array, _dim: number, mask: Uint8Array | undefined, label: string, epochs = 3) {
       calls.push({ label, epochs });
       return mask ? applyMask(items, mask) : items.slice();
+    },
+    async fineTuneBoth(t: { users: Float32Array; userMask: Uint8Array; items: Float32Array; itemMask?: Uint8Array }, label: string, epochs = 3) {
+      calls.push({ label, epochs, users: true });
+      return { users: applyMask(t.users, t.userMask), items: t.itemMask ? applyMask(t.items, t.itemMask) : t.items.slice() };
     },
     async validate(t: { items: Float32Array }) {
       return metric(t.items.reduce((s, x) => s + x, 0) / t.items.length);
@@ -92,6 +96,7 @@ describe('CIESS search', () => {
     // l retrained, no projected fine-tune
     expect(calls.filter((c) => c.epochs === 3).map((c) => c.label)).toHaveLength(2);
     expect(calls.some((c) => c.label.endsWith('projected'))).toBe(false);
+    expect(calls.some((c) => c.users)).toBe(false);
     const best = r.retrained.reduce((a, b) => (b.fitness > a.fitness ? b : a));
     expect([r.unprojected.episode, r.unprojected.t]).toEqual([best.episode, best.t]);
     expect(r.served.values).toBe(capacity);
@@ -164,8 +169,11 @@ describe('CIESS search', () => {
 
   it('in the papers’ accounting both agents act, and users + items meet the shared budget exactly', async () => {
     const paper: SamplerBudget = { accounting: 'paper', dim, nItems, nUsers, sparsity: 0.8 };
-    const { result: r } = await run(true, paper);
+    const { result: r, calls } = await run(true, paper);
     expect(r.served.users).toHaveLength(nUsers);
+    // every evaluation fine-tunes the masked users with the items (2 × 3 searched, 2 retrained, 1 projected)
+    expect(calls).toHaveLength(9);
+    expect(calls.every((c) => c.users)).toBe(true);
     expect(totalSize(r.served.items) + totalSize(r.served.users!)).toBe(Math.floor(0.2 * (nItems + nUsers) * dim));
     // the user table is cut to the served user sizes (user index = nUsers − 1 − rank)
     const kept = (u: number) => r.served.userTable.subarray(u * dim, (u + 1) * dim).reduce((n, x) => n + (x !== 0 ? 1 : 0), 0);

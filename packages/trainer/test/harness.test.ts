@@ -6,6 +6,7 @@ import {
   applyMask,
   applySizes,
   fineTuneItems,
+  fineTuneTables,
   fitSizes,
   MethodBudgetError,
   mixedBytes,
@@ -165,6 +166,28 @@ describe('fine-tuning from a warm start with a mask', () => {
     // frozen users: the trainer returns its users unit-normalised, so they equal the start's unit rows
     const frozen = await trainBackbone(fit, syn.nUsers, syn.nItems, { ...opts, smoothing: 0, init: start, freezeUsers: true, itemMask: mask });
     for (let x = 0; x < frozen.users.length; x++) expect(frozen.users[x]).toBeCloseTo(start.users[x]!, 6);
+  });
+
+  it('with a user mask (the papers’ accounting) trains the users too, masked entries 0, rows at their masked start’s length', async () => {
+    const start = await trainBackbone(fit, syn.nUsers, syn.nItems, { ...opts, smoothing: 0 });
+    const userMask = Uint8Array.from({ length: syn.nUsers * dim }, (_, x) => (x % dim < 4 + (((x / dim) | 0) % 9) ? 1 : 0));
+    const recipe = { epochs: 2, batch: 128, negatives: 32, temperature: 0.1, lr: 0.01 };
+    const both = await fineTuneTables({ train: fit, users: start.users, userMask, items: start.items, dim, mask, recipe, seed: 1, threads: 2 });
+    const norm = (t: Float32Array, i: number, m?: Uint8Array) => Math.hypot(...Array.from(t.subarray(i * dim, i * dim + dim), (v, p) => (m && !m[i * dim + p] ? 0 : v)));
+    let moved = 0;
+    for (let x = 0; x < both.users.length; x++) {
+      if (!userMask[x]) expect(both.users[x]).toBe(0);
+      else if (Math.abs(both.users[x]! - start.users[x]!) > 1e-4) moved++;
+    }
+    expect(moved).toBeGreaterThan(userMask.reduce((a, b) => a + b, 0) / 2);
+    for (let u = 0; u < syn.nUsers; u += 7) expect(norm(both.users, u)).toBeCloseTo(norm(start.users, u, userMask), 5);
+    for (let x = 0; x < both.items.length; x++) if (!mask[x]) expect(both.items[x]).toBe(0);
+    // without a user mask the users come back as given, and the items as fineTuneItems trains them
+    const frozen = await fineTuneTables({ train: fit, users: start.users, items: start.items, dim, mask, recipe, seed: 1, threads: 2 });
+    expect(frozen.users).toBe(start.users);
+    const items = await fineTuneItems({ train: fit, users: start.users, items: start.items, dim, mask, recipe, seed: 1, threads: 2 });
+    expect(Array.from(frozen.items)).toEqual(Array.from(items));
+    await expect(fineTuneTables({ train: fit, users: start.users, userMask: userMask.subarray(1), items: start.items, dim, recipe, seed: 1, threads: 2 })).rejects.toThrow(/userMask has/);
   });
 
   it('keeps masked entries 0 through the final smoothing too', async () => {

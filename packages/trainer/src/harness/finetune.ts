@@ -3,6 +3,10 @@
  * given tables, with the item mask re-applied after every update and the user table frozen. Users stay frozen
  * because an artifact has one user table for all its variants (format contract, issue 20): every method's item
  * table is scored against the shared backbone's users, so a comparison differs in the item table alone.
+ *
+ * The papers' accounting (BET, CIESS) sizes the users too and exports nothing, so there `fineTuneTables` trains
+ * both sides under their masks, as the papers train the masked model: a truncated user row that never trains
+ * carries the cut's whole loss, which makes user size look worth more than it is.
  */
 import { trainBackbone } from '../backbone/index.js';
 import type { CSR } from '../data/types.js';
@@ -44,12 +48,19 @@ export interface FineTuneInput {
  * for magprune and frequency-sized). With 0 epochs: the masked warm start itself, the same rule untrained.
  */
 export async function fineTuneItems(f: FineTuneInput): Promise<Float32Array> {
+  return (await fineTuneTables(f)).items;
+}
+
+/** Both tables fine-tuned; with `userMask` the users train under it (each row kept at its masked start's length), without it they come back as given. */
+export async function fineTuneTables(f: FineTuneInput & { userMask?: Uint8Array }): Promise<{ users: Float32Array; items: Float32Array }> {
   const nUsers = f.users.length / f.dim;
   const nItems = f.items.length / f.dim;
   if (!Number.isInteger(nUsers) || !Number.isInteger(nItems)) throw new HarnessError(`fineTuneItems: tables are not multiples of dim ${f.dim}`);
   if (!(Number.isInteger(f.recipe.epochs) && f.recipe.epochs >= 0)) throw new HarnessError(`fineTuneItems: epochs must be a non-negative integer, got ${f.recipe.epochs}`);
+  if (f.userMask && f.userMask.length !== f.users.length) throw new HarnessError(`fineTuneTables: userMask has ${f.userMask.length} entries, expected ${f.users.length}`);
   const start = f.mask ? applyMask(f.items, f.mask) : f.items;
-  if (f.recipe.epochs === 0) return start;
+  const users = f.userMask ? applyMask(f.users, f.userMask) : f.users;
+  if (f.recipe.epochs === 0) return { users, items: start };
   const e = await trainBackbone(f.train, nUsers, nItems, {
     dim: f.dim,
     blockDim: 8,
@@ -63,12 +74,13 @@ export async function fineTuneItems(f: FineTuneInput): Promise<Float32Array> {
     negatives: f.recipe.negatives,
     temperature: f.recipe.temperature,
     lr: f.recipe.lr,
-    init: { users: f.users, items: start },
+    init: { users, items: start },
     ...(f.mask ? { itemMask: f.mask } : {}),
-    freezeUsers: true,
+    ...(f.userMask ? { userMask: f.userMask } : {}),
+    freezeUsers: !f.userMask,
     onProgress: f.onProgress && ((_s, done, total) => f.onProgress?.(done, total)),
   });
-  return withNormsOf(e.items, start, f.dim);
+  return { users: f.userMask ? withNormsOf(e.users, users, f.dim) : f.users, items: withNormsOf(e.items, start, f.dim) };
 }
 
 /** `rows` (unit rows) scaled to the norms of `like`'s rows. */

@@ -10,7 +10,7 @@ import type { Dataset } from '../data/types.js';
 import { groupItems } from '../groups/item-groups.js';
 import type { UserMetric } from '../quality/budgets.js';
 import { budgetBytes, type ValueDtype } from './accounting.js';
-import { type FineTuneRecipe, fineTuneItems } from './finetune.js';
+import { type FineTuneRecipe, fineTuneItems, fineTuneTables } from './finetune.js';
 import { type ScoredTables, testMetric, type ValidationMetric, validationMetric } from './metric.js';
 import type { MethodSplit } from './split.js';
 import { applyMask, applySizes, prefixColumns } from './tables.js';
@@ -55,6 +55,12 @@ export interface Harness {
   applySizes(table: Float32Array, dim: number, sizes: ArrayLike<number>): Float32Array;
   /** Fine-tunes `items` (warm start, `dim` wide, masked by `mask`) for the recipe's epochs against the frozen users. */
   fineTune(items: Float32Array, dim: number, mask: Uint8Array | undefined, label: string, epochs?: number): Promise<Float32Array>;
+  /** The papers' accounting: `users` (the backbone's, `dim` wide) and `items` fine-tuned together, each under its mask. */
+  fineTuneBoth(
+    t: { users: Float32Array; userMask: Uint8Array; items: Float32Array; itemMask: Uint8Array | undefined; dim: number },
+    label: string,
+    epochs?: number,
+  ): Promise<{ users: Float32Array; items: Float32Array }>;
   validate(t: ScoredTables): Promise<ValidationMetric>;
   test(t: ScoredTables): Promise<UserMetric>;
   log(line: string): void;
@@ -122,6 +128,24 @@ export function createHarness(p: {
             items,
             dim,
             mask,
+            recipe: { ...o.fineTune, epochs },
+            seed: o.seed,
+            threads: o.threads,
+            onProgress: (done, total) => p.onProgress?.(`fine-tune ${label}`, done, total),
+          }),
+        epochs,
+      ),
+    fineTuneBoth: (t, label, epochs = o.fineTune.epochs) =>
+      timedAsync(
+        'fineTune',
+        () =>
+          fineTuneTables({
+            train: split.validation.inner,
+            users: t.users,
+            userMask: t.userMask,
+            items: t.items,
+            dim: t.dim,
+            mask: t.itemMask,
             recipe: { ...o.fineTune, epochs },
             seed: o.seed,
             threads: o.threads,

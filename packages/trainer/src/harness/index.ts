@@ -2,7 +2,7 @@
 export * from './accounting.js';
 export { denseOutcome } from './dense.js';
 export { HarnessError, MethodBudgetError } from './errors.js';
-export { fineTuneItems, type FineTuneInput, type FineTuneRecipe } from './finetune.js';
+export { fineTuneItems, fineTuneTables, type FineTuneInput, type FineTuneRecipe } from './finetune.js';
 export { createHarness, type Harness, type HarnessOptions, type PrimitiveCost } from './harness.js';
 export type { BudgetOutcome, Method, MethodOutcome, MixedVariant, SparseVariant, TableKind } from './method.js';
 export { testMetric, VALIDATION_CUTOFFS, validationMetric, type ScoredTables, type ValidationMetric } from './metric.js';

@@ -130,15 +130,19 @@ function nearest(candidates: readonly Float32Array[], target: Float32Array): num
 export type ActionSizesByRank = Pick<BetAction, 'items' | 'users'>;
 
 /**
- * The action's item table fine-tuned for `epochs` from the backbone (as stored), the users it is scored with (cut to
- * their sizes in the papers' accounting, given `userOrder`), and its validation.
+ * The action's item table fine-tuned for `epochs` from the backbone (as stored), the users it is scored with, and its
+ * validation. In the papers' accounting (given `userOrder`) the users are cut to their sizes and fine-tuned with the
+ * items (harness/finetune.ts); otherwise they are the backbone's.
  */
 export async function evaluateAction(h: Harness, a: ActionSizesByRank, epochs: number, label: string, userOrder?: Uint32Array) {
   const e = h.backbone;
-  const sizes = sizesByItem(a.items, h.order);
-  const items = asStoredValues(await h.fineTune(e.items, e.dim, sizesMask(sizes, e.dim), label, epochs), h.options.dtype);
-  const users = a.users && userOrder ? h.applySizes(e.users, e.dim, sizesByItem(a.users, userOrder)) : e.users;
-  return { items, users, validation: await h.validate({ users, items, dim: e.dim }) };
+  const itemMask = sizesMask(sizesByItem(a.items, h.order), e.dim);
+  const tuned =
+    a.users && userOrder
+      ? await h.fineTuneBoth({ users: e.users, userMask: sizesMask(sizesByItem(a.users, userOrder), e.dim), items: e.items, itemMask, dim: e.dim }, label, epochs)
+      : { users: e.users, items: await h.fineTune(e.items, e.dim, itemMask, label, epochs) };
+  const items = asStoredValues(tuned.items, h.options.dtype);
+  return { items, users: tuned.users, validation: await h.validate({ users: tuned.users, items, dim: e.dim }) };
 }
 
 export async function search(o: SearchInput): Promise<SearchResult> {

@@ -149,10 +149,15 @@ export async function ciessSearch(o: CiessSearchInput): Promise<CiessSearchResul
   const walk = { dim, sigma: s.sigma, steps: s.walk ? s.walkSteps : 0, threshold: s.walkThreshold };
 
   /** The tables of an assignment fine-tuned for `epochs`, and their validation. */
+  // Papers' accounting: both sides are masked, so both train (harness/finetune.ts).
   const evaluate = async (items: Uint16Array, users: Uint16Array | undefined, epochs: number, label: string) => {
-    const itemTable = asStoredValues(await h.fineTune(e.items, dim, sizesMask(sizesByItem(items, h.order), dim), label, epochs), h.options.dtype);
-    const userTable = users && o.userOrder ? h.applySizes(e.users, dim, sizesByItem(users, o.userOrder)) : e.users;
-    return { itemTable, userTable, validation: await h.validate({ users: userTable, items: itemTable, dim }) };
+    const itemMask = sizesMask(sizesByItem(items, h.order), dim);
+    const tuned =
+      users && o.userOrder
+        ? await h.fineTuneBoth({ users: e.users, userMask: sizesMask(sizesByItem(users, o.userOrder), dim), items: e.items, itemMask, dim }, label, epochs)
+        : { users: e.users, items: await h.fineTune(e.items, dim, itemMask, label, epochs) };
+    const itemTable = asStoredValues(tuned.items, h.options.dtype);
+    return { itemTable, userTable: tuned.users, validation: await h.validate({ users: tuned.users, items: itemTable, dim }) };
   };
 
   const candidates: Candidate[] = [];

@@ -103,7 +103,8 @@ export const METHODS_FIXTURE = {
 
 /**
  * A small synthetic stream (`peelrec-train stream --out`, scripts/stream.ts): SCALL's served table of each segment
- * as one artifact version, `segment-<t>`, for tests/stream.spec.ts; the first `segments` are used. Few epochs: the
+ * as one artifact version, `segment-<t>`, for tests/stream.spec.ts; the first `segments` are used. Its catalog
+ * grows and loses items: each version holds its segment's live items only. Few epochs: the
  * test checks how a page follows the versions, not their quality (about 30 s of CPU).
  */
 export const STREAM_FIXTURE = {
@@ -118,6 +119,11 @@ export const STREAM_FIXTURE = {
     '15',
     '--stream-new-items',
     '12',
+    // Items withdrawn after 3 steps on average, retired after 2 silent segments: segments 2–5 retire items.
+    '--stream-item-lifetime',
+    '3',
+    '--live-window',
+    '1',
     '--segment-new',
     '120',
     '--d-max',

@@ -1,7 +1,8 @@
 /**
- * Issue 24: an open page follows a growing catalog. The trainer's `stream --out` wrote SCALL's served table of each
- * segment of a small synthetic stream as an artifact version (scripts/stream.ts); the server publishes them one
- * after another at one URL, and the page moves to each with `checkForUpdate()` under `updates: 'within-budget'`.
+ * Issue 24: an open page follows a catalog that grows and loses items. The trainer's `stream --out` wrote SCALL's
+ * served table of each segment of a small synthetic stream as an artifact version, its live items only
+ * (scripts/stream.ts; the stream withdraws items); the server publishes them one after another at one URL, and the
+ * page moves to each with `checkForUpdate()` under `updates: 'within-budget'`.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -42,7 +43,10 @@ function changedBytes(prev: Segment, next: Segment, u: number): { changed: numbe
   return { changed: next.manifestBytes + changed, full: next.manifestBytes + files.reduce((a, r) => a + r.byteLength, 0) };
 }
 
-test('an open page follows 5 updates of a growing catalog: new items recommendable, only the version’s items served, within the budget, downloads ≤ 1.2× what changed', async ({ page, context }) => {
+test('an open page follows 5 updates of a catalog that grows and loses items: new items recommendable, vanished ones not, within the budget, downloads ≤ 1.2× what changed', async ({
+  page,
+  context,
+}) => {
   const segments = Array.from({ length: STREAM_FIXTURE.segments }, (_, t) => segment(t));
   const server = await deployable(context, 'stream-live', segments[0]!);
   const url = '/models/stream-live/manifest.json';
@@ -50,6 +54,7 @@ test('an open page follows 5 updates of a growing catalog: new items recommendab
   const userId = segments[0]!.userIds[user]!;
   // Room for one table, not two: the largest version's table and half of it again.
   const budget = Math.ceil(1.5 * Math.max(...segments.map((s) => s.manifest.variants[0]!.bytes)));
+  let vanishedInAll = 0;
   await openHarness(page);
   const first = await page.evaluate(
     async ({ url, budget, userId }) => {
@@ -79,8 +84,19 @@ test('an open page follows 5 updates of a growing catalog: new items recommendab
         await rec.persisted();
         const fresh = await rec.recommend({ user: { id: userId }, k: 10, exclude: previous });
         const any = await rec.recommend({ user: { id: userId }, k: 20 });
+        // Far more than the catalog: everything the page would ever recommend this user.
+        const every = await rec.recommend({ user: { id: userId }, k: 100 * previous.length });
         const i = rec.info;
-        return { check, hash: i.model.contentHash, ids: [...rec.items.ids], samples, fresh: fresh.map((r) => r.itemId), any: any.map((r) => r.itemId), ownCount: i.downloadedBytes };
+        return {
+          check,
+          hash: i.model.contentHash,
+          ids: [...rec.items.ids],
+          samples,
+          fresh: fresh.map((r) => r.itemId),
+          any: any.map((r) => r.itemId),
+          every: every.map((r) => r.itemId),
+          ownCount: i.downloadedBytes,
+        };
       },
       { userId, previous: prev.itemIds },
     );
@@ -88,6 +104,8 @@ test('an open page follows 5 updates of a growing catalog: new items recommendab
     const downloaded = server.sent.reduce((a, f) => a + f.bytes, 0);
     const { changed, full } = changedBytes(prev, next, user);
     const added = next.itemIds.filter((id) => !prev.itemIds.includes(id));
+    const vanished = prev.itemIds.filter((id) => !next.itemIds.includes(id));
+    vanishedInAll += vanished.length;
 
     expect(step.check).toEqual({ changed: true, contentHash: next.manifest.model.contentHash, updated: true });
     expect(step.hash).toBe(next.manifest.model.contentHash);
@@ -98,6 +116,11 @@ test('an open page follows 5 updates of a growing catalog: new items recommendab
     expect(step.fresh).toHaveLength(10);
     expect(step.fresh.every((id) => added.includes(id))).toBe(true);
     expect(step.any.every((id) => next.itemIds.includes(id))).toBe(true);
+    // Vanished items are not recommendable: gone from the page's catalog, and absent from a ranking of all of it.
+    expect(step.ids.filter((id) => vanished.includes(id))).toEqual([]);
+    expect(step.every.length).toBeGreaterThan(next.itemIds.length / 2);
+    expect(step.every.filter((id) => vanished.includes(id))).toEqual([]);
+    expect(step.every.every((id) => next.itemIds.includes(id))).toBe(true);
     expect(Math.max(...step.samples)).toBeLessThanOrEqual(budget);
     expect(step.samples.length).toBeGreaterThan(1);
     // The runtime's own count of the new version's download agrees with the server's, manifest aside.
@@ -106,8 +129,10 @@ test('an open page follows 5 updates of a growing catalog: new items recommendab
     expect(downloaded).toBeLessThanOrEqual(1.2 * changed);
     test.info().annotations.push({
       type: `segment ${t}`,
-      description: `${added.length} new items (${next.itemIds.length} in all); downloaded ${downloaded} B (${server.sent.map((f) => f.file).join(', ')}), changed ${changed} B, whole version ${full} B; resident ≤ ${Math.max(...step.samples)} B of ${budget} B over ${step.samples.length} samples`,
+      description: `${added.length} new items, ${vanished.length} vanished (${next.itemIds.length} in all); downloaded ${downloaded} B (${server.sent.map((f) => f.file).join(', ')}), changed ${changed} B, whole version ${full} B; resident ≤ ${Math.max(...step.samples)} B of ${budget} B over ${step.samples.length} samples`,
     });
   }
+  // The fixture's stream withdraws items: without vanished ones the checks above would pass vacuously.
+  expect(vanishedInAll).toBeGreaterThan(0);
   await page.evaluate(() => (window as unknown as { held: { dispose(): Promise<void> } }).held.dispose());
 });

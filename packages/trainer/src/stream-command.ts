@@ -9,7 +9,7 @@ import type { TimedInteractions } from './data/types.js';
 import { TRAINER_NAME, TRAINER_VERSION } from './pipeline.js';
 import { SCALL_SERVE, type ScallSettings, STREAM_METHOD_NAMES, type StreamMethodName } from './stream/methods.js';
 import { runStream, STREAM_SETTINGS } from './stream/run.js';
-import { generateStream, type StreamOptions } from './synthetic/stream.js';
+import { generateStream, STREAM_DEFAULTS, type StreamOptions } from './synthetic/stream.js';
 
 interface StreamFlags {
   synthetic?: boolean;
@@ -23,7 +23,9 @@ interface StreamFlags {
   streamNewUsers?: number;
   streamNewItems?: number;
   streamSeed?: number;
+  streamItemLifetime?: number;
   segmentNew?: number;
+  liveWindow?: number;
   segments?: number;
   budget?: number;
   dMax?: number;
@@ -43,13 +45,28 @@ interface StreamFlags {
 
 const isMethod = (n: string): n is StreamMethodName => (STREAM_METHOD_NAMES as readonly string[]).includes(n);
 
+/** `never` (or `all`) → Infinity, else a number ≥ min: for the knobs whose off position is "forever". */
+const orInfinity = (name: string, word: string, min: number, integer: boolean) => (v: string) => {
+  if (v === word) return Number.POSITIVE_INFINITY;
+  const n = Number(v);
+  if (!(Number.isFinite(n) && n >= min && (!integer || Number.isInteger(n)))) throw new InvalidArgumentError(`${name} must be ${integer ? 'an integer' : 'a number'} ≥ ${min} or ${word}`);
+  return n;
+};
+
 async function streamLog(f: StreamFlags): Promise<TimedInteractions> {
   if (f.synthetic && f.interactions) throw new InvalidArgumentError('choose one of --synthetic, --interactions');
   if (f.interactions) {
     const delimiter = f.delimiter === 'tab' || f.delimiter === '\\t' ? '\t' : f.delimiter;
     return readTimedInteractions(userPath(f.interactions), { delimiter, header: f.header, ratingThreshold: f.ratingThreshold, name: f.name });
   }
-  const o: StreamOptions = { steps: f.streamSteps, interactionsPerStep: f.streamPerStep, newUsersPerStep: f.streamNewUsers, newItemsPerStep: f.streamNewItems, seed: f.streamSeed };
+  const o: StreamOptions = {
+    steps: f.streamSteps,
+    interactionsPerStep: f.streamPerStep,
+    newUsersPerStep: f.streamNewUsers,
+    newItemsPerStep: f.streamNewItems,
+    seed: f.streamSeed,
+    itemLifetime: f.streamItemLifetime,
+  };
   return generateStream(Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)));
 }
 
@@ -70,7 +87,17 @@ export function addStreamCommand(program: Command): void {
     .option('--stream-new-users <n>', 'synthetic: new users per step (default 90)', intAtLeast('new users', 0))
     .option('--stream-new-items <n>', 'synthetic: new items per step (default 60)', intAtLeast('new items', 0))
     .option('--stream-seed <n>', 'synthetic: generator seed (default 7)', int('stream seed'))
+    .option(
+      '--stream-item-lifetime <steps>',
+      `synthetic: mean steps an item stays in the catalog before it is withdrawn, or never (default ${STREAM_DEFAULTS.itemLifetime})`,
+      orInfinity('stream item lifetime', 'never', 0.01, false),
+    )
     .option('--segment-new <n>', 'new users + items that close a segment (default: all entities / --segments)', intAtLeast('segment new', 1))
+    .option(
+      '--live-window <n>',
+      `segments before a segment whose interactions keep an item in its catalog; silent for n + 1 segments, an item is retired (not trained, ranked or served); all: never (default ${STREAM_SETTINGS.segment.liveWindow})`,
+      orInfinity('live window', 'all', 0, true),
+    )
     .option('--segments <n>', `target segments when --segment-new is not given (default ${STREAM_SETTINGS.targetSegments})`, intAtLeast('segments', 2))
     .option('--budget <fraction>', `fixed budget: fraction of segment 0's full user + item table at d_max (default ${STREAM_SETTINGS.budget})`, num('budget'))
     .option('--d-max <d>', `largest size, the full width (default ${STREAM_SETTINGS.dMax}; a multiple of 8)`, intAtLeast('d max', 8))
@@ -104,6 +131,7 @@ export function addStreamCommand(program: Command): void {
           ...d,
           segmentNew: f.segmentNew,
           targetSegments: f.segments ?? d.targetSegments,
+          segment: { ...d.segment, liveWindow: f.liveWindow ?? d.segment.liveWindow },
           budget: f.budget ?? d.budget,
           dMax: f.dMax ?? d.dMax,
           recipe: { ...d.recipe, epochs: f.epochs ?? d.recipe.epochs, batch: f.batch ?? d.recipe.batch, lr: f.lr ?? d.recipe.lr },

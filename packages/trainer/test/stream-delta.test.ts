@@ -23,7 +23,15 @@ describe('stream: the item delta between two served tables', () => {
       revaluedBytes: 6,
       unchangedRows: 1,
       unchangedBytes: 4,
+      droppedRows: 0,
     });
+  });
+
+  it('matches rows by item when a table holds live items only: a retired item is dropped, a shifted row is the same row', () => {
+    // items 3 and 5, then 5 (unchanged, now row 0), 9 (new); item 3 retired
+    const prev = { items: table([[1, 2], [3]]), sizes: Uint16Array.of(2, 1), ids: Uint32Array.of(3, 5) };
+    const next = { items: table([[3], [4, 4]]), sizes: Uint16Array.of(1, 2), ids: Uint32Array.of(5, 9) };
+    expect(itemDelta(prev, next, dim)).toMatchObject({ newRows: 1, newBytes: 4, unchangedRows: 1, unchangedBytes: 2, resizedRows: 0, revaluedRows: 0, droppedRows: 1 });
   });
 
   it('compares values as the device stores them: a change below f16 precision is no change', () => {

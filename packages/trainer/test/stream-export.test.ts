@@ -10,7 +10,8 @@ import { runStream, STREAM_SETTINGS } from '../src/stream/run.js';
 import { generateStream } from '../src/synthetic/stream.js';
 import { tempDir } from './temp-dir.js';
 
-const log = () => generateStream({ steps: 6, interactionsPerStep: 400, initialUsers: 40, initialItems: 30, newUsersPerStep: 20, newItemsPerStep: 12, seed: 4 });
+// Items withdrawn after 2 steps on average: segment 2 retires some (the default live window, 1).
+const log = () => generateStream({ steps: 6, interactionsPerStep: 400, initialUsers: 40, initialItems: 30, newUsersPerStep: 20, newItemsPerStep: 12, seed: 4, itemLifetime: 2 });
 const settings = {
   ...STREAM_SETTINGS,
   targetSegments: 3,
@@ -37,6 +38,7 @@ describe('stream --out: one artifact version per segment', () => {
     const r = await runStream({ log: stream, settings, trainer: 'test', out });
     expect(r.segments.length).toBeGreaterThanOrEqual(3);
     let previousIds: string[] = [];
+    let vanished = 0;
     for (const s of r.segments) {
       const dir = segmentDir(out, s.index);
       const source = directorySource(dir);
@@ -47,9 +49,12 @@ describe('stream --out: one artifact version per segment', () => {
       expect(m.users.count).toBe(s.users);
       const ids = JSON.parse(new TextDecoder().decode(await readVerified(source, m.items.ids))) as string[];
       expect(new Set(ids).size).toBe(s.items);
-      // The catalog only grows: every earlier item is still served, and the new ones are there.
-      expect(previousIds.every((id) => ids.includes(id))).toBe(true);
-      expect(ids.length - previousIds.length).toBe(s.index === 0 ? s.items : s.items - r.segments[s.index - 1]!.items);
+      // The segment's catalog exactly: its retired items gone, its added and returned ones there.
+      const gone = previousIds.filter((id) => !ids.includes(id));
+      expect(gone).toHaveLength(s.catalog.retired);
+      expect(ids.filter((id) => !previousIds.includes(id))).toHaveLength(s.catalog.added + s.catalog.returned);
+      expect(s.items).toBeLessThanOrEqual(s.itemRows);
+      vanished += gone.length;
       previousIds = ids;
       // One variant: SCALL's item sizes, largest first, holding the values the segment's report counts.
       const v = m.variants[0]!;
@@ -67,6 +72,7 @@ describe('stream --out: one artifact version per segment', () => {
       expect(s.artifact!.newBytes).toBeLessThanOrEqual(s.artifact!.bytes);
       expect(s.artifact!.newTableBytes).toBeLessThanOrEqual(s.artifact!.newBytes);
     }
+    expect(vanished).toBeGreaterThan(0);
     // Nothing to hold before the first segment: all of it is new.
     expect(r.segments[0]!.artifact!.newBytes).toBe(r.segments[0]!.artifact!.bytes);
   }, 300_000);

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { readTimedInteractions } from '../src/data/delimited.js';
 import { Random } from '../src/data/random.js';
 import type { TimedInteractions } from '../src/data/types.js';
+import { StreamError } from '../src/stream/errors.js';
 import { Reservoir, segmentBounds, segmentStream } from '../src/stream/segments.js';
 import { generateStream } from '../src/synthetic/stream.js';
 import { tempDir } from './temp-dir.js';
@@ -65,7 +66,7 @@ describe('Reservoir (algorithm R)', () => {
 
 describe('segmentStream: the protocol of issue 24', () => {
   const stream = generateStream({ steps: 10, interactionsPerStep: 800, initialUsers: 60, initialItems: 40, newUsersPerStep: 30, newItemsPerStep: 20, seed: 5 });
-  const options = { segmentNew: 120, replayShare: 0.2, testShare: 0.2, valShare: 0.1, reservoir: 2000, seed: 9 };
+  const options = { segmentNew: 120, replayShare: 0.2, testShare: 0.2, valShare: 0.1, reservoir: 2000, liveWindow: 1, seed: 9 };
   const { segments } = segmentStream(stream, options);
 
   it('renumbers by first appearance in time order, so known entities are a prefix that only grows', () => {
@@ -154,6 +155,79 @@ describe('segmentStream: the protocol of issue 24', () => {
   });
 });
 
+describe('segmentStream: the catalog, live items read off the log (issue 24)', () => {
+  const at = (w: number, rows: [string, string][], more: Partial<Parameters<typeof segmentStream>[1]> = {}) =>
+    segmentStream(log(rows), { segmentNew: 1, replayShare: 0, testShare: 0, valShare: 0, reservoir: 100, seed: 1, liveWindow: w, ...more });
+  // One new user a row: each row is a segment. Item a is silent in segments 1 and 2, then comes back.
+  const rows: [string, string][] = [
+    ['u0', 'a'],
+    ['u1', 'b'],
+    ['u2', 'b'],
+    ['u3', 'a'],
+  ];
+  const live = (s: ReturnType<typeof segmentStream>) => s.segments.map((x) => Array.from(x.live));
+
+  it.each([
+    { w: 0, want: [[0], [1], [1], [0]], retired: [0, 1, 0, 1], returned: [0, 0, 0, 1] },
+    { w: 1, want: [[0], [0, 1], [1], [0, 1]], retired: [0, 0, 1, 0], returned: [0, 0, 0, 1] },
+    { w: Number.POSITIVE_INFINITY, want: [[0], [0, 1], [0, 1], [0, 1]], retired: [0, 0, 0, 0], returned: [0, 0, 0, 0] },
+  ])('window $w: an item silent for W + 1 segments retires, and is back when the log shows it again', ({ w, want, retired, returned }) => {
+    const s = at(w, rows);
+    expect(live(s)).toEqual(want);
+    expect(s.segments.map((x) => x.catalog.retired)).toEqual(retired);
+    expect(s.segments.map((x) => x.catalog.returned)).toEqual(returned);
+    // rows stay: a retired item keeps its index, the table its row
+    expect(s.segments.map((x) => x.nItems)).toEqual([1, 2, 2, 2]);
+  });
+
+  it('drops a test pair of an item the segment shows only after its test cut, and counts it', () => {
+    // the last segment (it never closes): c is new and trains, a comes back in the test part only
+    const tail: [string, string][] = [
+      ['u0', 'a'],
+      ['u1', 'b'],
+      ['u0', 'c'],
+      ['u1', 'a'],
+    ];
+    for (const [w, kept] of [
+      [1, 0],
+      [2, 1],
+    ] as const) {
+      const last = at(w, tail, { testShare: 0.5, segmentNew: 2 }).segments.at(-1)!;
+      expect(last.test).toHaveLength(kept);
+      expect(last.retiredPairs.test).toBe(1 - kept);
+      expect(last.dropped.test).toBe(1 - kept);
+    }
+  });
+
+  it('never trains, replays, validates or tests on a retired item, and offers the replay only live items', () => {
+    const stream = generateStream({ steps: 10, interactionsPerStep: 800, initialUsers: 60, initialItems: 40, newUsersPerStep: 30, newItemsPerStep: 20, seed: 5, itemLifetime: 2 });
+    const { segments } = segmentStream(stream, { segmentNew: 120, replayShare: 0.2, testShare: 0.2, valShare: 0.1, reservoir: 2000, liveWindow: 1, seed: 9 });
+    let previous = new Set<number>();
+    for (const s of segments) {
+      const live = new Set(s.live);
+      for (const r of [...s.replay, ...s.inner, ...s.validation, ...s.test]) expect(live.has(r.item)).toBe(true);
+      for (const i of s.live) expect(i).toBeLessThan(s.nItems);
+      const gone = [...previous].filter((i) => !live.has(i)).length;
+      expect(gone).toBe(s.catalog.retired);
+      expect(s.live.length).toBe(previous.size - s.catalog.retired + s.catalog.added + s.catalog.returned);
+      previous = live;
+    }
+    // withdrawal was exercised: items retired and replay candidates were left out for it
+    expect(segments.reduce((n, s) => n + s.catalog.retired, 0)).toBeGreaterThan(20);
+    expect(segments.reduce((n, s) => n + s.retiredPairs.replay, 0)).toBeGreaterThan(0);
+    // a window of Infinity is the grow-only protocol: every row live, nothing left out
+    for (const s of segmentStream(stream, { segmentNew: 120, replayShare: 0.2, testShare: 0.2, valShare: 0.1, reservoir: 2000, liveWindow: Number.POSITIVE_INFINITY, seed: 9 }).segments) {
+      expect(Array.from(s.live)).toEqual(Array.from({ length: s.nItems }, (_, i) => i));
+      expect(s.retiredPairs).toEqual({ replay: 0, test: 0 });
+    }
+  });
+
+  it('rejects a window that is not a whole number of segments', () => {
+    expect(() => at(0.5, rows)).toThrow(StreamError);
+    expect(() => at(-1, rows)).toThrow(/liveWindow/);
+  });
+});
+
 describe('generateStream: the seeded synthetic stream', () => {
   const o = { steps: 8, interactionsPerStep: 600, initialUsers: 50, initialItems: 40, newUsersPerStep: 20, newItemsPerStep: 10, seed: 2 };
   it('is deterministic for a seed and differs for another', () => {
@@ -169,6 +243,28 @@ describe('generateStream: the seeded synthetic stream', () => {
     const recent = last.filter((r) => r.item >= 40 + 4 * 10).length;
     // the last three steps' items are 30 of 110, but aged popularity sends them far more than 27 % of picks
     expect(recent / last.length).toBeGreaterThan(0.4);
+  });
+
+  it('withdraws items: none is picked from its withdrawal step on, lifetimes average itemLifetime, and never withdraws none', () => {
+    const s = generateStream({ ...o, steps: 12, itemLifetime: 3 });
+    const stepOf = (row: number) => {
+      let step = 0;
+      while (step + 1 < s.stepStart.length && s.stepStart[step + 1]! <= row) step++;
+      return step;
+    };
+    s.rows.forEach((r, n) => {
+      expect(stepOf(n)).toBeGreaterThanOrEqual(s.itemBorn[r.item]!);
+      expect(stepOf(n)).toBeLessThan(s.itemWithdrawn[r.item]!);
+    });
+    const lifetimes = Array.from(s.itemWithdrawn, (w, i) => w - s.itemBorn[i]!);
+    expect(lifetimes.filter((l) => l < 12 - 1).length).toBeGreaterThan(s.nItems / 2);
+    // exponential with mean 3 over 150 items: within ±25 %
+    expect(lifetimes.reduce((a, b) => a + b, 0) / lifetimes.length).toBeGreaterThan(2.25);
+    expect(lifetimes.reduce((a, b) => a + b, 0) / lifetimes.length).toBeLessThan(3.75);
+    const never = generateStream({ ...o, itemLifetime: Number.POSITIVE_INFINITY });
+    expect(never.itemWithdrawn.every((w) => w === Number.POSITIVE_INFINITY)).toBe(true);
+    // lifetimes draw from a generator of their own: one that no item reaches leaves the stream as it is without them
+    expect(generateStream({ ...o, itemLifetime: 1e9 }).rows).toEqual(never.rows);
   });
 
   it('has power-law popularity: the top 10 % of items take a large share of each step', () => {
@@ -193,7 +289,7 @@ describe('readTimedInteractions: a timestamped file as a stream', () => {
       ['2', '12', 50],
     ]);
     // sorted by time, the stream starts with user 2's item 12
-    const s = segmentStream(log, { segmentNew: 100, replayShare: 0.2, testShare: 0, valShare: 0, reservoir: 10, seed: 1 });
+    const s = segmentStream(log, { segmentNew: 100, replayShare: 0.2, testShare: 0, valShare: 0, reservoir: 10, liveWindow: 1, seed: 1 });
     expect(s.segments[0]!.inner.map((r) => r.time)).toEqual([50, 300, 400]);
     await expect(readTimedInteractions(file, { delimiter: '::', columns: { timestamp: null } })).rejects.toThrow(/timestamp/);
   });

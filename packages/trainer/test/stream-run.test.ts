@@ -27,8 +27,8 @@ describe('runStream: a whole stream on a tiny catalog', () => {
     300_000,
   );
 
-  it('meets the fixed budget exactly at every segment for every method, and reports the means over t ≥ 1', async () => {
-    const log = generateStream({ steps: 6, interactionsPerStep: 400, initialUsers: 40, initialItems: 30, newUsersPerStep: 20, newItemsPerStep: 12, seed: 4 });
+  it('meets the fixed budget exactly at every segment for every method over the live items, and reports the means over t ≥ 1', async () => {
+    const log = generateStream({ steps: 6, interactionsPerStep: 400, initialUsers: 40, initialItems: 30, newUsersPerStep: 20, newItemsPerStep: 12, seed: 4, itemLifetime: 2 });
     const r = await runStream({
       log,
       settings: {
@@ -46,6 +46,13 @@ describe('runStream: a whole stream on a tiny catalog', () => {
     expect(r.segments.length).toBeGreaterThanOrEqual(3);
     const first = r.segments[0]!;
     expect(r.budget.values).toBe(Math.floor(0.5 * (first.users + first.items) * 16));
+    // Items retire, and then nothing of theirs is sized, trained or ranked: the budget goes to the live ones.
+    expect(r.segments.reduce((n, s) => n + s.catalog.retired, 0)).toBeGreaterThan(0);
+    expect(r.settings.segment.liveWindow).toBe(1);
+    r.segments.forEach((s, t) => {
+      expect(s.items).toBe((t === 0 ? 0 : r.segments[t - 1]!.items) - s.catalog.retired + s.catalog.added + s.catalog.returned);
+      expect(s.reference.values).toBe((s.users + s.items) * 16);
+    });
     for (const s of r.segments) {
       expect(Object.keys(s.methods)).toEqual(['scall', 'fixed-power-law', 'uniform', 'frequency', 'random']);
       for (const m of Object.values(s.methods)) {
@@ -64,16 +71,17 @@ describe('runStream: a whole stream on a tiny catalog', () => {
       expect(p.se).toBeGreaterThan(0);
     }
     expect(Object.keys(r.pairedVsScallFrom1)).toEqual(['fixed-power-law', 'uniform', 'frequency', 'random']);
-    // The item delta: every row new at first, then exactly the segment's new items; the parts add up to the table.
-    r.segments.forEach((s, t) => {
+    // The item delta: every row new at first, then the segment's added and returned items; retired rows dropped.
+    for (const s of r.segments) {
       for (const m of Object.values(s.methods)) {
         const d = m.itemDelta;
         expect(d.fullBytes).toBe(2 * m.itemValues);
         expect(d.newBytes + d.resizedBytes + d.revaluedBytes + d.unchangedBytes).toBe(d.fullBytes);
         expect(d.newRows + d.resizedRows + d.revaluedRows + d.unchangedRows).toBe(s.items);
-        expect(d.newRows).toBe(t === 0 ? s.items : s.items - r.segments[t - 1]!.items);
+        expect(d.newRows).toBe(s.catalog.added + s.catalog.returned);
+        expect(d.droppedRows).toBe(s.catalog.retired);
       }
-    });
+    }
     expect(r.pairedVsScallFrom1.uniform!.recall20).toBeCloseTo(r.meanFromSegment1.uniform!.recall20 - r.meanFromSegment1.scall!.recall20, 5);
     const scall = r.segments.at(-1)!.methods.scall!.details as { transitions: number };
     // per segment: one exploratory transition and the served one

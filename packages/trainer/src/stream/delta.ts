@@ -2,7 +2,8 @@
  * What a device would fetch to move from one segment's served item table to the next (issue 24), counted in the
  * values it stores (f16, the runtime's mixed tables): the rows of new items, the rows whose size changed, the rows
  * whose size held but whose stored values changed, and the rows that are the same to the bit. Items keep their
- * index across segments (numbered by first appearance), so row i of one segment is row i of the next.
+ * index across segments (numbered by first appearance); a table of live items only names each row's item (`ids`),
+ * and a row is matched to the previous table's row of the same item. Rows of items no longer served are dropped.
  *
  * A row-level delta can skip only the last kind. Every method retrains its whole table warm-started each segment,
  * so this measures how much such a delta would save before the runtime is built for it.
@@ -13,6 +14,8 @@ import { asStoredValues } from '../harness/tables.js';
 export interface ServedItems {
   items: Float32Array;
   sizes: Uint16Array;
+  /** The item index of each row (absent: row i is item i). */
+  ids?: Uint32Array;
 }
 
 export interface ItemDelta {
@@ -26,26 +29,36 @@ export interface ItemDelta {
   revaluedBytes: number;
   unchangedRows: number;
   unchangedBytes: number;
+  /** Rows of the previous table whose item this one no longer serves (retired). */
+  droppedRows: number;
 }
 
 const F16_BYTES = 2;
 
 /** `next` against `prev` (undefined: the first segment, where every row is new). */
 export function itemDelta(prev: ServedItems | undefined, next: ServedItems, dim: number): ItemDelta {
-  const d: ItemDelta = { fullBytes: 0, newRows: 0, newBytes: 0, resizedRows: 0, resizedBytes: 0, revaluedRows: 0, revaluedBytes: 0, unchangedRows: 0, unchangedBytes: 0 };
+  const d: ItemDelta = { fullBytes: 0, newRows: 0, newBytes: 0, resizedRows: 0, resizedBytes: 0, revaluedRows: 0, revaluedBytes: 0, unchangedRows: 0, unchangedBytes: 0, droppedRows: 0 };
   const a = prev && asStoredValues(prev.items, 'f16');
   const b = asStoredValues(next.items, 'f16');
+  const idOf = (t: ServedItems, r: number) => (t.ids ? t.ids[r]! : r);
+  const prevRow = new Map<number, number>();
+  if (prev) for (let r = 0; r < prev.sizes.length; r++) prevRow.set(idOf(prev, r), r);
+  const kept = new Set<number>();
   for (let i = 0; i < next.sizes.length; i++) {
     const size = next.sizes[i]!;
     const bytes = size * F16_BYTES;
+    const j = prevRow.get(idOf(next, i));
     d.fullBytes += bytes;
-    if (!prev || !a || i >= prev.sizes.length) {
+    if (!prev || !a || j === undefined) {
       d.newRows++;
       d.newBytes += bytes;
-    } else if (prev.sizes[i] !== size) {
+      continue;
+    }
+    kept.add(j);
+    if (prev.sizes[j] !== size) {
       d.resizedRows++;
       d.resizedBytes += bytes;
-    } else if (!sameRow(a, b, i * dim, size)) {
+    } else if (!sameRow(a, j * dim, b, i * dim, size)) {
       d.revaluedRows++;
       d.revaluedBytes += bytes;
     } else {
@@ -53,11 +66,12 @@ export function itemDelta(prev: ServedItems | undefined, next: ServedItems, dim:
       d.unchangedBytes += bytes;
     }
   }
+  d.droppedRows = prevRow.size - kept.size;
   return d;
 }
 
-function sameRow(a: Float32Array, b: Float32Array, at: number, size: number): boolean {
+function sameRow(a: Float32Array, at: number, b: Float32Array, bt: number, size: number): boolean {
   // Object.is: a stored −0 against +0 is a changed bit pattern.
-  for (let k = at; k < at + size; k++) if (!Object.is(a[k], b[k])) return false;
+  for (let k = 0; k < size; k++) if (!Object.is(a[at + k], b[bt + k])) return false;
   return true;
 }

@@ -2,6 +2,8 @@
  * One streaming run (issue 24): segment the log, then per segment train the converged full-size reference (the
  * reward's denominator), then every method warm-started from its own last E, with the same fixed budget, checked
  * exactly at every segment; the JSON is rewritten after every segment so that a stopped run keeps what it measured.
+ * Everything a segment trains, ranks, sizes and serves is its catalog (stream/catalog.ts): a retired item has no
+ * size and no share of the budget, which the live items divide exactly.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -11,6 +13,7 @@ import { HARNESS_DEFAULTS } from '../harness/run.js';
 import type { FineTuneRecipe } from '../harness/finetune.js';
 import { StreamError } from './errors.js';
 import { type StreamMethod, SCALL_DEFAULTS, type ScallSettings, type StreamMethodName, streamMethods } from './methods.js';
+import { gatherItems, liveCatalog, liveSegment, scatterItems } from './catalog.js';
 import { csrOf, type Fitness, fitnessOf, growTables, rankHeldOut, type Tables, trainSegment } from './model.js';
 import { type ItemDelta, itemDelta, type ServedItems } from './delta.js';
 import { type PairedFigure, type PairedMean, pairedMeanFrom1, pairedVsScall } from './paired.js';
@@ -75,7 +78,12 @@ export interface MethodFigures extends Figures {
 export interface SegmentReport {
   index: number;
   users: number;
+  /** The served catalog: live items only. */
   items: number;
+  /** Item rows the stream has known by this segment, retired ones included. */
+  itemRows: number;
+  /** Against the last segment's catalog: items served for the first time, retired, and served again (segments.ts). */
+  catalog: { added: number; retired: number; returned: number };
   newUsers: number;
   newItems: number;
   interactions: number;
@@ -84,6 +92,8 @@ export interface SegmentReport {
   validation: number;
   test: number;
   dropped: { validation: number; test: number };
+  /** Pairs left out because their item is retired: replay candidates, and test pairs (in `dropped.test` too). */
+  retiredPairs: { replay: number; test: number };
   /** The converged full-size model (d_max everywhere, no budget): the reward's reference. */
   reference: Figures & { validation: Figures; values: number; seconds: number };
   methods: Record<string, MethodFigures>;
@@ -97,7 +107,8 @@ export interface StreamReport {
   dataset: string;
   generatedAt: string;
   trainer: string;
-  settings: Omit<StreamSettings, 'segmentNew'> & { segmentNew: number };
+  /** As run; a live window of Infinity (items never retire) is written 'all'. */
+  settings: Omit<StreamSettings, 'segmentNew' | 'segment'> & { segmentNew: number; segment: Omit<SegmentOptions, 'segmentNew' | 'seed' | 'liveWindow'> & { liveWindow: number | 'all' } };
   budget: { values: number; bytesF32: number; about: string };
   backbone: string;
   segments: SegmentReport[];
@@ -141,18 +152,18 @@ export async function runStream(p: {
   }
   let pinned: ReadonlyMap<string, number> | undefined;
   const first = segments[0]!;
-  const budget = Math.floor(s.budget * (first.nUsers + first.nItems) * s.dMax);
+  const budget = Math.floor(s.budget * (first.nUsers + first.live.length) * s.dMax);
   say(`${log.name}: ${log.rows.length} interactions, ${segments.length} segments of ${segmentNew} new users + items; budget ${budget} values`);
   const methods: StreamMethod[] = await streamMethods(s.methods, s.seed, s.scall);
   const report: StreamReport = {
     dataset: log.name,
     generatedAt: new Date().toISOString(),
     trainer: p.trainer,
-    settings: { ...s, segmentNew },
+    settings: { ...s, segmentNew, segment: { ...s.segment, liveWindow: Number.isFinite(s.segment.liveWindow) ? s.segment.liveWindow : 'all' } },
     budget: {
       values: budget,
       bytesF32: budget * 4,
-      about: `fixed for the whole stream: ${s.budget} of segment 0's full table (${first.nUsers} users + ${first.nItems} items at d_max ${s.dMax}); users and items share it (the paper's accounting)`,
+      about: `fixed for the whole stream: ${s.budget} of segment 0's full table (${first.nUsers} users + ${first.live.length} items at d_max ${s.dMax}); users and the live items share it (the paper's accounting)`,
     },
     backbone: `the method harness's fine-tune recipe (sampled softmax on cosine scores, ${s.recipe.epochs} epochs, batch ${s.recipe.batch}, ${s.recipe.negatives} negatives, τ ${s.recipe.temperature}, lr ${s.recipe.lr}), users trained too, both tables masked to their sizes (E ⊙ M), warm-started from the method's own last E`,
     segments: [],
@@ -176,37 +187,42 @@ export async function runStream(p: {
     for (const seg of segments) {
       const segT = performance.now();
       const segC = cpu();
-      const inner = csrOf(seg.nUsers, seg.inner);
-      const seen = csrOf(seg.nUsers, [...seg.inner, ...seg.validation]);
+      // Methods see the catalog only: pairs over live positions, tables of live rows.
+      const catalog = liveCatalog(seg.live, seg.nItems);
+      const view = liveSegment(seg, catalog);
+      const inner = csrOf(seg.nUsers, view.inner);
+      const seen = csrOf(seg.nUsers, [...view.inner, ...view.validation]);
       const userFreq = new Float64Array(seg.nUsers);
-      const itemFreq = new Float64Array(seg.nItems);
-      for (const r of seg.inner) {
+      const itemFreq = new Float64Array(catalog.live.length);
+      for (const r of view.inner) {
         userFreq[r.user]!++;
         itemFreq[r.item]!++;
       }
       const sizing: SizingContext = { segment: seg.index, budget, dMax: s.dMax, userFreq, itemFreq };
       checkCatalog(sizing);
-      // Every method's new rows get the same start: the same seeded draws, from each method's own E.
+      // Every method's new rows get the same start: the same seeded draws, from each method's own E (every row).
       const grow = (prev: Tables | undefined) => growTables(prev, s.dMax, seg.nUsers, seg.nItems, seg.inner, new Random(s.seed * 7919 + seg.index));
-      const refStart = grow(reference);
+      const refFull = grow(reference);
       const refT = performance.now();
       const ref = await trainSegment({
-        start: refStart,
+        start: gatherItems(refFull, catalog),
         userSizes: new Uint16Array(seg.nUsers).fill(s.dMax),
-        itemSizes: new Uint16Array(seg.nItems).fill(s.dMax),
+        itemSizes: new Uint16Array(catalog.live.length).fill(s.dMax),
         train: inner,
         recipe: { ...s.recipe, epochs: s.referenceEpochs },
         seed: s.seed + seg.index,
         threads: s.threads,
         onProgress: (done, total) => p.onProgress?.(`segment ${seg.index} reference`, done, total),
       });
-      reference = ref.full;
-      const refVal = await rankHeldOut(ref.served, inner, seg.validation, s.threads);
-      const refTest = await rankHeldOut(ref.served, seen, seg.test, s.threads);
+      reference = scatterItems(refFull, ref.full, catalog);
+      const refVal = await rankHeldOut(ref.served, inner, view.validation, s.threads);
+      const refTest = await rankHeldOut(ref.served, seen, view.test, s.threads);
       const entry: SegmentReport = {
         index: seg.index,
         users: seg.nUsers,
-        items: seg.nItems,
+        items: catalog.live.length,
+        itemRows: seg.nItems,
+        catalog: seg.catalog,
         newUsers: seg.newUsers,
         newItems: seg.newItems,
         interactions: seg.interactions,
@@ -215,25 +231,29 @@ export async function runStream(p: {
         validation: seg.validation.length,
         test: seg.test.length,
         dropped: seg.dropped,
-        reference: { ...pick(refTest), validation: pick(refVal), values: (seg.nUsers + seg.nItems) * s.dMax, seconds: round((performance.now() - refT) / 1000) },
+        retiredPairs: seg.retiredPairs,
+        reference: { ...pick(refTest), validation: pick(refVal), values: (seg.nUsers + catalog.live.length) * s.dMax, seconds: round((performance.now() - refT) / 1000) },
         methods: {},
         seconds: 0,
         cpuSeconds: 0,
       };
-      say(`segment ${seg.index}: ${seg.nUsers} users, ${seg.nItems} items, ${seg.inner.length} training pairs; reference test recall@20 ${refTest.recall20.toFixed(4)}`);
+      say(
+        `segment ${seg.index}: ${seg.nUsers} users, ${catalog.live.length} items (${seg.catalog.retired} retired, ${seg.catalog.returned} back), ${seg.inner.length} training pairs; reference test recall@20 ${refTest.recall20.toFixed(4)}`,
+      );
       const tests = new Map<string, Fitness>();
       for (const m of methods) {
         const mT = performance.now();
         const mC = cpu();
+        const full = grow(tables.get(m.name));
         const out = await m.run(
-          { segment: seg, sizing, inner, recipe: s.recipe, seed: s.seed, threads: s.threads, referenceFitness: fitnessOf(refVal), isLast: seg === segments.at(-1), onProgress: p.onProgress },
-          grow(tables.get(m.name)),
+          { segment: view, sizing, inner, recipe: s.recipe, seed: s.seed, threads: s.threads, referenceFitness: fitnessOf(refVal), isLast: seg === segments.at(-1), onProgress: p.onProgress },
+          gatherItems(full, catalog),
         );
         assertBudget(sizing, out.assignment);
-        tables.set(m.name, out.trained.full);
-        const test = await rankHeldOut(out.trained.served, seen, seg.test, s.threads);
+        tables.set(m.name, scatterItems(full, out.trained.full, catalog));
+        const test = await rankHeldOut(out.trained.served, seen, view.test, s.threads);
         tests.set(m.name, test);
-        const items: ServedItems = { items: out.trained.served.items, sizes: out.assignment.items };
+        const items: ServedItems = { items: out.trained.served.items, sizes: out.assignment.items, ids: catalog.live };
         const delta = itemDelta(served.get(m.name), items, out.trained.served.dim);
         served.set(m.name, items);
         entry.methods[m.name] = {
@@ -256,7 +276,7 @@ export async function runStream(p: {
             segment: seg.index,
             dataset: log.name,
             userIds: Array.from({ length: seg.nUsers }, (_, j) => log.userIds[userOrder[j]!]!),
-            itemIds: Array.from({ length: seg.nItems }, (_, j) => log.itemIds[itemOrder[j]!]!),
+            itemIds: Array.from(catalog.live, (j) => log.itemIds[itemOrder[j]!]!),
             served: out.trained.served,
             itemSizes: out.assignment.items,
             itemFreq,

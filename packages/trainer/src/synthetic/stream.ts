@@ -5,7 +5,8 @@
  * - every item's popularity is a power law (a Pareto base weight, so popularity by rank falls as rank^−exponent)
  *   whose log drifts by a random walk, and fades with the item's age (half-life in steps);
  * - users are drawn by activity (also a power law), which fades with the user's age, so recent users dominate;
- * - a drawn user picks an item of a liked category and (4:1) its favourite style, or explores by popularity.
+ * - a drawn user picks an item of a liked category and (4:1) its favourite style, or explores by popularity;
+ * - items are withdrawn: each has a seeded lifetime, after which it gets no interactions (the catalog also shrinks).
  * Time is the interaction's index: strictly increasing, so a sort by time keeps the generated order.
  */
 import { Random } from '../data/random.js';
@@ -33,6 +34,12 @@ export interface StreamOptions {
   userHalfLife?: number;
   /** Share of picks by global popularity, outside the user's tastes. */
   exploration?: number;
+  /**
+   * Mean steps an item stays in the catalog (Infinity: never withdrawn). Each item's lifetime is drawn from an
+   * exponential distribution, seeded: a constant hazard, since a catalog drops items for reasons of its own
+   * (stock, licences), not only when they have aged. From step born + lifetime on, the item gets no interactions.
+   */
+  itemLifetime?: number;
 }
 
 export const STREAM_DEFAULTS: Required<StreamOptions> = {
@@ -48,7 +55,19 @@ export const STREAM_DEFAULTS: Required<StreamOptions> = {
   itemHalfLife: 12,
   userHalfLife: 8,
   exploration: 0.1,
+  // Twice the popularity half-life: a typical item leaves once its pull has fallen to about a quarter, and of the
+  // 40 steps' items about half are withdrawn before the end, so the default stream retires items in most segments.
+  itemLifetime: 24,
 };
+
+/** The stream and what made it, for tests and reports: the log never says when an item was withdrawn. */
+export interface SyntheticStream extends TimedInteractions {
+  /** Step each item was created at, and the step from which it gets no interactions (Infinity: never). */
+  itemBorn: Uint32Array;
+  itemWithdrawn: Float64Array;
+  /** Index in `rows` of each step's first interaction. */
+  stepStart: Uint32Array;
+}
 
 interface User {
   likes: number[];
@@ -60,18 +79,22 @@ interface User {
 }
 
 /** The stream, in time order (users and items numbered by creation). */
-export function generateStream(options: StreamOptions = {}): TimedInteractions {
+export function generateStream(options: StreamOptions = {}): SyntheticStream {
   const o = { ...STREAM_DEFAULTS, ...options };
   const rng = new Random(o.seed);
   const itemRng = rng.fork(1);
   const userRng = rng.fork(2);
   const pickRng = rng.fork(3);
+  // A fork of its own: without withdrawal every other draw, and so the stream, is what it was before the knob.
+  const lifeRng = rng.fork(4);
   const nCat = CATEGORIES.length;
   const nStyle = 3;
   const category: number[] = [];
   const style: number[] = [];
   const logPop: number[] = [];
   const itemBorn: number[] = [];
+  const itemWithdrawn: number[] = [];
+  const stepStart: number[] = [];
   const users: User[] = [];
   const rows: Interaction[] = [];
   // Pareto weights U^−s: sorted, the r-th largest falls as r^−s (a power law by rank).
@@ -81,6 +104,7 @@ export function generateStream(options: StreamOptions = {}): TimedInteractions {
     style.push(itemRng.int(nStyle));
     logPop.push(paretoLog(itemRng, o.popularityExponent));
     itemBorn.push(step);
+    itemWithdrawn.push(step + (Number.isFinite(o.itemLifetime) ? -o.itemLifetime * Math.log(1 - lifeRng.next()) : Number.POSITIVE_INFINITY));
   };
   const addUser = (step: number) => {
     const n = 1 + userRng.int(3);
@@ -97,11 +121,14 @@ export function generateStream(options: StreamOptions = {}): TimedInteractions {
     for (let k = 0; k < ni; k++) addItem(step);
     for (let k = 0; k < nu; k++) addUser(step);
     if (step > 0 && o.drift > 0) for (let i = 0; i < logPop.length; i++) logPop[i]! += o.drift * itemRng.normal();
-    // This step's weights: drifted popularity, faded by age.
-    const weight = logPop.map((z, i) => Math.exp(z - (Math.LN2 * (step - itemBorn[i]!)) / o.itemHalfLife));
+    stepStart.push(rows.length);
+    // This step's weights over the items still in the catalog: drifted popularity, faded by age.
+    const open = logPop.flatMap((_, i) => (step < itemWithdrawn[i]! ? [i] : []));
+    if (open.length === 0) continue;
+    const weight = open.map((i) => Math.exp(logPop[i]! - (Math.LN2 * (step - itemBorn[i]!)) / o.itemHalfLife));
     const buckets = Array.from({ length: nCat * nStyle }, () => [] as number[]);
-    for (let i = 0; i < weight.length; i++) buckets[category[i]! * nStyle + style[i]!]!.push(i);
-    const bucketCdf = buckets.map((b) => (b.length ? cdf(b.map((i) => weight[i]!)) : new Float64Array()));
+    for (let j = 0; j < open.length; j++) buckets[category[open[j]!]! * nStyle + style[open[j]!]!]!.push(j);
+    const bucketCdf = buckets.map((b) => (b.length ? cdf(b.map((j) => weight[j]!)) : new Float64Array()));
     const globalCdf = cdf(weight);
     const userCdf = cdf(users.map((u) => Math.exp(u.activity - (Math.LN2 * (step - u.born)) / o.userHalfLife)));
     for (let k = 0; k < o.interactionsPerStep; k++) {
@@ -109,13 +136,13 @@ export function generateStream(options: StreamOptions = {}): TimedInteractions {
       const u = users[uIndex]!;
       for (let attempt = 0; attempt < 10; attempt++) {
         let item: number;
-        if (pickRng.next() < o.exploration) item = pick(globalCdf, pickRng.next());
+        if (pickRng.next() < o.exploration) item = open[pick(globalCdf, pickRng.next())]!;
         else {
           const c = pick(u.shares, pickRng.next());
           const s = pickRng.next() < 0.8 ? u.style[c]! : (u.style[c]! + 1 + pickRng.int(nStyle - 1)) % nStyle;
           const b = u.likes[c]! * nStyle + s;
           if (!buckets[b]!.length) continue;
-          item = buckets[b]![pick(bucketCdf[b]!, pickRng.next())]!;
+          item = open[buckets[b]![pick(bucketCdf[b]!, pickRng.next())]!]!;
         }
         if (u.seen.has(item)) continue;
         u.seen.add(item);
@@ -131,5 +158,8 @@ export function generateStream(options: StreamOptions = {}): TimedInteractions {
     rows,
     userIds: users.map((_, u) => `user-${String(u).padStart(5, '0')}`),
     itemIds: category.map((_, i) => `item-${String(i).padStart(5, '0')}`),
+    itemBorn: Uint32Array.from(itemBorn),
+    itemWithdrawn: Float64Array.from(itemWithdrawn),
+    stepStart: Uint32Array.from(stepStart),
   };
 }

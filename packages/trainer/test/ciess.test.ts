@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Random } from '../src/data/random.js';
 import { BYTES_PER_VALUE, totalSize } from '../src/harness/index.js';
 import { readyBackend } from '../src/methods/bet/predictor.js';
+import { userSizesBySample } from '../src/methods/ciess/index.js';
 import { budgetValues } from '../src/methods/bet/sampler.js';
 import { projectBoth, projectSizes, scaleOntoBudget } from '../src/methods/ciess/project.js';
 import { itemQuality, itemValidationUsers, userQuality } from '../src/methods/ciess/quality.js';
@@ -199,4 +200,15 @@ describe('CIESS reward, quality and TD3', () => {
     expect(agent.updates).toBe(200);
     agent.dispose();
   }, 300_000); // 200 tfjs updates on 2 busy cores
+});
+
+describe('CIESS user sizes by validation sample (papers’ accounting diagnostic)', () => {
+  it('averages the served sizes of the sampled users apart from the rest, by user index through the rank order', () => {
+    // ranks 0..3 hold users 3, 0, 2, 1; users 0 and 2 are sampled
+    const sizes = Uint16Array.of(10, 20, 30, 40);
+    const order = Uint32Array.of(3, 0, 2, 1);
+    expect(userSizesBySample(sizes, order, Uint32Array.of(0, 2))).toEqual({ validationSample: 25, others: 25 });
+    expect(userSizesBySample(sizes, order, Uint32Array.of(3))).toEqual({ validationSample: 10, others: 30 });
+    expect(userSizesBySample(sizes, order, new Uint32Array(0))).toEqual({ validationSample: 0, others: 25 });
+  });
 });

@@ -4,7 +4,8 @@
  * predictor (predictor.ts, search.ts); the best action, retrained, is the budget's `mixed` variant.
  *
  * The harness's recipe, not the paper's BPR: the backbone is the PEEL pipeline's (sampled softmax, shared by every
- * method) and actions are fine-tuned with the harness's masked fine-tune, users frozen. Accounting: the harness's
+ * method) and actions are fine-tuned with the harness's masked fine-tune, users frozen (cut and fine-tuned too in the papers'
+ * accounting). Accounting: the harness's
  * device bytes of the item table (users full), or the papers' user + item parameters (paper.ts: reported, not
  * exported, because an artifact has one user table for all its variants).
  */
@@ -71,9 +72,9 @@ export function createBet(overrides: Partial<BetSettings> = {}): Method {
           searches,
         },
         notes: [
-          `${name}: the harness's sampled-softmax fine-tune with users frozen, not the paper's BPR`,
+          `${name}: the harness's sampled-softmax fine-tune (users frozen in the device accounting), not the paper's BPR`,
           paper
-            ? `${name}: paper accounting: user + item parameters at sparsity 1 − fraction, split by w; users are cut to their sizes when scored but stay the backbone's (frozen, unmasked) while items fine-tune; bytes are the item table's device bytes, not the budget; not exported (one user table an artifact)`
+            ? `${name}: paper accounting: user + item parameters at sparsity 1 − fraction, split by w; users are cut to their sizes and fine-tuned with the items, each side under its mask; bytes are the item table's device bytes, not the budget; not exported (one user table an artifact)`
             : `${name}: device accounting: the item table's bytes, users full`,
         ],
       };

@@ -73,7 +73,7 @@ export function createPaperBaseline(which: PaperBaseline, overrides: { retrainEp
         mixed,
         extra: { retrainEpochs: epochs },
         notes: [
-          `${name}: paper accounting: user + item parameters at sparsity 1 − fraction; users are cut to their sizes when scored but stay the backbone's (frozen, unmasked) while items fine-tune ${epochs} epochs; not exported (one user table an artifact)`,
+          `${name}: paper accounting: user + item parameters at sparsity 1 − fraction; users are cut to their sizes and fine-tuned with the items for ${epochs} epochs, each side under its mask; not exported (one user table an artifact)`,
         ],
       };
     },

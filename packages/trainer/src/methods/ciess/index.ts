@@ -5,8 +5,8 @@
  * served as the budget's `mixed` variant.
  *
  * The masked table is the harness's: row n keeps its first d_n of d_max dimensions, and the loss is the harness's
- * recipe (the backbone's sampled softmax, users frozen, each evaluation warm-started from the backbone) rather than
- * the paper's BPR + L2 from scratch. Accounting as BET's: the item table's device bytes (users full, so only the
+ * recipe (the backbone's sampled softmax, users frozen in the device accounting, each evaluation warm-started from the
+ * backbone) rather than the paper's BPR + L2 from scratch. Accounting as BET's: the item table's device bytes (users full, so only the
  * item agent acts), or the papers' user + item parameters (both agents; reported, not exported).
  */
 import { Random } from '../../data/random.js';
@@ -50,7 +50,14 @@ export function createCiess(overrides: Partial<CiessSettings> = {}): Method {
         search: async (budget, label) => {
           const s = await ciessSearch({ h, budget, settings, full, itemUsers, frequencies, userOrder: users?.order, rng, seed: o.seed, label });
           const v = s.served;
-          return { itemSizes: v.items, items: v.itemTable, userTable: v.userTable, userSizes: v.users, details: searchDetails(s), record: searchRecord(s) };
+          return {
+            itemSizes: v.items,
+            items: v.itemTable,
+            userTable: v.userTable,
+            userSizes: v.users,
+            details: { ...searchDetails(s), ...(v.users && users ? { userSizes: userSizesBySample(v.users, users.order, split.validationSample) } : {}) },
+            record: searchRecord(s),
+          };
         },
       });
       return {
@@ -69,13 +76,13 @@ export function createCiess(overrides: Partial<CiessSettings> = {}): Method {
           searches,
         },
         notes: [
-          `${name}: the harness's masked table (first d_n of d_max) and sampled-softmax fine-tune with users frozen, warm-started from the backbone each evaluation, not the paper's BPR + L2 from scratch`,
+          `${name}: the harness's masked table (first d_n of d_max) and sampled-softmax fine-tune (users frozen in the device accounting), warm-started from the backbone each evaluation, not the paper's BPR + L2 from scratch`,
           `${name}: reward q − λ (d / d_max)² (the paper's form), λ moved toward the budget after every iteration (dual ascent, our addition)`,
           settings.atBudget
             ? `${name}: every chosen assignment scaled by one factor onto the budget before it is evaluated (our addition), so every candidate meets it; the best retrained one is served as validated (projectionCost 0)`
             : `${name}: the final sizes sorted into frequency order and scaled onto the budget (fitSizes), then retrained; projectionCost is served − unprojected on validation`,
           paper
-            ? `${name}: paper accounting: user + item parameters at sparsity 1 − fraction, both agents act; users are cut to their sizes when scored but stay frozen and unmasked while items fine-tune; not exported (one user table an artifact)`
+            ? `${name}: paper accounting: user + item parameters at sparsity 1 − fraction, both agents act; users are cut to their sizes and fine-tuned with the items, each side under its mask; not exported (one user table an artifact)`
             : `${name}: device accounting: the item table's bytes, users full, so only the item agent acts`,
         ],
       };
@@ -96,6 +103,21 @@ function searchDetails(s: CiessSearchResult): Record<string, unknown> {
     retrained: s.retrained,
     agent: { seconds: s.agent.seconds, updates: s.agent.updates, msPerUpdate: s.agent.msPerUpdate, cpuMsPerUpdate: s.agent.cpuMsPerUpdate },
   };
+}
+
+/**
+ * The papers' accounting: the served users' mean size, those the validation metric ranks against the rest. Only the
+ * first have a measured quality in the agents' state (the rest take the table's ratio), so a policy can size them
+ * apart, and a gap here is a search fitted to the users it is scored on.
+ */
+export function userSizesBySample(sizesByRank: Uint16Array, order: Uint32Array, sample: Uint32Array): { validationSample: number; others: number } {
+  const sampled = new Set(sample);
+  let [a, na, b, nb] = [0, 0, 0, 0];
+  sizesByRank.forEach((d, r) => {
+    if (sampled.has(order[r]!)) [a, na] = [a + d, na + 1];
+    else [b, nb] = [b + d, nb + 1];
+  });
+  return { validationSample: na ? a / na : 0, others: nb ? b / nb : 0 };
 }
 
 /** The whole search, for the method's extra figures. */

@@ -108,7 +108,8 @@ function searchDetails(s: CiessSearchResult): Record<string, unknown> {
 /**
  * The papers' accounting: the served users' mean size, those the validation metric ranks against the rest. Only the
  * first have a measured quality in the agents' state (the rest take the table's ratio), so a policy can size them
- * apart, and a gap here is a search fitted to the users it is scored on.
+ * apart. With `--ciess-at-budget` the searched sizes are served, and a gap is a search fitted to the users it is
+ * scored on; the default projection puts sizes in frequency order, where a gap only says how active the sample is.
  */
 export function userSizesBySample(sizesByRank: Uint16Array, order: Uint32Array, sample: Uint32Array): { validationSample: number; others: number } {
   const sampled = new Set(sample);

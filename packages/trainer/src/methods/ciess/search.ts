@@ -32,11 +32,9 @@ import { BYTES_PER_VALUE, permutationBytes, totalSize } from '../../harness/acco
 import { HarnessError } from '../../harness/errors.js';
 import type { Harness } from '../../harness/harness.js';
 import type { ValidationMetric } from '../../harness/metric.js';
-import { sizesByItem } from '../../harness/mixed.js';
-import { asStoredValues, sizesMask } from '../../harness/tables.js';
 import { pairedGain } from '../../quality/paired.js';
 import { budgetValues, type SamplerBudget } from '../bet/sampler.js';
-import { fitnessOf } from '../bet/search.js';
+import { evaluateAction, fitnessOf } from '../bet/search.js';
 import { projectBoth, projectSizes, scaleOntoBudget } from './project.js';
 import { type ItemUsers, itemQuality, userQuality } from './quality.js';
 import type { CiessSettings } from './settings.js';
@@ -148,16 +146,10 @@ export async function ciessSearch(o: CiessSearchInput): Promise<CiessSearchResul
   if (paper) sides.push(await side('users', o.frequencies.users!, o.userOrder!, o.seed + 100));
   const walk = { dim, sigma: s.sigma, steps: s.walk ? s.walkSteps : 0, threshold: s.walkThreshold };
 
-  /** The tables of an assignment fine-tuned for `epochs`, and their validation. */
-  // Papers' accounting: both sides are masked, so both train (harness/finetune.ts).
+  /** The tables of an assignment fine-tuned for `epochs` (BET's evaluation: both sides in the papers' accounting), and their validation. */
   const evaluate = async (items: Uint16Array, users: Uint16Array | undefined, epochs: number, label: string) => {
-    const itemMask = sizesMask(sizesByItem(items, h.order), dim);
-    const tuned =
-      users && o.userOrder
-        ? await h.fineTuneBoth({ users: e.users, userMask: sizesMask(sizesByItem(users, o.userOrder), dim), items: e.items, itemMask, dim }, label, epochs)
-        : { users: e.users, items: await h.fineTune(e.items, dim, itemMask, label, epochs) };
-    const itemTable = asStoredValues(tuned.items, h.options.dtype);
-    return { itemTable, userTable: tuned.users, validation: await h.validate({ users: tuned.users, items: itemTable, dim }) };
+    const r = await evaluateAction(h, { items, ...(users ? { users } : {}) }, epochs, label, o.userOrder);
+    return { itemTable: r.items, userTable: r.users, validation: r.validation };
   };
 
   const candidates: Candidate[] = [];

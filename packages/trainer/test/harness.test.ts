@@ -3,6 +3,7 @@ import { trainBackbone } from '../src/backbone/index.js';
 import { Random } from '../src/data/random.js';
 import { holdoutSplit } from '../src/eval/index.js';
 import {
+  type BudgetOutcome,
   applyMask,
   applySizes,
   fineTuneItems,
@@ -17,7 +18,9 @@ import {
   sparseCapacity,
   splitForMethods,
   trimColumns,
+  type MethodOutcome,
 } from '../src/harness/index.js';
+import { methodEntry, testOnUsers } from '../src/harness/report.js';
 import { generateSynthetic } from '../src/synthetic/generate.js';
 
 describe('accounting: the format contract of the mixed and sparse kinds', () => {
@@ -200,5 +203,39 @@ describe('fine-tuning from a warm start with a mask', () => {
     const ones = await trainBackbone(fit, syn.nUsers, syn.nItems, { ...opts, smoothing: 0.15, itemMask: new Uint8Array(syn.nItems * dim).fill(1) });
     expect(Buffer.from(ones.items.buffer).equals(Buffer.from(plain.items.buffer))).toBe(true);
     expect(Buffer.from(ones.users.buffer).equals(Buffer.from(plain.users.buffer))).toBe(true);
+  });
+});
+
+describe('methodEntry: the test metric over the validation sample', () => {
+  const test = (recall: number[]): BudgetOutcome['test'] => ({
+    recall20: 0,
+    ndcg20: 0,
+    perUser: { recall20: Float32Array.from(recall), ndcg20: Float32Array.from(recall, (r) => r / 2) },
+  });
+  const outcome = (validation: boolean): MethodOutcome => ({
+    kind: 'mixed',
+    budgets: [
+      {
+        fraction: 0.2,
+        bytes: 10,
+        dtype: 'f16',
+        test: test([0.1, Number.NaN, 0.5, 0.9]),
+        paperSparsity: 0.8,
+        ...(validation
+          ? { validation: { recall20: 0.3, ndcg20: 0.1, perUser: test([]).perUser, se: { recall20: 0.01, ndcg20: 0.01 }, users: 3, atCutoffs: [], fitnessPerUser: new Float32Array(4) } }
+          : {}),
+      },
+    ],
+  });
+
+  it("averages the sample's users that have test items, NaN users skipped", () => {
+    expect(testOnUsers(test([0.1, Number.NaN, 0.5, 0.9]), Uint32Array.of(0, 1, 2))).toEqual({ recall20: 0.3, ndcg20: 0.15, users: 2 });
+    const row = methodEntry('x', 'x', 1, outcome(true), undefined, undefined, Uint32Array.of(1, 2, 3)).budgets[0]!;
+    expect(row.testOnValidationSample).toEqual({ recall20: 0.7, ndcg20: 0.35, users: 2 });
+  });
+
+  it('is absent from a row without a validation metric, or without a sample', () => {
+    expect(methodEntry('x', 'x', 1, outcome(false), undefined, undefined, Uint32Array.of(0)).budgets[0]!.testOnValidationSample).toBeUndefined();
+    expect(methodEntry('x', 'x', 1, outcome(true), undefined).budgets[0]!.testOnValidationSample).toBeUndefined();
   });
 });

@@ -4,7 +4,7 @@
  * recall20, ndcg20, paperSparsity, pairedVsPeel: {recall20, se}}]}}}, plus what makes the figures checkable.
  */
 import type { Dtype } from '@peelrec/format';
-import type { Metric } from '../quality/budgets.js';
+import type { Metric, UserMetric } from '../quality/budgets.js';
 import { pairedGain } from '../quality/paired.js';
 import type { PrimitiveCost } from './harness.js';
 import type { BudgetOutcome, MethodOutcome, TableKind } from './method.js';
@@ -28,6 +28,11 @@ export interface MethodBudgetRow {
   paperSparsity: number;
   pairedVsPeel: PairedVsPeel | null;
   validation?: { recall20: number; ndcg20: number; se: number; users: number };
+  /**
+   * The test metric over the validation sample's users only (rows with a validation metric): where validation and
+   * test order two methods differently, it says whether the users or the held-out edges differ.
+   */
+  testOnValidationSample?: { recall20: number; ndcg20: number; users: number };
   [detail: string]: unknown;
 }
 
@@ -84,8 +89,24 @@ export const ACCOUNTING_NOTE =
 
 const round6 = (x: number) => Math.round(x * 1e6) / 1e6;
 
-/** A method's rows, paired against PEEL's test users at the same fraction when PEEL ran. */
-export function methodEntry(name: string, about: string, seconds: number, o: MethodOutcome, peel: readonly BudgetOutcome[] | undefined, trim?: TrimRow[]): MethodEntry {
+/** The mean test metric of `sample`'s users who have one (NaN marks a user without test items). */
+export function testOnUsers(test: UserMetric, sample: Uint32Array): { recall20: number; ndcg20: number; users: number } {
+  let [r, n, users] = [0, 0, 0];
+  for (const u of sample) {
+    const x = test.perUser.recall20[u];
+    if (x === undefined || Number.isNaN(x)) continue;
+    r += x;
+    n += test.perUser.ndcg20[u]!;
+    users++;
+  }
+  return { recall20: users ? round6(r / users) : 0, ndcg20: users ? round6(n / users) : 0, users };
+}
+
+/**
+ * A method's rows, paired against PEEL's test users at the same fraction when PEEL ran; a row with a validation
+ * metric also gets its test metric over `validationSample`'s users.
+ */
+export function methodEntry(name: string, about: string, seconds: number, o: MethodOutcome, peel: readonly BudgetOutcome[] | undefined, trim?: TrimRow[], validationSample?: Uint32Array): MethodEntry {
   const budgets = o.budgets.map((b): MethodBudgetRow => {
     const p = name === 'peel' ? undefined : peel?.find((x) => x.fraction === b.fraction);
     const g = p && pairedGain(b.test, p.test);
@@ -106,6 +127,7 @@ export function methodEntry(name: string, about: string, seconds: number, o: Met
           }
         : null,
       ...(b.validation ? { validation: { recall20: round6(b.validation.recall20), ndcg20: round6(b.validation.ndcg20), se: round6(b.validation.se.recall20), users: b.validation.users } } : {}),
+      ...(b.validation && validationSample ? { testOnValidationSample: testOnUsers(b.test, validationSample) } : {}),
       ...(b.details ?? {}),
     };
   });

@@ -143,7 +143,7 @@ export async function compareMethods(o: CompareOptions): Promise<MethodsReport> 
     const seconds = now() - t;
     if (m.name === 'peel') peel = outcome.budgets;
     const trim = outcome.mixed && outcome.mixed.length > 1 ? await trimVsFallback(h, outcome.mixed) : undefined;
-    report.methods[m.name] = methodEntry(m.name, m.about, seconds, outcome, peel, trim);
+    report.methods[m.name] = methodEntry(m.name, m.about, seconds, outcome, peel, trim, split.validationSample);
     await o.onOutcome?.(m.name, outcome, h, loaded.split, trim);
     await persist();
     log(`method ${m.name}: ${seconds.toFixed(0)} s`);

@@ -75,7 +75,7 @@ export interface MethodsReport {
     /** With `--backbone-cache`: its key, and whether this run loaded it (then `trainedSeconds` is what training took). */
     cache?: { key: string; hit: boolean; trainedSeconds: number };
   };
-  fineTune: { recipe: unknown; usersFrozen: true; about: string };
+  fineTune: { recipe: unknown; usersFrozenOnDevice: true; about: string };
   validation: { edges: number; users: number; sampledUsers: number; about: string };
   /** Cost per call of the harness's primitives in this run (seconds), as the search methods will pay it. */
   primitives: Record<string, PrimitiveCost & { secondsPerCall: number; secondsPerEpoch?: number }>;

@@ -112,9 +112,9 @@ export async function compareMethods(o: CompareOptions): Promise<MethodsReport> 
     },
     fineTune: {
       recipe: options.fineTune,
-      usersFrozen: true,
+      usersFrozenOnDevice: true,
       about:
-        "sampled softmax on cosine scores at the table's width, no nesting, no diversity, no smoothing; the mask re-applied after every update; the user table stays the backbone's (an artifact has one user table for every variant)",
+        "sampled softmax on cosine scores at the table's width, no nesting, no diversity, no smoothing; the mask re-applied after every update; in the device accounting the user table stays the backbone's (an artifact has one user table for every variant); rows in the papers' accounting (--bet-accounting / --ciess-accounting paper) fine-tune the cut users with the items, each side under its mask, as their notes say",
     },
     validation: {
       edges: split.validation.valItems.length,

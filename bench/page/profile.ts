@@ -8,6 +8,8 @@ export interface ProfileCase {
   readonly budgetBytes: number;
   readonly calls: number;
   readonly exclude: number;
+  /** The resident dtype asked for ('auto' lets the runtime choose). */
+  readonly dtype: 'auto' | 'f32' | 'f16' | 'i8';
 }
 
 export async function prepareRuntimeLoop(spec: ProfileCase): Promise<void> {
@@ -18,6 +20,7 @@ export async function prepareRuntimeLoop(spec: ProfileCase): Promise<void> {
     manifestUrl: spec.manifestUrl,
     budget: spec.budgetBytes,
     backend: 'wasm',
+    dtype: spec.dtype,
     storage: 'memory',
     wasmPaths: TFJS_WASM_PATHS,
     userGroup: 0,

@@ -66,6 +66,15 @@ const program = new Command()
     return list as Section[];
   })
   .option('--profile', 'instead of the benchmarks: CPU-profile the runtime scoring the 1M catalog (unminified build)', false)
+  .option(
+    '--profile-dtype <dtype>',
+    'with --profile: the resident dtype asked for, of auto,f32,f16,i8',
+    (v) => {
+      if (!['auto', 'f32', 'f16', 'i8'].includes(v)) throw new InvalidArgumentError(`--profile-dtype: expected auto, f32, f16 or i8, got ${v}`);
+      return v as 'auto' | 'f32' | 'f16' | 'i8';
+    },
+    'auto',
+  )
   .option('--series <names>', 'scoring: time only these comma-separated runtime series (e.g. "wasm i8"), without peers or the table kinds; needs --results elsewhere than results/', (v) =>
     v.split(',').map((s) => s.trim()),
   )
@@ -76,6 +85,7 @@ const program = new Command()
 program.parse();
 const opts = program.opts<{
   profile: boolean;
+  profileDtype: 'auto' | 'f32' | 'f16' | 'i8';
   quality: boolean;
   qualityOnly: boolean;
   qualityDatasets?: SuiteDataset[];
@@ -136,10 +146,16 @@ async function main() {
   await mkdir(opts.results, { recursive: true });
   if (opts.profile) {
     try {
-      const result = await profileRuntime(plain, server.origin, { manifestUrl: `${server.origin}/artifacts/${MILLION_SHAPE.name}/manifest.json`, budgetBytes: 16 * MiB, calls: 200, exclude: 40 });
+      const result = await profileRuntime(plain, server.origin, {
+        manifestUrl: `${server.origin}/artifacts/${MILLION_SHAPE.name}/manifest.json`,
+        budgetBytes: 16 * MiB,
+        calls: 200,
+        exclude: 40,
+        dtype: opts.profileDtype,
+      });
       await mkdir(opts.results, { recursive: true });
-      await writeFile(join(opts.results, 'profile-runtime.json'), `${JSON.stringify({ machine, catalog: MILLION_SHAPE.name, budgetBytes: 16 * MiB, ...result }, null, 2)}\n`);
-      process.stdout.write(`runtime, ${MILLION_SHAPE.name} @ 16 MiB, wasm: ${result.msPerCall.toFixed(2)} ms per recommend (under the profiler)\n`);
+      await writeFile(join(opts.results, 'profile-runtime.json'), `${JSON.stringify({ machine, catalog: MILLION_SHAPE.name, budgetBytes: 16 * MiB, dtype: opts.profileDtype, ...result }, null, 2)}\n`);
+      process.stdout.write(`runtime, ${MILLION_SHAPE.name} @ 16 MiB, wasm ${opts.profileDtype}: ${result.msPerCall.toFixed(2)} ms per recommend (under the profiler)\n`);
       for (const l of result.top) process.stdout.write(`${String(l.selfPercent).padStart(5)} %  ${l.fn}  ${l.where}\n`);
     } finally {
       await plain.close();

@@ -156,7 +156,7 @@ async function main() {
       await mkdir(opts.results, { recursive: true });
       await writeFile(join(opts.results, 'profile-runtime.json'), `${JSON.stringify({ machine, catalog: MILLION_SHAPE.name, budgetBytes: 16 * MiB, dtype: opts.profileDtype, ...result }, null, 2)}\n`);
       process.stdout.write(`runtime, ${MILLION_SHAPE.name} @ 16 MiB, wasm ${opts.profileDtype}: ${result.msPerCall.toFixed(2)} ms per recommend (under the profiler)\n`);
-      for (const l of result.top) process.stdout.write(`${String(l.selfPercent).padStart(5)} %  ${l.fn}  ${l.where}\n`);
+      for (const l of result.top) process.stdout.write(`${String(l.selfPercent).padStart(5)} % self ${String(l.totalPercent).padStart(5)} % total  ${l.fn}  ${l.where}\n`);
     } finally {
       await plain.close();
       await server.close();

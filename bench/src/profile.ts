@@ -10,12 +10,15 @@ interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
   hitCount?: number;
+  children?: number[];
 }
 
 export interface ProfileLine {
   readonly fn: string;
   readonly where: string;
   readonly selfPercent: number;
+  /** Self time plus its callees' (a recursive function counted once per stack). */
+  readonly totalPercent: number;
 }
 
 export async function profileRuntime(browser: Browser, origin: string, spec: ProfileCase): Promise<{ msPerCall: number; top: ProfileLine[] }> {
@@ -31,21 +34,32 @@ export async function profileRuntime(browser: Browser, origin: string, spec: Pro
     await cdp.send('Profiler.start');
     const msPerCall = await page.evaluate(() => (window as unknown as { runtimeLoop: () => Promise<number> }).runtimeLoop());
     const { profile } = (await cdp.send('Profiler.stop')) as { profile: { nodes: ProfileNode[] } };
+    const keyOf = (n: ProfileNode) => `${n.callFrame.functionName || '(anonymous)'}\t${n.callFrame.url.split('/').pop() ?? ''}:${n.callFrame.lineNumber + 1}`;
+    const byId = new Map(profile.nodes.map((n) => [n.id, n]));
     const self = new Map<string, number>();
+    const inclusive = new Map<string, number>();
     let total = 0;
-    for (const n of profile.nodes) {
+    // Depth first from the root, with the keys already on the stack, so a recursive function's hits count once.
+    const visit = (n: ProfileNode, onStack: ReadonlySet<string>): number => {
+      const key = keyOf(n);
       const hits = n.hitCount ?? 0;
       total += hits;
-      const file = n.callFrame.url.split('/').pop() ?? '';
-      const key = `${n.callFrame.functionName || '(anonymous)'}\t${file}:${n.callFrame.lineNumber + 1}`;
       self.set(key, (self.get(key) ?? 0) + hits);
-    }
+      const stack = new Set(onStack).add(key);
+      let sum = hits;
+      for (const c of n.children ?? []) sum += visit(byId.get(c)!, stack);
+      if (!onStack.has(key)) inclusive.set(key, (inclusive.get(key) ?? 0) + sum);
+      return sum;
+    };
+    const children = new Set(profile.nodes.flatMap((n) => n.children ?? []));
+    for (const root of profile.nodes.filter((n) => !children.has(n.id))) visit(root, new Set());
+    const pct = (v: number) => Number(((100 * v) / total).toFixed(1));
     const top = [...self.entries()]
       .sort((a, b) => b[1] - a[1])
       .slice(0, 25)
       .map(([k, v]) => {
         const [fn, where] = k.split('\t');
-        return { fn: fn!, where: where!, selfPercent: Number(((100 * v) / total).toFixed(1)) };
+        return { fn: fn!, where: where!, selfPercent: pct(v), totalPercent: pct(inclusive.get(k) ?? v) };
       });
     return { msPerCall, top };
   } finally {

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * peelrec-derive-dataset: writes one derived dataset of the quality suite (data/derive.ts) as a LightGCN folder,
- * or reuses the folder when its stamp still matches. Prints the stamp as JSON on stdout. The bench's quality
+ * or reuses the folder when its stamp still matches; `debian-uploads` writes a timestamped stream from a Debian
+ * mirror (data/debian/). Prints the stamp as JSON on stdout. The bench's quality
  * suite runs it through `pnpm --filter @peelrec/trainer exec tsx --conditions=@peelrec/source src/derive-dataset.ts`.
  */
 import { isAbsolute, resolve } from 'node:path';
@@ -9,6 +10,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { PeelrecError } from '@peelrec/format';
 import { type DerivationRecipe, deriveDataset } from './data/derive.js';
 import { BET_SPLIT, type PerUserSplit } from './data/resplit.js';
+import { DEBIAN_UPLOADS_DEFAULTS, type DebianUploadsOptions, deriveDebianUploads } from './data/debian/uploads.js';
 
 const userPath = (p: string) => (isAbsolute(p) ? p : resolve(process.env.INIT_CWD ?? process.cwd(), p));
 const int = (v: string) => {
@@ -69,6 +71,36 @@ withSplit(program.command('synthetic').description("the synthetic generator's in
   .action((f: SplitFlags & { users?: number; items?: number; meanInteractions?: number; seed?: number }) => {
     const options = Object.fromEntries(Object.entries({ users: f.users, items: f.items, meanInteractions: f.meanInteractions, seed: f.seed }).filter(([, v]) => v !== undefined));
     return run({ kind: 'synthetic', options, split: splitOf(f, SYNTHETIC_SPLIT) }, f.out);
+  });
+
+const D = DEBIAN_UPLOADS_DEFAULTS;
+const atLeast1 = (v: string) => {
+  const n = int(v);
+  if (n < 1) throw new InvalidArgumentError(`"${v}" is not at least 1`);
+  return n;
+};
+program
+  .command('debian-uploads')
+  .description(
+    "a real timestamped stream (issue 24) from a Debian mirror: who first signed an upload of which source package, and when, read off one binary package's changelog per source; writes <out>/interactions.csv for `stream --interactions` (user,item,1,unix seconds) and <out>/stamp.json",
+  )
+  .requiredOption('--out <dir>', 'folder to write (outside the repository)')
+  .option('--mirror <url>', `archive root (default ${D.mirror})`)
+  .option('--suite <name>', `suite (default ${D.suite})`)
+  .option('--component <name>', `component (default ${D.component})`)
+  .option('--arch <name>', `architecture of the binaries read (default ${D.arch})`)
+  .option('--max-deb-bytes <n>', `leave out sources whose smallest binary is larger (default ${D.maxDebBytes})`, atLeast1)
+  .option('--concurrency <n>', `downloads in flight (default ${D.concurrency})`, atLeast1)
+  .action(async (f: Partial<DebianUploadsOptions> & { out: string }) => {
+    const { out, ...given } = f;
+    const options: DebianUploadsOptions = { ...D, ...Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) };
+    if (!/^https?:\/\//.test(options.mirror)) throw new InvalidArgumentError(`--mirror must be an http(s) URL, got ${options.mirror}`);
+    const stamp = await deriveDebianUploads({ ...options, mirror: options.mirror.replace(/\/+$/, '') }, userPath(out), { log: (line) => process.stderr.write(`${line}\n`) });
+    const c = stamp.counts;
+    process.stderr.write(
+      `${userPath(out)}: ${c.interactions} interactions, ${c.users} users, ${c.items} items, ${stamp.firstTime.slice(0, 10)} to ${stamp.lastTime.slice(0, 10)}, in ${stamp.seconds} s\n`,
+    );
+    process.stdout.write(`${JSON.stringify(stamp)}\n`);
   });
 
 program.parseAsync(process.argv).catch((e: unknown) => {

@@ -37,6 +37,8 @@ export interface Results {
   readonly longtasks?: LongTasksFile;
   readonly threads?: ThreadsFile;
   readonly stream?: StreamFile;
+  /** Other streams (stream-<name>.json beside the synthetic one's), by name: real data a user brings. */
+  readonly otherStreams?: readonly { readonly file: string; readonly report: StreamFile }[];
   readonly quality?: SuiteQualityFile;
   /** The quality suite's other reports (quality-<dataset>.json): the suite's datasets in its order, then any other by name. */
   readonly qualitySuite?: readonly { readonly file: string; readonly report: SuiteQualityFile }[];
@@ -62,8 +64,8 @@ async function readJson(path: string): Promise<unknown> {
   }
 }
 
-/** `<prefix>-<dataset>.json` files (quality's without Gowalla's, which has its own role): the suite's order, then the rest by name. */
-async function suiteFiles(dir: string, prefix: 'quality' | 'methods'): Promise<string[]> {
+/** `<prefix>-<dataset>.json` files (without those that have a role of their own): the suite's order, then the rest by name. */
+async function suiteFiles(dir: string, prefix: 'quality' | 'methods' | 'stream'): Promise<string[]> {
   let names: string[];
   try {
     names = await readdir(dir);
@@ -72,7 +74,8 @@ async function suiteFiles(dir: string, prefix: 'quality' | 'methods'): Promise<s
     throw e;
   }
   const pattern = new RegExp(`^${prefix}-(.+)\\.json$`);
-  const datasets = names.flatMap((f) => pattern.exec(f)?.[1] ?? []).filter((d) => `${prefix}-${d}.json` !== RESULT_FILES.quality);
+  const roles: readonly string[] = Object.values(RESULT_FILES);
+  const datasets = names.flatMap((f) => pattern.exec(f)?.[1] ?? []).filter((d) => !roles.includes(`${prefix}-${d}.json`));
   const rank = (d: string) => (QUALITY_DATASETS.includes(d) ? QUALITY_DATASETS.indexOf(d) : QUALITY_DATASETS.length);
   return datasets.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b)).map((d) => `${prefix}-${d}.json`);
 }
@@ -90,6 +93,9 @@ export async function readResults(dir: string): Promise<Results> {
   const methods = [];
   for (const file of await suiteFiles(dir, 'methods')) methods.push({ file, report: (await readJson(join(dir, file))) as MethodsFile });
   if (methods.length) out.methods = methods;
+  const streams = [];
+  for (const file of await suiteFiles(dir, 'stream')) streams.push({ file, report: (await readJson(join(dir, file))) as StreamFile });
+  if (streams.length) out.otherStreams = streams;
   return out as Results;
 }
 
@@ -111,7 +117,10 @@ export function renderSections(r: Results): Partial<Record<SectionName, string>>
   if (r.memory) out.memory = memorySection(r.memory);
   if (r.longtasks) out.longtasks = longTasksSection(r.longtasks);
   if (r.threads) out.threads = threadsSection(r.threads);
-  if (r.stream) out.stream = streamSection(RESULT_FILES.stream, r.stream);
+  const streams = [...(r.stream ? [{ file: RESULT_FILES.stream, report: r.stream }] : []), ...(r.otherStreams ?? [])];
+  // One file keeps the section as it was; several get a heading each.
+  if (streams.length === 1) out.stream = streamSection(streams[0]!.file, streams[0]!.report);
+  else if (streams.length > 1) out.stream = streams.map((s) => `#### Stream: ${s.report.dataset}\n\n${streamSection(s.file, s.report)}`).join('\n\n');
   return out;
 }
 

@@ -1,4 +1,8 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { readResults, renderSections } from '../src/results-doc.js';
 import { type StreamFile, streamSection } from '../src/stream-section.js';
 
 const figures = (recall20: number) => ({ recall20, ndcg20: recall20 / 2 });
@@ -43,5 +47,24 @@ describe('the stream section', () => {
   it('leaves the paired column empty for a file written before it was kept', () => {
     const { pairedVsScallFrom1: _, ...old } = file();
     expect(streamSection('stream-synthetic.json', old)).toMatch(/\| uniform +\| 0\.2500 +\| 0\.1250 +\| – +\| yes +\|/);
+  });
+});
+
+describe('the stream section of bench/results.md', () => {
+  it('is the synthetic stream alone, or, beside other stream-<name>.json files, one heading each: synthetic first, then by name', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'peelrec-stream-section-'));
+    try {
+      await writeFile(join(dir, 'stream-synthetic.json'), JSON.stringify(file()));
+      const alone = renderSections(await readResults(dir)).stream!;
+      expect(alone).toBe(streamSection('stream-synthetic.json', file()));
+      await writeFile(join(dir, 'stream-zeta.json'), JSON.stringify({ ...file(), dataset: 'zeta-stream' }));
+      await writeFile(join(dir, 'stream-debian-uploads.json'), JSON.stringify({ ...file(), dataset: 'debian-uploads' }));
+      const md = renderSections(await readResults(dir)).stream!;
+      expect([...md.matchAll(/^#### Stream: (.+)$/gm)].map((m) => m[1])).toEqual(['synthetic-stream', 'debian-uploads', 'zeta-stream']);
+      expect(md).toContain('From [`results/stream-debian-uploads.json`](results/stream-debian-uploads.json)');
+      expect(md.startsWith(`#### Stream: synthetic-stream\n\n${alone}`)).toBe(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

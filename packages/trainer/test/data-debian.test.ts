@@ -177,6 +177,14 @@ describe('deriveDebianUploads against a mirror stand-in', () => {
     await deriveDebianUploads(options, dir, { fetch: fetcher });
     await rm(join(dir, 'stamp.json'));
     await expect(deriveDebianUploads(options, dir, { fetch: fetcher })).rejects.toThrow(/did not write/);
+    // Another tool's stamp is never removed, even with no interactions.csv beside it.
+    await rm(join(dir, 'interactions.csv'));
+    const foreign = JSON.stringify({ generator: 'peelrec derive' });
+    await writeFile(join(dir, 'stamp.json'), foreign);
+    await expect(deriveDebianUploads(options, dir, { fetch: fetcher })).rejects.toThrow(/did not write/);
+    expect(await readFile(join(dir, 'stamp.json'), 'utf8')).toBe(foreign);
+    await writeFile(join(dir, 'stamp.json'), 'not json');
+    await expect(deriveDebianUploads(options, dir, { fetch: fetcher })).rejects.toThrow(DerivationError);
   });
 
   it('a download that fails or does not match its SHA-256 counts as failed; too many failures write nothing', async () => {

@@ -87,6 +87,14 @@ async function text(stream: ReturnType<typeof decompressed>): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+function isOwnStamp(text: string): boolean {
+  try {
+    return (JSON.parse(text) as { generator?: unknown }).generator === 'peelrec debian-uploads';
+  } catch {
+    return false; // not JSON: not this generator's
+  }
+}
+
 const userId = (email: string) => createHash('sha256').update(email).digest('hex').slice(0, 16);
 
 /** Runs `work` over `items` with at most `limit` in flight, in order of start. */
@@ -114,12 +122,11 @@ export async function deriveDebianUploads(options: DebianUploadsOptions, outDir:
   const started = performance.now();
   const csv = join(outDir, 'interactions.csv');
   const stampPath = join(outDir, 'stamp.json');
-  if (existsSync(csv)) {
-    const old = await readFile(stampPath, 'utf8').then(
-      (s) => JSON.parse(s) as { generator?: string },
-      () => undefined,
-    );
-    if (old?.generator !== 'peelrec debian-uploads') throw new DerivationError(outDir, 'holds an interactions.csv that this generator did not write (no stamp.json of its own): choose another --out');
+  // Only this generator's own files are replaced: another tool's stamp.json, or an interactions.csv without this
+  // generator's stamp beside it, makes it stop before it downloads anything.
+  const ours = await readFile(stampPath, 'utf8').then(isOwnStamp, (e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? undefined : false));
+  if (ours === false || (ours === undefined && existsSync(csv))) {
+    throw new DerivationError(outDir, 'holds an interactions.csv or stamp.json that this generator did not write: choose another --out');
   }
   const indexUrl = `${o.mirror}/dists/${o.suite}/${o.component}/binary-${o.arch}/Packages.xz`;
   log(`index: ${indexUrl}`);

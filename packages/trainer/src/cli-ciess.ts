@@ -2,7 +2,7 @@
 import { type Command, Option } from 'commander';
 import { intAtLeast, num } from './cli-common.js';
 import { ACCOUNTINGS } from './methods/bet/settings.js';
-import { CIESS_DEFAULTS, type CiessSettings } from './methods/ciess/settings.js';
+import { CIESS_DEFAULTS, type CiessSettings, LAMBDA_RULES } from './methods/ciess/settings.js';
 
 export interface CiessFlags {
   ciessEpisodes?: number;
@@ -12,6 +12,7 @@ export interface CiessFlags {
   ciessRetrainEpochs?: number;
   ciessUpdates?: number;
   ciessLambda?: number;
+  ciessLambdaRule?: CiessSettings['lambdaRule'];
   ciessAtBudget?: boolean;
   ciessAccounting?: CiessSettings['accounting'];
 }
@@ -31,6 +32,12 @@ export function addCiessOptions(cmd: Command): Command {
     )
     .option('--ciess-lambda <λ>', `CIESS: the reward's size weight at the start (default ${d.lambda})`, num('ciess lambda'))
     .addOption(
+      new Option(
+        '--ciess-lambda-rule <rule>',
+        `CIESS: when λ moves toward the budget: episode (held through an episode, moved by its last assignment) or iteration (after every one, the old rule) (default ${d.lambdaRule})`,
+      ).choices([...LAMBDA_RULES]),
+    )
+    .addOption(
       new Option('--ciess-accounting <a>', 'CIESS: device (item bytes, users full) or paper (user + item parameters at sparsity 1 − budget; reported, not exported)').choices([...ACCOUNTINGS]),
     );
 }
@@ -44,6 +51,7 @@ export function ciessOverrides(f: CiessFlags): Partial<CiessSettings> {
     ...(f.ciessRetrainEpochs !== undefined ? { retrainEpochs: f.ciessRetrainEpochs } : {}),
     ...(f.ciessUpdates !== undefined ? { updates: f.ciessUpdates } : {}),
     ...(f.ciessLambda !== undefined ? { lambda: f.ciessLambda } : {}),
+    ...(f.ciessLambdaRule ? { lambdaRule: f.ciessLambdaRule } : {}),
     ...(f.ciessAtBudget ? { atBudget: true } : {}),
     ...(f.ciessAccounting ? { accounting: f.ciessAccounting } : {}),
   };

@@ -49,8 +49,9 @@ function stubHarness() {
 }
 
 const budget: SamplerBudget = { accounting: 'device', dim, nItems, budgetBytes: Math.floor(0.25 * nItems * dim * 4) + 3, dtype: 'f32' };
-const settings = (walk: boolean, atBudget: boolean): CiessSettings => ({
+const settings = (walk: boolean, atBudget: boolean, lambdaRule: CiessSettings['lambdaRule'] = 'episode'): CiessSettings => ({
   ...CIESS_DEFAULTS,
+  lambdaRule,
   episodes: 2,
   iterations: 3,
   epochs: 1,
@@ -63,13 +64,13 @@ const settings = (walk: boolean, atBudget: boolean): CiessSettings => ({
   transitions: 40,
 });
 
-async function run(walk: boolean, b: SamplerBudget = budget, atBudget = false) {
+async function run(walk: boolean, b: SamplerBudget = budget, atBudget = false, lambdaRule: CiessSettings['lambdaRule'] = 'episode') {
   const stub = stubHarness();
   const csr = { indptr: new Uint32Array(nUsers + 1), indices: new Uint32Array(0) };
   const result = await ciessSearch({
     h: stub.h,
     budget: b,
-    settings: settings(walk, atBudget),
+    settings: settings(walk, atBudget, lambdaRule),
     full: stub.full,
     itemUsers: itemValidationUsers(Uint32Array.of(0, 1), csr, csr, nItems),
     frequencies: {
@@ -142,6 +143,15 @@ describe('CIESS search', () => {
     const second = nextLambda(1, r.candidates[2]!.values, capacity, 1);
     expect(second).toBeGreaterThan(1);
     expect(r.lambdas.slice(3)).toEqual([second, second, second]);
+  }, 60_000);
+
+  it('with the iteration rule (the old one), λ moves after every iteration by that assignment against the budget', async () => {
+    const { result: r } = await run(true, budget, false, 'iteration');
+    const capacity = Math.floor(budget.accounting === 'device' ? budget.budgetBytes / 4 : 0);
+    const step = (l: number, values: number) => l * Math.min(2, Math.max(0.5, values / capacity));
+    expect(r.lambdas[0]).toBe(1);
+    for (let i = 1; i < r.lambdas.length; i++) expect(r.lambdas[i]).toBeCloseTo(step(r.lambdas[i - 1]!, r.candidates[i - 1]!.values), 12);
+    expect(r.lambdas[1]).toBeGreaterThan(1); // the first assignment is over the budget
   }, 60_000);
 
   it('λ moves at most ×2 an episode and stays within its range around the start', () => {

@@ -6,6 +6,7 @@ import { readyBackend } from '../src/methods/bet/predictor.js';
 import { userSizesBySample } from '../src/methods/ciess/index.js';
 import { budgetValues } from '../src/methods/bet/sampler.js';
 import { projectBoth, projectSizes, scaleOntoBudget } from '../src/methods/ciess/project.js';
+import { CIESS_DEFAULTS, checkCiessSettings } from '../src/methods/ciess/settings.js';
 import { itemQuality, itemValidationUsers, userQuality } from '../src/methods/ciess/quality.js';
 import { createTd3, reward, STATE_WIDTH, td3Target } from '../src/methods/ciess/td3.js';
 import { neighbour, noisyStarts, randomWalk } from '../src/methods/ciess/walk.js';
@@ -210,5 +211,14 @@ describe('CIESS user sizes by validation sample (papers’ accounting diagnostic
     expect(userSizesBySample(sizes, order, Uint32Array.of(0, 2))).toEqual({ validationSample: 25, others: 25 });
     expect(userSizesBySample(sizes, order, Uint32Array.of(3))).toEqual({ validationSample: 10, others: 30 });
     expect(userSizesBySample(sizes, order, new Uint32Array(0))).toEqual({ validationSample: 0, others: 25 });
+  });
+});
+
+describe('CIESS settings', () => {
+  const valid = { ...CIESS_DEFAULTS, retrainEpochs: 4 };
+  it('takes either λ rule, and refuses another, naming it', () => {
+    expect(checkCiessSettings({ ...valid, lambdaRule: 'iteration' }).lambdaRule).toBe('iteration');
+    expect(checkCiessSettings(valid).lambdaRule).toBe('episode');
+    expect(() => checkCiessSettings({ ...valid, lambdaRule: 'sometimes' as never })).toThrow(/lambdaRule must be episode or iteration, got sometimes/);
   });
 });

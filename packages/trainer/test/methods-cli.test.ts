@@ -34,7 +34,17 @@ describe('peelrec-train methods', () => {
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/unknown method\(s\) \["nonesuch"\]/);
     for (const f of ['--bet-iterations', '--bet-epochs', '--bet-candidates', '--bet-predictor-steps', '--bet-top', '--bet-retrain-epochs']) expect(help).toContain(f);
-    for (const f of ['--ciess-episodes', '--ciess-iterations', '--ciess-epochs', '--ciess-top', '--ciess-retrain-epochs', '--ciess-updates', '--ciess-lambda', '--ciess-accounting'])
+    for (const f of [
+      '--ciess-episodes',
+      '--ciess-iterations',
+      '--ciess-epochs',
+      '--ciess-top',
+      '--ciess-retrain-epochs',
+      '--ciess-updates',
+      '--ciess-lambda',
+      '--ciess-lambda-rule',
+      '--ciess-accounting',
+    ])
       expect(help).toContain(f);
     const zero = cli(['methods', '--synthetic', '--methods', 'peel,bet', '--bet-iterations', '0', '--results', '/tmp/never.json']);
     expect(zero.code).toBe(1);

@@ -77,7 +77,7 @@ export function createCiess(overrides: Partial<CiessSettings> = {}): Method {
         },
         notes: [
           `${name}: the harness's masked table (first d_n of d_max) and sampled-softmax fine-tune (users frozen in the device accounting), warm-started from the backbone each evaluation, not the paper's BPR + L2 from scratch`,
-          `${name}: reward q − λ (d / d_max)² (the paper's form), λ moved toward the budget after every iteration (dual ascent, our addition)`,
+          `${name}: reward q − λ (d / d_max)² (the paper's form), λ moved toward the budget ${settings.lambdaRule === 'iteration' ? 'after every iteration' : 'between episodes, by each episode’s last assignment'} (dual ascent, our addition)`,
           settings.atBudget
             ? `${name}: every chosen assignment scaled by one factor onto the budget before it is evaluated (our addition), so every candidate meets it; the best retrained one is served as validated (projectionCost 0)`
             : `${name}: the final sizes sorted into frequency order and scaled onto the budget (fitSizes), then retrained; projectionCost is served − unprojected on validation`,

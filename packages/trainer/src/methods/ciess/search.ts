@@ -80,7 +80,7 @@ export interface CiessSearchResult {
   projectionCost: { recall20: number; se: number | null; fitness: number; values: number };
   /** Retrained candidates that did not meet the budget (too few did). */
   filledOverBudget: number;
-  /** The λ each iteration's transitions were first learnt with (it moves between episodes only). */
+  /** The λ each iteration's transitions were first learnt with. */
   lambdas: number[];
   /** The agents' seconds (wall), updates, and ms an update (wall, and the process's CPU time: the run may share its cores). */
   agent: { seconds: number; updates: number; msPerUpdate: number; cpuMsPerUpdate: number; criticLosses: number[] };
@@ -212,13 +212,14 @@ export async function ciessSearch(o: CiessSearchInput): Promise<CiessSearchResul
         const values = totalSize(items) + (users ? totalSize(users) : 0);
         candidates.push({ episode, t, items, ...(users ? { users } : {}), values, meets: values <= target, fitness: fitnessOf(validation), recall20: validation.recall20 });
         lambdas.push(lambda);
+        if (s.lambdaRule === 'iteration') lambda *= Math.min(2, Math.max(0.5, values / capacity));
         h.progress(`search ${o.label}`, episode * s.iterations + t + 1, s.episodes * s.iterations);
         h.log(
           `${o.label} e${episode} t${t}: mean size ${(totalSize(items) / items.length).toFixed(1)}, values/budget ${(values / target).toFixed(3)}, validation recall@20 ${validation.recall20.toFixed(4)}, λ ${lambda.toFixed(3)}`,
         );
       }
       // Against the values the search aims at: at the budget that is `capacity` (the permutation paid), so λ stays put.
-      lambda = nextLambda(lambda, candidates.at(-1)!.values, capacity, s.lambda);
+      if (s.lambdaRule === 'episode') lambda = nextLambda(lambda, candidates.at(-1)!.values, capacity, s.lambda);
     }
   } finally {
     for (const sd of sides) sd.agent.dispose();

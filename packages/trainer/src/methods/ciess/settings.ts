@@ -51,11 +51,21 @@ export interface CiessSettings {
   atBudget: boolean;
   /** The reward's size weight at the start; it moves toward the budget (search.ts). */
   lambda: number;
+  /**
+   * When λ moves (search.ts): 'episode', held through an episode and moved by its last assignment (within 2^±8 of
+   * the start); 'iteration', the old rule, moved after every iteration by that assignment, unbounded. 'episode' was
+   * adopted against the papers' accounting's collapse while its cut users stayed frozen; in the device accounting
+   * 'iteration' was ahead on validation at 20 and 5 % on Gowalla (bench/results.md), so neither is settled.
+   */
+  lambdaRule: LambdaRule;
   gamma: number;
   lr: number;
   hidden: number;
   accounting: BetAccounting;
 }
+
+export const LAMBDA_RULES = ['episode', 'iteration'] as const;
+export type LambdaRule = (typeof LAMBDA_RULES)[number];
 
 export const CIESS_DEFAULTS: Omit<CiessSettings, 'retrainEpochs'> & { retrainEpochs?: number } = {
   episodes: 10,
@@ -71,6 +81,7 @@ export const CIESS_DEFAULTS: Omit<CiessSettings, 'retrainEpochs'> & { retrainEpo
   transitions: 4096,
   atBudget: false,
   lambda: 1,
+  lambdaRule: 'episode',
   gamma: 0.9,
   lr: 1e-3,
   hidden: 32,
@@ -100,6 +111,7 @@ export function checkCiessSettings(s: CiessSettings): CiessSettings {
     if (!(v > 0 && Number.isFinite(v))) throw new HarnessError(`ciess: ${name} must be positive, got ${v}`);
   if (!(s.gamma >= 0 && s.gamma < 1)) throw new HarnessError(`ciess: gamma must be in [0, 1), got ${s.gamma}`);
   if (typeof s.atBudget !== 'boolean') throw new HarnessError(`ciess: atBudget must be true or false, got ${String(s.atBudget)}`);
+  if (!LAMBDA_RULES.includes(s.lambdaRule)) throw new HarnessError(`ciess: lambdaRule must be ${LAMBDA_RULES.join(' or ')}, got ${String(s.lambdaRule)}`);
   if (s.accounting !== 'device' && s.accounting !== 'paper') throw new HarnessError(`ciess: accounting must be device or paper, got ${s.accounting}`);
   return s;
 }

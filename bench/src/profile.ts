@@ -39,20 +39,23 @@ export async function profileRuntime(browser: Browser, origin: string, spec: Pro
     const self = new Map<string, number>();
     const inclusive = new Map<string, number>();
     let total = 0;
-    // Depth first from the root, with the keys already on the stack, so a recursive function's hits count once.
-    const visit = (n: ProfileNode, onStack: ReadonlySet<string>): number => {
+    // Depth first from each root; `onStack` counts each key on the current path, so a recursive function's hits count once.
+    const onStack = new Map<string, number>();
+    const visit = (n: ProfileNode): number => {
       const key = keyOf(n);
       const hits = n.hitCount ?? 0;
       total += hits;
       self.set(key, (self.get(key) ?? 0) + hits);
-      const stack = new Set(onStack).add(key);
+      const outer = onStack.get(key) ?? 0;
+      onStack.set(key, outer + 1);
       let sum = hits;
-      for (const c of n.children ?? []) sum += visit(byId.get(c)!, stack);
-      if (!onStack.has(key)) inclusive.set(key, (inclusive.get(key) ?? 0) + sum);
+      for (const c of n.children ?? []) sum += visit(byId.get(c)!);
+      onStack.set(key, outer);
+      if (outer === 0) inclusive.set(key, (inclusive.get(key) ?? 0) + sum);
       return sum;
     };
     const children = new Set(profile.nodes.flatMap((n) => n.children ?? []));
-    for (const root of profile.nodes.filter((n) => !children.has(n.id))) visit(root, new Set());
+    for (const root of profile.nodes.filter((n) => !children.has(n.id))) visit(root);
     const pct = (v: number) => Number(((100 * v) / total).toFixed(1));
     const top = [...self.entries()]
       .sort((a, b) => b[1] - a[1])

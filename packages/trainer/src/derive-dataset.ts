@@ -9,6 +9,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { PeelrecError } from '@peelrec/format';
 import { type DerivationRecipe, deriveDataset } from './data/derive.js';
+import { intAtLeast } from './cli-common.js';
 import { BET_SPLIT, type PerUserSplit } from './data/resplit.js';
 import { DEBIAN_UPLOADS_DEFAULTS, type DebianUploadsOptions, deriveDebianUploads } from './data/debian/uploads.js';
 
@@ -74,11 +75,6 @@ withSplit(program.command('synthetic').description("the synthetic generator's in
   });
 
 const D = DEBIAN_UPLOADS_DEFAULTS;
-const atLeast1 = (v: string) => {
-  const n = int(v);
-  if (n < 1) throw new InvalidArgumentError(`"${v}" is not at least 1`);
-  return n;
-};
 program
   .command('debian-uploads')
   .description(
@@ -89,8 +85,8 @@ program
   .option('--suite <name>', `suite (default ${D.suite})`)
   .option('--component <name>', `component (default ${D.component})`)
   .option('--arch <name>', `architecture of the binaries read (default ${D.arch})`)
-  .option('--max-deb-bytes <n>', `leave out sources whose smallest binary is larger (default ${D.maxDebBytes})`, atLeast1)
-  .option('--concurrency <n>', `downloads in flight (default ${D.concurrency})`, atLeast1)
+  .option('--max-deb-bytes <n>', `leave out sources whose smallest binary is larger (default ${D.maxDebBytes})`, intAtLeast('max deb bytes', 1))
+  .option('--concurrency <n>', `downloads in flight (default ${D.concurrency})`, intAtLeast('concurrency', 1))
   .action(async (f: Partial<DebianUploadsOptions> & { out: string }) => {
     const { out, ...given } = f;
     const options: DebianUploadsOptions = { ...D, ...Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) };

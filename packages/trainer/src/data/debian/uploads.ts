@@ -135,7 +135,7 @@ export async function deriveDebianUploads(options: DebianUploadsOptions, outDir:
   const picks = all.filter((p) => p.size <= o.maxDebBytes);
   log(`${all.length} sources; ${picks.length} with a binary of at most ${o.maxDebBytes} B, ${(picks.reduce((n, p) => n + p.size, 0) / 1e6).toFixed(0)} MB to fetch`);
 
-  const first = new Map<string, number>(); // "user\titem" → earliest time
+  const first = new Map<string, { user: string; item: string; time: number }>(); // by "user\titem": the earliest upload
   let [withoutChangelog, failed, entries, unreadable, done] = [0, 0, 0, 0, 0];
   await pool(picks, o.concurrency, async (p: BinaryPackage) => {
     let bytes: Uint8Array;
@@ -155,9 +155,10 @@ export async function deriveDebianUploads(options: DebianUploadsOptions, outDir:
       unreadable += parsed.skipped;
       entries += parsed.entries.length;
       for (const e of parsed.entries) {
-        const key = `${userId(e.email)}\t${p.source}`;
-        const t = first.get(key);
-        if (t === undefined || e.time < t) first.set(key, e.time);
+        const user = userId(e.email);
+        const key = `${user}\t${p.source}`;
+        const had = first.get(key);
+        if (had === undefined || e.time < had.time) first.set(key, { user, item: p.source, time: e.time });
       }
     }
     if (++done % 1000 === 0) log(`${done} / ${picks.length} read`);
@@ -165,12 +166,13 @@ export async function deriveDebianUploads(options: DebianUploadsOptions, outDir:
   if (failed > MAX_FAILED_SHARE * picks.length) throw new DerivationError(o.mirror, `${failed} of ${picks.length} downloads failed (more than ${MAX_FAILED_SHARE * 100} %): nothing written`);
   if (first.size === 0) throw new DerivationError(o.mirror, 'no changelog entry was read: nothing written');
 
-  const rows = [...first].map(([key, time]) => ({ pair: key.split('\t') as [string, string], time }));
-  rows.sort((a, b) => a.time - b.time || (a.pair[0] < b.pair[0] ? -1 : a.pair[0] > b.pair[0] ? 1 : a.pair[1] < b.pair[1] ? -1 : a.pair[1] > b.pair[1] ? 1 : 0));
+  // By time, then by code unit order (not locale): the same mirror state writes the same file anywhere.
+  const order = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  const rows = [...first.values()].sort((a, b) => a.time - b.time || order(a.user, b.user) || order(a.item, b.item));
   await mkdir(outDir, { recursive: true });
   // No stamp while the data changes: an interrupted write is never taken for this generator's output.
   await rm(stampPath, { force: true });
-  await writeFile(csv, `${rows.map((r) => `${r.pair[0]},${r.pair[1]},1,${r.time}`).join('\n')}\n`);
+  await writeFile(csv, `${rows.map((r) => `${r.user},${r.item},1,${r.time}`).join('\n')}\n`);
   const iso = (s: number) => new Date(s * 1000).toISOString();
   const stamp: DebianUploadsStamp = {
     generator: 'peelrec debian-uploads',
@@ -186,8 +188,8 @@ export async function deriveDebianUploads(options: DebianUploadsOptions, outDir:
       entries,
       unreadableTrailers: unreadable,
       interactions: rows.length,
-      users: new Set(rows.map((r) => r.pair[0])).size,
-      items: new Set(rows.map((r) => r.pair[1])).size,
+      users: new Set(rows.map((r) => r.user)).size,
+      items: new Set(rows.map((r) => r.item)).size,
     },
     firstTime: iso(rows[0]!.time),
     lastTime: iso(rows[rows.length - 1]!.time),

@@ -99,12 +99,17 @@ interface Side {
 /** λ's bounds around its start: a dual that runs off to 2^±8 teaches the agents sizes they do not leave (search.ts header). */
 export const LAMBDA_RANGE = 256;
 
+/** One dual-ascent step of λ: × (values / capacity) of an assignment, at most ×2 or ÷2; the iteration rule's whole move. */
+export function lambdaStep(lambda: number, values: number, capacity: number): number {
+  return lambda * Math.min(2, Math.max(0.5, values / capacity));
+}
+
 /**
  * λ for the next episode: × (values / capacity) of the episode's last assignment, at most ×2 or ÷2 an episode, and
  * within [start / LAMBDA_RANGE, start × LAMBDA_RANGE].
  */
 export function nextLambda(lambda: number, values: number, capacity: number, start: number): number {
-  const next = lambda * Math.min(2, Math.max(0.5, values / capacity));
+  const next = lambdaStep(lambda, values, capacity);
   return Math.min(start * LAMBDA_RANGE, Math.max(start / LAMBDA_RANGE, next));
 }
 
@@ -212,7 +217,7 @@ export async function ciessSearch(o: CiessSearchInput): Promise<CiessSearchResul
         const values = totalSize(items) + (users ? totalSize(users) : 0);
         candidates.push({ episode, t, items, ...(users ? { users } : {}), values, meets: values <= target, fitness: fitnessOf(validation), recall20: validation.recall20 });
         lambdas.push(lambda);
-        if (s.lambdaRule === 'iteration') lambda *= Math.min(2, Math.max(0.5, values / capacity));
+        if (s.lambdaRule === 'iteration') lambda = lambdaStep(lambda, values, capacity);
         h.progress(`search ${o.label}`, episode * s.iterations + t + 1, s.episodes * s.iterations);
         h.log(
           `${o.label} e${episode} t${t}: mean size ${(totalSize(items) / items.length).toFixed(1)}, values/budget ${(values / target).toFixed(3)}, validation recall@20 ${validation.recall20.toFixed(4)}, λ ${lambda.toFixed(3)}`,

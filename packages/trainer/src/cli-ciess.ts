@@ -34,7 +34,7 @@ export function addCiessOptions(cmd: Command): Command {
     .addOption(
       new Option(
         '--ciess-lambda-rule <rule>',
-        `CIESS: when λ moves toward the budget: episode (held through an episode, moved by its last assignment) or iteration (after every one, the old rule) (default ${d.lambdaRule})`,
+        `CIESS: when λ moves toward the budget: episode (held through an episode, moved by its last assignment) or iteration (after every one) (default: iteration in the device accounting, episode in the papers', as validation chose on Gowalla)`,
       ).choices([...LAMBDA_RULES]),
     )
     .addOption(

@@ -6,7 +6,7 @@ import { readyBackend } from '../src/methods/bet/predictor.js';
 import { userSizesBySample } from '../src/methods/ciess/index.js';
 import { budgetValues } from '../src/methods/bet/sampler.js';
 import { projectBoth, projectSizes, scaleOntoBudget } from '../src/methods/ciess/project.js';
-import { CIESS_DEFAULTS, checkCiessSettings } from '../src/methods/ciess/settings.js';
+import { CIESS_DEFAULTS, checkCiessSettings, defaultLambdaRule } from '../src/methods/ciess/settings.js';
 import { itemQuality, itemValidationUsers, userQuality } from '../src/methods/ciess/quality.js';
 import { createTd3, reward, STATE_WIDTH, td3Target } from '../src/methods/ciess/td3.js';
 import { neighbour, noisyStarts, randomWalk } from '../src/methods/ciess/walk.js';
@@ -215,10 +215,15 @@ describe('CIESS user sizes by validation sample (papers’ accounting diagnostic
 });
 
 describe('CIESS settings', () => {
-  const valid = { ...CIESS_DEFAULTS, retrainEpochs: 4 };
+  const valid = { ...CIESS_DEFAULTS, retrainEpochs: 4, lambdaRule: 'episode' as const };
   it('takes either λ rule, and refuses another, naming it', () => {
     expect(checkCiessSettings({ ...valid, lambdaRule: 'iteration' }).lambdaRule).toBe('iteration');
     expect(checkCiessSettings(valid).lambdaRule).toBe('episode');
     expect(() => checkCiessSettings({ ...valid, lambdaRule: 'sometimes' as never })).toThrow(/lambdaRule must be episode or iteration, got sometimes/);
+    expect(() => checkCiessSettings({ ...valid, lambdaRule: undefined as never })).toThrow(/lambdaRule must be episode or iteration, got undefined/);
+  });
+  it('defaults λ to move every iteration in the device accounting and between episodes in the papers’', () => {
+    expect(defaultLambdaRule('device')).toBe('iteration');
+    expect(defaultLambdaRule('paper')).toBe('episode');
   });
 });

@@ -213,8 +213,9 @@ describe('peelrec-train methods', () => {
         expect(b.recall20).toBeGreaterThan(0);
         expect(b).toMatchObject({ walk: name === 'ciess', projectionCost: { recall20: expect.any(Number) } });
       }
-      const extra = m as unknown as { settings: { episodes: number; walk: boolean }; searches: Record<string, { candidates: unknown[]; retrained: unknown[] }> };
-      expect(extra.settings).toMatchObject({ episodes: 1, iterations: 2, walk: name === 'ciess' });
+      const extra = m as unknown as { settings: { episodes: number; walk: boolean; lambdaRule: string }; searches: Record<string, { candidates: unknown[]; retrained: unknown[] }> };
+      // the device accounting's default λ rule
+      expect(extra.settings).toMatchObject({ episodes: 1, iterations: 2, walk: name === 'ciess', lambdaRule: 'iteration' });
       for (const f of ['0.1', '0.05']) {
         expect(extra.searches[f]!.candidates).toHaveLength(2);
         expect(extra.searches[f]!.retrained).toHaveLength(1);

@@ -18,7 +18,7 @@ import { searchFractions } from '../bet/fractions.js';
 import { fitnessOf } from '../bet/search.js';
 import { coveredItems, itemValidationUsers } from './quality.js';
 import { type CiessSearchResult, ciessSearch } from './search.js';
-import { CIESS_DEFAULTS, type CiessSettings, checkCiessSettings, estimateSeconds, GOWALLA_SECONDS } from './settings.js';
+import { CIESS_DEFAULTS, type CiessSettings, checkCiessSettings, defaultLambdaRule, estimateSeconds, GOWALLA_SECONDS } from './settings.js';
 
 /** Salt of the search's generator, so that it does not follow any other seeded stream. */
 const SALT = 0xc1e55;
@@ -35,7 +35,8 @@ export function createCiess(overrides: Partial<CiessSettings> = {}): Method {
       : "CIESS's ablation: Gaussian exploration only (no random walk), the same evaluations, retraining and projection.",
     async run(h: Harness): Promise<MethodOutcome> {
       const { dataset: d, backbone: e, options: o, split } = h;
-      const settings = checkCiessSettings({ ...CIESS_DEFAULTS, retrainEpochs: o.fineTune.epochs, ...overrides, walk });
+      const accounting = overrides.accounting ?? CIESS_DEFAULTS.accounting;
+      const settings = checkCiessSettings({ ...CIESS_DEFAULTS, retrainEpochs: o.fineTune.epochs, lambdaRule: defaultLambdaRule(accounting), ...overrides, walk });
       const paper = settings.accounting === 'paper';
       const rng = new Random(o.seed ^ SALT);
       const users = paper ? userRanks(d.train, d.nUsers) : undefined;

@@ -113,7 +113,7 @@ addDataOptions(
     .requiredOption('--out <dir>', 'artifact folder: new, empty, or an artifact peelrec-train wrote (only its own files are replaced)')
     .option('--config <file>', 'JSON config (any TrainConfig fields, e.g. {"userGroups": 8, "backbone": {"softmaxEpochs": 60}}); flags override it')
     .option('--quality-out <file>', 'quality JSON path (default: quality.json in the --out folder)')
-    .option('--no-quality', 'do not write the quality JSON')
+    .option('--no-quality', 'do not write the quality JSON (nor measure the rows only it shows)')
     .option('--user-groups <C>', 'k-means user groups (default 8)', int('user groups'))
     .option('--item-groups <G>', 'popularity item groups (default 20)', int('item groups'))
     .option('--full-dim <d>', 'embedding dimension (default 128)', int('full dim'))

@@ -142,6 +142,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   // Every encoding, exported or not, for the f16 and i8 rows: the same weights and block sizes as the artifact's.
   const everyEncoding = selectionManifest(main.model, DTYPE_PRECISION_ORDER);
   const notes: string[] = [];
+  // The f32-only selection and the encodings side by side are the quality report's alone (the ablations pair with
+  // them): without either, they are not measured. On the demo's fixture they were half of the evaluation.
+  const diagnostics = options.qualityOut !== null || cfg.ablations;
+  if (!diagnostics) notes.push('no quality report: peelF32, peelF16, peelI8 and peelI8Unquantised not measured');
   const budgets: BudgetQuality[] = [];
   const peelByUser = new Map<BudgetQuality, UserMetric>();
   const peelByDtype = new Map<BudgetQuality, PeelByDtype>();
@@ -155,7 +159,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       continue;
     }
     let peelF32: Metric | null = null;
-    if (peel.dtype !== 'f32' && cfg.dtypes.includes('f32')) {
+    if (diagnostics && peel.dtype !== 'f32' && cfg.dtypes.includes('f32')) {
       try {
         selectBlocks(manifestForSelection, 0, bytes, { dtype: 'f32' });
         peelF32 = await evaluateSelected(main.model, manifestForSelection, bytes, data, { dtype: 'f32', threads: cfg.threads });
@@ -168,7 +172,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       bytes,
       dtype: peel.dtype,
       peel: pick(peel),
-      peelF32: peelF32 && { ...pick(peelF32), dtype: 'f32' as const },
+      ...(diagnostics ? { peelF32: peelF32 && { ...pick(peelF32), dtype: 'f32' as const } } : {}),
       uniform: null,
       unweighted: null,
       noGroups: null,
@@ -177,7 +181,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     };
     budgets.push(entry);
     peelByUser.set(entry, peel);
-    peelByDtype.set(entry, await evaluateEncodings(main.model, everyEncoding, entry, peel, data, { threads: cfg.threads, notes }));
+    if (diagnostics) peelByDtype.set(entry, await evaluateEncodings(main.model, everyEncoding, entry, peel, data, { threads: cfg.threads, notes }));
     tick();
     log(`budget ${(fraction * 100).toFixed(0)}% (${bytes} B, ${peel.dtype}): PEEL recall@20 ${peel.recall20.toFixed(4)}, ndcg@20 ${peel.ndcg20.toFixed(4)}`);
     for (const k of ['peelF16', 'peelI8', 'peelI8Unquantised'] as const) {

@@ -186,6 +186,10 @@ describe('train (tiny synthetic)', () => {
     expect(b.manifest.model.contentHash).toBe(a.manifest.model.contentHash);
     expect(b.manifest.provenance.createdAt >= a.manifest.provenance.createdAt).toBe(true);
     expect({ ...b.manifest, provenance: null }).toEqual({ ...a.manifest, provenance: null });
+    // No report: what only the report shows is not measured, and the report says so; the artifact's metrics stay.
+    for (const q of a.quality.budgets) for (const k of ['peelF32', 'peelF16', 'peelI8', 'peelI8Unquantised'] as const) expect(q[k]).toBeUndefined();
+    expect(a.quality.notes).toContain('no quality report: peelF32, peelF16, peelI8 and peelI8Unquantised not measured');
+    expect(a.manifest.metrics!.budgets.map((m) => m.fraction)).toEqual([0.5, 0.25]);
   }, 120_000);
 
   it('checks that --out and the quality file can be written before loading data or training', async () => {

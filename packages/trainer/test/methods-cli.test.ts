@@ -227,6 +227,18 @@ describe('peelrec-train methods', () => {
     await expect(readFile(join(out, 'ciess-no-walk', 'manifest.json'))).rejects.toThrow(/ENOENT/);
   }, 600_000); // two searches of 2 budgets on 2 busy cores
 
+  it('refuses a budget that cannot hold one value a row before any search, in either accounting', async () => {
+    const { results } = await runDir('peelrec-too-small-');
+    const ciess = ['--ciess-episodes', '1', '--ciess-iterations', '2', '--ciess-epochs', '0', '--ciess-top', '1'];
+    const device = cli(['methods', ...TINY, '--budgets', '0.002', '--methods', 'ciess', ...ciess, '--results', results]);
+    expect(device.code).toBe(1);
+    expect(device.err).toMatch(/ciess: a budget of \d+ B cannot hold its smallest table \(\d+ B\)/);
+    expect(device.out + device.err).not.toMatch(/e0 t0/); // no search step ran
+    const paper = cli(['methods', ...TINY, '--budgets', '0.002', '--methods', 'bet', '--bet-accounting', 'paper', '--bet-iterations', '1', '--results', results]);
+    expect(paper.code).toBe(1);
+    expect(paper.err).toMatch(/bet: 0\.002 of the papers' parameters \(\d+ values\) cannot hold \d+ rows of one value/);
+  }, 120_000); // two CLI starts, each training a tiny backbone
+
   it('runs BET in the papers’ accounting: user + item parameters at sparsity 1 − budget, reported and not exported', async () => {
     const { results, out } = await runDir('peelrec-bet-paper-');
     const bad = cli(['methods', ...TINY, '--methods', 'bet', '--bet-accounting', 'bytes', '--results', results]);

@@ -3,6 +3,8 @@
  * the method's search unless its budget holds the full tables; each becomes a `mixed` variant, and the reported
  * budgets get their outcome row. Only the search and its row's details differ between the methods.
  */
+import { BYTES_PER_VALUE } from '../../harness/accounting.js';
+import { HarnessError, MethodBudgetError } from '../../harness/errors.js';
 import type { Harness } from '../../harness/harness.js';
 import type { BudgetOutcome, MixedVariant } from '../../harness/method.js';
 import { mixedOutcome, sizedStart, sizesByItem, trainMixed } from '../../harness/mixed.js';
@@ -41,11 +43,23 @@ export async function searchFractions(h: Harness, f: FractionSearch): Promise<{ 
   const budgets: BudgetOutcome[] = [];
   const mixed: MixedVariant[] = [];
   const searches: Record<string, unknown> = {};
-  for (const fraction of [...new Set([...o.budgets, ...o.variants])].sort((a, b) => b - a)) {
-    const budget: SamplerBudget = paper
+  const fractions = [...new Set([...o.budgets, ...o.variants])].sort((a, b) => b - a);
+  const budgetAt = (fraction: number): SamplerBudget =>
+    paper
       ? { accounting: 'paper', dim: e.dim, nItems: d.nItems, nUsers: d.nUsers, sparsity: 1 - fraction }
       : { accounting: 'device', dim: e.dim, nItems: d.nItems, budgetBytes: h.budgetBytes(fraction), dtype: o.dtype };
-    const label = `${f.name} ${(fraction * 100).toFixed(0)}%`;
+  // Every row keeps one value: refused before any search, which would only find out when it serves (and, with λ
+  // doubling at every over-budget step, could overflow it first).
+  for (const fraction of fractions) {
+    const budget = budgetAt(fraction);
+    const rows = d.nItems + (paper ? d.nUsers : 0);
+    if (budgetValues(budget) >= rows) continue;
+    if (budget.accounting === 'device') throw new MethodBudgetError(f.name, budget.budgetBytes, d.nItems * BYTES_PER_VALUE[o.dtype]);
+    throw new HarnessError(`${f.name}: ${fraction} of the papers' parameters (${budgetValues(budget)} values) cannot hold ${rows} rows of one value`);
+  }
+  for (const fraction of fractions) {
+    const budget = budgetAt(fraction);
+    const label = `${f.name} ${Number((fraction * 100).toFixed(2))}%`;
     let out: BudgetOutcome | undefined;
     if (budgetValues(budget) >= (d.nItems + (paper ? d.nUsers : 0)) * e.dim) {
       // The budget holds the full tables: its one assignment needs no search.

@@ -16,16 +16,18 @@
  * Measured on Gowalla at 20/10/5 % it did not help: the sizes stayed near uniform (21–26 at 10 %, mean 24.6) and 10 %
  * scored 0.1504 against the free sizes' 0.1576, so the paper's free sizes stay the default.
  *
- * λ (free sizes, the default): CIESS has no budget, only the size term of its reward. So that the candidates land near the budget, λ is
- * moved between episodes by the ratio of the episode's last assignment's stored values to the budget's (nextLambda):
- * the dual ascent of a budget constraint, our addition. An episode sweeps from the full table down, so its last
- * assignment is the one that should reach the budget. Rewards are read off the stored next states with the current
- * λ (td3.ts), so the buffer does not go stale when λ moves.
- *
- * λ used to move after every iteration. Every episode starts at the full table, far over the budget, so λ doubled
- * at each episode's first iterations whatever the agents did: in the papers' accounting on BET's split it reached
- * 595 at 90 %, both agents learnt sizes of 1–3, and they never left them when λ came back down (test Recall@20
- * 0.0516 against SU's 0.1106).
+ * λ (free sizes, the default): CIESS has no budget, only the size term of its reward. So that the candidates land
+ * near the budget, λ moves by the ratio of an assignment's stored values to the budget's: the dual ascent of a budget
+ * constraint, our addition. Rewards are read off the stored next states with the current λ (td3.ts), so the buffer
+ * does not go stale when λ moves. Two rules (settings.ts, defaultLambdaRule):
+ *  - 'iteration' (lambdaStep), after every iteration. Every episode starts at the full table, far over the budget,
+ *    so λ doubles at each episode's first iterations whatever the agents do; in the papers' accounting on BET's
+ *    split it reached 595 at 90 %, both agents learnt sizes of 1–3 and never left them (test Recall@20 0.0516
+ *    against SU's 0.1106). In the device accounting it collapses too (Gowalla 10 %: λ 200, then item sizes 2–11),
+ *    but the early assignments it serves, projected, validate higher: the device default.
+ *  - 'episode' (nextLambda), between episodes, by the episode's last assignment (an episode sweeps from the full
+ *    table down, so its last assignment is the one that should reach the budget), within 2^±8 of the start: the
+ *    papers' accounting's default.
  */
 import type { Random } from '../../data/random.js';
 import { BYTES_PER_VALUE, permutationBytes, totalSize } from '../../harness/accounting.js';

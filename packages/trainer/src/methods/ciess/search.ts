@@ -23,7 +23,7 @@
  *  - 'iteration' (lambdaStep), after every iteration. Every episode starts at the full table, far over the budget,
  *    so λ doubles at each episode's first iterations whatever the agents do; in the papers' accounting on BET's
  *    split it reached 595 at 90 %, both agents learnt sizes of 1–3 and never left them (test Recall@20 0.0516
- *    against SU's 0.1106). In the device accounting it collapses too (Gowalla 10 %: λ 200, then item sizes 2–11),
+ *    against SU's 0.1106). In the device accounting it collapses too (Gowalla 10 %: λ 200, then mean item sizes 2.3–14),
  *    but the early assignments it serves, projected, validate higher: the device default.
  *  - 'episode' (nextLambda), between episodes, by the episode's last assignment (an episode sweeps from the full
  *    table down, so its last assignment is the one that should reach the budget), within 2^±8 of the start: the

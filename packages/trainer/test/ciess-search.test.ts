@@ -3,7 +3,7 @@ import { Random } from '../src/data/random.js';
 import { applyMask, applySizes, type Harness, totalSize, type ValidationMetric } from '../src/harness/index.js';
 import { mixedBytes } from '../src/harness/accounting.js';
 import { normalisedFrequencies } from '../src/methods/bet/index.js';
-import type { SamplerBudget } from '../src/methods/bet/sampler.js';
+import { budgetValues, type SamplerBudget } from '../src/methods/bet/sampler.js';
 import { itemValidationUsers } from '../src/methods/ciess/quality.js';
 import { ciessSearch, LAMBDA_RANGE, nextLambda } from '../src/methods/ciess/search.js';
 import { CIESS_DEFAULTS, type CiessSettings, estimateSeconds } from '../src/methods/ciess/settings.js';
@@ -136,7 +136,7 @@ describe('CIESS search', () => {
 
   it('holds λ through an episode and moves it by the episode’s last assignment against the budget', async () => {
     const { result: r } = await run(true);
-    const capacity = Math.floor(budget.accounting === 'device' ? budget.budgetBytes / 4 : 0);
+    const capacity = budgetValues(budget);
     // The stub's quality grows with the table, so the first episode ends over the budget and λ must rise.
     expect(r.candidates[2]!.values).toBeGreaterThan(capacity);
     expect(r.lambdas.slice(0, 3)).toEqual([1, 1, 1]);
@@ -147,7 +147,7 @@ describe('CIESS search', () => {
 
   it('with the iteration rule (the old one), λ moves after every iteration by that assignment against the budget', async () => {
     const { result: r } = await run(true, budget, false, 'iteration');
-    const capacity = Math.floor(budget.accounting === 'device' ? budget.budgetBytes / 4 : 0);
+    const capacity = budgetValues(budget);
     const step = (l: number, values: number) => l * Math.min(2, Math.max(0.5, values / capacity));
     expect(r.lambdas[0]).toBe(1);
     for (let i = 1; i < r.lambdas.length; i++) expect(r.lambdas[i]).toBeCloseTo(step(r.lambdas[i - 1]!, r.candidates[i - 1]!.values), 12);

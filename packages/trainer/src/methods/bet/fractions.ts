@@ -50,12 +50,13 @@ export async function searchFractions(h: Harness, f: FractionSearch): Promise<{ 
       : { accounting: 'device', dim: e.dim, nItems: d.nItems, budgetBytes: h.budgetBytes(fraction), dtype: o.dtype };
   // Every row keeps one value: refused before any search, which would only find out when it serves (and, with λ
   // doubling at every over-budget step, could overflow it first).
+  const rows = d.nItems + (paper ? d.nUsers : 0);
   for (const fraction of fractions) {
     const budget = budgetAt(fraction);
-    const rows = d.nItems + (paper ? d.nUsers : 0);
-    if (budgetValues(budget) >= rows) continue;
-    if (budget.accounting === 'device') throw new MethodBudgetError(f.name, budget.budgetBytes, d.nItems * BYTES_PER_VALUE[o.dtype]);
-    throw new HarnessError(`${f.name}: ${fraction} of the papers' parameters (${budgetValues(budget)} values) cannot hold ${rows} rows of one value`);
+    const values = budgetValues(budget);
+    if (values >= rows) continue;
+    if (budget.accounting === 'device') throw new MethodBudgetError(f.name, budget.budgetBytes, rows * BYTES_PER_VALUE[o.dtype]);
+    throw new HarnessError(`${f.name}: ${fraction} of the papers' parameters (${values} values) cannot hold ${rows} rows of one value`);
   }
   for (const fraction of fractions) {
     const budget = budgetAt(fraction);

@@ -36,12 +36,12 @@ export function budgetScale(minBytes: number, maxBytes: number, steps = SLIDER_S
 
 /**
  * How the active backend counts a block against the budget (selectBlocks' `residentDtype`): the WASM kernel
- * keeps f16 as f16 (its file bytes), the other backends widen it to f32. An f16 selection shows which;
- * before one, the backend's name does.
+ * and WebGPU keep f16 and i8 as stored (their file bytes), the CPU backend widens them to f32. An f16 or i8
+ * selection shows which; an f32 one, the backend's name.
  */
 export function residentDtypeOf(selection: Selection, backend: string): Dtype | undefined {
-  if (selection.dtype === 'f16') return selection.bytes === selection.fileBytes ? undefined : 'f32';
-  return backend === 'wasm' ? undefined : 'f32';
+  if (selection.dtype !== 'f32') return selection.bytes === selection.fileBytes ? undefined : 'f32';
+  return backend === 'wasm' || backend === 'webgpu' ? undefined : 'f32';
 }
 
 /** The slider's range for this model and backend: one block per item group (the cheapest encoding) … the whole f32 table. */

@@ -124,7 +124,7 @@ addDataOptions(
     .option('--nested <widths>', 'prefix widths trained alongside the full width, e.g. 8,16,32,64 (default), or "none"', widths)
     .option('--seed <n>', 'seed of every random choice (default 1)', int('seed'))
     .option('--threads <n>', 'worker threads (default 2)', int('threads'))
-    .option('--dtypes <list>', 'block encodings to export, of f32, f16, i8 (default f32,f16)', dtypes)
+    .option('--dtypes <list>', 'block encodings to export, of f32, f16, i8 (default f32,f16,i8)', dtypes)
     .option('--budgets <list>', 'budget fractions to evaluate (default 0.5,0.2,0.1,0.05)', fractions)
     .option('--users-per-shard <n>', 'users per user shard file (default 64)', int('users per shard'))
     .option('--ablations', 'run the ablations (b)–(e) (default, except for the synthetic demo data)')

@@ -22,9 +22,9 @@ export interface TrainConfig {
   seed: number;
   threads: number;
   /**
-   * Block encodings to export; f16 is needed for the 5 % budget. i8 (about twice f16's blocks at a budget) is
-   * opt-in until its selections are confirmed on Gowalla: the quality report measures PEEL's f16 and i8
-   * selections side by side whichever are exported (issue 26).
+   * Block encodings to export. i8 holds twice f16's blocks at a budget, and on Gowalla its selections beat f16's
+   * at 20 / 10 / 5 % by 0.007–0.010 Recall@20 while its rounding cost nothing measurable (bench/results.md), so
+   * `selectBlocks`' `auto` serves i8 below half of the f32 table (where f16 no longer holds every block).
    */
   dtypes: Dtype[];
   usersPerShard: number;
@@ -55,7 +55,7 @@ export const DEFAULT_CONFIG: TrainConfig = {
   itemGroups: 20,
   seed: 1,
   threads: 2,
-  dtypes: ['f32', 'f16'],
+  dtypes: ['f32', 'f16', 'i8'],
   // a known user costs one shard download: 64 × (128 · 4 + 2) B ≈ 33 KB, a few % of a small budget
   usersPerShard: 64,
   budgets: [0.5, 0.2, 0.1, 0.05],

@@ -130,6 +130,10 @@ describe('peelrec-train methods', () => {
     }
     const p: Manifest = peel.manifest;
     expect(p.dims.fullDim).toBe(pruned.manifest.dims.fullDim);
+    // The harness compares in f32 and f16 (the kinds hold no i8), though `train` exports i8 too by default.
+    expect(p.blocks[0]!.files.map((f) => f.dtype)).toEqual(['f32', 'f16']);
+    const dtypes = report.methods.peel!.budgets.map((b) => b.dtype);
+    expect(dtypes).toEqual(dtypes.map(() => 'f16'));
     // One backbone: PEEL's user vectors are the sparse artifact's, byte for byte (a shard is vectors, then group ids).
     const vectors = (root: string, url: string, count: number) => readFile(join(out, root, url)).then((b) => b.subarray(0, count * p.dims.fullDim * 4));
     const s0 = p.users.shards[0]!;

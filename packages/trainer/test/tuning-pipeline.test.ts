@@ -21,6 +21,8 @@ const tuned = (out: string): TrainOptions => ({
     seed: 3,
     ablations: false,
     budgets: [0.5, 0.25],
+    // f32 and f16: the budgets then serve two widths (32, 16); in i8 both hold the whole table
+    dtypes: ['f32', 'f16'],
     backbone: { batch: 256, negatives: 64 },
     refine: { epochs: 2, batch: 256, negatives: 64 },
     tuning: { enabled: true, seconds: 600, candidates: 4, maxEpochs: 6, userGroups: [2, 1], testAgreement: true },

@@ -45,9 +45,11 @@ describe('the quality section of bench/results.md', () => {
     await copyFile(join(RESULTS_DIR, 'quality-gowalla.json'), join(dir, 'quality-gowalla.json'));
     const alone = renderSections(await readResults(dir)).quality!;
     const gowalla = (await readResults(RESULTS_DIR)).quality! as SuiteQualityFile;
-    // The suite's note on Gowalla (the published report came from the suite) comes first, then its table, nothing else.
+    // The suite's note on Gowalla (the published report came from the suite) comes first, then the flags it ran with
+    // beyond today's defaults, then its table, nothing else.
     const note = gowalla.suite?.about ? `${gowalla.suite.about}\n\n` : '';
-    expect(alone).toBe(`${note}${qualityMarkdown(gowalla, 'quality-gowalla.json')}`);
+    const args = gowalla.suite?.trainerArgs?.length ? `**Not the default settings**: trainer flags \`${gowalla.suite.trainerArgs.join(' ')}\`.\n\n` : '';
+    expect(alone).toBe(`${note}${args}${qualityMarkdown(gowalla, 'quality-gowalla.json')}`);
 
     const derived = {
       description: 'train.txt + test.txt merged and split per user 50/25/25',

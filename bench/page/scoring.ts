@@ -185,7 +185,7 @@ export async function runScoringCase(spec: ScoringCase): Promise<ScoringResult> 
   return { rows, agreement, env, runtimeError, refusals };
 
   /**
-   * The WASM kernel scores i8 selections in integers, with the user's coefficients rounded to 15 bits: its scores
+   * The WASM kernel scores i8 selections in integers, with the user's coefficients rounded to 8 bits: its scores
    * are `i8Scores`'s exactly, and the float64 reference's only within that rounding, so it is checked against them.
    */
   async function i8KernelReference(selection: Selection, backend: BackendName): Promise<Float64Array | undefined> {

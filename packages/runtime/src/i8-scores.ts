@@ -4,20 +4,23 @@
  * each item group's selected blocks as one segment of rows:
  *
  *   f[r]  = f32(f32(weight[r] · user[dim[r]]) · factor),  weight[r] = f32(scoreWeight · scale of the row's block)
- *   step  = f32(max_r |f[r]| / Q),  Q = min(16383, floor((2^31 − 1) / (128 · rows)))
+ *   step  = f32(max_r |f[r]| / Q),  Q = min(127, floor((2^31 − 1) / (128 · rows)))
  *   c[r]  = round(f32(f[r] / step)), ties away from zero (0 where that is NaN)
  *   score = f32(f32(Σ_r c[r] · q[r][i]) · step),  the sum exact in int32
  *
  * `factor` is a power of two the kernel applies for f16 only (1 here). Q bounds |Σ| by rows · Q · 128 < 2^31 for
- * any bytes. Against `referenceScores` (reference.ts) of the decoded blocks (`scale × q`), the only difference is the
- * rounding of the coefficients to 15 bits (at most step/2 · Σ_r |q[r][i]| per item) and f32 rounding.
+ * any bytes, and 127 keeps the kernel's combined coefficient c[4p+2] − 256·c[4p] an i16 (scan-i8.wat). Against
+ * `referenceScores` (reference.ts) of the decoded blocks (`scale × q`), the only difference is the rounding of the
+ * coefficients to 8 bits (at most step/2 · Σ_r |q[r][i]| per item), as the blocks' values are, and f32 rounding.
+ * On Gowalla's i8 selections that rounding moved Recall@20 by −0.0000 to +0.0001 (± 0.0001–0.0002) against
+ * 15-bit codes (bench/results.md, "i8 scoring with 8-bit user codes").
  */
 import { i8Scale, I8_HEADER_BYTES, ManifestError, type ManifestFile, type Selection } from '@peelrec/format';
 import { UserError } from './errors.js';
 
 /** The largest |code| of a segment of `rows` rows: its int32 sums cannot overflow whatever the int8 bytes. */
 export function i8CodeLimit(rows: number): number {
-  return Math.min(16383, Math.floor(0x7fffffff / (128 * rows)));
+  return Math.min(127, Math.floor(0x7fffffff / (128 * rows)));
 }
 
 /** The f32 weight of an i8 row: the block's score weight with its scale folded in (as the packed layout writes it). */

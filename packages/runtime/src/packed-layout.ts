@@ -11,15 +11,13 @@
  * halves with two `i32x4.dot_i16x8_s`, one taking the even halves (items 0–3)
  * and one the odd halves (items 4–7).
  *
- * i8 differs in two: each value q is held as the byte q + 128 (its sign bit
- * flipped; {@link heldI8} reads it back), and a tile holds its rows in quads,
- * each quad's 128 bytes interleaved per item (item i: rows 4p, 4p + 2, 4p + 1,
- * 4p + 3), because the kernel splits 16 bytes (4 items × 4 rows) into two sets
- * of i16 lanes with one AND (low bytes: rows 4p, 4p + 1) and one shift (high
- * bytes: rows 4p + 2, 4p + 3), which is exact only for unsigned bytes, and
- * takes `i32x4.dot_i16x8_s` of each with two of the quad's coefficients. The
- * last rows mod 4 follow the quads as plain runs of 32 (no zero rows: resident
- * bytes stay rows·n).
+ * i8 differs in two: a tile holds its rows in quads, each quad's 128 bytes
+ * interleaved per item (item i: rows 4p, 4p + 2, 4p + 1, 4p + 3), and each
+ * value q is held as the byte q + 128 (its sign bit flipped) except in a quad's
+ * rows 4p + 2 and 4p + 3, held as q ({@link i8Flip}). Two bytes of a quad are
+ * then one i16 lane u + 256·q', exactly, which the kernel multiplies as it is
+ * and shifted right by 8 (scan-i8.wat). The last rows mod 4 follow the quads
+ * as plain runs of 32 (no zero rows: resident bytes stay rows·n).
  */
 import type { Dtype } from '@peelrec/format';
 
@@ -41,10 +39,19 @@ function inTile(rows: number, r: number, local: number, dtype: Dtype): number {
 }
 
 /**
- * The int8 value of a held i8 element, and the held element of an int8 value: the layout holds q + 128 as a byte,
- * i.e. q with its sign bit flipped (an involution on Int8Array elements).
+ * The int8 value of a held i8 element, and the held element of an int8 value, for an element held flipped (q + 128,
+ * i.e. q with its sign bit flipped: an involution on Int8Array elements).
  */
 export const heldI8 = (v: number): number => v ^ -128;
+
+/**
+ * What an i8 element of row `r` of a tile of `rows` rows is xor-ed with to be held: −128 (held as q + 128), or 0 in
+ * a quad's rows 4p + 2 and 4p + 3 (held as q). The dim-major tail is held flipped throughout.
+ */
+export const i8Flip = (rows: number, r: number): number => (r < (rows & ~3) && (r & 3) >= 2 ? 0 : -128);
+
+/** The int8 value of the i8 element held at logical (r, c) of a packed [rows, n] matrix. */
+export const heldI8At = (held: number, rows: number, n: number, r: number, c: number): number => (c < n - (n % TILE) ? held ^ i8Flip(rows, r) : heldI8(held));
 
 /** Index of logical element (r, c) in the packed array of a [rows, n] matrix. */
 export function packedIndex(rows: number, n: number, r: number, c: number, dtype: Dtype = 'f32'): number {
@@ -123,7 +130,7 @@ function scaledTiles(dst: Float32Array, rows: number, row0: number, full: number
   }
 }
 
-/** i8, held flipped: row r of a tile is every fourth byte of its quad's 128 (from byte QUAD_BYTE[r & 3]), or a run of 32 for a last row. */
+/** i8 (held as i8Flip says): row r of a tile is every fourth byte of its quad's 128 (from byte QUAD_BYTE[r & 3]), or a run of 32 for a last row. */
 function byteTiles(dst: Int8Array, rows: number, row0: number, full: number, src: ArrayLike<number>, srcRows: number, n: number): void {
   const quadRows = rows & ~3;
   for (let t = 0; t < full; t += TILE) {
@@ -131,11 +138,12 @@ function byteTiles(dst: Int8Array, rows: number, row0: number, full: number, src
       const row = row0 + r;
       if (row >= quadRows) for (let i = 0, d = t * rows + row * TILE; i < TILE; i++) dst[d + i] = src[s + i]! ^ -128;
       else {
+        const flip = i8Flip(rows, row);
         for (let i = 0, d = t * rows + (row >> 2) * 4 * TILE + QUAD_BYTE[row & 3]!; i < TILE; i += 4, d += 16) {
-          dst[d] = src[s + i]! ^ -128;
-          dst[d + 4] = src[s + i + 1]! ^ -128;
-          dst[d + 8] = src[s + i + 2]! ^ -128;
-          dst[d + 12] = src[s + i + 3]! ^ -128;
+          dst[d] = src[s + i]! ^ flip;
+          dst[d + 4] = src[s + i + 1]! ^ flip;
+          dst[d + 8] = src[s + i + 2]! ^ flip;
+          dst[d + 12] = src[s + i + 3]! ^ flip;
         }
       }
     }
@@ -179,7 +187,8 @@ function packElements(
     if (map) {
       for (; col < stop; col++) dst[(col - (col % TILE)) * rows + inTile(rows, row, col % TILE, dtype)] = map[src[from + col]!]!;
     } else if (dtype === 'i8') {
-      for (; col < stop; col++) dst[(col - (col % TILE)) * rows + inTile(rows, row, col % TILE, dtype)] = heldI8(src[from + col]!);
+      const flip = i8Flip(rows, row);
+      for (; col < stop; col++) dst[(col - (col % TILE)) * rows + inTile(rows, row, col % TILE, dtype)] = src[from + col]! ^ flip;
     } else if (dtype !== 'f32') {
       for (; col < stop; col++) dst[(col - (col % TILE)) * rows + inTile(rows, row, col % TILE, dtype)] = src[from + col]!;
     } else if (scale === 1) {
@@ -338,11 +347,15 @@ export function unpack<T extends Elements>(src: T, base: number, rows: number, n
     const to = r * outCols - col0;
     const row = row0 + r;
     let col = col0;
-    // packInto's loops, reversed.
-    for (const stop = Math.min(end, full); col < stop; col++) dst[to + col] = src[base + (col - (col % TILE)) * rows + inTile(rows, row, col % TILE, dtype)]!;
+    // packInto's loops, reversed (i8: each element xor-ed back as it was held).
+    const flip = dtype === 'i8' ? i8Flip(rows, row) : 0;
+    const tailFlip = dtype === 'i8' ? -128 : 0;
+    for (const stop = Math.min(end, full); col < stop; col++) {
+      const held = src[base + (col - (col % TILE)) * rows + inTile(rows, row, col % TILE, dtype)]!;
+      dst[to + col] = flip ? held ^ flip : held;
+    }
     const tailBase = base + full * rows + row * tail - full;
-    for (; col < end; col++) dst[to + col] = src[tailBase + col]!;
+    for (; col < end; col++) dst[to + col] = tailFlip ? src[tailBase + col]! ^ tailFlip : src[tailBase + col]!;
   }
-  if (dtype === 'i8') for (let i = 0; i < dst.length; i++) dst[i] = heldI8(dst[i]!);
   return dst;
 }

@@ -17,7 +17,7 @@ import { decodeBlock, type Dtype, i8Scale, I8_HEADER_BYTES, type Selection } fro
 import { halfToFloat, halves, packLifted } from './half.js';
 import { itemVectorsOf, sameList } from './block-bands.js';
 import { i8RowWeight } from './i8-scores.js';
-import { type Elements, heldI8, packedIndex, packHalves, packInto, unpack } from './packed-layout.js';
+import { type Elements, heldI8At, packedIndex, packHalves, packInto, unpack } from './packed-layout.js';
 import type { ScoredPosition } from './reference.js';
 import type { FreshBlock, ItemVectors, LayoutFactory, ScorerModel, TableLayout } from './table-layout.js';
 import { type KernelBuild, type ScanPlan, type ScanSegment, WasmScan } from './wasm-scan.js';
@@ -171,7 +171,7 @@ class PackedWasmLayout implements TableLayout {
       const scale = s.scales[Math.floor(r / blockDim)]!;
       cols.forEach((col, c) => {
         const held = src[packedIndex(s.rows, s.count, r, col, s.dtype)]!;
-        out[r * cols.length + c] = s.dtype === 'f16' ? scale * halfToFloat(held) : s.dtype === 'i8' ? scale * heldI8(held) : held;
+        out[r * cols.length + c] = s.dtype === 'f16' ? scale * halfToFloat(held) : s.dtype === 'i8' ? scale * heldI8At(held, s.rows, s.count, r, col) : held;
       });
     }
     return out;

@@ -7,7 +7,7 @@
  *
  * for item i in item group g, user u of group c, u_b = u[b·blockDim, (b+1)·blockDim); the renormalised
  * weight is the selection's `scoreWeight` (see @peelrec/format's README, "Scoring"). For an i8 selection the
- * WASM kernel rounds the user's coefficients to 15 bits to sum in integers: its scores are `i8Scores`'s (i8-scores.ts),
+ * WASM kernel rounds the user's coefficients to 8 bits to sum in integers: its scores are `i8Scores`'s (i8-scores.ts),
  * which differ from these by that rounding only.
  */
 import type { ManifestFile, Selection } from '@peelrec/format';

@@ -98,8 +98,9 @@ describe.each(BUILDS)('i8 scan, %s build', (_name, base64) => {
     const { k, memory } = await kernel(base64);
     const rows = 2000;
     const n = 40;
-    expect(i8CodeLimit(rows)).toBe(Math.floor((2 ** 31 - 1) / (128 * rows)));
-    expect(i8CodeLimit(1024)).toBe(16383);
+    // 8-bit codes (the kernel's combined coefficient c[4p+2] − 256·c[4p] is an i16), fewer only past 132,104 rows
+    expect(i8CodeLimit(rows)).toBe(127);
+    expect(i8CodeLimit(200_000)).toBe(Math.floor((2 ** 31 - 1) / (128 * 200_000)));
     const values = new Float32Array(rows * n).fill(-128);
     values.fill(127, 0, n); // row 0 differs, so items are not all equal
     values[rows * n - 1] = 0; // item n - 1 of the last row
@@ -181,13 +182,13 @@ describe.each(BUILDS)('i8 scan over awkward shapes, %s build', (_name, base64) =
 
   it.each([1, -1])('keeps items whose integer sums are one apart from the k-th best (near-ties at the floor), user × %i', async (sign) => {
     const { k, memory } = await kernel(base64);
-    // Codes 16383 and 1: row 0 holds zeros, so item i sums q[1][i] (−127…127, each value ~16 times): dense sums, exact ties.
+    // Codes 127 and 1: row 0 holds zeros, so item i sums q[1][i] (−127…127, each value ~16 times): dense sums, exact ties.
     const n = 4096;
     const values = new Float32Array(2 * n);
     for (let i = 0; i < n; i++) values[n + i] = ((i * 37) % 255) - 127;
-    const group = { rows: 2, n, start: 0, values, coef: Float32Array.of(0.75, Math.fround(0.75 / 16383)) };
+    const group = { rows: 2, n, start: 0, values, coef: Float32Array.of(0.75, Math.fround(0.75 / 127)) };
     const user = new Float32Array(USER_DIMS).fill(sign);
-    expect(i8Codes(coefficients(group, user)).codes).toEqual(Int16Array.of(16383 * sign, sign));
+    expect(i8Codes(coefficients(group, user)).codes).toEqual(Int16Array.of(127 * sign, sign));
     const scores = exact([group], n, user);
     for (const topk of [1, 31, 32, 33, 100]) {
       expect(runKernel(k, memory, [group], 'i8', topk, new Set(), n, 1, user)).toEqual(topK(scores, topk).map((s) => ({ position: s.position, score: s.score })));
@@ -228,9 +229,9 @@ it("i8Scores of an artifact's i8 selection is what the kernel computes over that
 });
 
 it('i8Codes rounds ties away from zero, keeps |code| within the limit, and is 0 where the step is', () => {
-  const { codes, step } = i8Codes(Float32Array.of(16383, -8191.5, 8191.5, 0.5, -0.5, 0.49999997, 0));
+  const { codes, step } = i8Codes(Float32Array.of(127, -63.5, 63.5, 0.5, -0.5, 0.49999997, 0));
   expect(step).toBe(1);
-  expect([...codes]).toEqual([16383, -8192, 8192, 1, -1, 0, 0]);
+  expect([...codes]).toEqual([127, -64, 64, 1, -1, 0, 0]);
   expect([...i8Codes(new Float32Array(4)).codes]).toEqual([0, 0, 0, 0]);
   const rand = mulberry32(7);
   const big = i8Codes(Float32Array.from({ length: 3000 }, () => rand() * 2 - 1));

@@ -1,7 +1,8 @@
 /**
  * The f32 and i8 whole-row packing paths (packed-layout.ts packFloats, packBytes, through packInto): every value of a
- * dim-major block lands where packedIndex puts it (i8: as the byte q + 128, interleaved with its quad's rows, or a run
- * for a last row), times the scale for f32, and nothing lands outside the block's rows.
+ * dim-major block lands where packedIndex puts it (i8: as the byte q + 128, or q in a tile's quad rows 4p + 2 and
+ * 4p + 3, interleaved with its quad's rows, or a run for a last row), times the scale for f32, and nothing lands
+ * outside the block's rows.
  */
 import { describe, expect, it } from 'vitest';
 import { packedIndex, packInto } from '../src/packed-layout.js';
@@ -36,14 +37,15 @@ describe('packInto, whole rows of f32', () => {
 });
 
 describe('packInto, whole rows of i8', () => {
-  it.each(shapes)('a [%i, %i] block at row %i of %i rows: each byte q + 128 where packedIndex says', (srcRows, n, row0, rows) => {
+  it.each(shapes)('a [%i, %i] block at row %i of %i rows: each byte q + 128 (q in quad rows 4p + 2, 4p + 3) where packedIndex says', (srcRows, n, row0, rows) => {
     const rand = mulberry32(7 * srcRows * n + row0);
-    // Bytes of both signs (held as 1–255); the other rows stay 0, so a byte written outside the block shows.
-    const values = Int8Array.from({ length: srcRows * n }, () => (rand() < 0.5 ? -1 : 1) * Math.floor(rand() * 128));
+    // Bytes of both signs, never 0 (held as 1–255 either way); the other rows stay 0, so a byte written outside the block shows.
+    const values = Int8Array.from({ length: srcRows * n }, () => (rand() < 0.5 ? -1 : 1) * (1 + Math.floor(rand() * 127)));
+    const held = (r: number, c: number, q: number) => (c < n - (n % 32) && r < (rows & ~3) && (r & 3) >= 2 ? q & 0xff : q + 128);
     const dst = new Int8Array(rows * n);
     packInto(dst, rows, n, row0, 0, values, srcRows, n, { dtype: 'i8' });
     const want = new Uint8Array(rows * n);
-    for (let r = 0; r < srcRows; r++) for (let c = 0; c < n; c++) want[packedIndex(rows, n, row0 + r, c, 'i8')] = values[r * n + c]! + 128;
+    for (let r = 0; r < srcRows; r++) for (let c = 0; c < n; c++) want[packedIndex(rows, n, row0 + r, c, 'i8')] = held(row0 + r, c, values[r * n + c]!);
     expect(new Uint8Array(dst.buffer)).toEqual(want);
     expect(dst.reduce((count, v) => count + (v ? 1 : 0), 0)).toBe(srcRows * n);
   });

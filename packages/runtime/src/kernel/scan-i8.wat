@@ -12,11 +12,11 @@
       (local.set $max (f32.max (local.get $max) (f32.abs (f32.load (i32.add (local.get $coef) (i32.shl (local.get $r) (i32.const 2)))))))
       (local.set $r (i32.add (local.get $r) (i32.const 1)))
       (br_if $scan (i32.lt_u (local.get $r) (local.get $rows))))
-    ;; Q = min(16383, floor((2^31 - 1) / (128 · rows)))
+    ;; Q = min(127, floor((2^31 - 1) / (128 · rows))): 127 keeps c[4p+2] − 256·c[4p] an i16 ($scan8)
     (local.set $r (i32.div_u (i32.const 0x7fffffff) (i32.shl (local.get $rows) (i32.const 7))))
     (local.set $step
       (f32.div (local.get $max)
-        (f32.convert_i32_u (select (i32.const 16383) (local.get $r) (i32.lt_u (i32.const 16383) (local.get $r))))))
+        (f32.convert_i32_u (select (i32.const 127) (local.get $r) (i32.lt_u (i32.const 127) (local.get $r))))))
     ;; In order: code r overwrites bytes of coefficient r / 2, already read.
     (local.set $r (i32.const 0))
     (loop $round
@@ -47,38 +47,51 @@
     (i32.trunc_sat_f64_s
       (f64.floor (f64.sub (f64.sub (local.get $x) (f64.mul (f64.abs (local.get $x)) (f64.const 0x1p-20))) (f64.const 2)))))
 
-  ;; One i8 matrix of $rows × $n items at $mat (packed-layout.ts: each held byte is
-  ;; u = q + 128; a tile's rows in quads, each quad's 128 bytes interleaved per item as
-  ;; rows 4p, 4p+2, 4p+1, 4p+3, then the last rows mod 4 as plain runs of 32), whose item 0
-  ;; has position $start; $c: $rows i16 codes; scores are $step · Σ c·q, the sum exact in
-  ;; i32 (see scan.wat's header). Plain SIMD: both builds score alike.
+  ;; One i8 matrix of $rows × $n items at $mat (packed-layout.ts: a tile's rows in quads,
+  ;; each quad's 128 bytes interleaved per item as rows 4p, 4p+2, 4p+1, 4p+3, then the last
+  ;; rows mod 4 as plain runs of 32; the quads' rows 4p+2 and 4p+3 held as q, every other
+  ;; byte as u = q + 128), whose item 0 has position $start; $c: $rows i16 codes, |c| ≤ 127;
+  ;; scores are $step · Σ c·q, the sum exact in i32 (see scan.wat's header). Plain SIMD:
+  ;; both builds score alike.
   ;;
   ;; Why this shape: i32x4.dot_i16x8_s (pmaddwd) multiplies 8 i16 pairs, so 16 bytes need
   ;; two of them whatever the layout, and what remains is how the bytes become i16 lanes.
-  ;; Unsigned bytes split with one AND (low bytes: rows 4p, 4p+1) and one shift (high bytes:
-  ;; rows 4p+2, 4p+3), against a sign-extension and a two-instruction unpack of signed pairs
-  ;; (the earlier layout): 6 vector instructions per 16 bytes instead of 8. The offset costs
-  ;; nothing per item: Σ c·(q + 128) − 128·Σ c is Σ c·q, so the sums start at −128·Σ c.
-  ;; Flipping the sign bit in registers instead measured 14 % slower (one more instruction).
+  ;; A lane of two bytes is h = u + 256·q' (u: row 4p or 4p+1, unsigned; q': row 4p+2 or
+  ;; 4p+3, signed), exactly, as a signed i16. So dot(h, (c0, c1)) + dot(h >> 8 signed,
+  ;; (c2 − 256·c0, c3 − 256·c1)) is Σ u·c_low + Σ q'·c_high: 5 vector instructions per 16
+  ;; bytes (one shift, two dots, two adds), against 6 with an AND splitting unsigned bytes
+  ;; (the previous layout) and 8 unpacking signed pairs (the one before). The second
+  ;; coefficients fit an i16 because codes stay within ±127 (a rounding that cost nothing
+  ;; measurable on Gowalla; bench/results.md). The offset costs nothing per item: the
+  ;; sums start at −128·Σ c over the rows held offset.
   (func $scan8
     (param $mat i32) (param $rows i32) (param $c i32) (param $step f32) (param $n i32) (param $start i32) (param $tmp i32)
     (local $i i32) (local $end i32) (local $p i32) (local $q i32) (local $r i32) (local $x i32) (local $tail i32) (local $sum i32)
     (local $bias i32) (local $quads i32) (local $thr f32)
-    (local $w01 v128) (local $w23 v128) (local $h v128) (local $low v128) (local $start8 v128) (local $floor v128) (local $st v128) (local $s f32)
+    (local $w01 v128) (local $w23 v128) (local $h v128) (local $start8 v128) (local $floor v128) (local $st v128) (local $s f32)
     (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
     (local $a4 v128) (local $a5 v128) (local $a6 v128) (local $a7 v128)
     (local.set $end (i32.and (local.get $n) (i32.const -32)))
     (local.set $p (local.get $mat))
     (local.set $quads (i32.shr_u (local.get $rows) (i32.const 2)))
-    (local.set $low (v128.const i16x8 255 255 255 255 255 255 255 255))
     (local.set $st (f32x4.splat (local.get $step)))
     ;; −128 · Σ c: no overflow, |Σ c| ≤ rows · Q < 2^31 / 128.
     (loop $codesum
       (local.set $bias (i32.add (local.get $bias) (i32.load16_s (i32.add (local.get $c) (i32.shl (local.get $r) (i32.const 1))))))
       (local.set $r (i32.add (local.get $r) (i32.const 1)))
       (br_if $codesum (i32.lt_u (local.get $r) (local.get $rows))))
+    ;; the quads' rows 4p+2 and 4p+3 are held as q: no offset to take back for them in the tiles
+    (local.set $r (i32.const 0))
+    (block $highs
+      (loop $high
+        (br_if $highs (i32.ge_u (local.get $r) (i32.shl (local.get $quads) (i32.const 2))))
+        (local.set $sum (i32.add (local.get $sum)
+          (i32.add (i32.load16_s offset=4 (i32.add (local.get $c) (i32.shl (local.get $r) (i32.const 1))))
+                   (i32.load16_s offset=6 (i32.add (local.get $c) (i32.shl (local.get $r) (i32.const 1)))))))
+        (local.set $r (i32.add (local.get $r) (i32.const 4)))
+        (br $high)))
+    (local.set $start8 (i32x4.splat (i32.mul (i32.sub (local.get $bias) (local.get $sum)) (i32.const -128))))
     (local.set $bias (i32.mul (local.get $bias) (i32.const -128)))
-    (local.set $start8 (i32x4.splat (local.get $bias)))
     (local.set $thr (global.get $thr))
     (local.set $floor (i32x4.splat (call $floor8 (local.get $step))))
     (block $tiles
@@ -97,41 +110,42 @@
         (block $quadded
           (br_if $quadded (i32.eqz (local.get $r)))
           (loop $quad
-            ;; (c[4p], c[4p+1]) and (c[4p+2], c[4p+3]) in every i32 lane; 16 bytes are items 4j … 4j+3, four rows each
+            ;; (c[4p], c[4p+1]) and (c[4p+2] − 256·c[4p], c[4p+3] − 256·c[4p+1]) in every i32 lane; 16 bytes
+            ;; are items 4j … 4j+3, four rows each
             (local.set $w01 (v128.load32_splat (local.get $q)))
-            (local.set $w23 (v128.load32_splat offset=4 (local.get $q)))
+            (local.set $w23 (i16x8.sub (v128.load32_splat offset=4 (local.get $q)) (i16x8.shl (local.get $w01) (i32.const 8))))
             (local.set $h (v128.load offset=0 (local.get $p)))
             (local.set $a0 (i32x4.add (local.get $a0) (i32x4.add
-              (i32x4.dot_i16x8_s (v128.and (local.get $h) (local.get $low)) (local.get $w01))
-              (i32x4.dot_i16x8_s (i16x8.shr_u (local.get $h) (i32.const 8)) (local.get $w23)))))
+              (i32x4.dot_i16x8_s (local.get $h) (local.get $w01))
+              (i32x4.dot_i16x8_s (i16x8.shr_s (local.get $h) (i32.const 8)) (local.get $w23)))))
             (local.set $h (v128.load offset=16 (local.get $p)))
             (local.set $a1 (i32x4.add (local.get $a1) (i32x4.add
-              (i32x4.dot_i16x8_s (v128.and (local.get $h) (local.get $low)) (local.get $w01))
-              (i32x4.dot_i16x8_s (i16x8.shr_u (local.get $h) (i32.const 8)) (local.get $w23)))))
+              (i32x4.dot_i16x8_s (local.get $h) (local.get $w01))
+              (i32x4.dot_i16x8_s (i16x8.shr_s (local.get $h) (i32.const 8)) (local.get $w23)))))
             (local.set $h (v128.load offset=32 (local.get $p)))
             (local.set $a2 (i32x4.add (local.get $a2) (i32x4.add
-              (i32x4.dot_i16x8_s (v128.and (local.get $h) (local.get $low)) (local.get $w01))
-              (i32x4.dot_i16x8_s (i16x8.shr_u (local.get $h) (i32.const 8)) (local.get $w23)))))
+              (i32x4.dot_i16x8_s (local.get $h) (local.get $w01))
+              (i32x4.dot_i16x8_s (i16x8.shr_s (local.get $h) (i32.const 8)) (local.get $w23)))))
             (local.set $h (v128.load offset=48 (local.get $p)))
             (local.set $a3 (i32x4.add (local.get $a3) (i32x4.add
-              (i32x4.dot_i16x8_s (v128.and (local.get $h) (local.get $low)) (local.get $w01))
-              (i32x4.dot_i16x8_s (i16x8.shr_u (local.get $h) (i32.const 8)) (local.get $w23)))))
+              (i32x4.dot_i16x8_s (local.get $h) (local.get $w01))
+              (i32x4.dot_i16x8_s (i16x8.shr_s (local.get $h) (i32.const 8)) (local.get $w23)))))
             (local.set $h (v128.load offset=64 (local.get $p)))
             (local.set $a4 (i32x4.add (local.get $a4) (i32x4.add
-              (i32x4.dot_i16x8_s (v128.and (local.get $h) (local.get $low)) (local.get $w01))
-              (i32x4.dot_i16x8_s (i16x8.shr_u (local.get $h) (i32.const 8)) (local.get $w23)))))
+              (i32x4.dot_i16x8_s (local.get $h) (local.get $w01))
+              (i32x4.dot_i16x8_s (i16x8.shr_s (local.get $h) (i32.const 8)) (local.get $w23)))))
             (local.set $h (v128.load offset=80 (local.get $p)))
             (local.set $a5 (i32x4.add (local.get $a5) (i32x4.add
-              (i32x4.dot_i16x8_s (v128.and (local.get $h) (local.get $low)) (local.get $w01))
-              (i32x4.dot_i16x8_s (i16x8.shr_u (local.get $h) (i32.const 8)) (local.get $w23)))))
+              (i32x4.dot_i16x8_s (local.get $h) (local.get $w01))
+              (i32x4.dot_i16x8_s (i16x8.shr_s (local.get $h) (i32.const 8)) (local.get $w23)))))
             (local.set $h (v128.load offset=96 (local.get $p)))
             (local.set $a6 (i32x4.add (local.get $a6) (i32x4.add
-              (i32x4.dot_i16x8_s (v128.and (local.get $h) (local.get $low)) (local.get $w01))
-              (i32x4.dot_i16x8_s (i16x8.shr_u (local.get $h) (i32.const 8)) (local.get $w23)))))
+              (i32x4.dot_i16x8_s (local.get $h) (local.get $w01))
+              (i32x4.dot_i16x8_s (i16x8.shr_s (local.get $h) (i32.const 8)) (local.get $w23)))))
             (local.set $h (v128.load offset=112 (local.get $p)))
             (local.set $a7 (i32x4.add (local.get $a7) (i32x4.add
-              (i32x4.dot_i16x8_s (v128.and (local.get $h) (local.get $low)) (local.get $w01))
-              (i32x4.dot_i16x8_s (i16x8.shr_u (local.get $h) (i32.const 8)) (local.get $w23)))))
+              (i32x4.dot_i16x8_s (local.get $h) (local.get $w01))
+              (i32x4.dot_i16x8_s (i16x8.shr_s (local.get $h) (i32.const 8)) (local.get $w23)))))
             (local.set $p (i32.add (local.get $p) (i32.const 128)))
             (local.set $q (i32.add (local.get $q) (i32.const 8)))
             (local.set $r (i32.sub (local.get $r) (i32.const 1)))

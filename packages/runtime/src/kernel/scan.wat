@@ -25,13 +25,14 @@
 ;; inf or NaN), so `run` folds 2^112 into their coefficients.
 ;;
 ;; scan8 reads int8 values q (the artifact's i8 files without their scale,
-;; held as the bytes q + 128) and sums in integers: `run` folds each block's
+;; held as the bytes q + 128, or q: packed-layout.ts) and sums in integers: `run` folds each block's
 ;; scale into its rows' weights, rounds the segment's coefficients f[r] to i16
 ;; codes c[r] = round(f[r] / step) (ties away from zero) with one step
 ;; step = max |f[r]| / Q, and scores item i as step · Σ c[r]·q[r][i]: an exact
-;; i32 sum, converted to f32 once. Q = min(16383, floor((2^31 - 1) / (128 · rows)))
+;; i32 sum, converted to f32 once. Q = min(127, floor((2^31 - 1) / (128 · rows)))
 ;; keeps that sum from overflowing whatever the bytes (even a -128, which writers
-;; never emit), so the scores are exactly reproducible (src/i8-scores.ts). A
+;; never emit), and each code within the i16 that scan8 combines two of into,
+;; so the scores are exactly reproducible (src/i8-scores.ts). A
 ;; tile is compared with the k-th best score as integer sums (scan-i8.wat's
 ;; $floor8), so only tiles that may enter the top k are converted to f32.
 ;;

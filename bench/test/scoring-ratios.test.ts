@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ScoringResult, ScoringRow, TimedWith } from '../page/scoring.js';
+import { scoringGoals } from '../src/report.js';
 import { type CaseOutcome, ratiosOf, summariseScoring } from '../src/scoring.js';
 
 function row(impl: string, timedWith: TimedWith, p50ms: number, minms = p50ms): ScoringRow {
@@ -74,5 +75,35 @@ describe('summariseScoring', () => {
       ['peers', 0.5, 3],
     ]);
     expect(runtime[0]!.spread.p50ms).toMatchObject({ min: 0.29, max: 0.78 });
+  });
+});
+
+describe('scoringGoals', () => {
+  /** Three repetitions of one case, every row in `series` at `dtype`: the runtime at `x` times a 0.4 ms bound. */
+  const million = (series: string, dtype: 'f16' | 'i8', xs: number[]): CaseOutcome => ({
+    catalog: 'm',
+    budgetLabel: '16 MiB',
+    budgetBytes: 16 * 2 ** 20,
+    results: xs.map((x) => ({
+      rows: repetition(0.4 * x, 0.4).map((r) => ({ ...r, catalog: 'm', budgetBytes: 16 * 2 ** 20, series, dtype })),
+      refusals: [],
+      agreement: [],
+      env: {},
+    })),
+  });
+  const i8Goal = (xs: number[]) => {
+    const { ratios } = summariseScoring([million('wasm', 'f16', [1.7, 1.7, 1.7]), million('wasm i8', 'i8', xs)]);
+    return scoringGoals(ratios, [], 'm').find((g) => g.goal.startsWith('runtime (wasm, i8 blocks) within 1.5×'));
+  };
+
+  it("judges i8 at 1M items against its own bound (issue 26), by the repetitions' median", () => {
+    expect(i8Goal([1.3, 1.4, 1.6])).toMatchObject({ met: true, goal: 'runtime (wasm, i8 blocks) within 1.5× of the bound: m @ 16.00 MiB (issue 26)' });
+    expect(i8Goal([1.3, 1.4, 1.6])!.figure).toMatch(/^1\.4× \[1\.3–1\.6\] at p50, median of 3 repetitions/);
+    expect(i8Goal([1.6, 1.4, 1.7])!.met).toBe(false);
+  });
+
+  it('states no i8 goal where no i8 series ran', () => {
+    const { ratios } = summariseScoring([million('wasm', 'f16', [1.2, 1.2, 1.2])]);
+    expect(scoringGoals(ratios, [], 'm').some((g) => g.goal.includes('i8'))).toBe(false);
   });
 });

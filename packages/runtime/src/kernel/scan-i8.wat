@@ -67,7 +67,7 @@
   (func $scan8
     (param $mat i32) (param $rows i32) (param $c i32) (param $step f32) (param $n i32) (param $start i32) (param $tmp i32)
     (local $i i32) (local $end i32) (local $p i32) (local $q i32) (local $r i32) (local $x i32) (local $tail i32) (local $sum i32)
-    (local $bias i32) (local $quads i32) (local $thr f32)
+    (local $bias i32) (local $quads i32) (local $tab i32) (local $thr f32)
     (local $w01 v128) (local $w23 v128) (local $h v128) (local $start8 v128) (local $floor v128) (local $st v128) (local $s f32)
     (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
     (local $a4 v128) (local $a5 v128) (local $a6 v128) (local $a7 v128)
@@ -80,14 +80,24 @@
       (local.set $bias (i32.add (local.get $bias) (i32.load16_s (i32.add (local.get $c) (i32.shl (local.get $r) (i32.const 1))))))
       (local.set $r (i32.add (local.get $r) (i32.const 1)))
       (br_if $codesum (i32.lt_u (local.get $r) (local.get $rows))))
-    ;; the quads' rows 4p+2 and 4p+3 are held as q: no offset to take back for them in the tiles
+    ;; Once per segment, each quad's coefficients as the tiles take them, at $tab (the coefficients' free upper
+    ;; half: codes fill 2·rows of its 4·rows bytes): c[4p], c[4p+1], c[4p+2] − 256·c[4p], c[4p+3] − 256·c[4p+1].
+    ;; The quads' rows 4p+2 and 4p+3 are held as q: no offset to take back for them in the tiles ($sum).
+    (local.set $tab (i32.add (local.get $c) (i32.shl (local.get $rows) (i32.const 1))))
     (local.set $r (i32.const 0))
     (block $highs
       (loop $high
         (br_if $highs (i32.ge_u (local.get $r) (i32.shl (local.get $quads) (i32.const 2))))
+        (local.set $q (i32.add (local.get $c) (i32.shl (local.get $r) (i32.const 1))))
+        (local.set $x (i32.add (local.get $tab) (i32.shl (local.get $r) (i32.const 1))))
+        (i32.store16 (local.get $x) (i32.load16_s (local.get $q)))
+        (i32.store16 offset=2 (local.get $x) (i32.load16_s offset=2 (local.get $q)))
+        (i32.store16 offset=4 (local.get $x)
+          (i32.sub (i32.load16_s offset=4 (local.get $q)) (i32.shl (i32.load16_s (local.get $q)) (i32.const 8))))
+        (i32.store16 offset=6 (local.get $x)
+          (i32.sub (i32.load16_s offset=6 (local.get $q)) (i32.shl (i32.load16_s offset=2 (local.get $q)) (i32.const 8))))
         (local.set $sum (i32.add (local.get $sum)
-          (i32.add (i32.load16_s offset=4 (i32.add (local.get $c) (i32.shl (local.get $r) (i32.const 1))))
-                   (i32.load16_s offset=6 (i32.add (local.get $c) (i32.shl (local.get $r) (i32.const 1)))))))
+          (i32.add (i32.load16_s offset=4 (local.get $q)) (i32.load16_s offset=6 (local.get $q)))))
         (local.set $r (i32.add (local.get $r) (i32.const 4)))
         (br $high)))
     (local.set $start8 (i32x4.splat (i32.mul (i32.sub (local.get $bias) (local.get $sum)) (i32.const -128))))
@@ -105,7 +115,7 @@
         (local.set $a5 (local.get $start8))
         (local.set $a6 (local.get $start8))
         (local.set $a7 (local.get $start8))
-        (local.set $q (local.get $c))
+        (local.set $q (local.get $tab))
         (local.set $r (local.get $quads))
         (block $quadded
           (br_if $quadded (i32.eqz (local.get $r)))
@@ -113,7 +123,7 @@
             ;; (c[4p], c[4p+1]) and (c[4p+2] − 256·c[4p], c[4p+3] − 256·c[4p+1]) in every i32 lane; 16 bytes
             ;; are items 4j … 4j+3, four rows each
             (local.set $w01 (v128.load32_splat (local.get $q)))
-            (local.set $w23 (i16x8.sub (v128.load32_splat offset=4 (local.get $q)) (i16x8.shl (local.get $w01) (i32.const 8))))
+            (local.set $w23 (v128.load32_splat offset=4 (local.get $q)))
             (local.set $h (v128.load offset=0 (local.get $p)))
             (local.set $a0 (i32x4.add (local.get $a0) (i32x4.add
               (i32x4.dot_i16x8_s (local.get $h) (local.get $w01))
@@ -150,6 +160,8 @@
             (local.set $q (i32.add (local.get $q) (i32.const 8)))
             (local.set $r (i32.sub (local.get $r) (i32.const 1)))
             (br_if $quad (local.get $r))))
+        ;; the last rows' codes follow the quads' in $c
+        (local.set $q (i32.add (local.get $c) (i32.shl (local.get $quads) (i32.const 3))))
         (local.set $r (i32.and (local.get $rows) (i32.const 3)))
         (block $plain
           (br_if $plain (i32.eqz (local.get $r)))
